@@ -1,0 +1,1 @@
+"""ntsec.audit (see DESIGN.md)."""

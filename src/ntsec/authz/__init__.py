@@ -1,0 +1,1 @@
+"""Decisions over values: access check, inheritance, token operations."""

@@ -1,0 +1,1 @@
+"""ntsec.cli (see DESIGN.md)."""

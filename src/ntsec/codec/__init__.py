@@ -1,0 +1,2 @@
+"""Formats <-> model values: binary self-relative structures, SDDL, conditional-ACE
+expressions, claims, whoami text."""

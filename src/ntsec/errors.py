@@ -1,0 +1,110 @@
+"""The ntsec exception tree.
+
+Every failure ntsec raises is an :class:`Error`. Decisions (an access check that denies, a token
+operation that Windows reports with a warning) are *results*, not exceptions.
+
+::
+
+    Error
+    ├── ParseError (also ValueError): text or bytes that do not decode; carries input, offset
+    │   ├── SidError            a SID string or SID bytes Windows would reject
+    │   ├── SDDLError           SDDL Windows' ConvertStringSecurityDescriptorToSecurityDescriptor rejects
+    │   ├── ConditionError      a conditional-ACE expression (text or binary) that does not decode
+    │   ├── BinaryFormatError   self-relative descriptor / ACL / ACE bytes that are malformed
+    │   └── WhoamiParseError    text that is not whoami output (carries the line number)
+    ├── InvalidValueError (also ValueError): a value built with fields Windows would not accept
+    └── NtStatusError: an operation Windows fails with an NTSTATUS (carries ``status``)
+
+Parse errors render as one line followed by the input and a caret under the offending offset,
+so the CLI can print ``str(err)`` as is.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BinaryFormatError",
+    "ConditionError",
+    "Error",
+    "InvalidValueError",
+    "NtStatusError",
+    "ParseError",
+    "SDDLError",
+    "SidError",
+    "WhoamiParseError",
+]
+
+_CONTEXT = 60  # characters of input shown on each side of the caret
+
+
+class Error(Exception):
+    """Base of every exception ntsec raises."""
+
+
+class ParseError(Error, ValueError):
+    """Input that does not decode. ``offset`` is a character index (text) or byte index (binary)."""
+
+    def __init__(self, message: str, text: str | bytes = "", offset: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.input = text
+        self.offset = offset
+
+    def caret(self) -> str:
+        """The input (trimmed around the offset) with a caret line under the offending position."""
+        shown: str
+        shown = self.input.hex() if isinstance(self.input, bytes) else self.input
+        pos = self.offset * 2 if isinstance(self.input, bytes) else self.offset
+        start = max(0, pos - _CONTEXT)
+        end = min(len(shown), pos + _CONTEXT)
+        prefix = "..." if start > 0 else ""
+        suffix = "..." if end < len(shown) else ""
+        line = prefix + shown[start:end].replace("\n", " ").replace("\r", " ") + suffix
+        return line + "\n" + " " * (len(prefix) + pos - start) + "^"
+
+    def __str__(self) -> str:
+        if not self.input:
+            return f"{self.message} (at offset {self.offset})"
+        return f"{self.message} (at offset {self.offset})\n{self.caret()}"
+
+
+class SidError(ParseError):
+    """A SID string or SID bytes that Windows rejects (ERROR_INVALID_SID)."""
+
+
+class SDDLError(ParseError):
+    """SDDL that ConvertStringSecurityDescriptorToSecurityDescriptor rejects."""
+
+
+class ConditionError(ParseError):
+    """A conditional-ACE expression that does not decode (MS-DTYP 2.4.4.17)."""
+
+
+class BinaryFormatError(ParseError):
+    """Malformed self-relative security descriptor, ACL, ACE or SID bytes."""
+
+
+class WhoamiParseError(ParseError):
+    """Text that is not (complete) whoami output. ``line`` is 1-based."""
+
+    def __init__(self, message: str, text: str = "", offset: int = 0, line: int = 0) -> None:
+        super().__init__(message, text, offset)
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"{self.message} (line {self.line})" if self.line else self.message
+
+
+class InvalidValueError(Error, ValueError):
+    """A value constructed with fields Windows would not accept (e.g. 16 sub-authorities)."""
+
+
+class NtStatusError(Error):
+    """An operation that Windows fails with an NTSTATUS code.
+
+    ``status`` is the NTSTATUS as an int (an :class:`ntsec.model.status.NtStatus` member where known).
+    """
+
+    def __init__(self, status: int, message: str = "") -> None:
+        self.status = status
+        name = getattr(status, "name", None) or f"0x{int(status):08X}"
+        super().__init__(f"{name}: {message}" if message else name)

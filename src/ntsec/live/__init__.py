@@ -1,0 +1,1 @@
+"""ntsec.live (see DESIGN.md)."""

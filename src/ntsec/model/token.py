@@ -1,0 +1,264 @@
+"""Access tokens as values (SEMANTICS.md D; MS-DTYP 2.5.2; L:secauthz/access-tokens).
+
+A :class:`Token` is frozen: every Windows token operation (``ntsec.authz.tokenops``) returns a
+new token. Membership questions the access check asks on its hot path go through
+:meth:`Token.compiled`, a cached per-token index built once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, IntFlag
+from typing import TYPE_CHECKING
+
+from ntsec.errors import InvalidValueError
+from ntsec.model.claims import ClaimAttribute
+from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
+from ntsec.model.sid import Sid
+
+if TYPE_CHECKING:
+    from ntsec.model.acl import Acl
+    from ntsec.model.descriptor import SecurityDescriptor
+
+__all__ = [
+    "GroupAttributes",
+    "ImpersonationLevel",
+    "SidAndAttributes",
+    "Token",
+    "TokenElevationType",
+    "TokenMandatoryPolicy",
+    "TokenSource",
+    "TokenType",
+]
+
+
+class GroupAttributes(IntFlag):
+    """SID_AND_ATTRIBUTES.Attributes for token groups (SEMANTICS.md D.2; API:TOKEN_GROUPS)."""
+
+    SE_GROUP_MANDATORY = 0x00000001
+    SE_GROUP_ENABLED_BY_DEFAULT = 0x00000002
+    SE_GROUP_ENABLED = 0x00000004
+    SE_GROUP_OWNER = 0x00000008
+    SE_GROUP_USE_FOR_DENY_ONLY = 0x00000010
+    SE_GROUP_INTEGRITY = 0x00000020
+    SE_GROUP_INTEGRITY_ENABLED = 0x00000040
+    SE_GROUP_RESOURCE = 0x20000000
+    SE_GROUP_LOGON_ID = 0xC0000000
+
+
+class TokenType(IntEnum):
+    """TOKEN_TYPE."""
+
+    TokenPrimary = 1
+    TokenImpersonation = 2
+
+
+class ImpersonationLevel(IntEnum):
+    """SECURITY_IMPERSONATION_LEVEL (SEMANTICS.md G.1)."""
+
+    SecurityAnonymous = 0
+    SecurityIdentification = 1
+    SecurityImpersonation = 2
+    SecurityDelegation = 3
+
+
+class TokenElevationType(IntEnum):
+    """TOKEN_ELEVATION_TYPE (SEMANTICS.md F)."""
+
+    TokenElevationTypeDefault = 1
+    TokenElevationTypeFull = 2
+    TokenElevationTypeLimited = 3
+
+
+class TokenMandatoryPolicy(IntFlag):
+    """TOKEN_MANDATORY_POLICY.Policy."""
+
+    TOKEN_MANDATORY_POLICY_OFF = 0x0
+    TOKEN_MANDATORY_POLICY_NO_WRITE_UP = 0x1
+    TOKEN_MANDATORY_POLICY_NEW_PROCESS_MIN = 0x2
+
+
+@dataclass(frozen=True, slots=True)
+class SidAndAttributes:
+    """A SID with its SE_GROUP_* attributes."""
+
+    sid: Sid
+    attributes: GroupAttributes = GroupAttributes(0)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.attributes, GroupAttributes):
+            if not 0 <= int(self.attributes) <= 0xFFFFFFFF:
+                raise InvalidValueError(f"group attributes {self.attributes} do not fit 32 bits")
+            object.__setattr__(self, "attributes", GroupAttributes(self.attributes))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.attributes & GroupAttributes.SE_GROUP_ENABLED)
+
+    @property
+    def deny_only(self) -> bool:
+        return bool(self.attributes & GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSource:
+    """TOKEN_SOURCE: an 8-character name and a LUID (e.g. "User32  " for interactive logons)."""
+
+    name: str = "*SYSTEM*"
+    luid: int = 0
+
+
+#: S-1-16-8192, what an object without a label is treated as (SEMANTICS.md I.3).
+MEDIUM_INTEGRITY = Sid.from_parts(16, 8192)
+_MANDATORY_AUTHORITY = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """Everything Windows keeps in an access token.
+
+    ``groups`` keeps token order and includes the logon SID and the integrity-level SID (with
+    SE_GROUP_INTEGRITY), as whoami /groups shows them. The user entry's attributes are 0 for an
+    ordinary token and SE_GROUP_USE_FOR_DENY_ONLY when the user SID was made deny-only.
+    """
+
+    user: SidAndAttributes
+    groups: tuple[SidAndAttributes, ...] = ()
+    privileges: tuple[PrivilegeEntry, ...] = ()
+    owner: Sid | None = None
+    primary_group: Sid | None = None
+    default_dacl: Acl | None = None
+    source: TokenSource = TokenSource()
+    token_type: TokenType = TokenType.TokenPrimary
+    impersonation_level: ImpersonationLevel = ImpersonationLevel.SecurityAnonymous
+    token_id: int = 0
+    authentication_id: int = 0
+    modified_id: int = 0
+    parent_token_id: int = 0
+    originating_logon_session: int = 0
+    expiration: int = 0x7FFFFFFFFFFFFFFF
+    session_id: int = 0
+    restricted_sids: tuple[SidAndAttributes, ...] = ()
+    write_restricted: bool = False
+    mandatory_policy: TokenMandatoryPolicy = TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP
+    elevation_type: TokenElevationType = TokenElevationType.TokenElevationTypeDefault
+    linked_token_id: int | None = None
+    filtered: bool = False
+    virtualization_allowed: bool = False
+    virtualization_enabled: bool = False
+    ui_access: bool = False
+    sandbox_inert: bool = False
+    user_claims: tuple[ClaimAttribute, ...] = ()
+    device_claims: tuple[ClaimAttribute, ...] = ()
+    device_groups: tuple[SidAndAttributes, ...] = ()
+    security_descriptor: SecurityDescriptor | None = None
+    _compiled: CompiledToken | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("groups", "privileges", "restricted_sids", "user_claims",
+                     "device_claims", "device_groups"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def integrity_sid(self) -> Sid | None:
+        """The S-1-16-x group with SE_GROUP_INTEGRITY, if the token has one."""
+        for g in self.groups:
+            if g.attributes & GroupAttributes.SE_GROUP_INTEGRITY:
+                return g.sid
+        for g in self.groups:
+            if g.sid.authority == _MANDATORY_AUTHORITY:
+                return g.sid
+        return None
+
+    @property
+    def integrity(self) -> int:
+        """The integrity level RID (0 untrusted, 4096 low, 8192 medium, 12288 high, 16384 system).
+        A token without a label counts as Untrusted, as SeQueryInformationToken reports it."""
+        sid = self.integrity_sid
+        return sid.rid if sid is not None and sid.sub_authorities else 0
+
+    @property
+    def logon_sid(self) -> Sid | None:
+        """The S-1-5-5-X-Y logon SID (the group with SE_GROUP_LOGON_ID)."""
+        for g in self.groups:
+            if (g.attributes & GroupAttributes.SE_GROUP_LOGON_ID) == GroupAttributes.SE_GROUP_LOGON_ID:
+                return g.sid
+        return None
+
+    @property
+    def is_restricted(self) -> bool:
+        return bool(self.restricted_sids)
+
+    def privilege(self, priv: Privilege) -> PrivilegeEntry | None:
+        for p in self.privileges:
+            if p.privilege == priv:
+                return p
+        return None
+
+    def has_privilege(self, priv: Privilege) -> bool:
+        """True when ``priv`` is present *and enabled* (SEMANTICS.md B.2: checks test enabled)."""
+        p = self.privilege(priv)
+        return p is not None and bool(p.attributes & PrivilegeAttributes.SE_PRIVILEGE_ENABLED)
+
+    def enabled_sids(self) -> frozenset[Sid]:
+        """SIDs that allow ACEs can match: the user and enabled, not deny-only groups."""
+        return self.compiled().allow_sids
+
+    def compiled(self) -> CompiledToken:
+        """The per-token membership index (built once, cached on this frozen value)."""
+        c = self._compiled
+        if c is None:
+            c = CompiledToken.build(self)
+            object.__setattr__(self, "_compiled", c)
+        return c
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledToken:
+    """Membership sets used by the access check (SEMANTICS.md I.1).
+
+    ``allow_sids``: SIDs for which allow ACEs apply (user unless deny-only; groups enabled and
+    not deny-only). ``deny_sids``: SIDs for which deny ACEs apply (user; groups enabled or
+    deny-only). ``restricted_allow``/``restricted_deny``: the same for the restricting SIDs.
+    """
+
+    allow_sids: frozenset[Sid]
+    deny_sids: frozenset[Sid]
+    restricted_allow: frozenset[Sid]
+    restricted_deny: frozenset[Sid]
+    privileges: frozenset[Privilege]
+
+    @classmethod
+    def build(cls, token: Token) -> CompiledToken:
+        allow: set[Sid] = set()
+        deny: set[Sid] = set()
+        _G = GroupAttributes
+        user = token.user
+        deny.add(user.sid)
+        if not user.attributes & _G.SE_GROUP_USE_FOR_DENY_ONLY:
+            allow.add(user.sid)
+        for g in token.groups:
+            if g.attributes & _G.SE_GROUP_USE_FOR_DENY_ONLY:
+                deny.add(g.sid)
+            elif g.attributes & _G.SE_GROUP_ENABLED:
+                allow.add(g.sid)
+                deny.add(g.sid)
+        r_allow: set[Sid] = set()
+        r_deny: set[Sid] = set()
+        for g in token.restricted_sids:
+            if g.attributes & _G.SE_GROUP_USE_FOR_DENY_ONLY:
+                r_deny.add(g.sid)
+            elif g.attributes & _G.SE_GROUP_ENABLED or not g.attributes:
+                r_allow.add(g.sid)
+                r_deny.add(g.sid)
+        privs = frozenset(
+            p.privilege
+            for p in token.privileges
+            if p.attributes & PrivilegeAttributes.SE_PRIVILEGE_ENABLED
+        )
+        return cls(frozenset(allow), frozenset(deny), frozenset(r_allow), frozenset(r_deny), privs)

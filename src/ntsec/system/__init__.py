@@ -1,0 +1,1 @@
+"""ntsec.system (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""ntsec.web (see DESIGN.md)."""
