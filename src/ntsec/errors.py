@@ -13,7 +13,8 @@ operation that Windows reports with a warning) are *results*, not exceptions.
     │   ├── BinaryFormatError   self-relative descriptor / ACL / ACE bytes that are malformed
     │   └── WhoamiParseError    text that is not whoami output (carries the line number)
     ├── InvalidValueError (also ValueError): a value built with fields Windows would not accept
-    └── NtStatusError: an operation Windows fails with an NTSTATUS (carries ``status``)
+    ├── NtStatusError: an operation Windows fails with an NTSTATUS (carries ``status``)
+    └── WhoamiError: whoami.exe refuses its switches (carries whoami's ``text`` and ``exit_code``)
 
 Parse errors render as one line followed by the input and a caret under the offending offset,
 so the CLI can print ``str(err)`` as is.
@@ -30,6 +31,7 @@ __all__ = [
     "ParseError",
     "SDDLError",
     "SidError",
+    "WhoamiError",
     "WhoamiParseError",
 ]
 
@@ -108,3 +110,16 @@ class NtStatusError(Error):
         self.status = status
         name = getattr(status, "name", None) or f"0x{int(status):08X}"
         super().__init__(f"{name}: {message}" if message else name)
+
+
+class WhoamiError(Error):
+    """whoami.exe's own failure for a switch combination or an unavailable section.
+
+    ``text`` is exactly what whoami writes to stderr (line ends included), ``exit_code`` its
+    exit status (1 for every error measured, WHOAMI.md §1).
+    """
+
+    def __init__(self, text: str, exit_code: int = 1) -> None:
+        super().__init__(text.rstrip("\r\n"))
+        self.text = text
+        self.exit_code = exit_code

@@ -14,9 +14,9 @@ from ntsec.errors import InvalidValueError
 __all__ = [
     "ELEVATING_PRIVILEGES",
     "LogonRight",
-    "PrivilegeEntry",
     "Privilege",
     "PrivilegeAttributes",
+    "PrivilegeEntry",
     "privilege_description",
 ]
 
@@ -80,7 +80,8 @@ class Privilege(IntEnum):
 _BY_LOWER = {p.name.lower(): p for p in Privilege}
 
 # Display names as whoami /priv prints them. SEMANTICS.md B.1 [N] L:secauthz/privilege-constants,
-# [O] whoami captures; SeDelegateSessionUserImpersonate uses the observed string (SEMANTICS.md Z.10).
+# [O] whoami captures (every description is checked against them in tests/test_privileges.py);
+# SeDelegateSessionUserImpersonate uses the observed string (SEMANTICS.md Z.10).
 _DESCRIPTIONS: dict[Privilege, str] = {
     Privilege.SeCreateTokenPrivilege: "Create a token object",
     Privilege.SeAssignPrimaryTokenPrivilege: "Replace a process level token",
@@ -173,21 +174,31 @@ class LogonRight(Enum):
     SeDenyRemoteInteractiveLogonRight = "SeDenyRemoteInteractiveLogonRight"
 
 
+_NO_ATTRIBUTES = PrivilegeAttributes(0)
+
+
+def _as_privilege(value: object) -> Privilege:
+    if isinstance(value, Privilege):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return Privilege(value)
+        except ValueError:
+            pass
+    raise InvalidValueError(f"no privilege has LUID {value!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class PrivilegeEntry:
     """A privilege held by a token, with its attributes."""
 
     privilege: Privilege
-    attributes: PrivilegeAttributes = PrivilegeAttributes(0)
+    attributes: PrivilegeAttributes = _NO_ATTRIBUTES
 
     def __post_init__(self) -> None:
-        if not isinstance(self.privilege, Privilege):
-            try:
-                object.__setattr__(self, "privilege", Privilege(self.privilege))
-            except ValueError:
-                raise InvalidValueError(f"no privilege has LUID {self.privilege}") from None
-        if not isinstance(self.attributes, PrivilegeAttributes):
-            object.__setattr__(self, "attributes", PrivilegeAttributes(self.attributes))
+        # Plain LUID numbers and attribute ints are accepted and normalised to the enums.
+        object.__setattr__(self, "privilege", _as_privilege(self.privilege))
+        object.__setattr__(self, "attributes", PrivilegeAttributes(int(self.attributes)))
 
     @property
     def enabled(self) -> bool:
