@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 from ntsec.errors import InvalidValueError
 from ntsec.model.claims import ClaimAttribute
-from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
+from ntsec.model.privileges import (
+    ELEVATING_PRIVILEGES,
+    Privilege,
+    PrivilegeAttributes,
+    PrivilegeEntry,
+)
 from ntsec.model.sid import Sid
 
 if TYPE_CHECKING:
@@ -21,11 +26,13 @@ if TYPE_CHECKING:
     from ntsec.model.descriptor import SecurityDescriptor
 
 __all__ = [
+    "ELEVATED_GROUP_RIDS",
     "GroupAttributes",
     "ImpersonationLevel",
     "SidAndAttributes",
     "Token",
     "TokenElevationType",
+    "TokenInformationClass",
     "TokenMandatoryPolicy",
     "TokenSource",
     "TokenType",
@@ -70,6 +77,73 @@ class TokenElevationType(IntEnum):
     TokenElevationTypeLimited = 3
 
 
+class TokenInformationClass(IntEnum):
+    """TOKEN_INFORMATION_CLASS (SEMANTICS.md D.1; winnt.h numbering)."""
+
+    TokenUser = 1
+    TokenGroups = 2
+    TokenPrivileges = 3
+    TokenOwner = 4
+    TokenPrimaryGroup = 5
+    TokenDefaultDacl = 6
+    TokenSource = 7
+    TokenType = 8
+    TokenImpersonationLevel = 9
+    TokenStatistics = 10
+    TokenRestrictedSids = 11
+    TokenSessionId = 12
+    TokenGroupsAndPrivileges = 13
+    TokenSessionReference = 14
+    TokenSandBoxInert = 15
+    TokenAuditPolicy = 16
+    TokenOrigin = 17
+    TokenElevationType = 18
+    TokenLinkedToken = 19
+    TokenElevation = 20
+    TokenHasRestrictions = 21
+    TokenAccessInformation = 22
+    TokenVirtualizationAllowed = 23
+    TokenVirtualizationEnabled = 24
+    TokenIntegrityLevel = 25
+    TokenUIAccess = 26
+    TokenMandatoryPolicy = 27
+    TokenLogonSid = 28
+    TokenIsAppContainer = 29
+    TokenCapabilities = 30
+    TokenAppContainerSid = 31
+    TokenAppContainerNumber = 32
+    TokenUserClaimAttributes = 33
+    TokenDeviceClaimAttributes = 34
+    TokenRestrictedUserClaimAttributes = 35
+    TokenRestrictedDeviceClaimAttributes = 36
+    TokenDeviceGroups = 37
+    TokenRestrictedDeviceGroups = 38
+    TokenSecurityAttributes = 39
+    TokenIsRestricted = 40
+    TokenProcessTrustLevel = 41
+    TokenPrivateNameSpace = 42
+    TokenSingletonAttributes = 43
+    TokenBnoIsolation = 44
+    TokenChildProcessFlags = 45
+    TokenIsLessPrivilegedAppContainer = 46
+    TokenIsSandboxed = 47
+    TokenIsAppSilo = 48
+
+
+#: Last RIDs that make a group "elevated" whatever the rest of its SID (SEMANTICS.md F.1 [I]
+#: WSI ch.4): S-1-5-114 (local admin), Enterprise RO DCs, Domain Admins, Domain Controllers,
+#: Cert Publishers, Schema/Enterprise Admins, Group Policy Creator Owners, RO DCs, BUILTIN
+#: Administrators, Power Users, Account/Server/Print/Backup Operators, RAS Servers,
+#: Pre-Windows 2000 Compatible Access, Network Configuration Operators, Cryptographic Operators.
+ELEVATED_GROUP_RIDS = frozenset(
+    {114, 498, 512, 516, 517, 518, 519, 520, 521, 544, 547, 548, 549, 550, 551, 553, 554, 556,
+     569}
+)
+
+#: BUILTIN\Administrators (S-1-5-32-544).
+_ADMINISTRATORS = Sid.from_parts(5, 32, 544)
+
+
 class TokenMandatoryPolicy(IntFlag):
     """TOKEN_MANDATORY_POLICY.Policy."""
 
@@ -83,13 +157,16 @@ class SidAndAttributes:
     """A SID with its SE_GROUP_* attributes."""
 
     sid: Sid
-    attributes: GroupAttributes = GroupAttributes(0)
+    attributes: GroupAttributes = GroupAttributes(0)  # noqa: RUF009 - an immutable flag value
 
     def __post_init__(self) -> None:
-        if not isinstance(self.attributes, GroupAttributes):
-            if not 0 <= int(self.attributes) <= 0xFFFFFFFF:
-                raise InvalidValueError(f"group attributes {self.attributes} do not fit 32 bits")
-            object.__setattr__(self, "attributes", GroupAttributes(self.attributes))
+        # Callers may pass a plain int (e.g. 0xC0000007); store it as the flag type.
+        raw: object = self.attributes
+        if not isinstance(raw, GroupAttributes):
+            value = int(raw)  # type: ignore[call-overload]
+            if not 0 <= value <= 0xFFFFFFFF:
+                raise InvalidValueError(f"group attributes {value} do not fit 32 bits")
+            object.__setattr__(self, "attributes", GroupAttributes(value))
 
     @property
     def enabled(self) -> bool:
@@ -111,6 +188,7 @@ class TokenSource:
 #: S-1-16-8192, what an object without a label is treated as (SEMANTICS.md I.3).
 MEDIUM_INTEGRITY = Sid.from_parts(16, 8192)
 _MANDATORY_AUTHORITY = 16
+_LOCAL_SYSTEM = Sid.from_parts(5, 18)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,13 +264,93 @@ class Token:
     def logon_sid(self) -> Sid | None:
         """The S-1-5-5-X-Y logon SID (the group with SE_GROUP_LOGON_ID)."""
         for g in self.groups:
-            if (g.attributes & GroupAttributes.SE_GROUP_LOGON_ID) == GroupAttributes.SE_GROUP_LOGON_ID:
+            logon_id = GroupAttributes.SE_GROUP_LOGON_ID
+            if (g.attributes & logon_id) == logon_id:
                 return g.sid
         return None
 
     @property
     def is_restricted(self) -> bool:
+        """IsTokenRestricted: the token has restricting SIDs (SEMANTICS.md H.4)."""
         return bool(self.restricted_sids)
+
+    @property
+    def is_write_restricted(self) -> bool:
+        """The restricting SIDs apply to write access only (SEMANTICS.md H.4, I.7)."""
+        return self.write_restricted
+
+    @property
+    def is_elevated(self) -> bool:
+        """TokenElevation.TokenIsElevated.
+
+        A Full half of a split token is elevated and a Limited half is not (Wine test_elevation,
+        run on Windows). A Default token is elevated when it holds any privilege of SEMANTICS.md
+        B.3 (enabled or not) or a group whose last RID is in F.1 (Wine test_admin_elevation: a
+        Default administrator token is elevated). Deny-only groups are not counted: a filtered
+        token's deny-only Administrators must not make it elevated (inferred from F.2).
+        """
+        if self.elevation_type == TokenElevationType.TokenElevationTypeFull:
+            return True
+        if self.elevation_type == TokenElevationType.TokenElevationTypeLimited:
+            return False
+        if any(p.privilege in ELEVATING_PRIVILEGES for p in self.privileges):
+            return True
+        return any(
+            g.sid.sub_authorities
+            and g.sid.rid in ELEVATED_GROUP_RIDS
+            and not g.attributes & GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY
+            for g in self.groups
+        )
+
+    @property
+    def is_admin(self) -> bool:
+        """CheckTokenMembership(token, BUILTIN\\Administrators): enabled, not deny-only (the test
+        IsUserAnAdmin makes; a UAC-filtered admin token answers False)."""
+        return self.check_membership(_ADMINISTRATORS)
+
+    @property
+    def is_filtered(self) -> bool:
+        """The token was made by the UAC filter (TOKEN_IS_FILTERED, SEMANTICS.md D.3, F.2)."""
+        return self.filtered
+
+    @property
+    def is_split(self) -> bool:
+        """One half of a UAC split token (elevation type Full or Limited, SEMANTICS.md F)."""
+        return self.elevation_type != TokenElevationType.TokenElevationTypeDefault
+
+    @property
+    def is_primary(self) -> bool:
+        return self.token_type == TokenType.TokenPrimary
+
+    @property
+    def is_impersonation(self) -> bool:
+        return self.token_type == TokenType.TokenImpersonation
+
+    @property
+    def effective_owner(self) -> Sid:
+        """The owner new objects get: TokenOwner, which defaults to the user SID."""
+        return self.owner if self.owner is not None else self.user.sid
+
+    @property
+    def is_system(self) -> bool:
+        """The user is LocalSystem (S-1-5-18)."""
+        return self.user.sid == _LOCAL_SYSTEM
+
+    def check_membership(self, sid: Sid) -> bool:
+        """CheckTokenMembership's answer: ``sid`` is the user (not deny-only) or an enabled,
+        not deny-only group; for a restricted token it must also be an enabled restricting SID
+        (SEMANTICS.md I.1, I.7; Wine test_CreateRestrictedToken: a disabled SID is not a member)."""
+        c = self.compiled()
+        if sid not in c.allow_sids:
+            return False
+        return not self.restricted_sids or sid in c.restricted_allow
+
+    def group(self, sid: Sid) -> SidAndAttributes | None:
+        """The first group entry for ``sid`` (token order), if any."""
+        for g in self.groups:
+            if g.sid == sid:
+                return g
+        return None
 
     def privilege(self, priv: Privilege) -> PrivilegeEntry | None:
         for p in self.privileges:
@@ -237,23 +395,23 @@ class CompiledToken:
     def build(cls, token: Token) -> CompiledToken:
         allow: set[Sid] = set()
         deny: set[Sid] = set()
-        _G = GroupAttributes
+        ga = GroupAttributes
         user = token.user
         deny.add(user.sid)
-        if not user.attributes & _G.SE_GROUP_USE_FOR_DENY_ONLY:
+        if not user.attributes & ga.SE_GROUP_USE_FOR_DENY_ONLY:
             allow.add(user.sid)
         for g in token.groups:
-            if g.attributes & _G.SE_GROUP_USE_FOR_DENY_ONLY:
+            if g.attributes & ga.SE_GROUP_USE_FOR_DENY_ONLY:
                 deny.add(g.sid)
-            elif g.attributes & _G.SE_GROUP_ENABLED:
+            elif g.attributes & ga.SE_GROUP_ENABLED:
                 allow.add(g.sid)
                 deny.add(g.sid)
         r_allow: set[Sid] = set()
         r_deny: set[Sid] = set()
         for g in token.restricted_sids:
-            if g.attributes & _G.SE_GROUP_USE_FOR_DENY_ONLY:
+            if g.attributes & ga.SE_GROUP_USE_FOR_DENY_ONLY:
                 r_deny.add(g.sid)
-            elif g.attributes & _G.SE_GROUP_ENABLED or not g.attributes:
+            elif g.attributes & ga.SE_GROUP_ENABLED or not g.attributes:
                 r_allow.add(g.sid)
                 r_deny.add(g.sid)
         privs = frozenset(
