@@ -1,0 +1,251 @@
+"""The simulated machine's state: one SQLite database per machine (DESIGN.md, "The simulated
+machine").
+
+Every change runs in one transaction opened with ``BEGIN IMMEDIATE``: the write lock is taken at
+the start, so two processes (two CLI calls, or the CLI and the web app) using the same machine
+serialise their read-modify-write sequences instead of losing one of them. The database runs in
+WAL mode so readers never block the writer, and waits up to ``busy_timeout`` for the lock rather
+than failing at once.
+
+The schema is versioned with SQLite's ``user_version`` and upgraded by an ordered list of
+migrations, each applied inside the same immediate transaction that checks the version, so two
+processes opening a new machine at once cannot both apply a step. Other modules of
+``ntsec.system`` (process, objects, events) add their tables by appending migrations to
+:data:`MIGRATIONS`; an applied migration is never edited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ntsec.errors import Error
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "StoreError"]
+
+
+class StoreError(Error):
+    """The machine database cannot be opened, is newer than this ntsec, or SQLite failed."""
+
+#: Seconds a writer waits for another process's transaction before SQLite reports "busy".
+BUSY_TIMEOUT = 30.0
+
+# Migration i takes the schema from version i to version i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: machine identity and counters, SAM (users, groups/aliases, memberships), LSA policy
+    # (account rights, settings), logon sessions and the record of failed logons.
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE counters (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    CREATE TABLE users (
+        rid                     INTEGER PRIMARY KEY,
+        sid                     TEXT NOT NULL UNIQUE,
+        name                    TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        full_name               TEXT NOT NULL DEFAULT '',
+        description             TEXT NOT NULL DEFAULT '',
+        enabled                 INTEGER NOT NULL,
+        password_hash           BLOB,
+        password_salt           BLOB,
+        password_params         TEXT,
+        password_last_set       REAL,
+        password_never_expires  INTEGER NOT NULL DEFAULT 0,
+        must_change_password    INTEGER NOT NULL DEFAULT 0,
+        bad_password_count      INTEGER NOT NULL DEFAULT 0,
+        last_bad_password      REAL,
+        locked_until            REAL
+    );
+    CREATE TABLE groups (
+        sid          TEXT PRIMARY KEY,
+        domain       TEXT NOT NULL,
+        name         TEXT NOT NULL COLLATE NOCASE,
+        description  TEXT NOT NULL DEFAULT '',
+        UNIQUE (domain, name)
+    );
+    CREATE TABLE members (
+        group_sid   TEXT NOT NULL REFERENCES groups (sid) ON DELETE CASCADE,
+        member_sid  TEXT NOT NULL,
+        PRIMARY KEY (group_sid, member_sid)
+    );
+    CREATE TABLE account_rights (
+        sid    TEXT NOT NULL,
+        name   TEXT NOT NULL,
+        PRIMARY KEY (sid, name)
+    );
+    CREATE TABLE settings (
+        key    TEXT PRIMARY KEY,
+        value  INTEGER NOT NULL
+    );
+    CREATE TABLE logon_sessions (
+        luid         INTEGER PRIMARY KEY,
+        user_sid     TEXT NOT NULL,
+        user_name    TEXT NOT NULL,
+        domain       TEXT NOT NULL,
+        logon_type   INTEGER NOT NULL,
+        package      TEXT NOT NULL,
+        logon_sid    TEXT,
+        linked_luid  INTEGER,
+        origin_luid  INTEGER NOT NULL,
+        created      REAL NOT NULL
+    );
+    CREATE TABLE logon_failures (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        time        REAL NOT NULL,
+        account     TEXT NOT NULL,
+        logon_type  INTEGER NOT NULL,
+        status      INTEGER NOT NULL,
+        sub_status  INTEGER NOT NULL,
+        reason      TEXT NOT NULL
+    );
+    """,
+)
+
+#: The schema version a freshly opened store has.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """One machine's SQLite database.
+
+    Use :meth:`transaction` for every read or write that must see or leave a consistent state;
+    the connection is in autocommit mode otherwise, so nothing is ever left half-written.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        # isolation_level=None: the sqlite3 module must not open transactions on its own;
+        # we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
+                check_same_thread=False,
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: not a usable machine database: {exc}") from exc
+        if str(mode).lower() != "wal" and str(self.path) != ":memory:":
+            self._conn.close()
+            raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode!r})")
+        self._migrate()
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path}: schema version {version} is newer than this ntsec "
+                    f"understands ({len(MIGRATIONS)})"
+                )
+            for number in range(version, len(MIGRATIONS)):
+                # executescript() would COMMIT the open transaction first; run the statements
+                # one by one so a failed migration rolls back with everything else.
+                for statement in _split_statements(MIGRATIONS[number]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction; commits on success, rolls back on any exception.
+
+        Nested use joins the outer transaction (the outermost one commits), so a public operation
+        can call other public operations and still be a single transaction.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
+            self._depth = 1
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"{self.path}: {exc}") from exc
+            except BaseException:
+                self._rollback()
+                raise
+            finally:
+                self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    # ------------------------------------------------------------------ small helpers
+    def next_counter(self, name: str, start: int) -> int:
+        """Return the next value of a named counter (first value ``start``), in one transaction."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+            value = start if row is None else int(row[0])
+            db.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value + 1),
+            )
+            return value
+
+    def get_meta(self, key: str) -> str | None:
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+def _split_statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (sqlite3.complete_statement decides)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
