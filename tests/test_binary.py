@@ -1,0 +1,230 @@
+"""ntsec.codec.binary against Windows-produced self-relative descriptors.
+
+Vectors: tests/vectors/samba-windows.json ``sddl_to_binary`` (7,718 descriptors that Windows'
+ConvertStringSecurityDescriptorToSecurityDescriptor produced) and wine-windows.json
+``sddl_valid`` (structure sizes Wine's tests assert on Windows). SDDL -> bytes is tested in
+test_sddl.py; here bytes -> model -> bytes and the layout itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import struct
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ntsec.codec.binary import (
+    decode_ace,
+    decode_acl,
+    decode_descriptor,
+    encode_ace,
+    encode_acl,
+    encode_descriptor,
+)
+from ntsec.errors import BinaryFormatError
+from ntsec.model.ace import Ace, AceFlags, AceType
+from ntsec.model.acl import Acl
+from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
+from ntsec.model.sid import Sid
+from strategies import binary_descriptors
+
+VECTORS = Path(__file__).parent / "vectors"
+SAMBA = json.loads((VECTORS / "samba-windows.json").read_text(encoding="utf-8"))
+BINARY = SAMBA["sddl_to_binary"]
+
+_BY_SET: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+for _i, _item in enumerate(BINARY):
+    _BY_SET[_item.get("set") or _item["source"]].append((_i, bytes.fromhex(_item["sd_hex"])))
+
+
+@pytest.mark.parametrize("vector_set", sorted(_BY_SET))
+def test_windows_descriptors_decode_and_reencode_byte_for_byte(vector_set: str) -> None:
+    failures = []
+    for index, raw in _BY_SET[vector_set]:
+        try:
+            again = encode_descriptor(decode_descriptor(raw))
+        except Exception as err:
+            failures.append(f"#{index}: {type(err).__name__}: {err}")
+            continue
+        if again != raw:
+            failures.append(f"#{index}: {raw.hex()} -> {again.hex()}")
+    assert [] == failures[:20], f"{len(failures)} of {len(_BY_SET[vector_set])} failed"
+
+
+def _offsets(raw: bytes) -> tuple[int, int, int, int]:
+    _, _, _, owner, group, sacl, dacl = struct.unpack_from("<BBHIIII", raw)
+    return owner, group, sacl, dacl
+
+
+def test_layout_is_header_sacl_dacl_owner_group() -> None:
+    # Every Windows descriptor in sddl_to_binary with all four parts puts them in this order
+    # (4,043 of them); the other items have the same order with parts left out.
+    full = [bytes.fromhex(x["sd_hex"]) for x in BINARY]
+    full = [raw for raw in full if all(_offsets(raw))]
+    assert len(full) > 4000
+    for raw in full:
+        owner, group, sacl, dacl = _offsets(raw)
+        assert 20 == sacl
+        assert sacl < dacl < owner < group
+        assert raw == encode_descriptor(decode_descriptor(raw))
+
+
+def test_empty_dacl_structure_matches_windows() -> None:
+    # wine-windows.json sddl_valid "D:": returned size 28, DACL at 20, ACL {2, 0, 8, 0, 0}.
+    sd = SecurityDescriptor(dacl=Acl(()))
+    raw = encode_descriptor(sd)
+    assert 28 == len(raw)
+    assert 20 == _offsets(raw)[3]
+    assert (2, 0, 8, 0, 0) == struct.unpack_from("<BBHHH", raw, 20)
+
+
+def test_null_dacl_is_present_bit_with_offset_zero() -> None:
+    # MS-DTYP 2.4.6: DACL_PRESENT with OffsetDacl 0 is a NULL DACL.
+    control = SecurityDescriptorControl.SE_SELF_RELATIVE | SecurityDescriptorControl.SE_DACL_PRESENT
+    raw = struct.pack("<BBHIIII", 1, 0, control, 0, 0, 0, 0)
+    sd = decode_descriptor(raw)
+    assert sd.has_null_dacl
+    assert raw == encode_descriptor(sd)
+
+
+def test_oversize_acl_keeps_its_size_and_zero_tail() -> None:
+    # oversize-acls.json: Windows wrote "D:P(D;;;;;MP)(D;;;;;MP)" with AclSize 56 where the
+    # header and the two 20-byte ACEs take 48; the last 8 bytes are zero.
+    item = next(x for x in BINARY if x["in"] == "D:P(D;;;;;MP)(D;;;;;MP)")
+    raw = bytes.fromhex(item["sd_hex"])
+    acl = decode_acl(raw, _offsets(raw)[3])
+    assert 56 == acl.size
+    assert 4 == acl.revision
+    assert 2 == len(acl.aces)
+    encoded = encode_acl(acl)
+    assert raw[20 : 20 + 56] == encoded
+    assert bytes(8) == encoded[48:]
+
+
+def test_conditional_ace_application_data_is_kept_with_its_padding() -> None:
+    # conditional_aces.txt.json: "(XA;;0x1f;;;AA;(!(! (Member_of{SID(AA)}))))" - the ACE ends
+    # with the expression and three zero bytes of padding (AceSize 0x3c).
+    item = next(x for x in BINARY if x["in"] == "D:(XA;;0x1f;;;AA;(!(! (Member_of{SID(AA)}))))")
+    raw = bytes.fromhex(item["sd_hex"])
+    ace, end = decode_ace(raw, 28)
+    assert AceType.ACCESS_ALLOWED_CALLBACK_ACE_TYPE == ace.type
+    assert ace.application_data.startswith(b"artx")
+    assert ace.application_data.endswith(b"\xa2\xa2\x00\x00\x00")
+    assert 28 + 0x3C == end
+    assert raw[28:end] == encode_ace(ace)
+
+
+def test_object_ace_guids_are_little_endian_fields() -> None:
+    # MS-DTYP 2.4.4.3 / 2.3.4.2: GUIDs in object ACEs are stored as GUID structures (first three
+    # fields little-endian), as in this Windows descriptor from sddl_to_binary.
+    text = (
+        "O:AUG:AUD:AI(A;;CC;;;AU)(OA;ID;LC;bf967a0e-0de6-11d0-a285-00aa003049e2;;"
+        "S-1-5-21-2654824374-240158998-261516133-512)"
+    )
+    raw = bytes.fromhex(next(x["sd_hex"] for x in BINARY if x["in"] == text))
+    at = 20 + 8 + 20  # DACL header, then the 20-byte (A;;CC;;;AU) ACE
+    ace, _ = decode_ace(raw, at)
+    assert uuid.UUID("bf967a0e-0de6-11d0-a285-00aa003049e2") == ace.object_type
+    assert ace.inherited_object_type is None
+    assert bytes.fromhex("0e7a96bfe60dd011a28500aa003049e2") == raw[at + 12 : at + 28]
+
+
+def test_unknown_ace_type_is_kept_as_opaque_bytes() -> None:
+    # MS-DTYP 2.4.5: ACEs follow each other by AceSize; a type without a layout is skipped by
+    # size. ntsec keeps the body for a byte-exact round trip.
+    body = bytes(range(12))
+    ace_bytes = struct.pack("<BBH", 0x30, 0x02, 4 + len(body)) + body
+    acl_bytes = struct.pack("<BBHHH", 2, 0, 8 + len(ace_bytes), 1, 0) + ace_bytes
+    acl = decode_acl(acl_bytes)
+    assert [Ace(0x30, AceFlags.CONTAINER_INHERIT_ACE, opaque=body)] == list(acl.aces)
+    assert acl_bytes == encode_acl(acl)
+
+
+@pytest.mark.parametrize(
+    ("raw", "offset"),
+    [
+        pytest.param(b"\x01\x00\x04", 0, id="short-header"),
+        pytest.param(struct.pack("<BBHIIII", 2, 0, 0x8000, 0, 0, 0, 0), 0, id="revision-2"),
+        pytest.param(struct.pack("<BBHIIII", 1, 0, 0x8000, 100, 0, 0, 0), 4, id="owner-outside"),
+        pytest.param(
+            struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20)
+            + struct.pack("<BBHHH", 1, 0, 8, 0, 0),
+            20,
+            id="acl-revision-1",
+        ),
+        pytest.param(
+            struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20)
+            + struct.pack("<BBHHH", 2, 0, 4, 0, 0),
+            22,
+            id="acl-size-below-header",
+        ),
+        pytest.param(
+            struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20)
+            + struct.pack("<BBHHH", 2, 0, 99, 0, 0),
+            22,
+            id="acl-size-past-end",
+        ),
+        pytest.param(
+            struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20)
+            + struct.pack("<BBHHH", 2, 0, 16, 1, 0)
+            + struct.pack("<BBHI", 0, 0, 40, 0),
+            30,
+            id="ace-size-past-acl",
+        ),
+        pytest.param(
+            struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20)
+            + struct.pack("<BBHHH", 2, 0, 24, 1, 0)
+            + struct.pack("<BBHI", 0, 0, 16, 0)
+            + bytes([1, 16, 0, 0, 0, 0, 0, 5]),
+            37,
+            id="sid-with-16-subauthorities",
+        ),
+    ],
+)
+def test_malformed_bytes_raise_binary_format_error_with_offset(raw: bytes, offset: int) -> None:
+    with pytest.raises(BinaryFormatError) as info:
+        decode_descriptor(raw)
+    assert offset == info.value.offset
+
+
+def test_ace_sid_must_fit_in_ace_size() -> None:
+    # An ACE whose SID runs past AceSize is malformed even when the ACL continues.
+    sid = Sid.parse("S-1-5-21-1-2-3-500").to_bytes()
+    ace = struct.pack("<BBHI", 0, 0, 16, 0x1F01FF) + sid
+    with pytest.raises(BinaryFormatError):
+        decode_ace(ace + bytes(16), 0)
+
+
+@given(binary_descriptors())
+def test_model_bytes_model_round_trip(sd: SecurityDescriptor) -> None:
+    assert sd == decode_descriptor(encode_descriptor(sd))
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_raise_only_binary_format_error(raw: bytes) -> None:
+    with contextlib.suppress(BinaryFormatError):
+        decode_descriptor(raw)
+
+
+_SAMPLES = [bytes.fromhex(x["sd_hex"]) for x in BINARY[::97]]
+
+
+@given(
+    st.sampled_from(_SAMPLES),
+    st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), min_size=1, max_size=4),
+    st.integers(0, 4000),
+)
+def test_mutated_windows_bytes_raise_only_binary_format_error(
+    raw: bytes, edits: list[tuple[int, int]], cut: int
+) -> None:
+    data = bytearray(raw)
+    for at, value in edits:
+        data[at % len(data)] = value
+    with contextlib.suppress(BinaryFormatError):
+        decode_descriptor(bytes(data[: max(cut, 20)]))

@@ -1,0 +1,377 @@
+"""ntsec.codec.sddl against SDDL that Windows parsed and printed.
+
+Vectors (provenance in tests/vectors/README.md):
+
+* samba-windows.json ``sddl_roundtrip`` (187): ConvertStringSecurityDescriptorToSecurityDescriptor
+  then ConvertSecurityDescriptorToStringSecurityDescriptor on Windows: ``in`` -> ``out``;
+* samba-windows.json ``sddl_invalid`` (59): strings Windows rejects;
+* samba-windows.json ``sddl_to_binary`` (7,718): the exact bytes Windows built from ``in``;
+* wine-windows.json ``sddl_valid``, ``sddl_invalid``, ``sd_to_sddl``, ``string_sid``: Wine's
+  conformance tests, which run on Windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import struct
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ntsec.codec import sddl
+from ntsec.codec.binary import decode_descriptor, encode_descriptor
+from ntsec.errors import SDDLError, SidError
+from ntsec.model.ace import Ace, AceFlags, AceType
+from ntsec.model.acl import Acl
+from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
+from ntsec.model.sid import Sid
+from strategies import sddl_descriptors
+
+VECTORS = Path(__file__).parent / "vectors"
+SAMBA = json.loads((VECTORS / "samba-windows.json").read_text(encoding="utf-8"))
+WINE = json.loads((VECTORS / "wine-windows.json").read_text(encoding="utf-8"))
+SETS = SAMBA["meta"]["binary_sets"]
+_C = SecurityDescriptorControl
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ----------------------------------------------------------------------------- round trips
+ROUNDTRIP = SAMBA["sddl_roundtrip"]
+
+
+@pytest.mark.parametrize(
+    "item", ROUNDTRIP, ids=[f"{i}:{_short(x['in'])}" for i, x in enumerate(ROUNDTRIP)]
+)
+def test_windows_roundtrip(item: dict[str, Any]) -> None:
+    actual = sddl.format(sddl.parse(item["in"], item["domain_sid"]), item["domain_sid"])
+    if item.get("compare_case_insensitive"):
+        # The vector file marks these: the hex digits in "out" (masks, SID authorities above
+        # 2^32, octet strings) were recorded in a letter case that may not be Windows' own
+        # (Samba's .txt files normalise them), so only the case-folded strings are comparable.
+        # Windows' own case for masks is lower case (wine-windows.json sd_to_sddl "0xffffffff").
+        assert item["out"].lower() == actual.lower()
+    else:
+        assert item["out"] == actual
+
+
+INVALID = SAMBA["sddl_invalid"]
+
+
+@pytest.mark.parametrize(
+    "item", INVALID, ids=[f"{i}:{_short(x['in'])}" for i, x in enumerate(INVALID)]
+)
+def test_windows_rejects(item: dict[str, Any]) -> None:
+    with pytest.raises(SDDLError):
+        sddl.parse(item["in"], item["domain_sid"])
+
+
+# ----------------------------------------------------------------------------- SDDL -> bytes
+BINARY = SAMBA["sddl_to_binary"]
+_BY_SET: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+for _i, _item in enumerate(BINARY):
+    _BY_SET[_item.get("set") or _item["source"]].append((_i, _item))
+
+# test_sddl_conditional_ace.c's test_full_sddl_compile: Samba's comment calls these bytes "from
+# Windows, and annotated by hand". Their SACL holding one RA ACE has AclRevision 4, but the 86
+# RA-only SACLs that Windows' SDDL converter wrote in short-conditional-and-resource-aces-*
+# (e.g. "S:(RA;;;;;WD;("colOIr",TU,0xe,244,24472992577))", same shape and same DACL) all have
+# revision 2, and the companion Windows sample in test_full_sddl_ra_encode has revision 2 too.
+# These bytes were evidently not produced by the converter from this string (most likely
+# the descriptor was set through another API, which keeps ACL_REVISION_DS); ntsec follows the
+# 86 converter results. Decoding and re-encoding these bytes is exact (test_binary.py).
+_NOT_FROM_CONVERTER = {
+    "samba libcli/security/tests/test_sddl_conditional_ace.c test_full_sddl_compile",
+}
+
+
+def _domain_of(item: dict[str, Any]) -> str:
+    return item.get("domain_sid") or SETS[item["set"]]["domain_sid"]
+
+
+def _sweep(vector_set: str, check: str) -> None:
+    failures = []
+    items = _BY_SET[vector_set]
+    for index, item in items:
+        domain = _domain_of(item)
+        want = bytes.fromhex(item["sd_hex"])
+        try:
+            if check == "parse":
+                got = encode_descriptor(sddl.parse(item["in"], domain))
+            else:
+                text = sddl.format(decode_descriptor(want), domain)
+                got = encode_descriptor(sddl.parse(text, domain))
+        except Exception as err:
+            failures.append(f"#{index} {_short(item['in'])}: {type(err).__name__}: {err}")
+            continue
+        if got != want:
+            failures.append(f"#{index} {_short(item['in'])}: {got.hex()} != {want.hex()}")
+    assert [] == failures[:20], f"{len(failures)} of {len(items)} failed"
+
+
+_SET_PARAMS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.xfail(strict=True, reason="hand-annotated bytes, see above"),
+    )
+    if name in _NOT_FROM_CONVERTER
+    else name
+    for name in sorted(_BY_SET)
+]
+
+
+@pytest.mark.parametrize("vector_set", _SET_PARAMS)
+def test_sddl_to_windows_bytes(vector_set: str) -> None:
+    _sweep(vector_set, "parse")
+
+
+@pytest.mark.parametrize("vector_set", _SET_PARAMS)
+def test_windows_bytes_format_then_parse_back(vector_set: str) -> None:
+    # decode -> format -> parse -> encode gives Windows' bytes again: what ntsec prints for a
+    # descriptor reads back as that descriptor. (The hand-annotated item fails here for the
+    # same reason: parsing its printed form gives the converter's revision 2.)
+    _sweep(vector_set, "format")
+
+
+def test_revision_4_only_with_object_aces() -> None:
+    # MS-DTYP 2.4.5: ACL_REVISION_DS is needed for object ACEs; Windows' converter writes
+    # revision 2 otherwise (short-ordinary-acls-v2.json: "D:(A;;...;;;BO)...S:(AU;SA;WPCR;;;WD)").
+    sd = sddl.parse("D:(A;;GA;;;SY)S:(OU;SA;WP;f30e3bbe-9ff0-11d1-b603-0000f80367c1;;WD)")
+    assert sd.dacl is not None
+    assert sd.sacl is not None
+    assert (2, 4) == (sd.dacl.revision, sd.sacl.revision)
+
+
+def test_oversize_acl_rule() -> None:
+    # oversize-acls.json (Windows bytes): each (D;;;;;MP) makes AclSize 4 bytes larger than the
+    # ACEs and the ACL revision 4.
+    sd = sddl.parse("D:P(D;;;;;MP)(D;;;;;MP)(D;;;;;MP)")
+    assert sd.dacl is not None
+    assert (4, 8 + 3 * 20 + 12) == (sd.dacl.revision, sd.dacl.size)
+
+
+# ----------------------------------------------------------------------------- Wine vectors
+WINE_VALID = WINE["sddl_valid"]
+
+
+@pytest.mark.parametrize(
+    "item", WINE_VALID, ids=[f"{i}:{_short(x['in'])}" for i, x in enumerate(WINE_VALID)]
+)
+def test_wine_valid(item: dict[str, Any]) -> None:
+    sd = sddl.parse(item["in"])
+    raw = encode_descriptor(sd)
+    checks = item.get("checks", {})
+    if "first_ace_mask" in checks:
+        assert sd.dacl is not None
+        assert int(checks["first_ace_mask"], 16) == sd.dacl.aces[0].mask
+    if "acl_revision" in checks:
+        assert sd.dacl is not None
+        assert checks["acl_revision"] == sd.dacl.revision
+    if "returned_size" in checks:
+        assert checks["returned_size"] == len(raw)
+    if "dacl_offset" in checks:
+        assert checks["dacl_offset"] == struct.unpack_from("<I", raw, 16)[0]
+    if "acl" in checks:
+        offset = struct.unpack_from("<I", raw, 16 if item["in"].lstrip().startswith("D") else 12)
+        revision, sbz1, size, count, sbz2 = struct.unpack_from("<BBHHH", raw, offset[0])
+        expected = checks["acl"]
+        actual = {
+            "AclRevision": revision,
+            "Sbz1": sbz1,
+            "AclSize": size,
+            "AceCount": count,
+            "Sbz2": sbz2,
+        }
+        assert expected == {k: actual[k] for k in expected}
+    if "self_relative_size_from_absolute" in checks:
+        assert checks["self_relative_size_from_absolute"] == len(raw)
+    key = "GetPrivateObjectSecurity(all) -> string (Win7+)"
+    if key in checks:
+        # The test set SE_DACL_PROTECTED on the parsed descriptor before printing it.
+        protected = SecurityDescriptor(
+            sd.owner, sd.group, sd.dacl, sd.sacl, sd.control | _C.SE_DACL_PROTECTED
+        )
+        assert checks[key] == sddl.format(protected)
+
+
+WINE_INVALID = [
+    x
+    for x in WINE["sddl_invalid"]
+    if isinstance(x["in"], str) and x["revision"] == "SDDL_REVISION_1"
+]
+# The other wine sddl_invalid items fail on the API's arguments (an unknown SDDL revision
+# number, NULL pointers), which parse() has no equivalent of.
+
+
+@pytest.mark.parametrize(
+    "item", WINE_INVALID, ids=[f"{i}:{_short(x['in'])}" for i, x in enumerate(WINE_INVALID)]
+)
+def test_wine_invalid(item: dict[str, Any]) -> None:
+    with pytest.raises(SDDLError):
+        sddl.parse(item["in"])
+
+
+_SU = Sid.parse("S-1-5-6")
+_SY = Sid.parse("S-1-5-18")
+_DOM = Sid.parse("S-1-5-21-93476-23408-4576")
+_T = AceType
+_F = AceFlags
+_DACL3 = Acl(
+    (
+        Ace(_T.ACCESS_ALLOWED_ACE_TYPE, _F.NO_PROPAGATE_INHERIT_ACE, 0xF0000000, _SU),
+        Ace(_T.ACCESS_ALLOWED_ACE_TYPE, _F.INHERIT_ONLY_ACE | _F.INHERITED_ACE, 0x3, _SU),
+        Ace(
+            _T.ACCESS_DENIED_ACE_TYPE,
+            _F.OBJECT_INHERIT_ACE | _F.CONTAINER_INHERIT_ACE,
+            0xFFFFFFFF,
+            _DOM,
+        ),
+    )
+)
+_AUDIT1 = Ace(_T.SYSTEM_AUDIT_ACE_TYPE, _F(0xDF), 0x2001F, _SU)
+_AUDIT2 = Ace(
+    _T.SYSTEM_AUDIT_ACE_TYPE,
+    _F.NO_PROPAGATE_INHERIT_ACE | _F.SUCCESSFUL_ACCESS_ACE_FLAG,
+    0x12019F,
+    _SU,
+)
+_P = _C.SE_SELF_RELATIVE
+# wine-windows.json sd_to_sddl, item by item: the descriptor Wine's test built, described in
+# the vector's "sd" field, rebuilt here.
+WINE_SD_TO_SDDL: list[SecurityDescriptor] = [
+    SecurityDescriptor(control=_C(0)),
+    SecurityDescriptor(owner=Sid.parse("S-1-2-0")),
+    SecurityDescriptor(owner=Sid.parse("S-1-2-0"), control=_P | _C.SE_OWNER_DEFAULTED),
+    SecurityDescriptor(owner=_SY, control=_P | _C.SE_OWNER_DEFAULTED),
+    SecurityDescriptor(owner=_SY, group=_DOM),
+    SecurityDescriptor(group=_DOM),  # only GROUP requested: the other parts are not printed
+    SecurityDescriptor(_SY, _DOM, Acl(()), control=_P | _C.SE_DACL_DEFAULTED),
+    SecurityDescriptor(_SY, _DOM, Acl(())),
+    SecurityDescriptor(_SY, _DOM, Acl(_DACL3.aces[:1])),
+    SecurityDescriptor(_SY, _DOM, Acl(_DACL3.aces[:2])),
+    SecurityDescriptor(_SY, _DOM, _DACL3),
+    SecurityDescriptor(_SY, _DOM, Acl(()), Acl(())),
+    SecurityDescriptor(_SY, _DOM, None, Acl((_AUDIT1,)), _P | _C.SE_DACL_PRESENT),
+    SecurityDescriptor(_SY, _DOM, None, Acl((_AUDIT1, _AUDIT2)), _P | _C.SE_DACL_PRESENT),
+]
+
+
+@pytest.mark.parametrize("index", range(len(WINE["sd_to_sddl"])))
+def test_wine_sd_to_sddl(index: int) -> None:
+    item = WINE["sd_to_sddl"][index]
+    # Where the test accepts two results, the first is Vista and later (NULL DACL printed as
+    # NO_ACCESS_CONTROL); the second is XP's.
+    expected = item.get("out", (item.get("out_any_of") or [""])[0])
+    assert expected == sddl.format(WINE_SD_TO_SDDL[index])
+
+
+STRING_SIDS = [
+    x for x in WINE["string_sid"] if isinstance(x["in"], str) and "NULL" not in x.get("note", "")
+]
+# Items with a NULL pointer argument test the API, not the string; they are left out.
+
+
+@pytest.mark.parametrize(
+    "item", STRING_SIDS, ids=[f"{i}:{x['in']}" for i, x in enumerate(STRING_SIDS)]
+)
+def test_wine_string_sid(item: dict[str, Any]) -> None:
+    # Domain-relative aliases resolve against the machine's domain on Windows; the vectors do not
+    # record its value ("value_checked": false), so any domain SID shows the alias is accepted.
+    domain = Sid.parse("S-1-5-21-1-2-3")
+    if not item["ok"]:
+        with pytest.raises(SidError):
+            sddl.parse_sid(item["in"], domain)
+        return
+    sid = sddl.parse_sid(item["in"], domain)
+    if item.get("value_checked", True) and "out" in item:
+        assert item["out"] == str(sid)
+
+
+# ----------------------------------------------------------------------------- rules
+def test_null_dacl_prints_and_parses_as_no_access_control() -> None:
+    # wine-windows.json sd_to_sddl: a NULL DACL prints as D:NO_ACCESS_CONTROL (Vista and later).
+    sd = sddl.parse("D:PNO_ACCESS_CONTROL")
+    assert sd.has_null_dacl
+    assert sd.control & _C.SE_DACL_PROTECTED
+    assert "D:PNO_ACCESS_CONTROL" == sddl.format(sd)
+
+
+def test_parse_errors_carry_the_offset() -> None:
+    # "D:(A;;GA ;;;LG)" is rejected by Windows (sddl_invalid); the space is at offset 8.
+    with pytest.raises(SDDLError) as info:
+        sddl.parse("D:(A;;GA ;;;LG)")
+    assert 8 == info.value.offset
+    with pytest.raises(SDDLError) as info:
+        sddl.parse("D:(Antlers;;GA;;;SY)")
+    assert 3 == info.value.offset
+
+
+def test_domain_relative_alias_needs_a_domain() -> None:
+    with pytest.raises(SDDLError):
+        sddl.parse("O:DA")
+    assert Sid.parse("S-1-5-21-1-2-3-512") == sddl.parse("O:DA", "S-1-5-21-1-2-3").owner
+
+
+def test_parse_cache_returns_the_shared_value_per_domain() -> None:
+    text = "O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)(A;;0x1301bf;;;AU)"
+    assert sddl.parse(text) is sddl.parse(text)
+    assert sddl.parse("O:LA", "S-1-5-21-1-2-3") != sddl.parse("O:LA", "S-1-5-21-1-2-4")
+
+
+# ----------------------------------------------------------------------------- properties
+def _aces(acl: Acl | None) -> tuple[Ace, ...] | None:
+    return None if acl is None else acl.aces
+
+
+@given(sddl_descriptors())
+def test_model_sddl_model_round_trip(sd: SecurityDescriptor) -> None:
+    text = sddl.format(sd)
+    back = sddl.parse(text)
+    assert (sd.owner, sd.group, sd.control) == (back.owner, back.group, back.control)
+    assert (_aces(sd.dacl), _aces(sd.sacl)) == (_aces(back.dacl), _aces(back.sacl))
+    assert text == sddl.format(back)
+
+
+_SDDL_ALPHABET = st.sampled_from(
+    [
+        *list("OGDS:();PAIRNX_-0123456789xabcdefSWYUBLCGTQ {}#@\"'!&|=<>,.\t"),
+        "S-1-",
+        "0x",
+        "NO_ACCESS_CONTROL",
+        "(A;;GA;;;WD)",
+        "(XA;;;;;WD;(",
+        '(RA;;;;;WD;("a",TI,0,1)',
+    ]
+)
+
+
+@given(st.lists(_SDDL_ALPHABET, max_size=40).map("".join))
+def test_arbitrary_text_raises_only_sddl_error(text: str) -> None:
+    with contextlib.suppress(SDDLError):
+        sddl.parse(text)
+
+
+_SAMPLES = [x["in"] for x in BINARY[::53]] + [x["in"] for x in ROUNDTRIP]
+
+
+@given(
+    st.sampled_from(_SAMPLES),
+    st.lists(st.tuples(st.integers(0, 2000), st.characters(codec="ascii")), max_size=3),
+    st.integers(0, 2000),
+)
+def test_mutated_windows_sddl_raises_only_sddl_error(
+    text: str, edits: list[tuple[int, str]], cut: int
+) -> None:
+    chars = list(text)
+    for at, char in edits:
+        if chars:
+            chars[at % len(chars)] = char
+    with contextlib.suppress(SDDLError):
+        sddl.parse("".join(chars)[:cut], "S-1-5-21-1-2-3")
