@@ -410,6 +410,11 @@ def _group(draw: st.DrawFn, names: dict[Sid, ResolvedName | None]) -> SidAndAttr
             G(0xC0000007),
         )
     s, name = draw(_named())
+    if s.authority == 16:
+        # A mandatory-label SID (S-1-16-x) is always a label (type Label) with the integrity
+        # bits in a real token (SEMANTICS.md D.2); other names or bits for it are not tokens
+        # Windows makes.
+        name = ResolvedName("Mandatory Label", draw(_WORD), SidNameUse.SidTypeLabel)
     names.setdefault(s, name)
     name = names[s]
     bits = G(0)
@@ -426,7 +431,7 @@ def _group(draw: st.DrawFn, names: dict[Sid, ResolvedName | None]) -> SidAndAttr
 @st.composite
 def _token_and_names(draw: st.DrawFn) -> tuple[Token, dict[Sid, ResolvedName | None]]:
     names: dict[Sid, ResolvedName | None] = {}
-    user = draw(_sids())
+    user = draw(_sids().filter(lambda s: s.authority != 16))  # a label is never a token user
     names[user] = ResolvedName(draw(_WORD), draw(_WORD), SidNameUse.SidTypeUser)
     groups = draw(st.lists(_group(names), min_size=1, max_size=8))
     if all((g.attributes & G.SE_GROUP_LOGON_ID) == G.SE_GROUP_LOGON_ID for g in groups):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from ntsec.errors import InvalidValueError, SidError
 
@@ -21,6 +20,11 @@ SID_MAX_SUB_AUTHORITIES = 15
 _MAX_AUTHORITY = (1 << 48) - 1
 _MAX_SUB = 0xFFFFFFFF
 _INTERN_LIMIT = 1 << 16  # bound the intern tables so hostile input cannot grow them without end
+
+# Intern tables: SID text -> Sid and binary SID -> Sid. Module-level rather than class
+# attributes so that reprs and pretty-printers walking the class never drag them along.
+_PARSED: dict[str, Sid] = {}
+_DECODED: dict[bytes, Sid] = {}
 
 
 def _parse_number(text: str, start: int, end: int, limit: int, whole: str) -> int:
@@ -59,9 +63,6 @@ class Sid:
     _bytes: bytes = field(default=b"", init=False, repr=False, compare=False)
     _hash: int = field(default=0, init=False, repr=False, compare=False)
 
-    _parsed: ClassVar[dict[str, Sid]] = {}
-    _decoded: ClassVar[dict[bytes, Sid]] = {}
-
     def __post_init__(self) -> None:
         subs = self.sub_authorities
         if not isinstance(subs, tuple):
@@ -95,12 +96,12 @@ class Sid:
         sub-authorities. ``S-1-5`` (no sub-authority) is rejected, as Windows rejects it with
         ERROR_INVALID_SID, although such a SID prints that way. Raises :class:`SidError`.
         """
-        hit = cls._parsed.get(text)
+        hit = _PARSED.get(text)
         if hit is not None:
             return hit
         sid = cls._parse_uncached(text)
-        if len(cls._parsed) < _INTERN_LIMIT:
-            cls._parsed[text] = sid
+        if len(_PARSED) < _INTERN_LIMIT:
+            _PARSED[text] = sid
         return sid
 
     @classmethod
@@ -133,11 +134,11 @@ class Sid:
     @classmethod
     def intern(cls, sid: Sid) -> Sid:
         """The shared instance equal to ``sid``."""
-        hit = cls._decoded.get(sid._bytes)
+        hit = _DECODED.get(sid._bytes)
         if hit is not None:
             return hit
-        if len(cls._decoded) < _INTERN_LIMIT:
-            cls._decoded[sid._bytes] = sid
+        if len(_DECODED) < _INTERN_LIMIT:
+            _DECODED[sid._bytes] = sid
         return sid
 
     @classmethod
@@ -154,7 +155,7 @@ class Sid:
         count = data[offset + 1]
         end = offset + 8 + 4 * count
         raw = bytes(data[offset:end])
-        hit = cls._decoded.get(raw)
+        hit = _DECODED.get(raw)
         if hit is not None:
             return hit, end
         if data[offset] != SID_REVISION:
