@@ -1,1 +1,13 @@
-"""ntsec.web (see DESIGN.md)."""
+"""The ntsec web app, ``ntsec serve`` (DESIGN.md "Front ends"; needs the ``web`` extra).
+
+:func:`create_app` builds the Starlette application for :class:`Settings`; the ``serve``
+command binds the socket, prints the address (and the access key off loopback) and runs it
+under uvicorn. Pages: the access-check explorer, the SDDL decoder and the whoami page, which
+need nothing but the library, and the simulated machine's sections (``_machine.py``).
+"""
+
+from __future__ import annotations
+
+from ntsec.web._app import Settings, create_app
+
+__all__ = ["Settings", "create_app"]

@@ -1,0 +1,85 @@
+"""Finding and opening the simulated machine for the machine commands (DESIGN.md "The simulated
+machine"): ``--machine PATH`` or ``NTSEC_MACHINE``, else the per-user data directory
+(platformdirs), created from the built-in workstation scenario on first use."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from ntsec.errors import InvalidValueError
+from ntsec.system.machine import Machine
+
+__all__ = [
+    "default_machine_path",
+    "examples",
+    "machine_path",
+    "open_machine",
+    "parse_id",
+    "read_password",
+]
+
+
+def default_machine_path() -> Path:
+    """The embedded default machine: ``<user data dir>/ntsec/machine.db``."""
+    import platformdirs  # noqa: PLC0415 - the cli extra; only needed here
+
+    return Path(platformdirs.user_data_dir("ntsec", appauthor=False)) / "machine.db"
+
+
+def machine_path(ctx: click.Context) -> tuple[Path, bool]:
+    """The machine path and whether it is the embedded default."""
+    given = ctx.find_root().params.get("machine")
+    if given:
+        return Path(given), False
+    return default_machine_path(), True
+
+
+def open_machine(ctx: click.Context) -> Machine:
+    """Open the machine; the default one is created from the workstation scenario on first
+    use. The machine is closed when the command ends."""
+    path, default = machine_path(ctx)
+    if not path.exists() or not path.stat().st_size:
+        if not default:
+            raise InvalidValueError(
+                f"{path}: no machine there (run 'ntsec --machine {path} machine init' first)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        machine = Machine.create(path)
+    else:
+        machine = Machine.open(path)
+    ctx.call_on_close(machine.close)
+    return machine
+
+
+def read_password() -> str:
+    """One line from standard input, without its line end (``--password-stdin``)."""
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def parse_id(text: str, what: str) -> int:
+    """A logon ID or handle: ``0x3e7`` or decimal."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a number (0x... or decimal)", param_hint=what
+        ) from None
+
+
+_C = TypeVar("_C", bound=click.Command)
+
+
+def examples(*lines: str) -> Callable[[_C], _C]:
+    """Give a command the "Examples:" epilog every ntsec command has (verbatim lines)."""
+
+    def apply(command: _C) -> _C:
+        command.epilog = "\b\nExamples:\n" + "\n".join("  " + line for line in lines)
+        return command
+
+    return apply

@@ -1,0 +1,462 @@
+"""What the pages show, arranged from library results (STYLE.md 7: front ends only arrange).
+
+Each function takes the form fields as text, makes the library calls (SDDL and whoami codecs,
+``parse_rights``, ``access_check`` with its explanation) and returns a plain structure for a
+template. Input the library refuses comes back as a per-field message (the library's own
+message with its caret line), never as an exception. Nothing here decides anything about
+security: the decision, the reasons and the per-ACE outcomes are the access check's
+explanation, shown as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ntsec.authz.access import access_check
+from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
+from ntsec.cli._render import default_object_type, describe
+from ntsec.codec import whoami
+from ntsec.errors import Error
+from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.rights import ObjectType, parse_rights, right_names
+from ntsec.model.sid import Sid
+from ntsec.model.wellknown import lookup
+
+__all__ = [
+    "OBJECT_TYPES",
+    "SAMPLE_TOKENS",
+    "WHOAMI_SWITCHES",
+    "ExplorerView",
+    "SddlView",
+    "WhoamiView",
+    "explore",
+    "sample_capture",
+    "view_sddl",
+    "view_whoami",
+]
+
+#: Object types offered in forms: (value, label), in ObjectType's order.
+OBJECT_TYPES: tuple[tuple[str, str], ...] = tuple(
+    (t.value, t.name.replace("_", " ").lower()) for t in ObjectType
+)
+
+#: Standard tokens offered by the explorer: real whoami /all captures from Windows, shipped in
+#: ``samples/`` (their sources are in samples/README.md). Key -> (label, file).
+SAMPLE_TOKENS: dict[str, tuple[str, str]] = {
+    "standard-user": ("Standard user, Medium integrity", "standard-user.txt"),
+    "elevated-admin": ("Elevated administrator, High integrity", "elevated-admin.txt"),
+    "system": ("SYSTEM", "system.txt"),
+    "service": ("Service account NT SERVICE\\MSSQL$SQLEXPRESS, High", "service.txt"),
+}
+
+#: Switch sets offered by the whoami page (any other whoami command line can be typed).
+WHOAMI_SWITCHES = (
+    "/all",
+    "/all /fo list",
+    "/all /fo csv",
+    "/user",
+    "/groups",
+    "/groups /fo csv /nh",
+    "/priv",
+    "/logonid",
+)
+
+_PASTE = "paste"
+
+
+@cache
+def sample_capture(key: str) -> str:
+    """The text of a shipped whoami capture (KeyError for an unknown key)."""
+    _, name = SAMPLE_TOKENS[key]
+    return resources.files("ntsec.web").joinpath("samples", name).read_text(encoding="utf-8")
+
+
+def _message(exc: Error) -> str:
+    # ParseError's str() is the message, the input and a caret line under the bad offset.
+    return str(exc)
+
+
+def _kind(value: str) -> ObjectType:
+    try:
+        return ObjectType(value)
+    except ValueError:
+        return ObjectType.FILE
+
+
+def _domain_sid(text: str, errors: dict[str, str]) -> Sid | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return Sid.parse(text)
+    except Error as exc:
+        errors["domain_sid"] = _message(exc)
+        return None
+
+
+def _name(sid: str, report: whoami.WhoamiReport | None, domain_sid: Sid | None) -> str | None:
+    """A person's name for a SID: the capture's own names first, then the well-known table."""
+    try:
+        value = Sid.parse(sid)
+    except Error:
+        return None
+    if report is not None:
+        hit = report.name_of(value)
+        if hit is not None:
+            return hit.display
+    known = lookup(value, domain_sid)
+    return known.full_name if known is not None else None
+
+
+# ----------------------------------------------------------------------------- token
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    user: str
+    user_sid: str
+    integrity: str
+    groups: tuple[tuple[str, str, str], ...]  # name, SID, whoami's attribute words
+    privileges: tuple[tuple[str, str], ...]  # name, Enabled/Disabled
+    whoami_all: str
+
+
+def _token_view(report: whoami.WhoamiReport) -> TokenView:
+    token = report.token
+    level = token.integrity_sid
+    integrity = "none (no label)"
+    if level is not None:
+        integrity = _name(str(level), report, None) or str(level)
+    groups = tuple(
+        (_name(str(g.sid), report, None) or "", str(g.sid), whoami.attribute_text(g.attributes))
+        for g in token.groups
+    )
+    privileges = tuple(
+        (p.privilege.name, "Enabled" if p.enabled else "Disabled") for p in token.privileges
+    )
+    try:
+        result = whoami.run(report, "/all", line_end="\n")
+        whoami_all = result.stdout or result.stderr
+    except Error:
+        whoami_all = ""  # a capture without the /all sections cannot be printed as /all
+    user_name = report.user_name or _name(str(token.user.sid), report, None) or ""
+    return TokenView(
+        user=user_name,
+        user_sid=str(token.user.sid),
+        integrity=integrity,
+        groups=groups,
+        privileges=privileges,
+        whoami_all=whoami_all,
+    )
+
+
+# ----------------------------------------------------------------------------- explorer
+
+
+@dataclass(frozen=True, slots=True)
+class AceOutcomeView:
+    """What one pass of the access check did with one ACE, spelled out for the table."""
+
+    phase: str
+    outcome: str  # AceOutcome's value: granted, denied, no effect, skipped, not reached
+    slug: str  # the same as a CSS class name
+    bits_hex: str | None
+    bit_names: tuple[str, ...]
+    via: str | None  # the token SID it matched and how the token holds it
+    reason: str | None
+    condition: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AceRow:
+    """One DACL ACE: its description and what each pass of the access check did with it."""
+
+    index: int
+    info: dict[str, Any]  # the descriptor description of the ACE (type, trustee, rights...)
+    trustee_name: str | None
+    outcomes: tuple[AceOutcomeView | None, ...]  # one per phase, None: not in that pass
+    deciding: bool
+    slug: str  # the first pass's outcome as a CSS class name
+
+
+def _outcome_view(d: AceDecision, kind: ObjectType) -> AceOutcomeView:
+    via = None
+    if d.matched_sid and d.token_sid_attributes:
+        via = f"{d.matched_sid} ({d.token_sid_attributes})"
+    return AceOutcomeView(
+        phase=d.phase,
+        outcome=d.outcome.value,
+        slug=d.outcome.name.lower().replace("_", "-"),
+        bits_hex=f"0x{d.bits:08x}" if d.bits else None,
+        bit_names=tuple(right_names(d.bits, kind)) if d.bits else (),
+        via=via,
+        reason=None if d.reason is None else d.reason.value,
+        condition=d.condition,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    status: str
+    desired_hex: str
+    desired_names: tuple[str, ...]
+    granted_hex: str
+    granted_names: tuple[str, ...]
+    deciding_index: int | None
+    deciding_phase: str | None
+    explanation: Explanation
+    explanation_text: str
+    explanation_json: str
+
+
+@dataclass(slots=True)
+class ExplorerView:
+    """The explorer form (as typed) and, when it was run, its outcome."""
+
+    sddl: str = ""
+    token_source: str = "standard-user"  # noqa: S105 - a choice of sample token, not a secret
+    whoami_text: str = ""
+    object_type: str = ObjectType.FILE.value
+    rights: str = ""
+    domain_sid: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    notice: str | None = None
+    decision: Decision | None = None
+    aces: tuple[AceRow, ...] = ()
+    phases: tuple[str, ...] = ()
+    dacl: dict[str, Any] | None = None
+    descriptor: dict[str, Any] | None = None
+    token: TokenView | None = None
+
+
+def _deciding(explanation: Explanation, allowed: bool) -> AceDecision | None:
+    """The ACE the reader should look at first.
+
+    Denied: the ACE whose outcome was DENIED (the access check stops there in a normal check).
+    Granted: the last ACE that GRANTED bits in the first pass, the one that completed the
+    request. None when no ACE decided (an empty or NULL DACL, rights that no ACE granted,
+    owner or privilege grants): the explanation's steps say why.
+    """
+    if not allowed:
+        return next((a for a in explanation.aces if a.outcome is AceOutcome.DENIED), None)
+    first_phase = explanation.aces[0].phase if explanation.aces else None
+    granted = [
+        a for a in explanation.aces if a.phase == first_phase and a.outcome is AceOutcome.GRANTED
+    ]
+    return granted[-1] if granted else None
+
+
+def explore(
+    *,
+    sddl: str,
+    token_source: str,
+    whoami_text: str,
+    object_type: str,
+    rights: str,
+    domain_sid: str = "",
+) -> ExplorerView:
+    """Run the access check the explorer form describes."""
+    view = ExplorerView(
+        sddl=sddl,
+        token_source=token_source if token_source in SAMPLE_TOKENS else _PASTE,
+        whoami_text=whoami_text,
+        object_type=_kind(object_type).value,
+        rights=rights,
+        domain_sid=domain_sid,
+    )
+    errors = view.errors
+    kind = _kind(object_type)
+    dom = _domain_sid(domain_sid, errors)
+
+    report: whoami.WhoamiReport | None = None
+    text = sample_capture(view.token_source) if view.token_source != _PASTE else whoami_text
+    if view.token_source != _PASTE and whoami_text.strip():
+        label = SAMPLE_TOKENS[view.token_source][0]
+        view.notice = f"The standard token ({label}) was used, not the pasted capture."
+    if not text.strip():
+        errors["whoami_text"] = "Paste a whoami /all capture, or pick a standard token."
+    else:
+        try:
+            report = whoami.parse(text)
+        except Error as exc:
+            errors["whoami_text"] = _message(exc)
+
+    sd: SecurityDescriptor | None = None
+    if not sddl.strip():
+        errors["sddl"] = "Give the object's security descriptor as SDDL."
+    elif "domain_sid" not in errors:
+        try:
+            sd = SecurityDescriptor.from_sddl(sddl.strip(), domain_sid=dom)
+        except Error as exc:
+            errors["sddl"] = _message(exc)
+
+    desired = 0
+    if not rights.strip():
+        errors["rights"] = "Name the rights to ask for, e.g. GENERIC_READ or 0x120089."
+    else:
+        try:
+            desired = parse_rights(rights, kind)
+        except Error as exc:
+            errors["rights"] = _message(exc)
+
+    if report is not None:
+        view.token = _token_view(report)
+    if sd is not None:
+        view.descriptor = describe(sd, kind, dom)
+        view.dacl = view.descriptor["dacl"]
+    if errors or report is None or sd is None:
+        return view
+
+    result = access_check(sd, report.token, desired, object_type=kind, explain=True)
+    explanation = result.explanation
+    assert explanation is not None  # explain=True always records one
+    deciding = _deciding(explanation, result.allowed)
+    view.decision = Decision(
+        allowed=result.allowed,
+        status=result.status.name,
+        desired_hex=f"0x{desired:08x}",
+        desired_names=tuple(right_names(desired, kind)),
+        granted_hex=f"0x{result.granted:08x}",
+        granted_names=tuple(right_names(result.granted, kind)),
+        deciding_index=None if deciding is None else deciding.index,
+        deciding_phase=None if deciding is None else deciding.phase,
+        explanation=explanation,
+        explanation_text=explanation.to_text(),
+        explanation_json=json.dumps(explanation.to_dict(), indent=2),
+    )
+    phases = tuple(dict.fromkeys(a.phase for a in explanation.aces))
+    by_phase = {(a.phase, a.index): a for a in explanation.aces}
+    rows = []
+    for n, info in enumerate(view.dacl["aces"] if view.dacl else ()):
+        trustee = info.get("trustee") or {}
+        outcomes = tuple(
+            None if (p, n) not in by_phase else _outcome_view(by_phase[p, n], kind) for p in phases
+        )
+        first = outcomes[0] if outcomes else None
+        rows.append(
+            AceRow(
+                index=n,
+                info=info,
+                trustee_name=trustee.get("name") or _name(trustee.get("sid", ""), report, dom),
+                outcomes=outcomes,
+                deciding=deciding is not None and deciding.index == n,
+                slug=first.slug if first is not None else "not-evaluated",
+            )
+        )
+    view.aces = tuple(rows)
+    view.phases = phases
+    return view
+
+
+# ----------------------------------------------------------------------------- SDDL decoder
+
+
+@dataclass(slots=True)
+class SddlView:
+    text: str = ""
+    input_format: str = "sddl"
+    object_type: str = ""  # "" = chosen from the descriptor (ds for object ACEs, else file)
+    domain_sid: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    info: dict[str, Any] | None = None
+    trustee_names: dict[str, str] = field(default_factory=dict)
+    conversions: dict[str, str] = field(default_factory=dict)
+
+
+INPUT_FORMATS = (("sddl", "SDDL"), ("hex", "binary, hex"), ("base64", "binary, base64"))
+
+
+def _descriptor_from(text: str, fmt: str, dom: Sid | None) -> SecurityDescriptor:
+    if fmt == "hex":
+        try:
+            data = bytes.fromhex("".join(text.split()))
+        except ValueError as exc:
+            raise _InputError(f"not hexadecimal: {exc}") from None
+        return SecurityDescriptor.from_bytes(data)
+    if fmt == "base64":
+        try:
+            data = base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _InputError(f"not base64: {exc}") from None
+        return SecurityDescriptor.from_bytes(data)
+    return SecurityDescriptor.from_sddl(text.strip(), domain_sid=dom)
+
+
+class _InputError(Exception):
+    """Text that is not even hex or base64 (the codec never saw it)."""
+
+
+def view_sddl(*, text: str, input_format: str, object_type: str, domain_sid: str) -> SddlView:
+    """Decode a descriptor and give its description and conversions."""
+    fmt = input_format if input_format in dict(INPUT_FORMATS) else "sddl"
+    view = SddlView(text=text, input_format=fmt, object_type=object_type, domain_sid=domain_sid)
+    dom = _domain_sid(domain_sid, view.errors)
+    if not text.strip():
+        view.errors["text"] = "Give a security descriptor."
+    if view.errors:
+        return view
+    try:
+        sd = _descriptor_from(text, fmt, dom)
+    except Error as exc:
+        view.errors["text"] = _message(exc)
+        return view
+    except _InputError as exc:
+        view.errors["text"] = str(exc)
+        return view
+    kind = ObjectType(object_type) if object_type in dict(OBJECT_TYPES) else None
+    kind = kind or default_object_type(sd)
+    info = describe(sd, kind, dom)
+    view.info = info
+    raw = sd.to_bytes()
+    view.conversions = {
+        "SDDL": sd.to_sddl(domain_sid=dom),
+        "hex": raw.hex(),
+        "base64": base64.b64encode(raw).decode("ascii"),
+        "JSON": json.dumps(info, indent=2, ensure_ascii=False),
+    }
+    return view
+
+
+# ----------------------------------------------------------------------------- whoami
+
+
+@dataclass(slots=True)
+class WhoamiView:
+    text: str = ""
+    switches: str = "/all"
+    errors: dict[str, str] = field(default_factory=dict)
+    output: str | None = None
+    whoami_error: str | None = None
+    token: TokenView | None = None
+
+
+def view_whoami(*, text: str, switches: str) -> WhoamiView:
+    """Read a whoami capture and print it again as whoami would with other switches."""
+    view = WhoamiView(text=text, switches=switches.strip() or "/all")
+    if not text.strip():
+        view.errors["text"] = "Paste the output of whoami (any switches, table, list or csv)."
+        return view
+    try:
+        report = whoami.parse(text)
+    except Error as exc:
+        view.errors["text"] = _message(exc)
+        return view
+    view.token = _token_view(report) if whoami.WhoamiSection.USER in report.sections else None
+    try:
+        result = whoami.run(report, view.switches, line_end="\n")
+    except Error as exc:
+        # The capture does not hold what these switches print (e.g. /priv from /groups).
+        view.whoami_error = str(exc)
+        return view
+    if result.exit_code:
+        view.whoami_error = result.stderr
+    else:
+        view.output = result.stdout
+    return view
