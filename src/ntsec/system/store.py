@@ -106,6 +106,69 @@ MIGRATIONS: tuple[str, ...] = (
         reason      TEXT NOT NULL
     );
     """,
+    # 2: token objects, processes, threads, handles, named objects, named-pipe clients and the
+    # security event log (ntsec.system.process, objects, events).
+    """
+    CREATE TABLE tokens (
+        token_id           INTEGER PRIMARY KEY,
+        authentication_id  INTEGER NOT NULL,
+        data               TEXT NOT NULL,
+        pin_luid           INTEGER
+    );
+    CREATE TABLE processes (
+        pid           INTEGER PRIMARY KEY,
+        ppid          INTEGER NOT NULL,
+        image         TEXT NOT NULL,
+        token_id      INTEGER NOT NULL,
+        session_id    INTEGER NOT NULL,
+        created       REAL NOT NULL,
+        command_line  TEXT NOT NULL DEFAULT '',
+        services      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE threads (
+        tid       INTEGER PRIMARY KEY,
+        pid       INTEGER NOT NULL,
+        token_id  INTEGER
+    );
+    CREATE TABLE handles (
+        pid     INTEGER NOT NULL,
+        handle  INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        target  INTEGER NOT NULL,
+        access  INTEGER NOT NULL,
+        PRIMARY KEY (pid, handle)
+    );
+    CREATE TABLE objects (
+        key        TEXT PRIMARY KEY,
+        path       TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        sd         BLOB NOT NULL,
+        server_pid INTEGER
+    );
+    CREATE TABLE pipe_connections (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        pipe_key        TEXT NOT NULL,
+        server_pid      INTEGER NOT NULL,
+        client_pid      INTEGER NOT NULL,
+        client_tid      INTEGER NOT NULL,
+        token_id        INTEGER NOT NULL,
+        level           INTEGER NOT NULL,
+        dynamic         INTEGER NOT NULL,
+        effective_only  INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        record_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id   INTEGER NOT NULL,
+        time       REAL NOT NULL,
+        success    INTEGER NOT NULL,
+        account    TEXT,
+        logon_id   INTEGER,
+        fields     TEXT NOT NULL
+    );
+    CREATE INDEX events_by_id ON events (event_id);
+    CREATE INDEX events_by_account ON events (account);
+    CREATE INDEX events_by_logon ON events (logon_id);
+    """,
 )
 
 #: The schema version a freshly opened store has.
