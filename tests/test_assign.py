@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from builders import ADMINS, ENABLED, HIGH, LOW, MEDIUM, SYSTEM_IL, USER_A, USER_B, user_token
 from ntsec.authz.assign import (
     can_assign_primary_token,
     can_create_process_with_token,
@@ -48,23 +49,10 @@ G = GroupAttributes
 S = NtStatus
 VECTORS = Path(__file__).parent / "vectors" / "whoami"
 
-USER_A = Sid.parse("S-1-5-21-1-2-3-1001")
-USER_B = Sid.parse("S-1-5-21-1-2-3-1002")
-ADMINS = Sid.parse("S-1-5-32-544")
-LOW, MEDIUM, HIGH, SYSTEM_IL = 0x1000, 0x2000, 0x3000, 0x4000
-ENABLED = (
-    PrivilegeAttributes.SE_PRIVILEGE_ENABLED | PrivilegeAttributes.SE_PRIVILEGE_ENABLED_BY_DEFAULT
-)
 POLICY = (
     TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP
     | TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NEW_PROCESS_MIN
 )
-
-
-def label(rid: int) -> SidAndAttributes:
-    return SidAndAttributes(
-        Sid.from_parts(16, rid), G.SE_GROUP_INTEGRITY | G.SE_GROUP_INTEGRITY_ENABLED
-    )
 
 
 def tok(
@@ -79,10 +67,11 @@ def tok(
     token_type: TokenType = TokenType.TokenPrimary,
     level: ImpersonationLevel = L.SecurityAnonymous,
 ) -> Token:
-    return Token(
-        user=SidAndAttributes(user),
-        groups=(*groups, SidAndAttributes(Sid.parse("S-1-1-0"), G(0x7)), label(il)),
+    return user_token(
+        user,
+        il=il,
         privileges=privileges,
+        groups=groups,
         token_type=token_type,
         impersonation_level=level,
         token_id=token_id,

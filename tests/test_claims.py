@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from builders import windows_application_data
 from ntsec.codec import claims
 from ntsec.errors import ConditionError, InvalidValueError
 from ntsec.model.claims import ClaimAttribute, ClaimValueType
@@ -24,25 +24,6 @@ VECTORS = json.loads(
 )
 _RA_TYPE = {0x12}
 _V = ClaimValueType
-
-
-def windows_application_data(sd: bytes, types: set[int]) -> list[bytes]:
-    """ApplicationData (after the SID, up to AceSize) of the non-object ACEs of ``types`` in
-    a self-relative descriptor, SACL first then DACL (MS-DTYP 2.4.6, 2.4.5, 2.4.4.1)."""
-    _, _, _, _, _, sacl, dacl = struct.unpack_from("<BBHIIII", sd, 0)
-    found: list[bytes] = []
-    for acl in (sacl, dacl):
-        if not acl:
-            continue
-        _, _, _, count, _ = struct.unpack_from("<BBHHH", sd, acl)
-        pos = acl + 8
-        for _ in range(count):
-            ace_type, _, size = struct.unpack_from("<BBH", sd, pos)
-            if ace_type in types:
-                body = sd[pos + 4 : pos + size]
-                found.append(body[4 + 8 + 4 * body[5] :])
-            pos += size
-    return found
 
 
 def attribute_starts(text: str) -> list[int]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builders import windows_application_data
 from ntsec.codec import condition
 from ntsec.codec.condition import (
     Attribute,
@@ -50,31 +50,7 @@ CONDITIONAL_SETS = {
 _SETS = VECTORS["meta"]["binary_sets"]
 _DEFAULT_DOMAIN = _SETS["short-conditional-and-resource-aces-successes.json.gz"]["domain_sid"]
 _CALLBACK_TYPES = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10}
-_OBJECT_TYPES = {0x0B, 0x0C, 0x0F, 0x10}
 _T = ConditionToken
-
-
-def windows_application_data(sd: bytes, types: set[int]) -> list[bytes]:
-    """ApplicationData (after the SID, up to AceSize) of the ACEs of ``types`` in a
-    self-relative descriptor, SACL first then DACL (MS-DTYP 2.4.6, 2.4.5, 2.4.4)."""
-    _, _, _, _, _, sacl, dacl = struct.unpack_from("<BBHIIII", sd, 0)
-    found: list[bytes] = []
-    for acl in (sacl, dacl):
-        if not acl:
-            continue
-        _, _, _, count, _ = struct.unpack_from("<BBHHH", sd, acl)
-        pos = acl + 8
-        for _ in range(count):
-            ace_type, _, size = struct.unpack_from("<BBH", sd, pos)
-            body = sd[pos + 4 : pos + size]
-            sid_at = 4
-            if ace_type in _OBJECT_TYPES:
-                (flags,) = struct.unpack_from("<I", body, 4)
-                sid_at = 8 + 16 * bin(flags & 3).count("1")
-            if ace_type in types:
-                found.append(body[sid_at + 8 + 4 * body[sid_at + 1] :])
-            pos += size
-    return found
 
 
 def condition_starts(text: str) -> Iterator[int]:
@@ -240,6 +216,21 @@ def test_domain_alias_needs_domain() -> None:
     assert UnaryOp(
         _T.MEMBER_OF, Composite((SidLiteral(Sid.parse("S-1-5-21-1-2-3-512")),))
     ) == condition.parse("(Member_of {SID(DA)})", Sid.parse("S-1-5-21-1-2-3"))
+
+
+def test_sid_literals_take_the_sddl_alias_table() -> None:
+    # SEMANTICS.md A.3: HO is BUILTIN\User Mode Hardware Operators (S-1-5-32-584) and SH is
+    # BUILTIN\OpenSSH Users (S-1-5-32-585). SID(..) reads and prints the aliases an ACE's SID
+    # field does; the printed shape is Windows' "Member_of {SID(WD), SID(BO)}"
+    # (samba-windows.json sddl_roundtrip).
+    expected = UnaryOp(
+        _T.MEMBER_OF,
+        Composite(
+            (SidLiteral(Sid.parse("S-1-5-32-584")), SidLiteral(Sid.parse("S-1-5-32-585")))
+        ),
+    )
+    assert expected == condition.parse("(Member_of {SID(HO), SID(sh)})")
+    assert "(Member_of {SID(HO), SID(SH)})" == condition.to_sddl(expected)
 
 
 def test_decode_rejects_missing_signature() -> None:

@@ -14,6 +14,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from builders import (
+    ADMINS,
+    ENABLED,
+    EVERYONE,
+    HIGH,
+    LOW,
+    MEDIUM,
+    SYSTEM_IL,
+    USER_A,
+    USER_B,
+    user_token,
+)
 from ntsec.authz.impersonation import (
     DEFAULT_SQOS,
     AuthenticationPackage,
@@ -53,24 +65,10 @@ R = ImpersonationRule
 G = GroupAttributes
 VECTORS = Path(__file__).parent / "vectors" / "whoami"
 
-USER_A = Sid.parse("S-1-5-21-1-2-3-1001")
-USER_B = Sid.parse("S-1-5-21-1-2-3-1002")
 SYSTEM = Sid.parse("S-1-5-18")
-ADMINS = Sid.parse("S-1-5-32-544")
 USERS = Sid.parse("S-1-5-32-545")
-EVERYONE = Sid.parse("S-1-1-0")
-LOW, MEDIUM, HIGH, SYSTEM_IL = 0x1000, 0x2000, 0x3000, 0x4000
 SYSTEM_LUID = 0x3E7
-ENABLED = (
-    PrivilegeAttributes.SE_PRIVILEGE_ENABLED | PrivilegeAttributes.SE_PRIVILEGE_ENABLED_BY_DEFAULT
-)
 PACKAGE = Sid.parse("S-1-15-2-1-2-3-4-5-6-7")
-
-
-def label(rid: int) -> SidAndAttributes:
-    return SidAndAttributes(
-        Sid.from_parts(16, rid), G.SE_GROUP_INTEGRITY | G.SE_GROUP_INTEGRITY_ENABLED
-    )
 
 
 def tok(
@@ -91,10 +89,11 @@ def tok(
 ) -> Token:
     """A token with the fields G.4 reads. Defaults: a Medium process of USER_A in session 1
     whose logon session was not created by the other token's session."""
-    return Token(
-        user=SidAndAttributes(user),
-        groups=(*groups, SidAndAttributes(EVERYONE, G(0x7)), label(il)),
+    return user_token(
+        user,
+        il=il,
         privileges=privileges,
+        groups=groups,
         token_type=token_type,
         impersonation_level=level,
         token_id=token_id,

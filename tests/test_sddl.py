@@ -303,6 +303,21 @@ def test_null_dacl_prints_and_parses_as_no_access_control() -> None:
     assert "D:PNO_ACCESS_CONTROL" == sddl.format(sd)
 
 
+@pytest.mark.parametrize("data", [b"", b"\x01\x02\x03\x04"], ids=["empty", "not-artx"])
+def test_callback_ace_without_a_condition_prints_without_the_condition_field(data: bytes) -> None:
+    # [U] No recorded Windows run prints a callback ACE whose ApplicationData is not an "artx"
+    # conditional expression (MS-DTYP 2.4.4.17; see sddl._format_ace). ntsec prints the six
+    # fields, as Windows prints an access filter ACE without data (L:secauthz/ace-strings),
+    # instead of failing the whole descriptor. GA is GENERIC_ALL (MS-DTYP 2.5.1.1).
+    wd = Sid.parse("S-1-1-0")
+    ace = Ace(
+        AceType.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, mask=0x10000000, sid=wd, application_data=data
+    )
+    assert "(XA;;GA;;;WD)" == sddl.format_ace(ace)
+    sd = SecurityDescriptor(control=_C.SE_DACL_PRESENT, dacl=Acl((ace,)))
+    assert "D:(XA;;GA;;;WD)" == sddl.format(sd)
+
+
 def test_parse_errors_carry_the_offset() -> None:
     # "D:(A;;GA ;;;LG)" is rejected by Windows (sddl_invalid); the space is at offset 8.
     with pytest.raises(SDDLError) as info:

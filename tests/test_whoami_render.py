@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ntsec import Privilege, PrivilegeAttributes, PrivilegeEntry, Sid, SidAndAttributes, Token
@@ -338,3 +340,23 @@ def test_lf_line_end_option() -> None:
     assert whoami.render(t, "/all", resolver=NAMES).replace("\r\n", "\n") == whoami.render(
         t, "/all", resolver=NAMES, line_end="\n"
     )
+
+
+def test_type_column_comes_from_the_language_strings() -> None:
+    # WHOAMI.md §3: every text whoami prints is a resource string, so another language is one
+    # more Strings instance; the English Type texts are the model's SidNameUse.whoami_type
+    # (WHOAMI.md §6). The replacement texts below are placeholders, not a real translation.
+    assert ("Alias", "Well-known group") == (
+        dict(whoami.ENGLISH.type_names)[SidNameUse.SidTypeAlias],
+        dict(whoami.ENGLISH.type_names)[WK],
+    )
+    other = {use: f"T{int(use)}" for use in SidNameUse}
+    strings = replace(whoami.ENGLISH, type_names=tuple(other.items()))
+    text = whoami.render(steve(), "/groups /fo csv /nh", resolver=NAMES, strings=strings)
+    assert ["T5", "T4", "T10"] == [row.split(",")[1].strip('"') for row in text.split("\r\n")[:3]]
+    report = whoami.parse(
+        whoami.render(steve(), "/groups", resolver=NAMES, strings=strings), strings=strings
+    )
+    users = report.name_of(USERS)
+    assert users is not None
+    assert SidNameUse.SidTypeAlias == users.use

@@ -15,10 +15,13 @@ conditions); each is cited where it is applied.
 from __future__ import annotations
 
 import functools
+import operator
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from ntsec.codec.condition_ast import (
     Attribute,
@@ -111,6 +114,7 @@ def _units(text: str) -> tuple[int, ...]:
     return tuple(raw[i] | raw[i + 1] << 8 for i in range(0, len(raw), 2))
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_case(text: str) -> tuple[int, ...]:
     """The UTF-16 code units of ``text`` upper-cased one by one, as Windows compares claim
     strings and names without case. Ordering follows the code units, so U+FFxx sorts after
@@ -277,14 +281,17 @@ def _compare(op: ConditionToken, left: _Value, right: _Value) -> Tri:
     a, b = litems[0], ritems[0]
     if a[0] not in ("int", "str", "octet") or a[0] != b[0]:
         return Tri.UNKNOWN
-    ka, kb = _key(a, cs), _key(b, cs)
-    answer = {
-        _T.LESS_THAN: ka < kb,  # type: ignore[operator]
-        _T.LESS_THAN_OR_EQUAL: ka <= kb,  # type: ignore[operator]
-        _T.GREATER_THAN: ka > kb,  # type: ignore[operator]
-        _T.GREATER_THAN_OR_EQUAL: ka >= kb,  # type: ignore[operator]
-    }[op]
+    answer = _ORDERING[op](_key(a, cs), _key(b, cs))
     return Tri.TRUE if answer else Tri.FALSE
+
+
+#: The ordering operators: only the one asked for is evaluated.
+_ORDERING: dict[ConditionToken, Callable[[Any, Any], bool]] = {
+    _T.LESS_THAN: operator.lt,
+    _T.LESS_THAN_OR_EQUAL: operator.le,
+    _T.GREATER_THAN: operator.gt,
+    _T.GREATER_THAN_OR_EQUAL: operator.ge,
+}
 
 
 def _member(item: _Item, pool: Sequence[_Item], cs: bool) -> bool:
@@ -441,13 +448,11 @@ def _lookup(ctx: _Context, attr: Attribute) -> _Attr:
     return value
 
 
-def _token_sids(groups: Sequence[SidAndAttributes], ctx: _Context, user: Sid | None) -> set[Sid]:
+def _device_sids(groups: Sequence[SidAndAttributes], ctx: _Context) -> set[Sid]:
     # Membership follows the ACE's own rule (L:secauthz/security-descriptor-definition-
     # language-for-conditional-aces-): allow ACEs count enabled SIDs, deny ACEs also count
     # deny-only ones (SEMANTICS.md I.1).
     sids: set[Sid] = set()
-    if user is not None:
-        sids.add(user)
     for g in groups:
         if g.attributes & GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY:
             if ctx.for_deny:
@@ -481,14 +486,14 @@ def _membership(ctx: _Context, op: ConditionToken, operand: _Value) -> Tri:
         _T.NOT_DEVICE_MEMBER_OF_ANY,
     )
     token = ctx.token
+    have: AbstractSet[Sid]
     if device:
-        have = _token_sids(token.device_groups, ctx, None)
+        have = _device_sids(token.device_groups, ctx)
     else:
-        user = token.user
-        if user.attributes & GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY and not ctx.for_deny:
-            have = _token_sids(token.groups, ctx, None)
-        else:
-            have = _token_sids(token.groups, ctx, user.sid)
+        # The user and groups under the same rule are the token's own membership sets, built
+        # once per token (CompiledToken, SEMANTICS.md I.1).
+        compiled = token.compiled()
+        have = compiled.deny_sids if ctx.for_deny else compiled.allow_sids
     any_op = op in (
         _T.MEMBER_OF_ANY,
         _T.DEVICE_MEMBER_OF_ANY,
@@ -552,6 +557,15 @@ def _run(program: tuple[Expression, ...], ctx: _Context) -> Tri:
     return _truth(final)
 
 
+def _run_or_unknown(program: tuple[Expression, ...], ctx: _Context) -> Tri:
+    # Any evaluation error, a stack underflow included, makes the condition UNKNOWN
+    # (SEMANTICS.md I.6).
+    try:
+        return _run(program, ctx)
+    except (_Error, IndexError):
+        return Tri.UNKNOWN
+
+
 def evaluate_expression(
     expr: Expression,
     token: Token,
@@ -565,10 +579,7 @@ def evaluate_expression(
     program: list[Expression] = []
     _postfix(expr, program)
     ctx = _Context(token, resource_attributes, local_claims, principal_self, for_deny)
-    try:
-        return _run(tuple(program), ctx)
-    except (_Error, IndexError):
-        return Tri.UNKNOWN
+    return _run_or_unknown(tuple(program), ctx)
 
 
 def evaluate(
@@ -592,7 +603,4 @@ def evaluate(
     if program is None:
         return Tri.UNKNOWN
     ctx = _Context(token, resource_attributes, local_claims, principal_self, for_deny)
-    try:
-        return _run(program, ctx)
-    except (_Error, IndexError):
-        return Tri.UNKNOWN
+    return _run_or_unknown(program, ctx)

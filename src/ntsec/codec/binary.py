@@ -24,7 +24,7 @@ import struct
 import uuid
 
 from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
-from ntsec.model.ace import Ace, AceFlags, AceType, ObjectAceFlags
+from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
@@ -47,9 +47,8 @@ _SD_HEADER = struct.Struct("<BBHIIII")
 #: ACL header: AclRevision, Sbz1, AclSize, AceCount, Sbz2 (MS-DTYP 2.4.5).
 _ACL_HEADER = struct.Struct("<BBHHH")
 _ACL_HEADER_SIZE = 8
-#: ACE_HEADER: AceType, AceFlags, AceSize (MS-DTYP 2.4.4.1), then the 32-bit Mask.
+#: ACE_HEADER: AceType, AceFlags, AceSize (MS-DTYP 2.4.4.1).
 _ACE_HEADER = struct.Struct("<BBH")
-_ACE_HEADER_MASK = struct.Struct("<BBHI")
 _U32 = struct.Struct("<I")
 #: MS-DTYP 2.4.5: valid AclRevision values are ACL_REVISION (2) to ACL_REVISION_DS (4).
 _MIN_ACL_REVISION = 2
@@ -99,8 +98,11 @@ def encode_ace(ace: Ace) -> bytes:
 
 def _sid_in(data: bytes, offset: int, end: int, what: str) -> tuple[Sid, int]:
     """Decode a SID that must lie within ``data[offset:end]``."""
+    # Slicing ``data[:end]`` copies everything before the SID, once per ACE; only a SID that
+    # does not fit needs the cut-off copy, so that Sid.decode reports where it is truncated.
+    fits = offset + 8 <= end and offset + 8 + 4 * data[offset + 1] <= end
     try:
-        sid, sid_end = Sid.decode(data[:end], offset)
+        sid, sid_end = Sid.decode(data if fits else data[:end], offset)
     except SidError as err:
         raise BinaryFormatError(f"{what}: {err.message}", data, err.offset) from None
     return sid, sid_end
@@ -151,7 +153,7 @@ def _decode_ace_body(data: bytes, offset: int, ace_type: int, flags: int, end: i
     (mask,) = _U32.unpack_from(data, pos)
     pos += 4
     object_type = inherited = None
-    if kind in _OBJECT_TYPES:
+    if kind in OBJECT_ACE_TYPES:
         if pos + 4 > end:
             raise BinaryFormatError("object ACE too short for its Flags field", data, pos)
         (object_flags,) = _U32.unpack_from(data, pos)
@@ -172,20 +174,6 @@ def _decode_ace_body(data: bytes, offset: int, ace_type: int, flags: int, end: i
             pos += 16
     sid, pos = _sid_in(data, pos, end, "ACE SID")
     return Ace(kind, AceFlags(flags), mask, sid, object_type, inherited, data[pos:end])
-
-
-_OBJECT_TYPES = frozenset(
-    {
-        AceType.ACCESS_ALLOWED_OBJECT_ACE_TYPE,
-        AceType.ACCESS_DENIED_OBJECT_ACE_TYPE,
-        AceType.SYSTEM_AUDIT_OBJECT_ACE_TYPE,
-        AceType.SYSTEM_ALARM_OBJECT_ACE_TYPE,
-        AceType.ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
-        AceType.ACCESS_DENIED_CALLBACK_OBJECT_ACE_TYPE,
-        AceType.SYSTEM_AUDIT_CALLBACK_OBJECT_ACE_TYPE,
-        AceType.SYSTEM_ALARM_CALLBACK_OBJECT_ACE_TYPE,
-    }
-)
 
 
 # ----------------------------------------------------------------------------- ACLs

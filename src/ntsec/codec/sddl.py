@@ -423,7 +423,11 @@ def parse_sid(text: str, domain_sid: Sid | str | None = None) -> Sid:
 # ----------------------------------------------------------------------------- printing
 def format_sid(sid: Sid, domain_sid: Sid | str | None = None) -> str:
     """A SID as SDDL prints it: its alias when it has one, else ``S-1-...``."""
-    return alias_for_sid(sid, _domain(domain_sid)) or str(sid)
+    return _sid_string(sid, _domain(domain_sid))
+
+
+def _sid_string(sid: Sid, domain: Sid | None) -> str:
+    return alias_for_sid(sid, domain) or str(sid)
 
 
 def format_ace(ace: Ace, domain_sid: Sid | str | None = None) -> str:
@@ -443,15 +447,19 @@ def _format_ace(ace: Ace, domain: Sid | None) -> str:
     rights = format_mask(ace.mask, ace.type == _LABEL)
     guid = str(ace.object_type) if ace.object_type is not None else ""
     iguid = str(ace.inherited_object_type) if ace.inherited_object_type is not None else ""
-    sid = alias_for_sid(ace.sid, domain) or str(ace.sid)
-    head = f"({letters};{flags};{rights};{guid};{iguid};{sid}"
+    head = f"({letters};{flags};{rights};{guid};{iguid};{_sid_string(ace.sid, domain)}"
     if ace.type == _RESOURCE:
         return f"{head};{claims.resource_attribute_to_sddl(ace.application_data)})"
-    if ace.type in _CONDITION_TYPES and (
-        ace.application_data or ace.type != _T.SYSTEM_ACCESS_FILTER_ACE_TYPE
-    ):
+    if ace.type in _CONDITION_TYPES and condition.is_conditional(ace.application_data):
         expression = condition.application_data_to_sddl(ace.application_data, domain)
         return f"{head};{expression})"
+    # A callback ACE whose ApplicationData is not a conditional expression (empty, or another
+    # callback's data without the "artx" signature, MS-DTYP 2.4.4.17) prints without the
+    # condition field, like an access filter ACE without data (L:secauthz/ace-strings). [U] No
+    # Windows run of ConvertSecurityDescriptorToStringSecurityDescriptor on such an ACE is
+    # recorded (MS-DTYP 2.5.1.1, the Learn SDDL pages and the vectors are silent); Windows may
+    # instead fail the conversion; Samba's SDDL encoder (not Windows) fails when the data does
+    # not parse as a condition.
     return head + ")"
 
 
@@ -475,9 +483,9 @@ def format(sd: SecurityDescriptor, domain_sid: Sid | str | None = None) -> str: 
     control = sd.control
     parts = []
     if sd.owner is not None:
-        parts.append("O:" + (alias_for_sid(sd.owner, dom) or str(sd.owner)))
+        parts.append("O:" + _sid_string(sd.owner, dom))
     if sd.group is not None:
-        parts.append("G:" + (alias_for_sid(sd.group, dom) or str(sd.group)))
+        parts.append("G:" + _sid_string(sd.group, dom))
     if sd.dacl_present:
         parts.append(
             "D:"

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from ntsec.codec.whoami_render import ENGLISH, GROUP_ATTRIBUTE_TEXT, Strings
 from ntsec.codec.whoami_report import (
-    TYPE_BY_NAME,
     ClaimsOutput,
     WhoamiFormat,
     WhoamiReport,
@@ -95,6 +94,11 @@ class _Parser:
             strings.privileges_title: (WhoamiSection.PRIVILEGES, strings.privileges_dashes),
             strings.claims_title: (WhoamiSection.CLAIMS, strings.claims_dashes),
         }
+        self.type_by_name = {text: use for use, text in strings.type_names}
+        # Free-form group rows split on the Type text, longest first ("Well-known group" before
+        # "Group"); compiled once per parse, not per row.
+        kinds = "|".join(map(re.escape, sorted(self.type_by_name, key=len, reverse=True)))
+        self.group_row_re = re.compile(rf"(.*?)\s*\b({kinds})\s+(S-1-[0-9A-Fa-fx-]+)(?:\s+(.*))?")
 
     # ------------------------------------------------------------ helpers
     def error(self, message: str, line: _Line | None = None) -> WhoamiParseError:
@@ -176,7 +180,7 @@ class _Parser:
 
     def group_row(self, cells: list[str], line: _Line) -> None:
         name, kind, sid_text, attr_text = cells
-        use = TYPE_BY_NAME.get(kind)
+        use = self.type_by_name.get(kind)
         if use is None:
             raise self.error(f"unknown Type {kind!r}", line)
         sid = self.sid(sid_text, line)
@@ -391,8 +395,7 @@ class _Parser:
             if m is None:
                 raise self.error("not a user row", line)
             return [m[1], m[2]]
-        kinds = "|".join(re.escape(k) for k in sorted(TYPE_BY_NAME, key=len, reverse=True))
-        m = re.fullmatch(rf"(.*?)\s*\b({kinds})\s+(S-1-[0-9A-Fa-fx-]+)(?:\s+(.*))?", text)
+        m = self.group_row_re.fullmatch(text)
         if m is None:
             raise self.error("not a group row", line)
         return [m[1], m[2], m[3], m[4] or ""]

@@ -32,7 +32,6 @@ from ntsec.model.names import (
     WellKnownResolver,
 )
 from ntsec.model.privileges import PrivilegeAttributes
-from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
 
 __all__ = ["render", "run"]
@@ -54,6 +53,8 @@ class Strings:
     user_headers: tuple[str, ...] = ("User Name", "SID")
     groups_headers: tuple[str, ...] = ("Group Name", "Type", "SID", "Attributes")
     privileges_headers: tuple[str, ...] = ("Privilege Name", "Description", "State")
+    #: The /groups Type column, one text for every SID_NAME_USE (WHOAMI.md §6).
+    type_names: tuple[tuple[SidNameUse, str], ...] = tuple(TYPE_NAMES.items())
     enabled: str = "Enabled"
     disabled: str = "Disabled"
     claims_unknown: str = "User claims unknown."
@@ -152,6 +153,7 @@ class _Renderer:
         self.token = report.token
         self.resolver = resolver
         self.s = strings
+        self.type_names = dict(strings.type_names)
         self.is_token = is_token
 
     def _need(self, section: WhoamiSection) -> None:
@@ -180,9 +182,9 @@ class _Renderer:
             hit: ResolvedName | None = self.resolver.lookup(g.sid)
             if hit is None:
                 # WHOAMI.md §6: unresolvable SIDs print an empty name and "Unknown SID type".
-                name, kind = "", TYPE_NAMES[SidNameUse.SidTypeUnknown]
+                name, kind = "", self.type_names[SidNameUse.SidTypeUnknown]
             else:
-                name, kind = hit.display, TYPE_NAMES[hit.use]
+                name, kind = hit.display, self.type_names[hit.use]
             rows.append([name, kind, str(g.sid), attribute_text(g.attributes)])
         return rows
 
@@ -308,8 +310,3 @@ def run(subject: WhoamiReport | Token, switches: str | Sequence[str] = "", *,
     except WhoamiError as err:
         return WhoamiResult("", err.text, err.exit_code)
     return WhoamiResult(out)
-
-
-def sids_shown(token: Token) -> list[Sid]:
-    """The group SIDs whoami /groups lists, in order (the logon SID is skipped)."""
-    return [g.sid for g in token.groups if not is_logon_sid_entry(g)]

@@ -201,20 +201,7 @@ def parse_switches(switches: str | list[str] | tuple[str, ...], line_end: str = 
     return WhoamiCommand(tuple(order), fmt, "nh" not in seen)
 
 
-#: whoami's Type column for each SID_NAME_USE (WHOAMI.md §6). Observed: User (Server 2003),
-#: Group, Alias, Well-known group, Label, Unknown SID type. The others are not in any capture;
-#: they are spelled in the same style and marked unverified.
-TYPE_NAMES: dict[SidNameUse, str] = {
-    SidNameUse.SidTypeUser: "User",
-    SidNameUse.SidTypeGroup: "Group",
-    SidNameUse.SidTypeDomain: "Domain",  # unverified
-    SidNameUse.SidTypeAlias: "Alias",
-    SidNameUse.SidTypeWellKnownGroup: "Well-known group",
-    SidNameUse.SidTypeDeletedAccount: "Deleted account",  # unverified
-    SidNameUse.SidTypeInvalid: "Invalid SID",  # unverified
-    SidNameUse.SidTypeUnknown: "Unknown SID type",
-    SidNameUse.SidTypeComputer: "Computer",  # unverified
-    SidNameUse.SidTypeLabel: "Label",
-    SidNameUse.SidTypeLogonSession: "Logon session",  # unverified
-}
-TYPE_BY_NAME: dict[str, SidNameUse] = {v: k for k, v in TYPE_NAMES.items()}
+#: whoami's Type column in English for each SID_NAME_USE. The table is the model's
+#: (:attr:`ntsec.model.wellknown.SidNameUse.whoami_type`, which notes the observed texts,
+#: WHOAMI.md §6); another language gives its own in ``whoami_render.Strings.type_names``.
+TYPE_NAMES: dict[SidNameUse, str] = {use: use.whoami_type for use in SidNameUse}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
+from typing import cast
 
 from ntsec.errors import InvalidValueError
 from ntsec.model.sid import Sid
@@ -121,6 +122,9 @@ class SystemMandatoryLabelPolicy(IntFlag):
     SYSTEM_MANDATORY_LABEL_NO_EXECUTE_UP = 0x4
 
 
+_NO_FLAGS = AceFlags(0)
+
+
 @dataclass(frozen=True, slots=True)
 class Ace:
     """One ACE. ``type`` is an :class:`AceType`, or a plain int for a type Windows defines no
@@ -128,7 +132,7 @@ class Ace:
     """
 
     type: AceType | int
-    flags: AceFlags = AceFlags(0)
+    flags: AceFlags = _NO_FLAGS
     mask: int = 0
     sid: Sid | None = None
     object_type: uuid.UUID | None = None
@@ -141,10 +145,11 @@ class Ace:
             raise InvalidValueError(f"ACE type {self.type} does not fit a byte")
         if not isinstance(self.type, AceType) and int(self.type) in AceType._value2member_map_:
             object.__setattr__(self, "type", AceType(self.type))
-        if not isinstance(self.flags, AceFlags):
-            if not 0 <= int(self.flags) <= 0xFF:
-                raise InvalidValueError(f"ACE flags {self.flags} do not fit a byte")
-            object.__setattr__(self, "flags", AceFlags(self.flags))
+        flags = cast("AceFlags | int", self.flags)  # a plain number is accepted too
+        if not isinstance(flags, AceFlags):
+            if not 0 <= int(flags) <= 0xFF:
+                raise InvalidValueError(f"ACE flags {flags} do not fit a byte")
+            object.__setattr__(self, "flags", AceFlags(flags))
         if not 0 <= self.mask <= 0xFFFFFFFF:
             raise InvalidValueError(f"ACE mask {self.mask} does not fit 32 bits")
         if self.is_known:
@@ -160,7 +165,10 @@ class Ace:
     @property
     def is_known(self) -> bool:
         """False for ACE types with no defined layout (kept as opaque bytes)."""
-        return isinstance(self.type, AceType) and self.type != AceType.ACCESS_ALLOWED_COMPOUND_ACE_TYPE
+        return (
+            isinstance(self.type, AceType)
+            and self.type != AceType.ACCESS_ALLOWED_COMPOUND_ACE_TYPE
+        )
 
     @property
     def is_object(self) -> bool:

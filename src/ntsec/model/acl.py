@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 from ntsec.errors import InvalidValueError
 from ntsec.model.ace import Ace
@@ -35,8 +36,10 @@ class Acl:
     size: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.aces, tuple):
-            object.__setattr__(self, "aces", tuple(self.aces))
+        # Callers may pass any iterable of ACEs; the field keeps a tuple.
+        given = cast("Iterable[Ace]", self.aces)
+        if not isinstance(given, tuple):
+            object.__setattr__(self, "aces", tuple(given))
         if not 0 <= self.revision <= 0xFF:
             raise InvalidValueError(f"ACL revision {self.revision} does not fit a byte")
         if len(self.aces) > 0xFFFF:

@@ -3,8 +3,10 @@ attributes in SYSTEM_RESOURCE_ATTRIBUTE_ACEs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
+from typing import cast
 
 from ntsec.errors import InvalidValueError
 from ntsec.model.sid import Sid
@@ -71,11 +73,14 @@ class ClaimAttribute:
     flags: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.values, tuple):
-            object.__setattr__(self, "values", tuple(self.values))
-        if not isinstance(self.value_type, ClaimValueType):
+        # Callers may pass any iterable of values and a plain number for the type.
+        values = cast("Iterable[ClaimValue]", self.values)
+        if not isinstance(values, tuple):
+            object.__setattr__(self, "values", tuple(values))
+        value_type = cast("ClaimValueType | int", self.value_type)
+        if not isinstance(value_type, ClaimValueType):
             try:
-                object.__setattr__(self, "value_type", ClaimValueType(self.value_type))
+                object.__setattr__(self, "value_type", ClaimValueType(value_type))
             except ValueError:
                 raise InvalidValueError(f"unknown claim value type {self.value_type}") from None
         allowed = _PY_TYPES[self.value_type]
@@ -84,13 +89,14 @@ class ClaimAttribute:
                 raise InvalidValueError(
                     f"claim {self.name!r} of type {self.value_type.name} cannot hold {v!r}"
                 )
+            # The isinstance check above leaves only ints for the two integer types.
             if self.value_type is ClaimValueType.CLAIM_SECURITY_ATTRIBUTE_TYPE_INT64 and not (
-                -(1 << 63) <= int(v) < 1 << 63  # type: ignore[arg-type]
+                -(1 << 63) <= cast("int", v) < 1 << 63
             ):
-                raise InvalidValueError(f"INT64 claim value {v} out of range")
+                raise InvalidValueError(f"INT64 claim value {cast('int', v)} out of range")
             if self.value_type is ClaimValueType.CLAIM_SECURITY_ATTRIBUTE_TYPE_UINT64 and not (
-                0 <= int(v) < 1 << 64  # type: ignore[arg-type]
+                0 <= cast("int", v) < 1 << 64
             ):
-                raise InvalidValueError(f"UINT64 claim value {v} out of range")
+                raise InvalidValueError(f"UINT64 claim value {cast('int', v)} out of range")
         if not 0 <= self.flags <= 0xFFFFFFFF:
             raise InvalidValueError(f"claim flags {self.flags} do not fit 32 bits")

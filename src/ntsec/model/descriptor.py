@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntFlag
+from typing import cast
+
 from ntsec.errors import InvalidValueError
 from ntsec.model.acl import Acl
 from ntsec.model.sid import Sid
@@ -76,10 +78,11 @@ class SecurityDescriptor:
     sbz1: int = 0  # Resource manager control bits (valid with SE_RM_CONTROL_VALID)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.control, SecurityDescriptorControl):
-            if not 0 <= int(self.control) <= 0xFFFF:
-                raise InvalidValueError(f"control {self.control} does not fit 16 bits")
-            object.__setattr__(self, "control", SecurityDescriptorControl(self.control))
+        given = cast("SecurityDescriptorControl | int", self.control)  # a plain number too
+        if not isinstance(given, SecurityDescriptorControl):
+            if not 0 <= int(given) <= 0xFFFF:
+                raise InvalidValueError(f"control {given} does not fit 16 bits")
+            object.__setattr__(self, "control", SecurityDescriptorControl(given))
         control = self.control
         if self.dacl is not None and not control & _C.SE_DACL_PRESENT:
             object.__setattr__(self, "control", control | _C.SE_DACL_PRESENT)

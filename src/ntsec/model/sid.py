@@ -8,7 +8,9 @@ hashing and memory).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from ntsec.errors import InvalidValueError, SidError
 
@@ -64,9 +66,10 @@ class Sid:
     _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        subs = self.sub_authorities
-        if not isinstance(subs, tuple):
-            subs = tuple(subs)
+        # Callers may pass any iterable of sub-authorities; the field keeps a tuple.
+        given = cast("Iterable[int]", self.sub_authorities)
+        subs = given if isinstance(given, tuple) else tuple(given)
+        if subs is not given:
             object.__setattr__(self, "sub_authorities", subs)
         if not 0 <= self.authority <= _MAX_AUTHORITY:
             raise InvalidValueError(f"SID authority {self.authority} is outside 0..2^48-1")
