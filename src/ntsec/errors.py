@@ -8,7 +8,7 @@ operation that Windows reports with a warning) are *results*, not exceptions.
     Error
     ├── ParseError (also ValueError): text or bytes that do not decode; carries input, offset
     │   ├── SidError            a SID string or SID bytes Windows would reject
-    │   ├── SDDLError           SDDL Windows' ConvertStringSecurityDescriptorToSecurityDescriptor rejects
+    │   ├── SDDLError           SDDL that Windows' SDDL converter rejects
     │   ├── ConditionError      a conditional-ACE expression (text or binary) that does not decode
     │   ├── BinaryFormatError   self-relative descriptor / ACL / ACE bytes that are malformed
     │   └── WhoamiParseError    text that is not whoami output (carries the line number)
@@ -103,7 +103,8 @@ class InvalidValueError(Error, ValueError):
 class NtStatusError(Error):
     """An operation that Windows fails with an NTSTATUS code.
 
-    ``status`` is the NTSTATUS as an int (an :class:`ntsec.model.status.NtStatus` member where known).
+    ``status`` is the NTSTATUS as an int (an :class:`ntsec.model.status.NtStatus` member where
+    known).
     """
 
     def __init__(self, status: int, message: str = "") -> None:
