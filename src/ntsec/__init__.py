@@ -5,6 +5,7 @@ The public API is this module's ``__all__``; a test keeps it sorted and importab
 
 from ntsec import whoami
 from ntsec.authz.access import AccessResult, ObjectTypeResult, access_check
+from ntsec.authz.analyze import TokenAnalysis, TokenKind, analyze, analyze_report
 from ntsec.authz.explain import Explanation
 from ntsec.authz.inherit import AutoInheritFlags, create_security_descriptor
 from ntsec.errors import (
@@ -101,7 +102,9 @@ __all__ = [
     "SidNameUse",
     "StandardRights",
     "Token",
+    "TokenAnalysis",
     "TokenElevationType",
+    "TokenKind",
     "TokenMandatoryPolicy",
     "TokenType",
     "WellKnownName",
@@ -110,6 +113,8 @@ __all__ = [
     "WhoamiParseError",
     "Win32Error",
     "access_check",
+    "analyze",
+    "analyze_report",
     "capability_sids",
     "create_security_descriptor",
     "parse_rights",

@@ -1,19 +1,14 @@
-"""``ntsec token``: inspect a captured token."""
+"""``ntsec token``: inspect a captured token. The analysis is ``ntsec.authz.analyze``'s."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
+from ntsec.authz.analyze import analyze_report
 from ntsec.cli._app import emit_json, json_option, wants_json
 from ntsec.cli._inputs import decode_text, read_bytes
 from ntsec.cli._token import token_to_json
 from ntsec.codec import whoami
-from ntsec.model.names import ChainResolver, WellKnownResolver, resolve_display
-from ntsec.model.privileges import ELEVATING_PRIVILEGES
-from ntsec.model.token import Token
-from ntsec.model.wellknown import IntegrityLevel
 
 __all__ = ["token"]
 
@@ -28,27 +23,6 @@ def token() -> None:
     """Inspect a captured token (a whoami /all output)."""
 
 
-def _analysis(tok: Token) -> dict[str, Any]:
-    """The questions Windows answers about a token, each from the model's own property. (A
-    whoami capture does not show the elevation type, so it is not reported.)"""
-    try:
-        level = IntegrityLevel(tok.integrity).display_name
-    except ValueError:
-        level = str(tok.integrity_sid)
-    return {
-        "integrity_level": level,
-        "elevated": tok.is_elevated,
-        "administrator": tok.is_admin,
-        "system": tok.is_system,
-        "restricted": tok.is_restricted,
-        "elevating_privileges": sorted(
-            p.privilege.name for p in tok.privileges if p.privilege in ELEVATING_PRIVILEGES
-        ),
-        "enabled_privileges": [p.privilege.name for p in tok.privileges if p.enabled],
-        "deny_only_groups": [str(g.sid) for g in tok.groups if g.deny_only],
-    }
-
-
 @token.command(
     epilog="""\b
 Examples:
@@ -60,32 +34,19 @@ Examples:
 @json_option
 @click.pass_context
 def analyze(ctx: click.Context, *, file: str, as_json: bool) -> None:
-    """Summarise a token: user, integrity, elevation, administrator membership, privileges.
+    """What a token is and what its holder can do: identity (standard user, UAC-filtered or
+    elevated administrator, SYSTEM, service account, IIS app pool...), elevation type and
+    linked token, integrity level and its consequences, each privilege with what it allows and
+    whether it is a known escalation path, and deny-only groups. Every statement names the rule
+    it rests on.
 
-    FILE is a whoami capture ('-' reads stdin), as whoami.exe printed it with any switches.
+    FILE is a whoami capture ('-' reads stdin), as whoami.exe printed it with any switches and
+    format. A capture does not show the elevation type or the linked token: they are inferred
+    from the groups and the label, and marked "inferred".
     """
     report = whoami.parse(decode_text(read_bytes(file), file))
-    tok = report.token
-    info = {"token": token_to_json(tok), "analysis": _analysis(tok)}
+    result = analyze_report(report)
     if wants_json(ctx, as_json):
-        emit_json(info)
+        emit_json({"token": token_to_json(report.token), "analysis": result.to_dict()})
         return
-    names = ChainResolver(report.resolver(), WellKnownResolver())
-    a = info["analysis"]
-
-    def yes(value: object) -> str:
-        return "yes" if value else "no"
-
-    lines = [
-        f"User:                 {resolve_display(names, tok.user.sid)} ({tok.user.sid})",
-        f"Integrity:            {a['integrity_level']}",
-        f"Elevated:             {yes(a['elevated'])}",
-        f"Administrators:       {yes(a['administrator'])} (enabled member)",
-        f"LocalSystem:          {yes(a['system'])}",
-        f"Restricted:           {yes(a['restricted'])}",
-        f"Groups:               {len(tok.groups)}",
-        f"Deny-only groups:     {', '.join(a['deny_only_groups']) or 'none'}",
-        f"Enabled privileges:   {', '.join(a['enabled_privileges']) or 'none'}",
-        f"Elevating privileges: {', '.join(a['elevating_privileges']) or 'none'}",
-    ]
-    click.echo("\n".join(lines))
+    click.echo(result.to_text())

@@ -1,0 +1,94 @@
+"""``ntsec token analyze``: the command is thin, so these check the wiring (file and stdin,
+text and JSON, errors) against the real captures; the analysis itself is tested in
+tests/test_analyze.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ntsec.cli import cli
+
+WHOAMI = Path(__file__).parent / "vectors" / "whoami"
+SERVICE_01 = WHOAMI / "01_nt-service-mssql_all_high_cmdshell.txt"
+SYSTEM_06 = WHOAMI / "06_system_all_allprivs-enabled.txt"
+DOMAIN_10 = WHOAMI / "10_domain-user_all_list_winrm.txt"
+STANDARD_24 = WHOAMI / "24_standard-user_all_medium_interactive.txt"
+ELEVATED_35 = WHOAMI / "35_elevated-admin_all_high_win10-22h2.txt"
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("capture", "kind", "level"),
+    [
+        # SEMANTICS.md A.3: S-1-5-18; E.4: System label.
+        (SYSTEM_06, "system", "System Mandatory Level"),
+        # E.4 (NT SERVICE\<name>, S-1-5-80-...) at High, as captured.
+        (SERVICE_01, "service-account", "High Mandatory Level"),
+        # A.4 RID 500, F.1 not split by default; High label.
+        (ELEVATED_35, "builtin-administrator", "High Mandatory Level"),
+        # No Administrators, no filtered groups (I.1, F.1); Medium / Medium Plus (D.3).
+        (STANDARD_24, "standard-user", "Medium Mandatory Level"),
+        (DOMAIN_10, "standard-user", "Medium Plus Mandatory Level"),
+    ],
+)
+def test_json_and_text(capture: Path, kind: str, level: str) -> None:
+    result = run("token", "analyze", str(capture), "--json")
+    assert 0 == result.exit_code, result.stderr
+    data = json.loads(result.stdout)
+    assert {"token", "analysis"} == set(data)
+    assert (kind, level) == (data["analysis"]["kind"], data["analysis"]["integrity_level"])
+    text = run("token", "analyze", "-", stdin=capture.read_text("utf-8"))
+    assert 0 == text.exit_code
+    assert f"Integrity:            {level}" in text.stdout
+
+
+def test_group_json_flag_works_too() -> None:
+    by_group = run("--json", "token", "analyze", str(STANDARD_24))
+    by_command = run("token", "analyze", str(STANDARD_24), "--json")
+    assert by_command.stdout == by_group.stdout
+
+
+def test_service_account_text_names_the_potato_path() -> None:
+    # The capture has SeImpersonatePrivilege Enabled (SEMANTICS.md G.4 step 2).
+    out = run("token", "analyze", str(SERVICE_01)).stdout
+    assert "escalation paths: SeAssignPrimaryTokenPrivilege, SeManageVolumePrivilege, " \
+        "SeImpersonatePrivilege" in out
+    assert "potato family" in out
+    assert "(inferred)" in out  # elevation type and linked token are not in a capture
+
+
+def test_json_escalation_paths_of_the_service_account() -> None:
+    data = json.loads(run("token", "analyze", str(SERVICE_01), "--json").stdout)["analysis"]
+    assert ["SeAssignPrimaryTokenPrivilege", "SeManageVolumePrivilege",
+            "SeImpersonatePrivilege"] == data["escalation_paths"]
+    assert {"type": "Default", "linked_token": "none"} == {
+        k: data["elevation"][k] for k in ("type", "linked_token")}
+    assert data["elevation"]["reason"]["inferred"]
+
+
+def test_not_whoami_output_is_one_line_exit_2(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("USER INFORMATION\n----------------\n\nnonsense\n", encoding="utf-8")
+    result = run("token", "analyze", str(junk))
+    # WhoamiParseError names the line (issue 4: "a WhoamiParseError with the line").
+    assert (2, "") == (result.exit_code, result.stdout)
+    assert ["ntsec: error: not a user row (line 4)"] == result.stderr.splitlines()
+
+
+def test_missing_file_is_exit_2(tmp_path: Path) -> None:
+    result = run("token", "analyze", str(tmp_path / "nope.txt"))
+    assert 2 == result.exit_code
+    assert "Traceback" not in result.stderr
+
+
+def test_help_has_an_example() -> None:
+    out = run("token", "analyze", "--help").stdout
+    assert "Example" in out
+    assert "ntsec token analyze whoami-all.txt" in out
