@@ -64,6 +64,58 @@ def capture() -> Callable[[str], str]:
     return _capture
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _default_machine_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps made without ``machine_path`` serve the per-user default machine (found by
+    ``ntsec.cli._machine.default_machine_path``); in tests it lives in a temporary directory,
+    never in the user's own data directory."""
+    from ntsec.cli import _machine
+
+    where = tmp_path_factory.mktemp("default-machine") / "machine.db"
+    original = _machine.default_machine_path
+    _machine.default_machine_path = lambda: where
+    yield
+    _machine.default_machine_path = original
+
+
+@pytest.fixture
+def machine_path(tmp_path: Path) -> Path:
+    """A fresh simulated machine (the built-in workstation scenario) for one test."""
+    from ntsec.system.machine import Machine
+
+    path = tmp_path / "machine.db"
+    Machine.create(path).close()
+    return path
+
+
+@pytest.fixture
+def machine_app(machine_path: Path) -> Any:
+    return create_app(Settings(machine_path=machine_path))
+
+
+@pytest.fixture
+def machine_client(machine_app: Any) -> Iterator[TestClient]:
+    """An in-process client of an app serving a fresh machine."""
+    with TestClient(machine_app, base_url=BASE_URL) as c:
+        yield c
+    machine_app.state.machine.machine.close()
+
+
+@pytest.fixture
+def machine_server(machine_path: Path) -> Iterator[LiveServer]:
+    """A real server over a fresh machine, for the browser."""
+    with LiveServer(Settings(machine_path=machine_path)) as server:
+        yield server
+    server.app.state.machine.machine.close()
+
+
+@pytest.fixture
+def machineless_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A real server given a --machine path with no machine there."""
+    with LiveServer(Settings(machine_path=tmp_path / "missing.db")) as server:
+        yield server
+
+
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(), base_url=BASE_URL) as c:

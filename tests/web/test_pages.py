@@ -15,7 +15,9 @@ import re
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from ntsec.web import Settings, create_app
 from ntsec.web._machine import MACHINE_SECTIONS
 
 STANDARD_USER = "24_standard-user_all_medium_interactive.txt"
@@ -79,12 +81,15 @@ def test_page_renders(client: Any, path: str, heading: str) -> None:
 
 
 @pytest.mark.parametrize("section", MACHINE_SECTIONS, ids=lambda s: s.slug)
-def test_machine_pages_say_they_need_the_machine(client: Any, section: Any) -> None:
-    # No facade yet (ntsec.system.machine): the page says so and shows no invented data.
-    response = client.get(f"/{section.slug}")
+def test_machine_pages_say_they_need_the_machine(tmp_path: Any, section: Any) -> None:
+    # --machine PATH with no machine there: each page says why and shows no invented data.
+    app = create_app(Settings(machine_path=tmp_path / "missing.db"))
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        response = client.get(f"/{section.slug}")
     assert 200 == response.status_code
     assert f"<h1>{section.title}</h1>" in response.text
     assert "This page needs the simulated machine." in response.text
+    assert "no machine there" in response.text
     assert "<table" not in response.text
 
 

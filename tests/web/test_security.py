@@ -240,8 +240,16 @@ def test_access_key_never_reaches_the_log() -> None:
 # ----------------------------------------------------------------------------- `ntsec serve`
 
 
-def _serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+@pytest.fixture
+def serve_env(tmp_path: Any) -> dict[str, str]:
+    """The environment of a real ``ntsec serve``: its per-user default machine is made (on
+    first use, with no set-up) in a temporary data directory, never the user's own."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path)}
+    env.pop("NTSEC_MACHINE", None)
+    return env
+
+
+def _serve(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ntsec", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -293,18 +301,22 @@ def _wait_until_serving(url: str) -> None:
             time.sleep(0.05)
 
 
-def test_serve_binds_loopback_and_prints_the_address() -> None:
-    for _, url in _serve():
+def test_serve_binds_loopback_and_prints_the_address(serve_env: dict[str, str]) -> None:
+    for _, url in _serve(serve_env):
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
         _wait_until_serving(url)
         status, headers, body = _get(url)
         assert 200 == status
         assert "<h1>ntsec</h1>" in body
         assert "nosniff" == headers["x-content-type-options"]
+        # The embedded default machine, made on first use: Winlogon's explorer.exe runs.
+        status, _, body = _get(url + "processes")
+        assert 200 == status
+        assert "explorer.exe" in body
 
 
-def test_serve_json_prints_one_line_with_the_address() -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def test_serve_json_prints_one_line_with_the_address(serve_env: dict[str, str]) -> None:
+    env = serve_env
     argv = [sys.executable, "-m", "ntsec", "serve", "--port", "0", "--json"]
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -320,8 +332,10 @@ def test_serve_json_prints_one_line_with_the_address() -> None:
     assert info["access_key"] is None
 
 
-def test_serve_off_loopback_prints_and_enforces_an_access_key() -> None:
-    for _, url in _serve("--host", "0.0.0.0"):
+def test_serve_off_loopback_prints_and_enforces_an_access_key(
+    serve_env: dict[str, str],
+) -> None:
+    for _, url in _serve(serve_env, "--host", "0.0.0.0"):
         match = re.fullmatch(r"http://[^/]+:(\d+)/\?key=([A-Za-z0-9_-]{40,})", url)
         assert match is not None, url
         port, key = match.groups()

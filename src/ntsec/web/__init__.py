@@ -3,7 +3,10 @@
 :func:`create_app` builds the Starlette application for :class:`Settings`; the ``serve``
 command binds the socket, prints the address (and the access key off loopback) and runs it
 under uvicorn. Pages: the access-check explorer, the SDDL decoder and the whoami page, which
-need nothing but the library, and the simulated machine's sections (``_machine.py``).
+need nothing but the library, and the simulated machine's pages (``_machine.py`` opens the
+machine, ``_machine_routes.py`` and ``_machine_views.py`` serve it): the process tree and each
+process's Security, Permissions and Threads tabs, logon and UAC prompts, named pipes,
+objects, the security log and account administration.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,8 +23,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ntsec.errors import InvalidValueError
-from ntsec.web import _views
-from ntsec.web._machine import MACHINE_SECTIONS, MachineSection, open_machine
+from ntsec.web import _machine_views, _views
+from ntsec.web._machine import MACHINE_SECTIONS, open_machine
+from ntsec.web._machine_routes import machine_routes
 from ntsec.web._security import (
     CSRF_FIELD,
     LOOPBACK_HOSTS,
@@ -58,7 +60,7 @@ def _environment() -> jinja2.Environment:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI application for ``settings`` (default: loopback, no key, no machine)."""
+    """The ASGI application for ``settings`` (default: loopback, no key, the default machine)."""
     settings = settings or Settings()
     loopback = is_loopback(settings.host)
     if not loopback and not settings.access_key:
@@ -87,6 +89,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def home(request: Request) -> Response:
         return render(request, "home.html", {"active": "home"})
 
+    async def explorer_context(view: _views.ExplorerView) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "active": "explorer",
+            "view": view,
+            "object_types": _views.OBJECT_TYPES,
+            "samples": _views.SAMPLE_TOKENS,
+            "subjects": [],
+            "targets": [],
+        }
+        if machine.machine is not None:
+            choices = await run_in_threadpool(_machine_views.explorer_choices, machine.machine)
+            context.update(choices)
+        return context
+
     async def explorer(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
@@ -100,22 +116,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             status = 400 if view.errors else 200
         else:
-            # A GET only fills the form (links from the SDDL page carry the descriptor).
+            # A GET only fills the form (links from the SDDL and object pages carry the
+            # descriptor, or the machine's subject and target).
             q = request.query_params
             view = _views.ExplorerView(
                 sddl=q.get("sddl", ""),
                 object_type=q.get("type", "file"),
                 rights=q.get("rights", ""),
                 token_source=q.get("token", "standard-user"),
+                subject_pid=q.get("pid", ""),
+                target=q.get("target", ""),
             )
             status = 200
-        context = {
-            "active": "explorer",
-            "view": view,
-            "object_types": _views.OBJECT_TYPES,
-            "samples": _views.SAMPLE_TOKENS,
-        }
-        return render(request, "explorer.html", context, status)
+        return render(request, "explorer.html", await explorer_context(view), status)
+
+    async def explorer_machine(request: Request) -> Response:
+        if machine.machine is None:
+            raise HTTPException(404)
+        form = await request.form()
+        view = await run_in_threadpool(
+            _machine_views.explore_machine,
+            machine.machine,
+            pid=_text(form, "subject_pid"),
+            tid=_text(form, "subject_tid"),
+            target=_text(form, "target"),
+            rights=_text(form, "rights"),
+        )
+        status = 400 if view.errors else 200
+        return render(request, "explorer.html", await explorer_context(view), status)
 
     async def sddl(request: Request) -> Response:
         if request.method == "POST":
@@ -147,13 +175,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         context = {"active": "whoami", "view": view, "switch_sets": _views.WHOAMI_SWITCHES}
         return render(request, "whoami.html", context, status)
 
-    def machine_page(section: MachineSection) -> Route:
-        async def page(request: Request) -> Response:
-            context = {"active": section.slug, "section": section}
-            return render(request, "machine.html", context)
-
-        return Route(f"/{section.slug}", page, methods=["GET"], name=section.slug)
-
     async def not_found(request: Request, exc: Exception) -> Response:
         code = exc.status_code if isinstance(exc, HTTPException) else 500
         context = {"active": "", "code": code}
@@ -164,7 +185,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/explorer", explorer, methods=["GET", "POST"], name="explorer"),
         Route("/sddl", sddl, methods=["GET", "POST"], name="sddl"),
         Route("/whoami", whoami_page, methods=["GET", "POST"], name="whoami"),
-        *(machine_page(s) for s in MACHINE_SECTIONS),
+        Route("/explorer/machine", explorer_machine, methods=["POST"]),
+        *machine_routes(machine, render),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
     app = Starlette(

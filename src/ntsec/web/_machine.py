@@ -1,18 +1,20 @@
-"""The pages that show the simulated machine (DESIGN.md "The simulated machine").
+"""The simulated machine the web app serves (DESIGN.md "The simulated machine").
 
-The web app does not serve the machine yet (its facade, ``ntsec.system.machine``, was being
-written alongside this module), so each section below answers with a page saying it needs the
-simulated machine; no data is invented. To serve it, :func:`open_machine` opens the machine
-(``--machine PATH``, else the per-user default) and each section gets its real handler in this
-module; the navigation, the URLs and the ``machine`` attribute of ``app.state`` are already in
-place for them. Machine calls block on SQLite, so handlers should run them in a worker thread
-(``starlette.concurrency.run_in_threadpool``) with the store's own transactions.
+:func:`open_machine` opens it the way the machine commands of the CLI do
+(:mod:`ntsec.cli._machine`: ``--machine PATH``, else the per-user default, created from the
+built-in workstation scenario on first use). When it cannot be opened (a ``--machine`` path with
+no machine there, a database of a newer ntsec), every machine page says so with the reason and
+shows no invented data; the access-check explorer, the SDDL decoder and the whoami page work
+without it. The pages themselves are in :mod:`ntsec.web._machine_routes`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ntsec.errors import Error
+from ntsec.system.machine import Machine
 
 __all__ = ["MACHINE_SECTIONS", "MachineSection", "MachineStatus", "open_machine"]
 
@@ -39,6 +41,12 @@ MACHINE_SECTIONS: tuple[MachineSection, ...] = (
         "prompt, runas.",
     ),
     MachineSection(
+        "pipes",
+        "Pipes",
+        "Serve a named pipe, connect a client with its security quality of service, and see "
+        "the impersonation level the server's thread really gets.",
+    ),
+    MachineSection(
         "objects",
         "Objects",
         "Files, directories, registry keys, services and pipes with their descriptors.",
@@ -63,13 +71,25 @@ class MachineStatus:
     available: bool
     reason: str
     path: Path | None
+    machine: Machine | None = None
 
 
 def open_machine(path: Path | None) -> MachineStatus:
-    """The simulated machine the app serves. Until the machine pages are written this reports
-    that it is not served; it is the one place to change when they are."""
-    return MachineStatus(
-        available=False,
-        reason="This version of the web app does not serve the simulated machine yet.",
-        path=path,
-    )
+    """The machine at ``path``, or the per-user default machine for None (created on first use),
+    opened by the CLI's own logic so ``ntsec serve`` and ``ntsec ps`` see the same machine."""
+    import click  # noqa: PLC0415 - the cli extra, as for the rest of ntsec.cli
+
+    from ntsec.cli._machine import machine_path  # noqa: PLC0415
+    from ntsec.cli._machine import open_machine as cli_open_machine  # noqa: PLC0415
+
+    # The CLI finds the machine through the root command's ``--machine``; a context holding
+    # that one parameter lets the web app use the very same code. It is never closed: the
+    # machine lives as long as the app.
+    ctx = click.Context(click.Command("ntsec"))
+    ctx.params["machine"] = None if path is None else str(path)
+    where, _ = machine_path(ctx)
+    try:
+        machine = cli_open_machine(ctx)
+    except Error as exc:
+        return MachineStatus(available=False, reason=str(exc), path=where)
+    return MachineStatus(available=True, reason="", path=where, machine=machine)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from ntsec.authz.access import access_check
+from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
 from ntsec.cli._render import default_object_type, describe
 from ntsec.codec import whoami
@@ -36,7 +37,9 @@ __all__ = [
     "SddlView",
     "WhoamiView",
     "explore",
+    "fill_decision",
     "sample_capture",
+    "token_view",
     "view_sddl",
     "view_whoami",
 ]
@@ -127,7 +130,7 @@ class TokenView:
     whoami_all: str
 
 
-def _token_view(report: whoami.WhoamiReport) -> TokenView:
+def token_view(report: whoami.WhoamiReport) -> TokenView:
     token = report.token
     level = token.integrity_sid
     integrity = "none (no label)"
@@ -211,9 +214,10 @@ class Decision:
     granted_names: tuple[str, ...]
     deciding_index: int | None
     deciding_phase: str | None
-    explanation: Explanation
+    explanation: Explanation | None
     explanation_text: str
     explanation_json: str
+    privileges_used: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -234,6 +238,14 @@ class ExplorerView:
     dacl: dict[str, Any] | None = None
     descriptor: dict[str, Any] | None = None
     token: TokenView | None = None
+    # The simulated machine's mode: the subject (a process, optionally one of its threads)
+    # and the target ("object:KIND:PATH" or "process:PID"), as chosen in the form.
+    subject_pid: str = ""
+    subject_tid: str = ""
+    target: str = ""
+    machine_mode: bool = False
+    subject_label: str | None = None
+    target_label: str | None = None
 
 
 def _deciding(explanation: Explanation, allowed: bool) -> AceDecision | None:
@@ -307,7 +319,7 @@ def explore(
             errors["rights"] = _message(exc)
 
     if report is not None:
-        view.token = _token_view(report)
+        view.token = token_view(report)
     if sd is not None:
         view.descriptor = describe(sd, kind, dom)
         view.dacl = view.descriptor["dacl"]
@@ -315,9 +327,26 @@ def explore(
         return view
 
     result = access_check(sd, report.token, desired, object_type=kind, explain=True)
+    fill_decision(view, result, desired=desired, kind=kind, report=report, dom=dom)
+    return view
+
+
+def fill_decision(
+    view: ExplorerView,
+    result: AccessResult,
+    *,
+    desired: int,
+    kind: ObjectType,
+    report: whoami.WhoamiReport | None,
+    dom: Sid | None,
+    names: Callable[[str], str | None] | None = None,
+) -> None:
+    """Put an access check's result into the view: the decision, and the DACL table with what
+    each pass did with each ACE. ``names`` names trustees the capture and the well-known table
+    cannot (the simulated machine's own accounts). A result without an explanation (granted by
+    a privilege before the DACL was read) has no per-ACE outcomes."""
     explanation = result.explanation
-    assert explanation is not None  # explain=True always records one
-    deciding = _deciding(explanation, result.allowed)
+    deciding = None if explanation is None else _deciding(explanation, result.allowed)
     view.decision = Decision(
         allowed=result.allowed,
         status=result.status.name,
@@ -328,9 +357,12 @@ def explore(
         deciding_index=None if deciding is None else deciding.index,
         deciding_phase=None if deciding is None else deciding.phase,
         explanation=explanation,
-        explanation_text=explanation.to_text(),
-        explanation_json=json.dumps(explanation.to_dict(), indent=2),
+        explanation_text="" if explanation is None else explanation.to_text(),
+        explanation_json="" if explanation is None else json.dumps(explanation.to_dict(), indent=2),
+        privileges_used=tuple(p.name for p in result.privileges_used),
     )
+    if explanation is None:
+        return
     phases = tuple(dict.fromkeys(a.phase for a in explanation.aces))
     by_phase = {(a.phase, a.index): a for a in explanation.aces}
     rows = []
@@ -340,11 +372,14 @@ def explore(
             None if (p, n) not in by_phase else _outcome_view(by_phase[p, n], kind) for p in phases
         )
         first = outcomes[0] if outcomes else None
+        name = trustee.get("name") or _name(trustee.get("sid", ""), report, dom)
+        if name is None and names is not None and trustee.get("sid"):
+            name = names(trustee["sid"])
         rows.append(
             AceRow(
                 index=n,
                 info=info,
-                trustee_name=trustee.get("name") or _name(trustee.get("sid", ""), report, dom),
+                trustee_name=name,
                 outcomes=outcomes,
                 deciding=deciding is not None and deciding.index == n,
                 slug=first.slug if first is not None else "not-evaluated",
@@ -352,7 +387,6 @@ def explore(
         )
     view.aces = tuple(rows)
     view.phases = phases
-    return view
 
 
 # ----------------------------------------------------------------------------- SDDL decoder
@@ -448,7 +482,7 @@ def view_whoami(*, text: str, switches: str) -> WhoamiView:
     except Error as exc:
         view.errors["text"] = _message(exc)
         return view
-    view.token = _token_view(report) if whoami.WhoamiSection.USER in report.sections else None
+    view.token = token_view(report) if whoami.WhoamiSection.USER in report.sections else None
     try:
         result = whoami.run(report, view.switches, line_end="\n")
     except Error as exc:
