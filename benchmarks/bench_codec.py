@@ -5,7 +5,8 @@ in the same run. Run on demand, never in the test suite: see benchmarks/README.m
 Operations, on the issue's typical file descriptor and on a 40-ACE directory-service descriptor
 (object ACEs with schema GUIDs):
 
-* SDDL parse and binary parse, cold: ntsec's codec caches are emptied before every parse;
+* SDDL parse and binary parse, cold: ntsec's codec caches (whole descriptors and per-ACE memos)
+  are emptied before every parse; interned SIDs and GUIDs stay;
 * SDDL parse and binary parse, warm: the same input again, answered from the caches;
 * SDDL format, binary serialise;
 * memory of one parsed typical descriptor (tracemalloc), and whether equal SIDs are shared.
@@ -118,18 +119,12 @@ def _batch(fn: Callable[[], object], n: int) -> float:
 
 
 def clear_caches() -> None:
-    """Empty every codec cache, so the next parse is cold. The SDDL codec offers clear_cache();
-    the binary codec keeps a cache of decoded ACEs by their bytes, emptied through its own
-    clear_cache() when it has one and otherwise directly."""
+    """Empty every codec cache, so the next parse is cold: the SDDL parse cache and per-ACE memo
+    (sddl.clear_cache) and the binary decode cache and per-ACE cache (binary.clear_cache).
+    Interned SIDs and GUIDs stay, as they would in any process that has parsed a descriptor
+    before: they are shared values, not cached results (see benchmarks/README.md)."""
     sddl.clear_cache()
-    clear = getattr(binary, "clear_cache", None)
-    if callable(clear):
-        clear()
-        return
-    for name in ("_ace_cache", "_cache"):
-        cache = getattr(binary, name, None)
-        if isinstance(cache, dict):
-            cache.clear()
+    binary.clear_cache()
 
 
 def bench_ntsec(min_time: float) -> dict[str, dict[str, float]]:

@@ -27,12 +27,13 @@ from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
-from ntsec.model.sid import Sid
+from ntsec.model.sid import Sid, interned_sid_bytes
 
 __all__ = [
     "SECURITY_DESCRIPTOR_HEADER_SIZE",
     "ace_size",
     "acl_size",
+    "clear_cache",
     "decode_ace",
     "decode_acl",
     "decode_descriptor",
@@ -50,6 +51,7 @@ _ACL_HEADER_SIZE = 8
 #: ACE_HEADER: AceType, AceFlags, AceSize (MS-DTYP 2.4.4.1).
 _ACE_HEADER = struct.Struct("<BBH")
 _U32 = struct.Struct("<I")
+_U32_U32 = struct.Struct("<II")
 #: MS-DTYP 2.4.5: valid AclRevision values are ACL_REVISION (2) to ACL_REVISION_DS (4).
 _MIN_ACL_REVISION = 2
 _MAX_ACL_REVISION = 4
@@ -58,27 +60,102 @@ _KNOWN_OBJECT_FLAGS = int(
     ObjectAceFlags.ACE_OBJECT_TYPE_PRESENT | ObjectAceFlags.ACE_INHERITED_OBJECT_TYPE_PRESENT
 )
 _C = SecurityDescriptorControl
+_DACL_PRESENT = int(_C.SE_DACL_PRESENT)
+_SACL_PRESENT = int(_C.SE_SACL_PRESENT)
+_OBJECT_TYPE_PRESENT = int(ObjectAceFlags.ACE_OBJECT_TYPE_PRESENT)
+_INHERITED_OBJECT_TYPE_PRESENT = int(ObjectAceFlags.ACE_INHERITED_OBJECT_TYPE_PRESENT)
+
+# Decode tables, so the hot path does dict and tuple lookups instead of enum calls (an IntFlag
+# or IntEnum call costs about as much as decoding the rest of an ACE).
+#: Every AceFlags byte as its AceFlags value.
+ACE_FLAGS_BY_BYTE: tuple[AceFlags, ...] = tuple(AceFlags(b) for b in range(256))
+#: AceType values with a defined layout (all but the compound ACE, MS-DTYP 2.4.4.1).
+_LAID_OUT: dict[int, AceType] = {
+    int(t): t for t in AceType if t != AceType.ACCESS_ALLOWED_COMPOUND_ACE_TYPE
+}
+# The model's codec-only constructors (see Ace._trusted): every value below is checked first.
+_new_ace = Ace._trusted
+_new_acl = Acl._trusted
+_new_sd = SecurityDescriptor._trusted
+_CONTROLS: dict[int, SecurityDescriptorControl] = {}
+
+
+def control_value(control: int) -> SecurityDescriptorControl:
+    """``SecurityDescriptorControl(control)`` through a small table of the values seen (the
+    enum call itself is slow; its members are values, so sharing them is safe)."""
+    hit = _CONTROLS.get(control)
+    if hit is None:
+        hit = SecurityDescriptorControl(control)
+        if len(_CONTROLS) < 1 << 12:
+            _CONTROLS[control] = hit
+    return hit
+
+
+# ----------------------------------------------------------------------------- GUIDs
+# Object ACEs repeat the same few hundred schema GUIDs (MS-ADSC classes, MS-ADA* attributes,
+# extended rights), so GUIDs are interned like SIDs: one shared uuid.UUID per value, keyed by
+# the exact bytes (or, in the SDDL codec, the exact text). uuid.UUID(...) validates and
+# converts its argument at length; the codecs have already checked the 16 bytes (or the
+# 36-character pattern), so a UUID is made the way uuid.UUID(int=...) makes one.
+_GUID_INTERN_LIMIT = 1 << 14
+_guids_le: dict[bytes, uuid.UUID] = {}
+_new_uuid = object.__new__
+_set_uuid_int = uuid.UUID.__dict__["int"].__set__
+_set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__
+_UUID_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def uuid_from_int(value: int) -> uuid.UUID:
+    """``uuid.UUID(int=value)`` for a value already known to fit 128 bits, without the
+    argument checks (uuid.UUID is immutable through its own __setattr__; its slots are set
+    directly, as its __init__ does through object.__setattr__)."""
+    guid = _new_uuid(uuid.UUID)
+    _set_uuid_int(guid, value)
+    _set_uuid_safe(guid, _UUID_SAFE_UNKNOWN)
+    return guid
+
+
+def _guid_le(raw: bytes) -> uuid.UUID:
+    """The interned GUID whose little-endian form (MS-DTYP 2.3.4.2) is the 16 bytes ``raw``."""
+    hit = _guids_le.get(raw)
+    if hit is None:
+        # bytes_le swaps the first three fields to big-endian order, as uuid.UUID(bytes_le=).
+        hit = uuid_from_int(int.from_bytes(raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:], "big"))
+        if len(_guids_le) < _GUID_INTERN_LIMIT:
+            _guids_le[raw] = hit
+    return hit
 
 
 # ----------------------------------------------------------------------------- ACEs
 def _ace_body(ace: Ace) -> bytes:
     """Everything after the 4-byte ACE header."""
-    if not ace.is_known:
-        assert ace.opaque is not None  # guaranteed by Ace.__post_init__
-        return ace.opaque
-    assert ace.sid is not None  # guaranteed by Ace.__post_init__
-    if ace.is_object:
+    opaque = ace.opaque
+    if opaque is not None:
+        # Only ACE types without a defined layout carry an opaque body, and they always do
+        # (Ace.__post_init__), so this is ``not ace.is_known``.
+        return opaque
+    sid = ace.sid
+    assert sid is not None  # guaranteed by Ace.__post_init__
+    if ace.type in OBJECT_ACE_TYPES:
         # MS-DTYP 2.4.4.3: Mask, Flags, [ObjectType], [InheritedObjectType], SID. GUIDs are
         # stored in their little-endian "bytes_le" form (MS-DTYP 2.3.4.2).
-        parts = [_U32.pack(ace.mask), _U32.pack(ace.object_flags)]
-        if ace.object_type is not None:
-            parts.append(ace.object_type.bytes_le)
-        if ace.inherited_object_type is not None:
-            parts.append(ace.inherited_object_type.bytes_le)
-        parts.append(ace.sid.to_bytes())
+        object_type = ace.object_type
+        inherited = ace.inherited_object_type
+        parts = [
+            _U32_U32.pack(
+                ace.mask,
+                (object_type is not None) * _OBJECT_TYPE_PRESENT
+                | (inherited is not None) * _INHERITED_OBJECT_TYPE_PRESENT,
+            )
+        ]
+        if object_type is not None:
+            parts.append(object_type.bytes_le)
+        if inherited is not None:
+            parts.append(inherited.bytes_le)
+        parts.append(sid.to_bytes())
         parts.append(ace.application_data)
         return b"".join(parts)
-    return _U32.pack(ace.mask) + ace.sid.to_bytes() + ace.application_data
+    return _U32.pack(ace.mask) + sid.to_bytes() + ace.application_data
 
 
 def ace_size(ace: Ace) -> int:
@@ -93,7 +170,8 @@ def encode_ace(ace: Ace) -> bytes:
     size = 4 + len(body)
     if size > 0xFFFF:
         raise InvalidValueError(f"ACE of {size} bytes does not fit the 16-bit AceSize")
-    return _ACE_HEADER.pack(int(ace.type), int(ace.flags), size) + body
+    # IntEnum/IntFlag values pack as the integers they are.
+    return _ACE_HEADER.pack(ace.type, ace.flags, size) + body
 
 
 def _sid_in(data: bytes, offset: int, end: int, what: str) -> tuple[Sid, int]:
@@ -101,6 +179,12 @@ def _sid_in(data: bytes, offset: int, end: int, what: str) -> tuple[Sid, int]:
     # Slicing ``data[:end]`` copies everything before the SID, once per ACE; only a SID that
     # does not fit needs the cut-off copy, so that Sid.decode reports where it is truncated.
     fits = offset + 8 <= end and offset + 8 + 4 * data[offset + 1] <= end
+    if fits:
+        # Interned already (the usual case): its exact bytes are its identity.
+        sid_end = offset + 8 + 4 * data[offset + 1]
+        hit = interned_sid_bytes(data[offset:sid_end])
+        if hit is not None:
+            return hit, sid_end
     try:
         sid, sid_end = Sid.decode(data if fits else data[:end], offset)
     except SidError as err:
@@ -139,14 +223,11 @@ _ace_cache: dict[bytes, Ace] = {}
 
 
 def _decode_ace_body(data: bytes, offset: int, ace_type: int, flags: int, end: int) -> Ace:
-    known = ace_type in AceType._value2member_map_ and (
-        ace_type != AceType.ACCESS_ALLOWED_COMPOUND_ACE_TYPE
-    )
-    if not known:
+    kind = _LAID_OUT.get(ace_type)
+    if kind is None:
         # No defined layout (MS-DTYP 2.4.4.1 lists the compound ACE but gives no layout that
         # Windows' SDDL or access check uses): keep the body for a byte-exact round trip.
-        return Ace(ace_type, AceFlags(flags), opaque=data[offset + 4 : end])
-    kind = AceType(ace_type)
+        return Ace(ace_type, ACE_FLAGS_BY_BYTE[flags], opaque=data[offset + 4 : end])
     pos = offset + 4
     if pos + 4 > end:
         raise BinaryFormatError("ACE too short for its access mask", data, pos)
@@ -162,18 +243,22 @@ def _decode_ace_body(data: bytes, offset: int, ace_type: int, flags: int, end: i
                 f"object ACE Flags 0x{object_flags:x} has undefined bits", data, pos
             )
         pos += 4
-        if object_flags & ObjectAceFlags.ACE_OBJECT_TYPE_PRESENT:
+        if object_flags & _OBJECT_TYPE_PRESENT:
             if pos + 16 > end:
                 raise BinaryFormatError("object ACE truncated in ObjectType", data, pos)
-            object_type = uuid.UUID(bytes_le=data[pos : pos + 16])
+            object_type = _guid_le(data[pos : pos + 16])
             pos += 16
-        if object_flags & ObjectAceFlags.ACE_INHERITED_OBJECT_TYPE_PRESENT:
+        if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
             if pos + 16 > end:
                 raise BinaryFormatError("object ACE truncated in InheritedObjectType", data, pos)
-            inherited = uuid.UUID(bytes_le=data[pos : pos + 16])
+            inherited = _guid_le(data[pos : pos + 16])
             pos += 16
     sid, pos = _sid_in(data, pos, end, "ACE SID")
-    return Ace(kind, AceFlags(flags), mask, sid, object_type, inherited, data[pos:end])
+    # Everything Ace.__post_init__ checks holds by construction: a laid-out AceType, one flags
+    # byte, a 32-bit mask, a SID, GUIDs only on object types.
+    return _new_ace(
+        kind, ACE_FLAGS_BY_BYTE[flags], mask, sid, object_type, inherited, data[pos:end]
+    )
 
 
 # ----------------------------------------------------------------------------- ACLs
@@ -185,7 +270,7 @@ def acl_size(acl: Acl) -> int:
 def encode_acl(acl: Acl) -> bytes:
     """The bytes of an ACL (MS-DTYP 2.4.5), zero-padded to ``acl.size`` when that is larger
     than the ACEs need (as Windows leaves oversize ACLs, oversize-acls.json)."""
-    body = b"".join(encode_ace(ace) for ace in acl.aces)
+    body = b"".join(map(encode_ace, acl.aces))
     needed = _ACL_HEADER_SIZE + len(body)
     size = needed if acl.size is None else acl.size
     if size < needed:
@@ -210,42 +295,157 @@ def decode_acl(data: bytes, offset: int = 0) -> Acl:
     end = offset + size
     if end > len(data):
         raise BinaryFormatError(f"AclSize {size} runs past the end of the data", data, offset + 2)
-    bounded = data[:end]
     pos = offset + _ACL_HEADER_SIZE
-    aces = []
-    for _ in range(count):
-        ace, pos = decode_ace(bounded, pos)
-        aces.append(ace)
+    try:
+        aces, pos = _decode_aces(data, pos, end, count)
+    except BinaryFormatError:
+        # Raise exactly the error decode_ace reports on the ACL cut to its AclSize.
+        _decode_aces_exact(data[:end], offset + _ACL_HEADER_SIZE, count)
+        raise
     used = pos - offset
-    return Acl(tuple(aces), revision, size if size != used else None)
+    # Revision 2..4, a 16-bit AceCount and an AclSize of 8..65535 were read from checked fields:
+    # what Acl.__post_init__ checks.
+    return _new_acl(aces, revision, size if size != used else None)
+
+
+#: ACE header and access mask, and the object ACE Flags after them (MS-DTYP 2.4.4.1-2.4.4.3).
+_ACE_HEAD_MASK = struct.Struct("<BBHI")
+_ACE_HEAD_MASK_FLAGS = struct.Struct("<BBHII")
+#: Laid-out types without the object Flags field, and the object types.
+_BASIC_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t not in OBJECT_ACE_TYPES}
+_OBJECT_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t in OBJECT_ACE_TYPES}
+
+
+def _decode_aces(data: bytes, pos: int, end: int, count: int) -> tuple[tuple[Ace, ...], int]:
+    """``count`` ACEs from ``pos``, none past ``end``: decode_ace inlined for whole ACLs.
+
+    The common ACE (a laid-out type whose SID and GUIDs are interned) is decoded right here;
+    anything else goes through the header checks and :func:`_decode_ace_body`. Either raises
+    :class:`BinaryFormatError` on bad bytes (the caller re-raises decode_ace's exact error).
+    """
+    aces: list[Ace] = []
+    append = aces.append
+    cache = _ace_cache
+    sid_get = interned_sid_bytes
+    guid_get = _guids_le.get
+    flag_values = ACE_FLAGS_BY_BYTE
+    for _ in range(count):
+        ace = None
+        if pos + 16 <= end:
+            ace_type, flags, ace_len, mask = _ACE_HEAD_MASK.unpack_from(data, pos)
+            ace_end = pos + ace_len
+            if 16 <= ace_len and ace_end <= end:
+                raw = data[pos:ace_end]
+                ace = cache.get(raw)
+                if ace is None:
+                    kind = _BASIC_TYPES.get(ace_type)
+                    if kind is not None:
+                        at = pos + 8
+                        sid_end = at + 8 + 4 * data[at + 1]
+                        if sid_end <= ace_end:
+                            sid = sid_get(data[at:sid_end])
+                            if sid is not None:
+                                ace = _new_ace(
+                                    kind,
+                                    flag_values[flags],
+                                    mask,
+                                    sid,
+                                    None,
+                                    None,
+                                    data[sid_end:ace_end],
+                                )
+                    elif ace_type in _OBJECT_TYPES and ace_len >= 20:
+                        object_flags = _ACE_HEAD_MASK_FLAGS.unpack_from(data, pos)[4]
+                        at = pos + 12
+                        object_type = inherited = None
+                        if object_flags & _OBJECT_TYPE_PRESENT:
+                            object_type = guid_get(data[at : at + 16])
+                            at += 16
+                        if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
+                            inherited = guid_get(data[at : at + 16])
+                            at += 16
+                        sid_end = at + 8 + 4 * data[at + 1] if at + 8 <= ace_end else end + 1
+                        if (
+                            sid_end <= ace_end
+                            and not object_flags & ~_KNOWN_OBJECT_FLAGS
+                            and (object_type is not None)
+                            == bool(object_flags & _OBJECT_TYPE_PRESENT)
+                            and (inherited is not None)
+                            == bool(object_flags & _INHERITED_OBJECT_TYPE_PRESENT)
+                        ):
+                            sid = sid_get(data[at:sid_end])
+                            if sid is not None:
+                                ace = _new_ace(
+                                    _OBJECT_TYPES[ace_type],
+                                    flag_values[flags],
+                                    mask,
+                                    sid,
+                                    object_type,
+                                    inherited,
+                                    data[sid_end:ace_end],
+                                )
+                    if ace is None:
+                        ace = _decode_ace_body(data, pos, ace_type, flags, ace_end)
+                    if len(cache) < _ACE_CACHE_SIZE:
+                        cache[raw] = ace
+                append(ace)
+                pos = ace_end
+                continue
+        # Short or unusual: decode_ace's checks, against the ACL's end.
+        if pos + 4 > end:
+            raise BinaryFormatError("ACE header truncated", data, pos)
+        ace_type, flags, ace_len = _ACE_HEADER.unpack_from(data, pos)
+        ace_end = pos + ace_len
+        if ace_len < 4 or ace_end > end:
+            raise BinaryFormatError("AceSize out of range", data, pos + 2)
+        raw = data[pos:ace_end]
+        ace = cache.get(raw)
+        if ace is None:
+            ace = _decode_ace_body(data, pos, ace_type, flags, ace_end)
+            if len(cache) < _ACE_CACHE_SIZE:
+                cache[raw] = ace
+        append(ace)
+        pos = ace_end
+    return tuple(aces), pos
+
+
+def _decode_aces_exact(bounded: bytes, pos: int, count: int) -> None:
+    """Decode ``count`` ACEs one by one with :func:`decode_ace` (for its exact errors)."""
+    for _ in range(count):
+        _, pos = decode_ace(bounded, pos)
 
 
 # ----------------------------------------------------------------------------- descriptors
 def encode_descriptor(sd: SecurityDescriptor) -> bytes:
     """The self-relative form of ``sd``: header, SACL, DACL, owner, group (Windows' order)."""
-    parts: list[bytes] = []
-    offset = SECURITY_DESCRIPTOR_HEADER_SIZE
-    offsets = {"sacl": 0, "dacl": 0, "owner": 0, "group": 0}
-    for name, blob in (
-        ("sacl", encode_acl(sd.sacl) if sd.sacl is not None else None),
-        ("dacl", encode_acl(sd.dacl) if sd.dacl is not None else None),
-        ("owner", sd.owner.to_bytes() if sd.owner is not None else None),
-        ("group", sd.group.to_bytes() if sd.group is not None else None),
-    ):
-        if blob is not None:
-            offsets[name] = offset
-            parts.append(blob)
-            offset += len(blob)
+    # Each present part goes right after the previous one; an absent part has offset 0.
+    sacl = encode_acl(sd.sacl) if sd.sacl is not None else b""
+    dacl = encode_acl(sd.dacl) if sd.dacl is not None else b""
+    owner = sd.owner.to_bytes() if sd.owner is not None else b""
+    group = sd.group.to_bytes() if sd.group is not None else b""
+    at_sacl = SECURITY_DESCRIPTOR_HEADER_SIZE
+    at_dacl = at_sacl + len(sacl)
+    at_owner = at_dacl + len(dacl)
+    at_group = at_owner + len(owner)
     header = _SD_HEADER.pack(
         sd.revision,
         sd.sbz1,
-        int(sd.control),
-        offsets["owner"],
-        offsets["group"],
-        offsets["sacl"],
-        offsets["dacl"],
+        sd.control,
+        at_owner if owner else 0,
+        at_group if group else 0,
+        at_sacl if sacl else 0,
+        at_dacl if dacl else 0,
     )
-    return header + b"".join(parts)
+    return b"".join((header, sacl, dacl, owner, group))
+
+
+def _interned_sid_at(data: bytes, offset: int) -> Sid | None:
+    """The interned SID at ``offset`` when the descriptor holds one there in full, else None
+    (the caller then checks the offset and decodes, reporting any error)."""
+    if offset < SECURITY_DESCRIPTOR_HEADER_SIZE or offset + 8 > len(data):
+        return None
+    end = offset + 8 + 4 * data[offset + 1]
+    return interned_sid_bytes(data[offset:end]) if end <= len(data) else None
 
 
 def _check_offset(data: bytes, offset: int, field_at: int, what: str) -> None:
@@ -260,6 +460,30 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
     offset 0 is a NULL ACL. Raises :class:`BinaryFormatError` for malformed bytes.
     """
     data = bytes(data)
+    hit = _sd_cache.get(data)
+    if hit is not None:
+        return hit
+    sd = _decode_descriptor(data)
+    if len(_sd_cache) >= DECODE_CACHE_SIZE:
+        del _sd_cache[next(iter(_sd_cache))]
+    _sd_cache[data] = sd
+    return sd
+
+
+#: Entries kept by the decode cache (bytes -> descriptor), as the SDDL parse cache: a
+#: descriptor is a frozen value, a function of its bytes alone.
+DECODE_CACHE_SIZE = 4096
+_sd_cache: dict[bytes, SecurityDescriptor] = {}
+
+
+def clear_cache() -> None:
+    """Empty the decode caches (whole descriptors and single ACEs), for benchmarks of cold
+    decoding. Interned SIDs and GUIDs are values shared by every descriptor and stay."""
+    _sd_cache.clear()
+    _ace_cache.clear()
+
+
+def _decode_descriptor(data: bytes) -> SecurityDescriptor:
     if len(data) < SECURITY_DESCRIPTOR_HEADER_SIZE:
         raise BinaryFormatError("security descriptor shorter than its 20-byte header", data, 0)
     revision, sbz1, control, off_owner, off_group, off_sacl, off_dacl = _SD_HEADER.unpack_from(data)
@@ -267,18 +491,22 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
         raise BinaryFormatError(f"security descriptor revision {revision} is not 1", data, 0)
     owner = group = None
     if off_owner:
-        _check_offset(data, off_owner, 4, "owner")
-        owner, _ = _sid_in(data, off_owner, len(data), "owner SID")
+        owner = _interned_sid_at(data, off_owner)
+        if owner is None:
+            _check_offset(data, off_owner, 4, "owner")
+            owner, _ = _sid_in(data, off_owner, len(data), "owner SID")
     if off_group:
-        _check_offset(data, off_group, 8, "group")
-        group, _ = _sid_in(data, off_group, len(data), "group SID")
+        group = _interned_sid_at(data, off_group)
+        if group is None:
+            _check_offset(data, off_group, 8, "group")
+            group, _ = _sid_in(data, off_group, len(data), "group SID")
     sacl = dacl = None
-    if control & _C.SE_SACL_PRESENT and off_sacl:
+    if control & _SACL_PRESENT and off_sacl:
         _check_offset(data, off_sacl, 12, "SACL")
         sacl = decode_acl(data, off_sacl)
-    if control & _C.SE_DACL_PRESENT and off_dacl:
+    if control & _DACL_PRESENT and off_dacl:
         _check_offset(data, off_dacl, 16, "DACL")
         dacl = decode_acl(data, off_dacl)
-    return SecurityDescriptor(
-        owner, group, dacl, sacl, SecurityDescriptorControl(control), revision, sbz1
-    )
+    # An ACL is decoded only when its PRESENT bit is set, which is all
+    # SecurityDescriptor.__post_init__ would add.
+    return _new_sd(owner, group, dacl, sacl, control_value(control), revision, sbz1)

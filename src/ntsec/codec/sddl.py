@@ -34,17 +34,21 @@ import re
 import uuid
 
 from ntsec.codec import claims, condition
-from ntsec.codec.binary import ace_size
+from ntsec.codec.binary import ACE_FLAGS_BY_BYTE, ace_size, control_value, uuid_from_int
 from ntsec.codec.sddl_tokens import (
     ACE_FLAG_BITS,
+    ACE_FLAG_FIELDS,
     ACE_TYPE_LETTERS,
     ACE_TYPE_TOKENS,
     DACL_ACE_TYPES,
+    RIGHT_PAIRS,
     RIGHT_TOKENS,
     SACL_ACE_TYPES,
     format_ace_flags,
     format_mask,
+    remember_sid_token,
     scan_sid,
+    sid_token,
 )
 from ntsec.errors import InvalidValueError, ParseError, SDDLError, SidError
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
@@ -111,8 +115,192 @@ _OVERSIZE_BYTES = 4
 #: values, so sharing one between callers is safe.
 PARSE_CACHE_SIZE = 4096
 _cache: dict[tuple[str, Sid | None], SecurityDescriptor] = {}
+#: The per-ACE memo (see _ace_memo): at most this many ACEs for each of at most this many
+#: (ACL kind, domain SID) pairs.
 _ACE_CACHE_SIZE = 1 << 14
-_ace_cache: dict[tuple[str, bool, Sid | None], tuple[Ace, int]] = {}
+_ACE_MEMO_DOMAINS = 64
+_ace_cache: dict[tuple[bool, Sid | None], dict[str, tuple[Ace, int, bool]]] = {}
+
+# ----------------------------------------------------------------------------- fast path
+# Nearly every ACE in practice is plain: "(type;flags;rights;guid;guid;sid)" with upper-case
+# tokens, no spaces, letter or 0x rights, GUIDs or nothing, an alias or a S-1- SID, no seventh
+# field. The fast path cuts a run of ACEs written back to back ("(...)(...)(...)") at ")(" and
+# each ACE at ";", and looks the six fields up in tables built from the token tables the full
+# parser uses (sddl_tokens), checking every field completely: a run that reads this way is
+# exactly what the full parser would read there, ACE by ACE. The first ACE it does not
+# recognise, or that the full parser would reject, goes to the full parser (_Parser._ace), which
+# reads it the same way or raises the exact error at the exact offset; the fast path itself
+# never raises.
+_RUN_END = re.compile(r"\)(?!\()")  # the first ')' that no '(' follows ends a run of ACEs
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+# Plain-dict copies of the token tables for the fast path (a dict lookup beats a mapping proxy's).
+_FLAG_FIELDS = dict(ACE_FLAG_FIELDS)
+_FLAG_BITS = dict(ACE_FLAG_BITS)
+_RIGHT_PAIRS: dict[str, int] = {"": 0, **RIGHT_PAIRS}
+_FIXED_SIDS = dict(FIXED_ALIASES)
+_FLAGS_BY_BYTE = ACE_FLAGS_BY_BYTE
+#: ACE types the fast path builds, per ACL kind (True: DACL), with whether they are object
+#: types: those allowed there that need no seventh field (an access filter ACE may go without).
+_FAST_TYPES: dict[bool, dict[str, tuple[AceType, bool]]] = {
+    is_dacl: {
+        token: (t, t in OBJECT_ACE_TYPES)
+        for token, t in ACE_TYPE_TOKENS.items()
+        if t in allowed
+        and not (
+            t == _RESOURCE or (t in _CONDITION_TYPES and t != _T.SYSTEM_ACCESS_FILTER_ACE_TYPE)
+        )
+    }
+    for is_dacl, allowed in ((True, DACL_ACE_TYPES), (False, SACL_ACE_TYPES))
+}
+#: GUID text -> the interned uuid.UUID (GUIDs are interned as SIDs are: see ntsec.codec.binary).
+_guid_texts: dict[str, uuid.UUID] = {}
+_GUID_INTERN_LIMIT = 1 << 14
+
+
+def _fast_run(  # noqa: PLR0917  (positional: called once per run of ACEs on the hot path)
+    text: str,
+    pos: int,
+    close: int,
+    types: dict[str, tuple[AceType, bool]],
+    domain: Sid | None,
+    memo: dict[str, tuple[Ace, int, bool]],
+    aces: list[Ace],
+) -> tuple[int, int, bool]:
+    """Read the ACEs "(...)(...)...(...)" from ``pos`` (a '(') to ``close`` (the last ')') onto
+    ``aces``, as far as the fast path takes them. Returns where it stopped (``close + 1`` when
+    it took them all, else the '(' of the first ACE it left to the full parser), how many of
+    them make Windows oversize the ACL (see _OVERSIZE_SIDS) and whether one is an object ACE."""
+    append = aces.append
+    oversize = 0
+    has_object = False
+    guid_get = _guid_texts.get
+    for body in text[pos + 1 : close].split(")("):
+        hit = memo.get(body)
+        if hit is None:
+            # --- one plain ACE: six fields, each checked completely (see the section comment).
+            try:
+                type_token, flag_field, rights, guid, iguid, sid_text = body.split(";")
+            except ValueError:  # not six fields
+                break
+            kind = types.get(type_token)
+            if kind is None:
+                break
+            ace_type, is_object = kind
+            flags = _FLAG_FIELDS.get(flag_field)
+            if flags is None:
+                flags = _flag_pairs(flag_field)
+                if flags is None:
+                    break
+            mask = _RIGHT_PAIRS.get(rights)
+            if mask is None:
+                mask = _rights_field(rights)
+                if mask is None:
+                    break
+            object_type = inherited = None
+            if guid or iguid:
+                if not is_object:
+                    break
+                if guid:
+                    object_type = guid_get(guid) or _guid_text(guid)
+                    if object_type is None:
+                        break
+                if iguid:
+                    inherited = guid_get(iguid) or _guid_text(iguid)
+                    if inherited is None:
+                        break
+            sid = _FIXED_SIDS.get(sid_text)
+            if sid is None:
+                sid = _sid_field(sid_text, domain)
+                if sid is None:
+                    break
+            ace = _new_ace(ace_type, _FLAGS_BY_BYTE[flags], mask, sid, object_type, inherited, b"")
+            hit = (ace, not rights and not is_object and sid in _OVERSIZE_SIDS, is_object)
+            if len(memo) < _ACE_CACHE_SIZE:
+                memo[body] = hit
+        append(hit[0])
+        if hit[1]:
+            oversize += 1
+        if hit[2]:
+            has_object = True
+        pos += len(body) + 2
+    return pos, oversize, has_object
+
+
+def _flag_pairs(field: str) -> int | None:
+    """ACE flags in another order or repeated: two letters at a time, as _Parser._ace_flags
+    reads them (upper case, no spaces); None for anything else."""
+    flags = 0
+    for i in range(0, len(field), 2):
+        bit = _FLAG_BITS.get(field[i : i + 2])
+        if bit is None:
+            return None
+        flags |= bit
+    return flags
+
+
+def _rights_field(rights: str) -> int | None:
+    """A rights field that is not one or two right strings: 0x and 1 to 8 hex digits (wcstoul's
+    value, no saturation to apply, see _Parser._number; int() alone would also take "_" and
+    spaces), or right strings four letters at a time, aligned as _Parser._rights reads them two
+    at a time. None for anything else."""
+    if rights[:2] == "0x":
+        digits = rights[2:]
+        if not 0 < len(digits) <= 8 or digits.strip(_HEX_DIGITS):
+            return None
+        return int(digits, 16)
+    mask = 0
+    for i in range(0, len(rights), 4):
+        value = _RIGHT_PAIRS.get(rights[i : i + 4])
+        if value is None:
+            return None
+        mask |= value
+    return mask
+
+
+def _sid_field(text: str, domain: Sid | None) -> Sid | None:
+    """The SID of an ACE's last field that is not a fixed alias, or None."""
+    sid = sid_token(text, domain)
+    if sid is None:
+        # Read alone, the token gives what it gives inside the ACE, where the SID ends at ')'.
+        try:
+            sid, end, _ = scan_sid(text, 0, domain)
+        except SDDLError:
+            return None
+        if end != len(text):
+            return None
+        remember_sid_token(text, domain, sid)
+    return sid
+
+
+def _guid_text(text: str) -> uuid.UUID | None:
+    """The interned GUID for a GUID field, or None when it is not exactly 36 characters of the
+    xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx form (_Parser._guid then reports it)."""
+    hit = _guid_texts.get(text)
+    if hit is None:
+        if len(text) != 36 or _GUID.fullmatch(text) is None:
+            return None
+        hit = uuid_from_int(int(text.replace("-", ""), 16))
+        if len(_guid_texts) < _GUID_INTERN_LIMIT:
+            _guid_texts[text] = hit
+    return hit
+
+
+def _ace_memo(is_dacl: bool, domain: Sid | None) -> dict[str, tuple[Ace, int, bool]]:
+    """The per-ACE memo for one ACL kind and domain: ACE text between the parentheses -> (ACE,
+    oversize count, whether it is an object ACE). ACL dumps repeat the same few ACEs endlessly,
+    and an ACE is a function of its text, the ACL kind and the domain SID only."""
+    memo = _ace_cache.get((is_dacl, domain))
+    if memo is None:
+        memo = {}
+        if len(_ace_cache) < _ACE_MEMO_DOMAINS:
+            _ace_cache[is_dacl, domain] = memo
+    return memo
+
+
+# The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
+_new_ace = Ace._trusted
+_new_acl = Acl._trusted
+_new_sd = SecurityDescriptor._trusted
 
 
 def _domain(domain_sid: Sid | str | None) -> Sid | None:
@@ -160,10 +348,16 @@ class _Parser:
             seen += letter
             pos += 2
             if letter in {"O", "G"}:
-                try:
-                    sid, pos, _ = scan_sid(text, pos, self.domain_sid)
-                except SDDLError as err:
-                    raise self._error(err.message, err.offset) from None
+                # An upper-case fixed alias is what scan_sid would read there too.
+                fixed = _FIXED_SIDS.get(text[pos : pos + 2])
+                if fixed is not None:
+                    sid = fixed
+                    pos += 2
+                else:
+                    try:
+                        sid, pos, _ = scan_sid(text, pos, self.domain_sid)
+                    except SDDLError as err:
+                        raise self._error(err.message, err.offset) from None
                 if letter == "O":
                     owner = sid
                 else:
@@ -178,12 +372,14 @@ class _Parser:
                     control |= _SACL_PRESENT | flags << 1
                     sacl = acl
             pos = self._spaces(pos)
-        return SecurityDescriptor(owner, group, dacl, sacl, _C(control))
+        # Each ACL sets its PRESENT bit above, which is all SecurityDescriptor.__post_init__
+        # would add.
+        return _new_sd(owner, group, dacl, sacl, control_value(control), 1, 0)
 
     def _acl(self, pos: int, is_dacl: bool) -> tuple[Acl | None, int, int]:
         text, n = self.text, self.n
         flags = 0
-        while pos < n:
+        while pos < n and text[pos] != "(":
             c = text[pos]
             if c == "P":
                 flags |= _DACL_PROTECTED
@@ -204,12 +400,31 @@ class _Parser:
             return None, flags, pos
         aces: list[Ace] = []
         oversize = 0
+        has_object = False
         allowed = DACL_ACE_TYPES if is_dacl else SACL_ACE_TYPES
+        fast_types = _FAST_TYPES[is_dacl]
+        domain = self.domain_sid
+        memo = _ace_memo(is_dacl, domain)
+        append = aces.append
         start = pos
         while pos < n and text[pos] == "(":
-            ace, pos, odd = self._ace(pos, allowed)
-            aces.append(ace)
+            run = _RUN_END.search(text, pos)
+            if run is not None:
+                # A run of ACEs "(...)(...)...(...)": as many as the fast path takes.
+                close = run.start()
+                pos, odd, objects = _fast_run(text, pos, close, fast_types, domain, memo, aces)
+                oversize += odd
+                has_object = has_object or objects
+                if pos > close:
+                    if pos < n and text[pos] == " ":
+                        pos = self._spaces(pos)
+                    continue
+            # One ACE the fast path did not take, read by the full parser.
+            ace, pos, odd = self._ace(pos, allowed, memo)
+            append(ace)
             oversize += odd
+            if ace.type in OBJECT_ACE_TYPES:
+                has_object = True
             pos = self._spaces(pos)
         # An ACL holds at most 65,535 bytes (16-bit AclSize). No ACE takes more than eight bytes
         # per character of its text (an INT64 attribute value "1," is 12 bytes for 2
@@ -220,32 +435,32 @@ class _Parser:
                 raise self._error(f"ACL of {needed} bytes exceeds the 65535-byte limit", start)
         # ACL_REVISION_DS when an object ACE is present (MS-DTYP 2.4.5): 2,756 Windows ACLs with
         # OA/OU ACEs in samba-windows.json are revision 4, the 5,994 others revision 2.
-        revision = AclRevision.ACL_REVISION
-        size = None
         if oversize:
-            revision = AclRevision.ACL_REVISION_DS
             size = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
-        elif any(ace.type in OBJECT_ACE_TYPES for ace in aces):
-            revision = AclRevision.ACL_REVISION_DS
-        return Acl(tuple(aces), revision, size), flags, pos
+            return Acl(tuple(aces), AclRevision.ACL_REVISION_DS, size), flags, pos
+        revision = AclRevision.ACL_REVISION_DS if has_object else AclRevision.ACL_REVISION
+        # At most 65,535 ACEs (the byte limit above bounds them), a revision, no size: what
+        # Acl.__post_init__ checks.
+        return _new_acl(tuple(aces), revision, None), flags, pos
 
-    def _ace(self, pos: int, allowed: frozenset[AceType]) -> tuple[Ace, int, int]:
+    def _ace(
+        self, pos: int, allowed: frozenset[AceType], memo: dict[str, tuple[Ace, int, bool]]
+    ) -> tuple[Ace, int, int]:
         text = self.text
         m = _ACE_HEAD.match(text, pos)
         if m is None:
             raise self._error("malformed ACE: expected '(type;flags;rights;guid;guid;sid)'", pos)
-        # ACL dumps repeat the same few ACEs endlessly: remember ACEs without a seventh field
-        # by their exact text (the result depends only on it, the ACL kind and the domain).
+        # ACEs without a seventh field go into the per-ACE memo by their text (see _ace_memo).
         close = text.find(")", m.end())
         key = None
         if close > 0 and ";" not in text[m.end() : close]:
-            key = (text[pos : close + 1], allowed is DACL_ACE_TYPES, self.domain_sid)
-            hit = _ace_cache.get(key)
+            key = text[pos + 1 : close]
+            hit = memo.get(key)
             if hit is not None:
                 return hit[0], close + 1, hit[1]
         ace, end, odd = self._ace_uncached(m, allowed)
-        if key is not None and len(_ace_cache) < _ACE_CACHE_SIZE:
-            _ace_cache[key] = (ace, odd)
+        if key is not None and len(memo) < _ACE_CACHE_SIZE:
+            memo[key] = (ace, odd, ace.type in OBJECT_ACE_TYPES)
         return ace, end, odd
 
     def _ace_uncached(self, m: re.Match[str], allowed: frozenset[AceType]) -> tuple[Ace, int, int]:
@@ -398,7 +613,8 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
 
 
 def clear_cache() -> None:
-    """Empty the parse caches (for benchmarks of cold parsing)."""
+    """Empty the parse caches (whole descriptors and the per-ACE memo), for benchmarks of cold
+    parsing. Interned SIDs and GUIDs are values shared by every descriptor and stay."""
     _cache.clear()
     _ace_cache.clear()
 

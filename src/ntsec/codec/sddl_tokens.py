@@ -9,6 +9,9 @@ tests/vectors/wine-windows.json (``sddl_valid``, ``sddl_invalid``, ``sd_to_sddl`
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+from itertools import combinations
 from types import MappingProxyType
 
 from ntsec.errors import SDDLError
@@ -18,16 +21,20 @@ from ntsec.model.sid import SID_MAX_SUB_AUTHORITIES, Sid
 
 __all__ = [
     "ACE_FLAG_BITS",
+    "ACE_FLAG_FIELDS",
     "ACE_FLAG_TOKENS",
     "ACE_TYPE_LETTERS",
     "ACE_TYPE_TOKENS",
     "DACL_ACE_TYPES",
     "LABEL_RIGHT_TOKENS",
+    "RIGHT_PAIRS",
     "RIGHT_TOKENS",
     "SACL_ACE_TYPES",
     "format_ace_flags",
     "format_mask",
+    "remember_sid_token",
     "scan_sid",
+    "sid_token",
 ]
 
 _T = AceType
@@ -139,6 +146,23 @@ ACE_FLAG_BITS: dict[str, int] = {name: int(bit) for name, bit in ACE_FLAG_TOKENS
 
 #: Every right string accepted on input, whatever the ACE type.
 RIGHT_TOKENS = MappingProxyType(dict(_BIT_RIGHTS + _WHOLE_RIGHTS + _LABEL_RIGHTS))
+
+# Lookup tables for the parser's fast path (ntsec.codec.sddl), built once from the tables above
+# so that they cannot disagree with them. They are complete for what they cover; a field they do
+# not cover goes to the token-by-token parser, which gives the same value or the exact error.
+#: Every combination of ACE flag strings written in Windows' printing order ("OICI", "CIIOID",
+#: "OICIIDSA"...: 2**9 fields), to its bits. Upper case only.
+ACE_FLAG_FIELDS: dict[str, int] = {
+    "".join(name for name, _ in combo): reduce(operator.or_, (int(bit) for _, bit in combo), 0)
+    for k in range(len(ACE_FLAG_TOKENS) + 1)
+    for combo in combinations(ACE_FLAG_TOKENS.items(), k)
+}
+#: Right strings in pairs ("RPWP", "CCDC", "GAGR"...: any two of them, any order), to their bits;
+#: a rights field of letters is looked up four characters at a time. Upper case only.
+RIGHT_PAIRS: dict[str, int] = {
+    a + b: x | y for a, x in RIGHT_TOKENS.items() for b, y in RIGHT_TOKENS.items()
+}
+RIGHT_PAIRS.update(RIGHT_TOKENS)
 
 
 def format_mask(mask: int, label: bool = False) -> str:
@@ -271,6 +295,41 @@ def _scan_numeric_sid(text: str, pos: int) -> tuple[Sid, int]:
     return Sid.intern(Sid(authority, tuple(subs))), pos
 
 
+# SID interning by SDDL text, for the parser's fast path: ``S-1-...`` strings of decimal fields
+# (what scan_sid returns for them depends on the text alone) and domain-relative aliases (on the
+# text and the domain SID). Like Sid's own intern tables they hold values shared by every
+# descriptor, bounded so hostile input cannot grow them without end.
+_SID_TEXT_LIMIT = 1 << 14
+_sid_texts: dict[str, Sid] = {}
+_relative_sids: dict[tuple[str, Sid], Sid] = {}
+
+
+def sid_token(token: str, domain_sid: Sid | None) -> Sid | None:
+    """The SID an upper-case two-letter alias or a ``S-1-`` string of decimal fields (as the
+    parser's fast path matched it) stands for, when it is known without scanning: a fixed
+    alias, a domain-relative alias seen with this domain, a SID string seen before. None
+    otherwise (the caller then scans with :func:`scan_sid`, which also reports errors)."""
+    sid = FIXED_ALIASES.get(token)
+    if sid is not None:
+        return sid
+    if len(token) == 2:
+        if domain_sid is None:
+            return None
+        return _relative_sids.get((token, domain_sid))
+    return _sid_texts.get(token)
+
+
+def remember_sid_token(token: str, domain_sid: Sid | None, sid: Sid) -> None:
+    """Record what :func:`scan_sid` read for the whole of ``token`` (see :func:`sid_token`).
+    Only a two-letter alias (keyed with the domain) or a ``S-`` string (which no domain affects)
+    is recorded: " DA", read after its space, is domain-relative too."""
+    if len(token) == 2:
+        if domain_sid is not None and len(_relative_sids) < _SID_TEXT_LIMIT:
+            _relative_sids[token, domain_sid] = sid
+    elif token[:2] == "S-" and len(_sid_texts) < _SID_TEXT_LIMIT:
+        _sid_texts[token] = sid
+
+
 def scan_sid(text: str, pos: int, domain_sid: Sid | None) -> tuple[Sid, int, bool]:
     """Read a SID string or two-letter alias at ``pos`` (after optional spaces).
 
@@ -294,4 +353,9 @@ def scan_sid(text: str, pos: int, domain_sid: Sid | None) -> tuple[Sid, int, boo
         raise SDDLError("expected a SID string or a two-letter SID alias", text, pos)
     if domain_sid is None:
         raise SDDLError(f"SID alias {key} is relative to a domain: give a domain SID", text, pos)
-    return domain_sid.child(relative[0]), pos + 2, True
+    child = _relative_sids.get((key, domain_sid))
+    if child is None:
+        child = domain_sid.child(relative[0])
+        if len(_relative_sids) < _SID_TEXT_LIMIT:
+            _relative_sids[key, domain_sid] = child
+    return child, pos + 2, True

@@ -162,6 +162,38 @@ class Ace:
         elif self.opaque is None:
             raise InvalidValueError(f"unknown ACE type {int(self.type)} needs its opaque body")
 
+    @classmethod
+    def _trusted(  # noqa: PLR0917  (positional: keyword passing costs time on the hot path)
+        cls,
+        type_: AceType,
+        flags: AceFlags,
+        mask: int,
+        sid: Sid,
+        object_type: uuid.UUID | None,
+        inherited_object_type: uuid.UUID | None,
+        application_data: bytes,
+    ) -> Ace:
+        """Private fast constructor for the codecs (ntsec.codec.sddl and .binary) only.
+
+        It skips ``__post_init__``: the caller guarantees what those checks would establish —
+        ``type_`` is an :class:`AceType` member with a defined layout (not the compound type),
+        ``flags`` an :class:`AceFlags` value of one byte, ``mask`` within 32 bits, ``sid`` a
+        :class:`Sid`, GUIDs only on object types. The codecs build these values from input
+        they have already validated, and a cold parse of an ACL spends most of its time in
+        dataclass construction otherwise. The fields are set through the slot descriptors,
+        which is what the frozen dataclass's own ``__init__`` does via ``object.__setattr__``.
+        """
+        ace = _new(cls)
+        _set_type(ace, type_)
+        _set_flags(ace, flags)
+        _set_mask(ace, mask)
+        _set_sid(ace, sid)
+        _set_object_type(ace, object_type)
+        _set_inherited_object_type(ace, inherited_object_type)
+        _set_application_data(ace, application_data)
+        _set_opaque(ace, None)
+        return ace
+
     @property
     def is_known(self) -> bool:
         """False for ACE types with no defined layout (kept as opaque bytes)."""
@@ -195,3 +227,16 @@ class Ace:
     @property
     def inherited(self) -> bool:
         return bool(self.flags & AceFlags.INHERITED_ACE)
+
+
+# Slot setters of the frozen class for Ace._trusted (the slotted dataclass's member
+# descriptors; their __set__ bypasses the frozen __setattr__, as object.__setattr__ does).
+_new = object.__new__
+_set_type = Ace.__dict__["type"].__set__
+_set_flags = Ace.__dict__["flags"].__set__
+_set_mask = Ace.__dict__["mask"].__set__
+_set_sid = Ace.__dict__["sid"].__set__
+_set_object_type = Ace.__dict__["object_type"].__set__
+_set_inherited_object_type = Ace.__dict__["inherited_object_type"].__set__
+_set_application_data = Ace.__dict__["application_data"].__set__
+_set_opaque = Ace.__dict__["opaque"].__set__

@@ -47,6 +47,18 @@ class Acl:
         if self.size is not None and not 8 <= self.size <= 0xFFFF:
             raise InvalidValueError(f"ACL size {self.size} is outside 8..65535")
 
+    @classmethod
+    def _trusted(cls, aces: tuple[Ace, ...], revision: int, size: int | None) -> Acl:
+        """Private fast constructor for the codecs only: skips ``__post_init__``. The caller
+        guarantees a tuple of at most 65,535 ACEs, a revision that fits a byte and a size that
+        is None or within 8..65535 (the codecs read them from checked 8- and 16-bit fields or
+        compute them themselves)."""
+        acl = _new(cls)
+        _set_aces(acl, aces)
+        _set_revision(acl, revision)
+        _set_size(acl, size)
+        return acl
+
     def __iter__(self) -> Iterator[Ace]:
         return iter(self.aces)
 
@@ -55,3 +67,10 @@ class Acl:
 
     def __getitem__(self, index: int) -> Ace:
         return self.aces[index]
+
+
+# Slot setters for Acl._trusted (see Ace._trusted).
+_new = object.__new__
+_set_aces = Acl.__dict__["aces"].__set__
+_set_revision = Acl.__dict__["revision"].__set__
+_set_size = Acl.__dict__["size"].__set__

@@ -89,6 +89,31 @@ class SecurityDescriptor:
         if self.sacl is not None and not self.control & _C.SE_SACL_PRESENT:
             object.__setattr__(self, "control", self.control | _C.SE_SACL_PRESENT)
 
+    @classmethod
+    def _trusted(  # noqa: PLR0917  (positional: keyword passing costs time on the hot path)
+        cls,
+        owner: Sid | None,
+        group: Sid | None,
+        dacl: Acl | None,
+        sacl: Acl | None,
+        control: SecurityDescriptorControl,
+        revision: int,
+        sbz1: int,
+    ) -> SecurityDescriptor:
+        """Private fast constructor for the codecs only: skips ``__post_init__``. The caller
+        guarantees ``control`` is a :class:`SecurityDescriptorControl` that already has
+        SE_DACL_PRESENT when ``dacl`` is set and SE_SACL_PRESENT when ``sacl`` is set (what
+        ``__post_init__`` would otherwise add)."""
+        sd = _new(cls)
+        _set_owner(sd, owner)
+        _set_group(sd, group)
+        _set_dacl(sd, dacl)
+        _set_sacl(sd, sacl)
+        _set_control(sd, control)
+        _set_revision(sd, revision)
+        _set_sbz1(sd, sbz1)
+        return sd
+
     @property
     def dacl_present(self) -> bool:
         return bool(self.control & _C.SE_DACL_PRESENT)
@@ -129,3 +154,14 @@ class SecurityDescriptor:
         from ntsec.codec import binary  # noqa: PLC0415
 
         return binary.encode_descriptor(self)
+
+
+# Slot setters for SecurityDescriptor._trusted (see Ace._trusted in ntsec.model.ace).
+_new = object.__new__
+_set_owner = SecurityDescriptor.__dict__["owner"].__set__
+_set_group = SecurityDescriptor.__dict__["group"].__set__
+_set_dacl = SecurityDescriptor.__dict__["dacl"].__set__
+_set_sacl = SecurityDescriptor.__dict__["sacl"].__set__
+_set_control = SecurityDescriptor.__dict__["control"].__set__
+_set_revision = SecurityDescriptor.__dict__["revision"].__set__
+_set_sbz1 = SecurityDescriptor.__dict__["sbz1"].__set__

@@ -27,6 +27,11 @@ _INTERN_LIMIT = 1 << 16  # bound the intern tables so hostile input cannot grow 
 # attributes so that reprs and pretty-printers walking the class never drag them along.
 _PARSED: dict[str, Sid] = {}
 _DECODED: dict[bytes, Sid] = {}
+#: The interned SID whose binary form is exactly the given bytes, else None. For the codecs'
+#: hot paths (ntsec.codec.binary looks a SID up by its bytes before decoding anything); not
+#: public API. Bytes that are a key here are a valid SID by construction (Sid.intern adds
+#: only built Sids).
+interned_sid_bytes = _DECODED.get
 
 
 def _parse_number(text: str, start: int, end: int, limit: int, whole: str) -> int:
