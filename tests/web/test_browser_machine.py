@@ -136,3 +136,23 @@ def test_machine_pages_screenshots(machine_server: Any, page: Any, screenshot: A
     screenshot(page, "accounts")
     page.goto(f"{machine_server.url}/")
     screenshot(page, "home")
+
+
+def test_edit_an_objects_dacl(machine_server: Any, page: Any) -> None:
+    """The object page's edit form (ntsec.system.setsecurity's rules): alice's filtered shell,
+    the owner of her profile (implied WRITE_DAC, SEMANTICS.md I.2 step 4), adds an inheritable
+    entry and it reaches Documents (automatic propagation). (A refusal answers 403, which the
+    page fixture counts as a console error: tests/web/test_object_edit.py checks it.)"""
+    from urllib.parse import quote
+
+    profile = quote("C:\\Users\\alice")
+    page.goto(f"{machine_server.url}/objects/view?kind=directory&path={profile}")
+    page.select_option("#edit-pid", str(EXPLORER))
+    page.fill("#ace-trustee", "bob")
+    page.fill("#ace-rights", "FILE_GENERIC_READ")
+    page.select_option("#ace-inherit", "oici")
+    page.click("#edit-add-ace")
+    page.wait_for_selector("#set-decision")
+    assert "STATUS_SUCCESS" == page.inner_text("#set-status")
+    assert "C:\\Users\\alice\\Documents" in page.inner_text("#set-propagated")
+    assert "WORKSTATION\\bob" in page.inner_text("#dacl")

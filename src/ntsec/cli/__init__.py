@@ -18,7 +18,9 @@ from ntsec.cli._app import NtsecGroup
 from ntsec.cli.check import check
 from ntsec.cli.ipc import events, impersonate, open_, pipe
 from ntsec.cli.machine import group, machine, rights, user
+from ntsec.cli.network import network
 from ntsec.cli.sddl import sddl
+from ntsec.cli.security import set_security
 from ntsec.cli.serve import serve
 from ntsec.cli.session import adjust, kill, logoff, logon, ps, run
 from ntsec.cli.token import token
@@ -61,6 +63,7 @@ cli.add_command(check)
 cli.add_command(whoami)
 cli.add_command(token)
 cli.add_command(serve)
+cli.add_command(set_security)
 for _command in (
     machine,
     user,
@@ -76,6 +79,7 @@ for _command in (
     impersonate,
     pipe,
     events,
+    network,
 ):
     cli.add_command(_command)
 

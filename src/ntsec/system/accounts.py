@@ -187,6 +187,10 @@ DEFAULT_SETTINGS: Mapping[str, int] = {
     "MaximumPasswordAge": 42,
     # "Accounts: Limit local account use of blank passwords to console logon only": Enabled.
     "LimitBlankPasswordUse": 1,
+    # "Network access: Let Everyone permissions apply to anonymous users": Disabled, so anonymous
+    # (null-session) tokens carry no Everyone SID [N] API:ImpersonateAnonymousToken (registry
+    # value Lsa\EveryoneIncludesAnonymous, default 0); read by ntsec.system.domain_logon.
+    "EveryoneIncludesAnonymous": 0,
 }
 
 _ALL_RIGHT_NAMES = frozenset(p.name for p in Privilege) | frozenset(r.value for r in LogonRight)

@@ -42,6 +42,7 @@ from ntsec.model.sid import Sid
 from ntsec.model.status import NtStatus
 from ntsec.model.token import ImpersonationLevel, Token, TokenType
 from ntsec.system.accounts import Accounts, WellKnown
+from ntsec.system.domain import Domain
 from ntsec.system.events import EventId, EventLog, hex_id
 from ntsec.system.lsa import LogonType, Lsa
 from ntsec.system.objects import NamedObject, ObjectNamespace, OpenResult
@@ -154,10 +155,15 @@ class SecurityCalls:
     processes: ProcessTable
     objects: ObjectNamespace
     events: EventLog
+    #: The domain this machine is joined to (ntsec.system.domain), None for a workgroup machine.
+    domain: Domain | None = None
 
     # ================================================================== names and logs
     def resolver(self) -> NameResolver:
-        """LookupAccountSid for this machine: its SAM, then the well-known SIDs."""
+        """LookupAccountSid for this machine: its SAM, then (a domain member) its domain, then
+        the well-known SIDs."""
+        if self.domain is not None:
+            return ChainResolver(self.accounts, self.domain, WellKnownResolver())
         return ChainResolver(self.accounts, WellKnownResolver())
 
     def account_name(self, sid: Sid) -> tuple[str, str]:
@@ -174,7 +180,9 @@ class SecurityCalls:
             return {"SubjectUserSid": "S-1-0-0", "SubjectUserName": "-",
                     "SubjectDomainName": "-", "SubjectLogonId": "0x0"}
         if token.user.sid == WellKnown.LOCAL_SYSTEM:
-            name, domain = self.accounts.computer_name + "$", "WORKGROUP"
+            # A domain member's SYSTEM is its computer account in the domain (4624 samples).
+            name = self.accounts.computer_name + "$"
+            domain = "WORKGROUP" if self.domain is None else self.domain.name
         else:
             name, domain = self.account_name(token.user.sid)
         return {"SubjectUserSid": str(token.user.sid), "SubjectUserName": name,

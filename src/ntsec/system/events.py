@@ -52,6 +52,8 @@ class EventId(IntEnum):
     OBJECT_ACCESS_ATTEMPT = 4663
     PRIVILEGED_SERVICE_CALLED = 4673
     TOKEN_RIGHT_ADJUSTED = 4703
+    #: Learn "4670(S): Permissions on an object were changed" (ntsec.system.setsecurity).
+    OBJECT_PERMISSIONS_CHANGED = 4670
 
 
 #: The privileges whose presence in a new logon's token makes LSA write 4672 ("Special

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ntsec.authz.assign import child_process_token
 from ntsec.authz.tokenops import duplicate, set_information
@@ -46,6 +46,7 @@ from ntsec.system.calls import (
     TOKEN_QUERY,
     SecurityCalls,
 )
+from ntsec.system.domain import DOMAIN_GROUPS, Domain
 from ntsec.system.events import (
     ELEVATION_TYPE_CODES,
     EventId,
@@ -66,6 +67,10 @@ from ntsec.system.scenario import (
     resolve_sddl,
 )
 from ntsec.system.store import Store
+
+if TYPE_CHECKING:
+    from ntsec.model.descriptor import SecurityDescriptor
+    from ntsec.system.setsecurity import SetSecurityResult
 
 __all__ = ["LogonOutcome", "Machine", "ManifestLevel"]
 
@@ -145,9 +150,12 @@ class Machine(SecurityCalls):
     # ================================================================== lifecycle
     @classmethod
     def create(cls, path: str | Path, scenario: Scenario | str | Path | None = None, *,
-               clock: Callable[[], float] = time.time) -> Machine:
+               clock: Callable[[], float] = time.time, domain: Domain | None = None,
+               trusted_for_delegation: bool = False) -> Machine:
         """A new machine at ``path`` from ``scenario`` (a Scenario, a TOML file, or None for the
-        built-in workstation), booted: accounts, objects and processes in one transaction."""
+        built-in workstation), booted: accounts, objects and processes in one transaction.
+        With ``domain`` the machine is joined to it before it boots (:meth:`join_domain`), and
+        the scenario may name domain accounts as ``DOMAIN\\name``."""
         p = Path(path)
         if p.exists() and p.stat().st_size:
             raise InvalidValueError(f"{p} already exists; open it or choose another path")
@@ -159,9 +167,40 @@ class Machine(SecurityCalls):
             sc = load(scenario)
         machine = cls(Store(p), clock)
         with machine.store.transaction():
-            apply_accounts(sc, machine.accounts)
+            apply_accounts(sc, machine.accounts,
+                           extra=None if domain is None else domain.qualified_sid)
+            if domain is not None:
+                machine.join_domain(domain, trusted_for_delegation=trusted_for_delegation)
             machine._boot(sc)
         return machine
+
+    def join_domain(self, domain: Domain, *, trusted_for_delegation: bool = False) -> None:
+        """Join ``domain``: its computer account NAME$ (created if missing, with "Trust this
+        computer for delegation" as given), Domain Admins in the local Administrators and
+        Domain Users in the local Users alias ([N] Learn "Active Directory security groups":
+        Domain Admins and Domain Users are members of those local groups on every member
+        computer), and the domain recorded in the machine (its database file, relative to this
+        one, so :meth:`open` finds it again)."""
+        with self.store.transaction():
+            name = self.accounts.computer_name
+            if domain.find_account(name + "$") is None:
+                domain.add_computer(name, trusted_for_delegation=trusted_for_delegation)
+            admins, users = domain.sid.child(512), domain.sid.child(513)
+            for rid, group in DOMAIN_GROUPS.items():
+                # Named locally so the machine's own lookups (whoami) know them.
+                self.accounts.add_domain_principal_group(domain.sid.child(rid), domain.name,
+                                                         group)
+            self.accounts.add_member(WellKnown.ADMINISTRATORS, admins)
+            self.accounts.add_member(WellKnown.USERS, users)
+            self.store.set_meta("domain_name", domain.name)
+            self.store.set_meta("domain_sid", str(domain.sid))
+            try:
+                where = str(domain.store.path.resolve().relative_to(
+                    self.store.path.resolve().parent))
+            except ValueError:
+                where = str(domain.store.path.resolve())
+            self.store.set_meta("domain_db", where)
+        self.domain = domain
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Callable[[], float] = time.time) -> Machine:
@@ -172,10 +211,22 @@ class Machine(SecurityCalls):
         if machine.store.get_meta("machine_sid") is None:
             machine.close()
             raise InvalidValueError(f"{p}: not an initialised ntsec machine")
+        where = machine.store.get_meta("domain_db")
+        if where is not None and (p.parent / where).is_file():
+            machine.domain = Domain.open(p.parent / where, clock=clock)
         return machine
+
+    def attach_domain(self, domain: Domain) -> None:
+        """Use ``domain`` (already open) as this member's domain, e.g. one shared by the
+        machines of a network (ntsec.system.network)."""
+        if self.domain is not None and self.domain is not domain:
+            self.domain.close()
+        self.domain = domain
 
     def close(self) -> None:
         self.store.close()
+        if self.domain is not None:
+            self.domain.close()
 
     def __enter__(self) -> Machine:
         return self
@@ -192,7 +243,8 @@ class Machine(SecurityCalls):
                 sd = self.objects.inherited_descriptor(spec.kind, spec.path, system,
                                                        owner_from_parent=True)
             else:
-                sd = resolve_sddl(spec, self.accounts)
+                sd = resolve_sddl(spec, self.accounts, extra=None if self.domain is None
+                                  else self.domain.qualified_sid)
             self.objects.put(NamedObject(spec.path, spec.kind, sd))
         passwords = {u.name.lower(): u.password for u in sc.users}
         for ps in sc.processes:
@@ -668,6 +720,19 @@ class Machine(SecurityCalls):
                               account=caller_token.user.sid,
                               logon_id=caller_token.authentication_id)
         return nt_create_token(caller_token, token)
+
+    # ================================================================== object security
+    def set_object_security(self, pid: int, path: str, sd: SecurityDescriptor,
+                            security_information: int, *, tid: int | None = None,
+                            kind: ObjectKind | None = None,
+                            backup_intent: bool = False) -> SetSecurityResult:
+        """SetSecurityInfo / NtSetSecurityObject on a named object as the thread's effective
+        token: the rules, their sources and the 4670 event are in
+        :mod:`ntsec.system.setsecurity`. A refusal is the result's ``status``."""
+        from ntsec.system.setsecurity import set_object_security  # noqa: PLC0415
+
+        return set_object_security(self, pid, path, sd, security_information, tid=tid,
+                                   kind=kind, backup_intent=backup_intent)
 
     # ================================================================== views
     def ps(self) -> list[dict[str, Any]]:

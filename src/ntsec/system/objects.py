@@ -176,6 +176,15 @@ class ObjectNamespace:
                        (server_pid, _key(ObjectKind.NAMED_PIPE, path)))
         return NamedObject(obj.path, obj.kind, obj.sd, server_pid)
 
+    def replace_descriptor(self, obj: NamedObject, sd: SecurityDescriptor) -> NamedObject:
+        """Store a new descriptor for an existing object (the decision is the caller's:
+        :mod:`ntsec.system.setsecurity` checks the access first)."""
+        with self.store.transaction() as db:
+            self.get(obj.path, obj.kind)
+            db.execute("UPDATE objects SET sd = ? WHERE key = ?",
+                       (sd.to_bytes(), _key(obj.kind, obj.path)))
+        return NamedObject(obj.path, obj.kind, sd, obj.server_pid)
+
     def remove(self, path: str, kind: ObjectKind) -> None:
         with self.store.transaction() as db:
             self.get(path, kind)

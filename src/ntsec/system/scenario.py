@@ -29,7 +29,7 @@ from __future__ import annotations
 import importlib.resources
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -51,6 +51,7 @@ __all__ = [
     "UserSpec",
     "apply_accounts",
     "builtin",
+    "from_mapping",
     "load",
     "loads",
     "resolve_account",
@@ -156,6 +157,12 @@ def loads(text: str, name: str = "scenario") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidValueError(f"{name}: not valid TOML: {exc}") from None
+    return from_mapping(data, name)
+
+
+def from_mapping(data: Mapping[str, Any], name: str = "scenario") -> Scenario:
+    """A scenario from already-parsed TOML tables (a domain scenario's ``[[machines]]`` entries
+    use the same schema, ntsec.system.network)."""
     _only(data, "scenario", {"machine", "policy", "users", "groups", "rights", "objects",
                              "processes"})
     machine = _table(data, "machine", "scenario")
@@ -247,9 +254,11 @@ def _process(t: dict[str, Any]) -> ProcessSpec:
 
 
 # ---------------------------------------------------------------------- applying
-def apply_accounts(scenario: Scenario, accounts: Accounts) -> None:
+def apply_accounts(scenario: Scenario, accounts: Accounts, *,
+                   extra: Callable[[str], Sid | None] | None = None) -> None:
     """Create the scenario's machine identity, policy, users, groups, memberships and rights in
-    one transaction (a scenario applies completely or not at all)."""
+    one transaction (a scenario applies completely or not at all). ``extra`` names accounts the
+    SAM does not hold (a domain member's domain accounts, ``CONTOSO\\carol``)."""
     with accounts.store.transaction():
         accounts.initialize(scenario.computer_name, scenario.machine_sid)
         for key, value in scenario.policy.items():
@@ -266,18 +275,24 @@ def apply_accounts(scenario: Scenario, accounts: Accounts) -> None:
                 accounts.add_member(group, sid)
         for g in scenario.groups:
             for member in g.members:
-                accounts.add_member(g.name, resolve_account(accounts, member))
+                accounts.add_member(g.name, resolve_account(accounts, member, extra=extra))
         for r in scenario.rights:
             for holder in r.grant:
-                accounts.grant_right(resolve_account(accounts, holder), r.right)
+                accounts.grant_right(resolve_account(accounts, holder, extra=extra), r.right)
             for holder in r.revoke:
-                accounts.revoke_right(resolve_account(accounts, holder), r.right)
+                accounts.revoke_right(resolve_account(accounts, holder, extra=extra), r.right)
 
 
-def resolve_account(accounts: Accounts, ref: str) -> Sid:
-    """A SID string, or the name of a SAM user, local group or BUILTIN alias."""
+def resolve_account(accounts: Accounts, ref: str, *,
+                    extra: Callable[[str], Sid | None] | None = None) -> Sid:
+    """A SID string, or the name of a SAM user, local group or BUILTIN alias (or an account
+    ``extra`` knows, tried first for ``DOMAIN\\name`` references)."""
     if ref.upper().startswith("S-"):
         return Sid.parse(ref)
+    if extra is not None:
+        found = extra(ref)
+        if found is not None:
+            return found
     user = accounts.find_user(ref)
     if user is not None:
         return user.sid
@@ -290,12 +305,14 @@ def resolve_account(accounts: Accounts, ref: str) -> Sid:
 _PLACEHOLDER = re.compile(r"\{sid:([^{}]+)\}")
 
 
-def resolve_sddl(spec: ObjectSpec, accounts: Accounts) -> SecurityDescriptor:
+def resolve_sddl(spec: ObjectSpec, accounts: Accounts, *,
+                 extra: Callable[[str], Sid | None] | None = None) -> SecurityDescriptor:
     """The object's descriptor: ``{sid:NAME}`` replaced, domain-relative aliases (LA, LG...)
     resolved against the machine SID."""
     if spec.sddl is None:
         raise InvalidValueError(f"{spec.path} inherits its descriptor from its parent")
-    text = _PLACEHOLDER.sub(lambda m: str(resolve_account(accounts, m.group(1))), spec.sddl)
+    text = _PLACEHOLDER.sub(lambda m: str(resolve_account(accounts, m.group(1), extra=extra)),
+                            spec.sddl)
     return SecurityDescriptor.from_sddl(text, domain_sid=accounts.machine_sid)
 
 

@@ -169,6 +169,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_account ON events (account);
     CREATE INDEX events_by_logon ON events (logon_id);
     """,
+    # 3: domains (ntsec.system.domain). In a domain's directory database: the userAccountControl
+    # bits of its accounts (MS-ADTS 2.2.16). In a member machine's database: the client tickets
+    # a logon session holds after an unconstrained-delegation logon (SEMANTICS.md G.7).
+    """
+    CREATE TABLE account_control (
+        sid    TEXT PRIMARY KEY,
+        flags  INTEGER NOT NULL
+    );
+    CREATE TABLE delegated_tickets (
+        luid        INTEGER PRIMARY KEY,
+        client_sid  TEXT NOT NULL,
+        server_sid  TEXT NOT NULL
+    );
+    """,
 )
 
 #: The schema version a freshly opened store has.

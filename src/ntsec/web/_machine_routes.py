@@ -340,11 +340,34 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
             choices = await call(mv.explorer_choices, m)
         except Error as exc:
             return error_page(request, exc, "objects")
-        return render(
-            request,
-            "object.html",
-            {"active": "objects", "obj": obj, "subjects": choices["subjects"]},
+        edit = mv.SecurityEdit(pid=q.get("pid", ""), sddl=obj["sddl"])
+        return render(request, "object.html", _object_context(obj, choices, edit))
+
+    async def object_set(request: Request) -> Response:
+        form = await request.form()
+        path, kind = _text(form, "path"), _text(form, "kind")
+        edit = mv.SecurityEdit(
+            pid=_text(form, "pid"),
+            tid=_text(form, "tid"),
+            sddl=_text(form, "sddl"),
+            parts=[v for v in form.getlist("part") if isinstance(v, str)],
+            protect=_text(form, "protect"),
+            ace_type=_text(form, "ace_type") or "allow",
+            ace_trustee=_text(form, "ace_trustee"),
+            ace_rights=_text(form, "ace_rights"),
+            ace_inherit=_text(form, "ace_inherit") or "none",
+            remove=_text(form, "remove"),
         )
+        action = _text(form, "action") or "set"
+        status_code = await call(mv.set_object_security, m, path, kind, action, edit)
+        try:
+            obj = await call(mv.object_detail, m, path, kind)
+            choices = await call(mv.explorer_choices, m)
+        except Error as exc:
+            return error_page(request, exc, "objects")
+        if not edit.sddl.strip() or (edit.outcome is not None and edit.outcome["allowed"]):
+            edit.sddl = obj["sddl"]
+        return render(request, "object.html", _object_context(obj, choices, edit), status_code)
 
     # ------------------------------------------------------------------ events
 
@@ -399,10 +422,24 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
         Route("/pipes/{action:str}", pipes, methods=["POST"]),
         Route("/objects", objects, methods=["GET"], name="objects"),
         Route("/objects/view", object_view, methods=["GET"]),
+        Route("/objects/set-security", object_set, methods=["POST"]),
         Route("/events", events, methods=["GET"], name="events"),
         Route("/accounts", accounts, methods=["GET"], name="accounts"),
         Route("/accounts/{action:str}", accounts_change, methods=["POST"]),
     ]
+
+
+def _object_context(
+    obj: dict[str, Any], choices: dict[str, Any], edit: mv.SecurityEdit
+) -> dict[str, Any]:
+    return {
+        "active": "objects",
+        "obj": obj,
+        "subjects": choices["subjects"],
+        "edit": edit,
+        "parts": mv.SECURITY_PARTS,
+        "inheritance": mv.ACE_INHERITANCE,
+    }
 
 
 def _pid(form: Any, name: str) -> int:

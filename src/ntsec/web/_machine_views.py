@@ -10,6 +10,7 @@ and the order of rows.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +18,14 @@ from typing import Any
 from ntsec.authz.impersonation import ImpersonationResult
 from ntsec.cli._render import describe
 from ntsec.codec.whoami_render import attribute_text
-from ntsec.errors import Error, NtStatusError
-from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.errors import Error, InvalidValueError, NtStatusError
+from ntsec.model.ace import Ace, AceFlags, AceType
+from ntsec.model.acl import Acl
+from ntsec.model.descriptor import (
+    SecurityDescriptor,
+    SecurityDescriptorControl,
+    SecurityInformation,
+)
 from ntsec.model.privileges import LogonRight, Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
@@ -30,10 +37,13 @@ from ntsec.system.machine import Machine
 from ntsec.system.scenario import ObjectKind
 
 __all__ = [
+    "ACE_INHERITANCE",
     "IMPERSONATION_LEVELS",
     "LOGON_TYPES",
     "OBJECT_KINDS",
+    "SECURITY_PARTS",
     "ProcessRow",
+    "SecurityEdit",
     "account_name",
     "accounts_view",
     "describe_descriptor",
@@ -45,6 +55,7 @@ __all__ = [
     "process_detail",
     "process_tree",
     "prompt_for",
+    "set_object_security",
 ]
 
 #: Logon types offered on the logon page: (form value, label, LogonType).
@@ -699,3 +710,141 @@ def _int(text: str, name: str, message: str, errors: dict[str, str]) -> int | No
     except ValueError:
         errors[name] = message
         return None
+
+
+# ----------------------------------------------------------------------------- object security
+
+#: The parts the edit form may name: (form value, SECURITY_INFORMATION bit, label).
+SECURITY_PARTS: tuple[tuple[str, SecurityInformation, str], ...] = (
+    ("owner", SecurityInformation.OWNER_SECURITY_INFORMATION, "owner"),
+    ("group", SecurityInformation.GROUP_SECURITY_INFORMATION, "group"),
+    ("dacl", SecurityInformation.DACL_SECURITY_INFORMATION, "DACL"),
+    ("sacl", SecurityInformation.SACL_SECURITY_INFORMATION, "SACL (audit)"),
+    ("label", SecurityInformation.LABEL_SECURITY_INFORMATION, "label"),
+)
+#: Inheritance choices of the "add an ACE" row: (form value, ACE flags, label).
+ACE_INHERITANCE: tuple[tuple[str, AceFlags, str], ...] = (
+    ("none", AceFlags(0), "this object only"),
+    ("oici", AceFlags.OBJECT_INHERIT_ACE | AceFlags.CONTAINER_INHERIT_ACE,
+     "this object, subcontainers and files"),
+    ("ci", AceFlags.CONTAINER_INHERIT_ACE, "this object and subcontainers"),
+    ("oi", AceFlags.OBJECT_INHERIT_ACE, "this object and files"),
+)
+
+
+@dataclass(slots=True)
+class SecurityEdit:
+    """The edit form's values (shown again after a step) and the outcome of the step."""
+
+    pid: str = ""
+    tid: str = ""
+    sddl: str = ""
+    parts: list[str] = field(default_factory=list)
+    protect: str = ""
+    ace_type: str = "allow"
+    ace_trustee: str = ""
+    ace_rights: str = ""
+    ace_inherit: str = "none"
+    remove: str = ""
+    error: str | None = None
+    outcome: dict[str, Any] | None = None
+
+
+def _trustee(m: Machine, ref: str) -> Sid:
+    """A SID string, an account of this machine, or an SDDL alias (BU, WD, OW...)."""
+    from ntsec.system.scenario import resolve_account  # noqa: PLC0415
+
+    text = ref.strip()
+    if not text:
+        raise InvalidValueError("name the trustee: a SID, an account or an SDDL alias")
+    try:
+        return resolve_account(m.accounts, text)
+    except InvalidValueError:
+        owner = SecurityDescriptor.from_sddl(f"O:{text}", domain_sid=m.accounts.machine_sid).owner
+        if owner is None:  # pragma: no cover - "O:x" always has an owner when it parses
+            raise
+        return owner
+
+
+def _edited_dacl(m: Machine, edit: SecurityEdit, base: SecurityDescriptor,
+                 object_type: ObjectType, action: str) -> SecurityDescriptor:
+    """``base`` with one ACE added (deny ACEs first, allow ACEs after the explicit ones, before
+    the inherited ones: the canonical order, L:secauthz/order-of-aces-in-a-dacl) or removed."""
+    from ntsec.model.rights import parse_rights  # noqa: PLC0415
+
+    aces = list(base.dacl.aces if base.dacl is not None else ())
+    if action == "remove":
+        try:
+            index = int(edit.remove)
+            del aces[index]
+        except (ValueError, IndexError):
+            raise InvalidValueError("pick the ACE to remove") from None
+    else:
+        if not edit.ace_rights.strip():
+            raise InvalidValueError("name the rights of the new ACE, e.g. FILE_GENERIC_READ")
+        flags = {v: f for v, f, _ in ACE_INHERITANCE}.get(edit.ace_inherit, AceFlags(0))
+        deny = edit.ace_type == "deny"
+        ace = Ace(AceType.ACCESS_DENIED_ACE_TYPE if deny else AceType.ACCESS_ALLOWED_ACE_TYPE,
+                  flags, parse_rights(edit.ace_rights, object_type), _trustee(m, edit.ace_trustee))
+        explicit = [i for i, a in enumerate(aces) if not a.flags & AceFlags.INHERITED_ACE]
+        at = 0 if deny else explicit[-1] + 1 if explicit else 0
+        aces.insert(at, ace)
+    revision = base.dacl.revision if base.dacl is not None else 2  # ACL_REVISION
+    return dataclasses.replace(base, dacl=Acl(tuple(aces), revision),
+                               control=base.control | SecurityDescriptorControl.SE_DACL_PRESENT)
+
+
+def set_object_security(m: Machine, path: str, kind: str, action: str,
+                        edit: SecurityEdit) -> int:
+    """One step of the edit form: "set" applies the SDDL (the parts ticked, else the parts it
+    carries), "add" / "remove" change one DACL entry; the facade's SetSecurityInfo decides
+    (WRITE_DAC, WRITE_OWNER, privileges) and ``edit.outcome`` shows its answer. Returns the
+    HTTP status: 200 when set, 403 when Windows refused, 400 for unusable input."""
+    from ntsec.system.setsecurity import information_for  # noqa: PLC0415
+
+    machine_sid = m.accounts.machine_sid
+    try:
+        pid = int(edit.pid.strip(), 0)
+        tid = int(edit.tid.strip(), 0) if edit.tid.strip() else None
+    except ValueError:
+        edit.error = "Pick the process (and optionally a thread ID) that sets the descriptor."
+        return 400
+    try:
+        with m.store.transaction():
+            obj = m.objects.get(path, _kind(kind))
+            if action in ("add", "remove"):
+                # One entry of the object's DACL as it is now (the list the page shows).
+                sd = _edited_dacl(m, edit, obj.sd, obj.object_type, action)
+                si = SecurityInformation.DACL_SECURITY_INFORMATION
+            elif action == "set":
+                sd = (SecurityDescriptor.from_sddl(edit.sddl, domain_sid=machine_sid)
+                      if edit.sddl.strip() else obj.sd)
+                si = SecurityInformation(0)
+                for value, bit, _ in SECURITY_PARTS:
+                    if value in edit.parts:
+                        si |= bit
+                if not si:
+                    si = information_for(sd)
+            else:
+                raise InvalidValueError(f"no such step: {action!r}")
+            if edit.protect in ("protect", "unprotect"):
+                on = edit.protect == "protect"
+                if si & SecurityInformation.DACL_SECURITY_INFORMATION:
+                    si |= (SecurityInformation.PROTECTED_DACL_SECURITY_INFORMATION if on
+                           else SecurityInformation.UNPROTECTED_DACL_SECURITY_INFORMATION)
+                if si & SecurityInformation.SACL_SECURITY_INFORMATION:
+                    si |= (SecurityInformation.PROTECTED_SACL_SECURITY_INFORMATION if on
+                           else SecurityInformation.UNPROTECTED_SACL_SECURITY_INFORMATION)
+            token = m.effective_token(pid, tid)
+            result = m.set_object_security(pid, obj.path, sd, si, tid=tid, kind=obj.kind)
+    except Error as exc:
+        edit.error = str(exc)
+        return 404 if isinstance(exc, NtStatusError) else 400
+    outcome = result.to_json(machine_sid)
+    outcome["subject"] = _subject_label(m, pid, tid, token)
+    outcome["explanation"] = (result.check.explanation.to_text()
+                              if result.check.explanation is not None else None)
+    edit.outcome = outcome
+    if result.allowed:
+        edit.sddl = outcome["new_sddl"]
+    return 200 if result.allowed else 403
