@@ -19,7 +19,7 @@ from ntsec.model.token import ImpersonationLevel
 from ntsec.system.events import EventId
 from ntsec.system.machine import Machine
 from ntsec.system.scenario import ObjectKind
-from ntsec.system.setsecurity import SecurityStatus, required_access
+from ntsec.system.setsecurity import required_access
 
 __all__ = ["machine", "machine_path", "workstation_template"]
 
@@ -141,13 +141,13 @@ def test_raising_a_label_needs_se_relabel(machine: Machine) -> None:
     shell = bob_shell(m)
     path = bob_file(m, shell, "D:P(A;;FA;;;OW)")
     up = m.set_object_security(shell, path, sd(m, "S:(ML;;NW;;;HI)"), LABEL)
-    assert SecurityStatus.STATUS_INVALID_LABEL == up.status
+    assert NtStatus.STATUS_INVALID_LABEL == up.status
     down = m.set_object_security(shell, path, sd(m, "S:(ML;;NW;;;LW)"), LABEL)
     assert down.allowed
     assert sddl(m, path).endswith("S:(ML;;NW;;;LW)")
     admin = elevated_alice(m)
     assert (
-        SecurityStatus.STATUS_INVALID_LABEL
+        NtStatus.STATUS_INVALID_LABEL
         == m.set_object_security(admin, "C:\\ProgramData", sd(m, "S:(ML;;NW;;;SI)"), LABEL).status
     )
     assert m.set_object_security(admin, "C:\\ProgramData", sd(m, "S:(ML;;NW;;;HI)"), LABEL).allowed

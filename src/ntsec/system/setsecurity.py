@@ -60,7 +60,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from ntsec.authz.access import (
@@ -97,7 +96,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUPPORTED_INFORMATION",
-    "SecurityStatus",
     "SetSecurityResult",
     "information_for",
     "required_access",
@@ -133,14 +131,6 @@ _PARTS = (
 #: Kinds whose descriptors take part in inheritance here (they have a parent container).
 _INHERITING = frozenset({ObjectKind.FILE, ObjectKind.DIRECTORY, ObjectKind.REGISTRY_KEY})
 _CONTAINERS = frozenset({ObjectKind.DIRECTORY, ObjectKind.REGISTRY_KEY})
-
-
-class SecurityStatus(IntEnum):
-    """NTSTATUS values of this module that ntsec.model.status does not list (ntstatus.h)."""
-
-    #: A label above the caller's integrity level without SeRelabelPrivilege; Win32
-    #: ERROR_INVALID_LABEL 1299.
-    STATUS_INVALID_LABEL = 0xC0000446
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,7 +552,7 @@ def set_security(
         if si & _SI.LABEL_SECURITY_INFORMATION:
             why = _label_refusal(token, _labels(sd.sacl))
             if why is not None:
-                return refuse(SecurityStatus.STATUS_INVALID_LABEL, why)
+                return refuse(NtStatus.STATUS_INVALID_LABEL, why)
         new = _compose(obj, sd, si, _parent(objects, obj))
         updated = objects.replace_descriptor(obj, new)
         changed: list[str] = []
