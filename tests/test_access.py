@@ -378,18 +378,36 @@ def test_i4_inherit_only_and_unknown_types_ignored() -> None:
     assert DENIED == access_check(desc, standard_token(), WRITE_DATA).status
 
 
-def test_i4_first_match_order() -> None:
+# explain=True runs the general evaluator (authz/dacl.py) instead of the allocation-free one;
+# every I.4 order rule is asserted on both, each against the rule, not against the other path.
+BOTH_PATHS = pytest.mark.parametrize("explain", [False, True], ids=["fast", "general"])
+
+
+@BOTH_PATHS
+def test_i4_first_match_order(explain: bool) -> None:
     tok = standard_token()
     assert access_check(sd(ace(A, READ_DATA, USER), ace(D, READ_DATA, USER)), tok,
-                        READ_DATA).allowed
+                        READ_DATA, explain=explain).allowed
     assert DENIED == access_check(sd(ace(D, READ_DATA, USER), ace(A, READ_DATA, USER)), tok,
-                                  READ_DATA).status
+                                  READ_DATA, explain=explain).status
 
 
-def test_i4_deny_only_counts_for_still_wanted_bits() -> None:
-    """A deny ACE ends the check only when it hits a bit not yet granted."""
+@BOTH_PATHS
+def test_i4_deny_only_counts_for_still_wanted_bits(explain: bool) -> None:
+    """A deny ACE ends the check only when it hits a bit not yet granted (SEMANTICS.md I.4:
+    "(mask & remaining) != 0 -> deny immediately; bits already granted are not revoked")."""
     desc = sd(ace(A, READ_DATA, USER), ace(D, READ_DATA, EVERYONE), ace(A, WRITE_DATA, USER))
-    assert access_check(desc, standard_token(), READ_DATA | WRITE_DATA).allowed
+    assert access_check(desc, standard_token(), READ_DATA | WRITE_DATA, explain=explain).allowed
+
+
+@BOTH_PATHS
+def test_i4_deny_of_an_unrequested_bit_is_no_denial(explain: bool) -> None:
+    """SEMANTICS.md I.4: a deny ACE denies only when its mask meets the *remaining* request; a
+    deny for WRITE_DATA ahead of the allow does not stop a READ_DATA request."""
+    desc = sd(ace(D, WRITE_DATA, EVERYONE), ace(A, READ_DATA | WRITE_DATA, USER))
+    tok = standard_token()
+    assert access_check(desc, tok, READ_DATA, explain=explain).allowed
+    assert DENIED == access_check(desc, tok, READ_DATA | WRITE_DATA, explain=explain).status
 
 
 def test_i4_bits_accumulate_across_aces() -> None:
@@ -397,15 +415,17 @@ def test_i4_bits_accumulate_across_aces() -> None:
     assert access_check(desc, standard_token(), READ_DATA | WRITE_DATA).allowed
 
 
-def test_z1_maximum_allowed_is_order_sensitive() -> None:
+@BOTH_PATHS
+def test_z1_maximum_allowed_is_order_sensitive(explain: bool) -> None:
     """SEMANTICS.md Z.1 (decided: the order-sensitive form, as Samba's
     access_check_max_allowed and ReactOS SepAccessCheck compute it, and as Windows' normal
     mode is order-sensitive, L:secauthz/how-dacls-control-access-to-an-object)."""
     tok = standard_token()
     allow_first = sd(ace(A, READ_DATA | WRITE_DATA, USER), ace(D, WRITE_DATA, EVERYONE))
     deny_first = sd(ace(D, WRITE_DATA, EVERYONE), ace(A, READ_DATA | WRITE_DATA, USER))
-    assert READ_DATA | WRITE_DATA == access_check(allow_first, tok, MAXIMUM_ALLOWED).granted
-    assert READ_DATA == access_check(deny_first, tok, MAXIMUM_ALLOWED).granted
+    assert READ_DATA | WRITE_DATA == access_check(allow_first, tok, MAXIMUM_ALLOWED,
+                                                  explain=explain).granted
+    assert READ_DATA == access_check(deny_first, tok, MAXIMUM_ALLOWED, explain=explain).granted
 
 
 def test_i4_maximum_allowed_with_explicit_bits() -> None:

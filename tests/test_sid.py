@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ntsec import InvalidValueError, SDDLError, Sid, SidError
+from ntsec.codec import sddl
 
 VECTORS = Path(__file__).parent / "vectors"
 WINE: dict[str, Any] = json.loads((VECTORS / "wine-windows.json").read_text(encoding="utf-8"))
@@ -37,8 +38,12 @@ NULL_INPUT = [i for i in STRING_SIDS if i["in"] is None]
 
 
 def test_vector_partition_is_complete() -> None:
-    # Every string_sid item lands in exactly one of the groups tested below.
+    # Every string_sid item lands in exactly one of the groups tested below (none is dropped),
+    # and no group is empty (a parametrised test over an empty group would test nothing).
+    assert 56 == len(STRING_SIDS)
     assert len(STRING_SIDS) == len(NUMERIC_OK) + len(NUMERIC_BAD) + len(ALIASES) + len(NULL_INPUT)
+    assert all((NUMERIC_OK, NUMERIC_BAD, ALIASES, NULL_INPUT))
+    assert len(WELL_KNOWN_WITH_ALIAS) > 0
 
 
 @pytest.mark.parametrize("item", NUMERIC_OK, ids=lambda i: i["in"])
@@ -97,7 +102,6 @@ def test_wine_sub_authority_count() -> None:
 def test_wine_string_sid_alias(item: dict[str, Any]) -> None:
     # SDDL aliases are ConvertStringSidToSid's, implemented by the SDDL codec (helper-owned
     # ntsec.codec.sddl.parse_sid). Sid.parse is the numeric form only.
-    sddl = pytest.importorskip("ntsec.codec.sddl")
     parse_sid = sddl.parse_sid
     if not item["ok"]:
         # Windows: ERROR_INVALID_SID. The SDDL codec reports it as SDDLError (its documented
@@ -124,7 +128,6 @@ WELL_KNOWN_WITH_ALIAS = [i for i in WINE["well_known_sids"] if "sddl_alias" in i
 
 @pytest.mark.parametrize("item", WELL_KNOWN_WITH_ALIAS, ids=lambda i: i["sddl_alias"])
 def test_wine_alias_matches_well_known_sid(item: dict[str, Any]) -> None:
-    sddl = pytest.importorskip("ntsec.codec.sddl")
     domain = Sid.parse("S-1-5-21-12-23-34-45-56")
     assert item["sid"] == str(sddl.parse_sid(item["sddl_alias"], domain_sid=domain))
 

@@ -42,6 +42,22 @@ WINE_DOMAIN = Sid.parse("S-1-5-21-12-23-34-45-56")
 # ----------------------------------------------------------------- CreateWellKnownSid
 def test_all_82_wine_vectors_present() -> None:
     assert 82 == len(WELL_KNOWN)
+    # Every item runs through test_create_well_known_sid and test_length_is_get_sid_length_
+    # required; the filtered groups below are the vector file's own flags, and none is empty
+    # (an empty parametrize list would test nothing): 17 domain-relative (the other 65 run in
+    # the non-domain-relative tests), 61 verified to ignore the domain argument.
+    relative = [i for i in WELL_KNOWN if i.get("domain_relative")]
+    assert (17, 65) == (len(relative), len(WELL_KNOWN) - len(relative))
+    assert 61 == len([i for i in WELL_KNOWN if i.get("domain_arg_ignored_verified")])
+
+
+def test_every_derived_sid_vector_is_tested() -> None:
+    # derived_sids: 1 service SID (test_service_sid_wine_vector) + 3 capability items
+    # (test_capability_sids, whose name table must know each item's input).
+    service = [i for i in WINE["derived_sids"] if "TestService" in i["in"]]
+    capability = [i for i in WINE["derived_sids"] if "capability_sid" in i]
+    assert (1, 3) == (len(service), len(capability))
+    assert len(WINE["derived_sids"]) == len(service) + len(capability)
 
 
 @pytest.mark.parametrize("item", WELL_KNOWN, ids=lambda i: i["name"])

@@ -261,10 +261,16 @@ def _from_creator(
             _F.OBJECT_INHERIT_ACE | _F.CONTAINER_INHERIT_ACE
         )
         processed = _post_process(ace, mapping, owner, group)
-        if inheritable and processed != ace:
+        if inheritable and processed.sid != ace.sid:
+            # A creator SID on an inheritable explicit ACE: the new object gets the effective
+            # copy for its owner/group and keeps the CREATOR ACE, inherit-only, for children.
             out.append(_with(processed, flags=processed.flags & ~_INHERIT_FLAGS))
             out.append(_with(ace, flags=ace.flags | _F.INHERIT_ONLY_ACE))
         else:
+            # Generic rights of explicit ACEs are mapped in place, inheritance flags kept: a
+            # directory created with [ALLOW user GA OI|CI, ALLOW BA GA OI|CI] stores two OI|CI
+            # ACEs of 0x1f01ff (wine-windows.json token_rules, Wine test_CreateDirectoryA, run
+            # on Windows). The split into effective + inherit-only copies is for inherited ACEs.
             out.append(processed)
     return out
 
