@@ -233,3 +233,13 @@ def test_lookup_names_sam_accounts(accounts: Accounts) -> None:
     assert hit is not None
     assert ("BUILTIN", "Remote Desktop Users", SidNameUse.SidTypeAlias) == tuple(hit)
     assert accounts.lookup(Sid.parse("S-1-5-21-1-2-3-4000")) is None
+
+
+def test_lookup_names_the_none_group(accounts: Accounts) -> None:
+    """RID 513 (DOMAIN_GROUP_RID_USERS, MS-DTYP 2.4.2.4) in a standalone computer's account
+    domain is the SAM group "None", the primary group of local accounts; a SAM group is
+    SidTypeGroup, not an alias. The name is what LookupAccountSid returns on non-DC Windows
+    machines [U: widely observed, no vector in tests/vectors]."""
+    hit = accounts.lookup(accounts.machine_sid.child(513))
+    assert hit is not None
+    assert ("WS1", "None", SidNameUse.SidTypeGroup) == tuple(hit)

@@ -737,11 +737,20 @@ class Accounts:
             row = db.execute("SELECT domain, name FROM groups WHERE sid = ?",
                              (str(sid),)).fetchone()
         if row is None:
+            if sid == self.machine_sid.child(_NONE_GROUP_RID):
+                # Every standalone computer's account domain holds the group "None" (RID 513,
+                # DOMAIN_GROUP_RID_USERS), the primary group of its local accounts: SAM groups
+                # are SidTypeGroup ("Group" in whoami), unlike local groups (aliases).
+                return ResolvedName(self.computer_name, "None", SidNameUse.SidTypeGroup)
             return None
         return ResolvedName(str(row[0]), str(row[1]), SidNameUse.SidTypeAlias)
 
 
 # ---------------------------------------------------------------------- helpers
+#: DOMAIN_GROUP_RID_USERS (MS-DTYP 2.4.2.4): on a workstation's account domain it is "None".
+_NONE_GROUP_RID = 513
+
+
 def _scrypt(password: str, salt: bytes, params: Mapping[str, int]) -> bytes:
     return hashlib.scrypt(
         password.encode("utf-8"), salt=salt, n=params["n"], r=params["r"], p=params["p"],
