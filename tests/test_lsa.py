@@ -662,3 +662,25 @@ def test_guest_token_has_no_authenticated_users(machine: tuple[Accounts, Lsa]) -
     assert Sid.parse("S-1-5-11") not in sids
     assert Sid.parse("S-1-5-32-546") in sids  # BUILTIN\Guests
     assert Sid.parse("S-1-1-0") in sids
+
+
+def test_set_creator_is_the_caller_nt_create_token_checks(
+    machine: tuple[Accounts, Lsa],
+) -> None:
+    """DESIGN.md: LSA makes tokens through NtCreateToken as lsass.exe, which needs
+    SeCreateTokenPrivilege in that caller's primary token. :meth:`Lsa.set_creator` names the
+    caller; one without the privilege (a standard user's token) makes every logon fail with
+    STATUS_PRIVILEGE_NOT_HELD, NewCredentials copies included; the SYSTEM token (which holds
+    it, E.4) succeeds."""
+    accounts, lsa = machine
+    accounts.create_user("bob", "B0b!")
+    user = lsa.logon_user("bob", "B0b!", winlogon=True).token
+    assert user.privilege(Privilege.SeCreateTokenPrivilege) is None
+    lsa.set_creator(lambda: user)
+    for logon_type in (LogonType.Interactive, LogonType.Network, LogonType.NewCredentials):
+        with pytest.raises(NtStatusError) as exc:
+            lsa.logon_user("bob", "B0b!", logon_type, caller_token=user)
+        assert LogonStatus.STATUS_PRIVILEGE_NOT_HELD == exc.value.status
+    system = lsa.system_token()
+    lsa.set_creator(lambda: system)
+    assert user.user.sid == lsa.logon_user("bob", "B0b!").token.user.sid

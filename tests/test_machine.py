@@ -251,7 +251,10 @@ def test_runas_logs_the_user_on_and_starts_in_the_callers_session(machine: Machi
     token = machine.processes.primary_token(proc.pid)
     assert machine.accounts.user("alice").sid == token.user.sid
     assert TokenElevationType.TokenElevationTypeLimited == token.elevation_type
-    assert 1 == proc.session_id
+    # bob logged on while alice holds the console session: his is session 2 (Session 0
+    # Isolation, see test_fast_user_switching_and_rdp_get_sessions_of_their_own).
+    assert 2 == machine.processes.process(shell).session_id == proc.session_id
+    assert 2 == token.session_id
     bob = machine.accounts.user("bob").sid
     explicit = machine.events.query(EventId.EXPLICIT_CREDENTIALS, account=bob)
     assert "alice" == explicit[-1].fields["TargetUserName"]
@@ -485,6 +488,7 @@ def test_only_lsass_can_create_tokens(machine: Machine) -> None:
     assert NtStatus.STATUS_PRIVILEGE_NOT_HELD == status(exc)
     assert not m.events.query(EventId.PRIVILEGED_SERVICE_CALLED)[-1].success
     assert token == m.nt_create_token(m.process_by_image("lsass.exe").pid, token)
+    assert m.events.query(EventId.PRIVILEGED_SERVICE_CALLED)[-1].success
 
 
 # ---------------------------------------------------------------------- logon policy
@@ -661,3 +665,158 @@ def test_system_processes_show_capture_06s_groups_and_privileges(machine: Machin
         assert shown_groups(expected) == shown_groups(token)
         assert [p.privilege for p in expected.privileges] == [p.privilege
                                                               for p in token.privileges]
+
+
+# ---------------------------------------------------------------------- sessions
+def _session_processes(m: Machine, session: int) -> dict[str, dict[str, object]]:
+    return {str(r["image"]): r for r in m.ps() if r["session"] == session}
+
+
+def test_fast_user_switching_and_rdp_get_sessions_of_their_own(machine: Machine) -> None:
+    """Learn "Application Compatibility: Session 0 Isolation" (previous-versions/bb756986):
+    only system processes and services run in session 0, the first user logs on to session
+    1 and later users to later sessions; Learn "Fast user switching": a second user logs on
+    while the first stays logged on. Each session has its own csrss.exe and winlogon.exe
+    (SYSTEM), started by a session instance of smss.exe that exits (Windows Internals ch. 2
+    "Session Manager"); the session ID is the token's TokenSessionId and the process's (H.6).
+    Our rule: the same user's Unlock / new Interactive logon returns to that user's session;
+    RemoteInteractive always gets a new one; logging off ends a session other than the
+    console's."""
+    m = machine
+    alice, bob = m.accounts.user("alice").sid, m.accounts.user("bob").sid
+    assert all(r["session"] >= 1 for r in m.ps() if r["sid"] in (str(alice), str(bob)))
+    console_winlogon = m.process_by_image("winlogon.exe")
+    assert 1 == console_winlogon.session_id
+    assert 1 == m.processes.primary_token(alice_shell(m)).session_id
+
+    out = m.logon(*BOB)  # alice still holds session 1: fast user switching
+    assert 2 == out.token.session_id
+    assert out.shell_pid is not None
+    assert 2 == m.processes.process(out.shell_pid).session_id
+    assert 2 == m.processes.primary_token(out.shell_pid).session_id
+    two = _session_processes(m, 2)
+    assert {"csrss.exe", "winlogon.exe", "explorer.exe"} == set(two)
+    for image in ("csrss.exe", "winlogon.exe"):
+        assert "S-1-5-18" == two[image]["sid"]
+        token = m.processes.primary_token(int(str(two[image]["pid"])))
+        assert 2 == token.session_id
+    # Winlogon of session 2 made the logon and holds its token.
+    assert two["winlogon.exe"]["pid"] == out.handle.pid
+    # Their parent, the smss.exe session instance, has exited.
+    parent = two["winlogon.exe"]["ppid"]
+    assert parent == two["csrss.exe"]["ppid"]
+    assert parent not in {r["pid"] for r in m.ps()}
+    created = {e.fields["NewProcessId"]: e for e in m.events.query(EventId.PROCESS_CREATED)}
+    assert "smss.exe" == created[hex(int(str(parent)))].fields["NewProcessName"]
+    assert "smss.exe" == created[hex(int(str(parent)))].fields["ParentProcessName"]
+
+    again = m.logon(*ALICE, shell=None)  # alice's own session again
+    assert 1 == again.token.session_id
+    assert console_winlogon.pid == again.handle.pid
+    unlock = m.logon(*BOB, LogonType.Unlock, shell=None)
+    assert 2 == unlock.token.session_id
+    assert two["winlogon.exe"]["pid"] == unlock.handle.pid
+    assert 2 == len(m.processes.find("winlogon.exe"))
+
+    rdp = m.logon(*ALICE, LogonType.RemoteInteractive)  # RDP: a new session
+    assert 3 == rdp.token.session_id
+    assert rdp.shell_pid is not None
+    assert 3 == m.processes.process(rdp.shell_pid).session_id
+    assert {"csrss.exe", "winlogon.exe", "explorer.exe"} == set(_session_processes(m, 3))
+    assert m.processes.primary_token(rdp.shell_pid).group(sid("S-1-5-14")) is not None
+    m.logoff(rdp.logon_id)
+    assert {} == _session_processes(m, 3)
+    assert "winlogon.exe" in _session_processes(m, 1)
+
+
+def test_a_failed_logon_leaves_the_new_sessions_logon_screen_for_the_next(
+    machine: Machine,
+) -> None:
+    """Fast user switching creates the session before the credentials are checked; a wrong
+    password leaves its logon screen (Winlogon) there and the next attempt uses it."""
+    m = machine
+    with pytest.raises(NtStatusError):
+        m.logon("bob", "wrong")
+    assert 2 == len(m.processes.find("winlogon.exe"))
+    out = m.logon(*BOB)
+    assert 2 == out.token.session_id
+    assert 2 == len(m.processes.find("winlogon.exe"))
+
+
+def test_winlogon_starts_userinit_which_starts_the_shell_and_exits(machine: Machine) -> None:
+    """TechNet Windows 2000 Registry Reference, Winlogon "Shell" entry (cc939851): Winlogon
+    starts the programs of the Userinit value, Userinit.exe, and Userinit.exe starts the user
+    interface program (Explorer.exe); Userinit then exits, so the shell's parent process no
+    longer exists. Userinit runs with the user's token (4688 names the user); 4689 records its
+    exit."""
+    m = machine
+    out = m.logon(*BOB)
+    assert out.shell_pid is not None
+    shell = m.processes.process(out.shell_pid)
+    assert "explorer.exe" == shell.image
+    assert shell.ppid not in {r["pid"] for r in m.ps()}
+    created = {e.fields["NewProcessId"]: e for e in m.events.query(EventId.PROCESS_CREATED)}
+    userinit = created[hex(shell.ppid)].fields
+    assert "userinit.exe" == userinit["NewProcessName"]
+    assert "winlogon.exe" == userinit["ParentProcessName"]
+    assert hex(out.handle.pid) == userinit["ProcessId"]  # Winlogon of bob's session
+    assert str(m.accounts.user("bob").sid) == userinit["TargetUserSid"]
+    assert "userinit.exe" == created[hex(shell.pid)].fields["ParentProcessName"]
+    exited = [e.fields["ProcessName"] for e in m.events.query(EventId.PROCESS_EXITED)
+              if e.fields["ProcessId"] == hex(shell.ppid)]
+    assert ["userinit.exe"] == exited
+    # The boot's shell too: alice's explorer.exe, under the console session's Winlogon.
+    boot_parent = m.processes.process(alice_shell(m)).ppid
+    assert "userinit.exe" == created[hex(boot_parent)].fields["NewProcessName"]
+
+
+# ---------------------------------------------------------------------- token creation
+def test_logon_tokens_are_created_by_lsass_exe(machine: Machine) -> None:
+    """DESIGN.md: tokens are made only through NtCreateToken, which needs
+    SeCreateTokenPrivilege in the caller's primary token, lsass.exe's. With the privilege
+    removed from lsass.exe's own token (AdjustTokenPrivileges SE_PRIVILEGE_REMOVED, H.2) LSA
+    can no longer make a logon token: STATUS_PRIVILEGE_NOT_HELD, and nothing is kept."""
+    m = machine
+    lsass = m.process_by_image("lsass.exe").pid
+    sessions = len(m.lsa.logon_sessions())
+    m.adjust_privileges(lsass, remove=[Privilege.SeCreateTokenPrivilege])
+    for logon_type in (LogonType.Interactive, LogonType.Network):
+        with pytest.raises(NtStatusError) as exc:
+            m.logon(*BOB, logon_type)
+        assert NtStatus.STATUS_PRIVILEGE_NOT_HELD == status(exc)
+    assert sessions == len(m.lsa.logon_sessions())
+    with pytest.raises(NtStatusError) as exc:
+        m.nt_create_token(lsass, m.processes.primary_token(lsass))
+    assert NtStatus.STATUS_PRIVILEGE_NOT_HELD == status(exc)
+
+
+# ---------------------------------------------------------------------- LUIDs
+_LUID_WORKER = textwrap.dedent("""
+    import sys
+    from ntsec.model.privileges import Privilege
+    from ntsec.system.machine import Machine
+    m = Machine.open(sys.argv[1])
+    pid = m.create_process(m.process_by_image("explorer.exe").pid, sys.argv[3]).pid
+    for i in range(int(sys.argv[2])):
+        change = {"disable" if i % 2 == 0 else "enable": [Privilege.SeChangeNotifyPrivilege]}
+        print(m.adjust_privileges(pid, **change).token.modified_id)
+    m.close()
+""")
+
+
+def test_luids_are_unique_across_os_processes(machine_path: Path) -> None:
+    """API:AllocateLocallyUniqueId: a LUID is unique on the computer until it restarts. Two
+    OS processes adjusting tokens of one machine (each ModifiedId is a new LUID, H.2) never
+    hand out the same one, nor one LSA gave a TokenId or logon session."""
+    count = 10
+    workers = [subprocess.run([sys.executable, "-c", _LUID_WORKER, str(machine_path),
+                               str(count), image], capture_output=True, text=True, check=True,
+                              timeout=120) for image in ("one.exe", "two.exe")]
+    ids = [int(line) for w in workers for line in w.stdout.split()]
+    assert 2 * count == len(ids) == len(set(ids))
+    with Machine.open(machine_path) as m:
+        used = {s.luid for s in m.lsa.logon_sessions()}
+        for row in m.ps():
+            used.add(m.processes.primary_token(row["pid"]).token_id)
+        assert not used & set(ids)
+        assert max(ids) < m.lsa.allocate_luid()  # drawn from the machine's own counter

@@ -359,14 +359,14 @@ def test_cli_set_security_exit_status(machine_path: Path) -> None:
             cli, ["--machine", str(machine_path), "set-security", *args], catch_exceptions=False
         )
 
-    ok = run("C:\\Users\\alice", "--pid", "84", "--sddl", "D:P(A;OICI;FA;;;OW)", "--dacl", "--json")
+    ok = run("C:\\Users\\alice", "--pid", "92", "--sddl", "D:P(A;OICI;FA;;;OW)", "--dacl", "--json")
     assert 0 == ok.exit_code, ok.stderr
     out = json.loads(ok.stdout)
     assert "STATUS_SUCCESS" == out["status"]
     assert out["new_sddl"].endswith("D:PAI(A;OICI;FA;;;OW)")
     assert ["C:\\Users\\alice\\Documents"] == out["propagated"]
-    denied = run("C:\\Windows", "--pid", "84", "--sddl", "D:(A;;FA;;;WD)")
+    denied = run("C:\\Windows", "--pid", "92", "--sddl", "D:(A;;FA;;;WD)")
     assert 1 == denied.exit_code
     assert "STATUS_ACCESS_DENIED" in denied.stdout
-    assert 2 == run("C:\\Windows", "--pid", "84", "--sddl", "D:(").exit_code
-    assert 2 == run("C:\\Windows", "--pid", "84", "--sddl", "").exit_code  # nothing to set
+    assert 2 == run("C:\\Windows", "--pid", "92", "--sddl", "D:(").exit_code
+    assert 2 == run("C:\\Windows", "--pid", "92", "--sddl", "").exit_code  # nothing to set

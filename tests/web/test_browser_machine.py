@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 ALICE_PASSWORD = "Alice-Passw0rd!"
-EXPLORER = 84  # alice's shell, started by Winlogon at boot
+EXPLORER = 92  # alice's shell: Winlogon -> userinit.exe (84, exits) -> explorer.exe
 SVCHOST_LOCAL_SERVICE = 60
 CMD = "C:\\Windows\\System32\\cmd.exe"
 

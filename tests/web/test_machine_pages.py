@@ -1,7 +1,7 @@
 """The simulated machine's pages, through Starlette's TestClient (ntsec.web._machine_routes,
 ntsec.web._machine_views), each over a fresh machine of the built-in workstation scenario
-(alice: administrator in Admin Approval Mode, explorer.exe pid 84 started by Winlogon; bob:
-standard user; svchost.exe pid 60 as LOCAL SERVICE).
+(alice: administrator in Admin Approval Mode, explorer.exe pid 92 started by userinit.exe, pid
+84, which exited; bob: standard user; svchost.exe pid 60 as LOCAL SERVICE).
 
 What the pages show is checked against Windows' rules: the filtered token of an administrator
 (SEMANTICS.md F.2), elevation (F.3), the process object's label policy (C.5), SeTokenCanImpersonate
@@ -24,7 +24,7 @@ from ntsec.system.machine import Machine
 
 ALICE_PASSWORD = "Alice-Passw0rd!"
 BOB_PASSWORD = "Bob-Passw0rd!"
-EXPLORER = 84  # alice's shell (scenario: Winlogon starts it at boot)
+EXPLORER = 92  # alice's shell (scenario: Winlogon -> userinit.exe 84, which exits)
 SVCHOST_LOCAL_SERVICE = 60
 CMD = "C:\\Windows\\System32\\cmd.exe"
 SAM = "C:\\Windows\\System32\\config\\SAM"

@@ -15,7 +15,7 @@ from typing import Any
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.system.machine import Machine
 
-EXPLORER = 84  # alice's filtered shell (the workstation scenario)
+EXPLORER = 92  # alice's filtered shell (workstation scenario; userinit.exe 84 started it, exited)
 PROFILE = "C:\\Users\\alice"
 WINDOWS = "C:\\Windows"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

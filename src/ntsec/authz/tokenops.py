@@ -12,7 +12,7 @@ belong to the access check on the token object's own descriptor.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import IntFlag
 
@@ -42,6 +42,7 @@ __all__ = [
     "UAC_LIMITED_PRIVILEGES",
     "AdjustGroupsResult",
     "AdjustPrivilegesResult",
+    "LuidAllocator",
     "RestrictedTokenFlags",
     "adjust_groups",
     "adjust_privileges",
@@ -98,8 +99,21 @@ _luids = itertools.count(0x10000)
 
 
 def new_luid() -> int:
-    """A fresh locally unique identifier for TokenId / ModifiedId / AuthenticationId."""
+    """A fresh locally unique identifier for TokenId / ModifiedId / AuthenticationId.
+
+    Unique only within this Python process: a caller whose tokens outlive it (the simulated
+    machine, whose store several OS processes share) passes its own ``allocate_luid`` to the
+    operations below, which then take every new LUID from it (AllocateLocallyUniqueId is unique
+    for the whole computer until it restarts [N] API:AllocateLocallyUniqueId)."""
     return next(_luids)
+
+
+#: A source of LUIDs (e.g. a machine-wide, store-backed counter); None means :func:`new_luid`.
+LuidAllocator = Callable[[], int]
+
+
+def _luid(allocate_luid: LuidAllocator | None) -> int:
+    return new_luid() if allocate_luid is None else allocate_luid()
 
 
 class RestrictedTokenFlags(IntFlag):
@@ -159,6 +173,7 @@ def adjust_privileges(
     new_state: Iterable[PrivilegeEntry | tuple[Privilege, int]] = (),
     *,
     disable_all: bool = False,
+    allocate_luid: LuidAllocator | None = None,
 ) -> AdjustPrivilegesResult:
     """AdjustTokenPrivileges (SEMANTICS.md H.2).
 
@@ -198,7 +213,7 @@ def adjust_privileges(
                 new = old.attributes & ~_P.SE_PRIVILEGE_ENABLED
             previous.append(old)
             current[index] = PrivilegeEntry(priv, new)
-    result = replace(token, privileges=tuple(current), modified_id=new_luid())
+    result = replace(token, privileges=tuple(current), modified_id=_luid(allocate_luid))
     status = STATUS_NOT_ALL_ASSIGNED if missing else STATUS_SUCCESS
     return AdjustPrivilegesResult(result, status, tuple(previous))
 
@@ -208,6 +223,7 @@ def adjust_groups(
     new_state: Iterable[SidAndAttributes | tuple[Sid, int]] = (),
     *,
     reset_to_default: bool = False,
+    allocate_luid: LuidAllocator | None = None,
 ) -> AdjustGroupsResult:
     """AdjustTokenGroups (SEMANTICS.md H.3).
 
@@ -250,7 +266,7 @@ def adjust_groups(
         previous.append(g)
         on = _G.SE_GROUP_ENABLED
         groups[i] = SidAndAttributes(g.sid, g.attributes | on if enable else g.attributes & ~on)
-    result = replace(token, groups=tuple(groups), modified_id=new_luid())
+    result = replace(token, groups=tuple(groups), modified_id=_luid(allocate_luid))
     return AdjustGroupsResult(
         result, STATUS_NOT_ALL_ASSIGNED if missing else STATUS_SUCCESS, tuple(previous)
     )
@@ -267,6 +283,7 @@ def duplicate(
     effective_only: bool = False,
     token_id: int | None = None,
     security_descriptor: SecurityDescriptor | None = None,
+    allocate_luid: LuidAllocator | None = None,
 ) -> Token:
     """DuplicateTokenEx / NtDuplicateToken (SEMANTICS.md H.1).
 
@@ -317,7 +334,7 @@ def duplicate(
         privileges=privileges,
         token_type=TokenType(token_type),
         impersonation_level=level,
-        token_id=new_luid() if token_id is None else token_id,
+        token_id=_luid(allocate_luid) if token_id is None else token_id,
         security_descriptor=security_descriptor,
     )
 
@@ -386,6 +403,7 @@ def create_restricted(
     restrict_sids: Iterable[Sid | SidAndAttributes] = (),
     *,
     token_id: int | None = None,
+    allocate_luid: LuidAllocator | None = None,
 ) -> Token:
     """CreateRestrictedToken / NtFilterToken (SEMANTICS.md H.4; Wine test_CreateRestrictedToken
     and test_elevation, run on Windows).
@@ -451,8 +469,8 @@ def create_restricted(
         filtered=filtered,
         virtualization_allowed=virtualization_allowed,
         parent_token_id=token.token_id,
-        token_id=new_luid() if token_id is None else token_id,
-        modified_id=new_luid(),
+        token_id=_luid(allocate_luid) if token_id is None else token_id,
+        modified_id=_luid(allocate_luid),
     )
 
 
@@ -478,6 +496,7 @@ def filter_for_uac(
     *,
     token_id: int | None = None,
     authentication_id: int | None = None,
+    allocate_luid: LuidAllocator | None = None,
 ) -> Token:
     """The limited half of a UAC split token (SEMANTICS.md F.2).
 
@@ -487,7 +506,8 @@ def filter_for_uac(
     (step 3), in a new logon session (distinct AuthenticationId, step 2), elevation type
     Limited and linked to ``token`` (step 4). Not elevated (Wine test_elevation).
     """
-    limited = create_restricted(token, RestrictedTokenFlags.LUA_TOKEN, token_id=token_id)
+    limited = create_restricted(token, RestrictedTokenFlags.LUA_TOKEN, token_id=token_id,
+                                allocate_luid=allocate_luid)
     groups = limited.groups
     if token.integrity > _MEDIUM:
         groups = _with_integrity(groups, _MEDIUM)
@@ -495,16 +515,24 @@ def filter_for_uac(
         limited,
         groups=groups,
         parent_token_id=token.parent_token_id,
-        authentication_id=new_luid() if authentication_id is None else authentication_id,
+        authentication_id=(_luid(allocate_luid) if authentication_id is None
+                           else authentication_id),
         elevation_type=TokenElevationType.TokenElevationTypeLimited,
         linked_token_id=token.token_id,
     )
 
 
-def split_for_uac(token: Token, **ids: int) -> tuple[Token, Token]:
+def split_for_uac(
+    token: Token,
+    *,
+    token_id: int | None = None,
+    authentication_id: int | None = None,
+    allocate_luid: LuidAllocator | None = None,
+) -> tuple[Token, Token]:
     """Both halves of a split token (SEMANTICS.md F.2 step 4): ``(full, limited)``, each with
     its elevation type (Full / Limited) and the other's TokenId as its linked token."""
-    limited = filter_for_uac(token, **ids)
+    limited = filter_for_uac(token, token_id=token_id, authentication_id=authentication_id,
+                             allocate_luid=allocate_luid)
     full = replace(
         token,
         elevation_type=TokenElevationType.TokenElevationTypeFull,
@@ -526,6 +554,7 @@ def set_information(
     value: object,
     *,
     caller: Token | None = None,
+    allocate_luid: LuidAllocator | None = None,
 ) -> Token:
     """SetTokenInformation (SEMANTICS.md H.5, D.4; Wine test_token_attr and test_elevation).
 
@@ -586,7 +615,7 @@ def set_information(
         changed = replace(token, virtualization_enabled=enable)
     else:
         raise NtStatusError(STATUS_INVALID_INFO_CLASS, f"{info_class.name} cannot be set")
-    return replace(changed, modified_id=new_luid())
+    return replace(changed, modified_id=_luid(allocate_luid))
 
 
 def _set_tcb_field(token: Token, info_class: TokenInformationClass, value: object) -> Token:

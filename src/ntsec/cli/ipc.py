@@ -50,9 +50,9 @@ def _decision(result: AccessResult, object_type: ObjectType, desired: int) -> di
 
 
 @examples(
-    "ntsec --machine ws.db open 'C:\\Windows\\System32\\config\\SAM' --pid 84 "
+    "ntsec --machine ws.db open 'C:\\Windows\\System32\\config\\SAM' --pid 92 "
     "--access read --explain",
-    "ntsec --machine ws.db open scmanager --pid 84 --access 0xF003F --json",
+    "ntsec --machine ws.db open scmanager --pid 92 --access 0xF003F --json",
     "ntsec --machine ws.db open 44 --process --pid 100 --access PROCESS_ALL_ACCESS",
 )
 @click.command("open")
@@ -156,9 +156,9 @@ def _print_impersonation(ctx: click.Context, as_json: bool, out: dict[str, Any])
 
 
 @examples(
-    "ntsec --machine ws.db impersonate --pid 84 --self identification",
-    "ntsec --machine ws.db impersonate --pid 84 --token-from 100 --json",
-    "ntsec --machine ws.db impersonate --pid 84 --revert",
+    "ntsec --machine ws.db impersonate --pid 92 --self identification",
+    "ntsec --machine ws.db impersonate --pid 92 --token-from 100 --json",
+    "ntsec --machine ws.db impersonate --pid 92 --revert",
 )
 @click.command()
 @click.option("--pid", type=int, required=True, help="The process whose thread impersonates.")
@@ -214,7 +214,7 @@ def impersonate(
 
 @examples(
     "ntsec --machine ws.db pipe serve demo --pid 60 --sddl 'D:(A;;GA;;;WD)'",
-    "ntsec --machine ws.db pipe connect demo --pid 84 --level impersonation",
+    "ntsec --machine ws.db pipe connect demo --pid 92 --level impersonation",
     "ntsec --machine ws.db pipe impersonate 1 --pid 60 --json",
 )
 @click.group()
@@ -247,7 +247,7 @@ def pipe_serve(ctx: click.Context, *, name: str, pid: int, sddl: str | None, as_
 
 
 @examples(
-    "ntsec --machine ws.db pipe connect demo --pid 84 --level identification --json",
+    "ntsec --machine ws.db pipe connect demo --pid 92 --level identification --json",
     "ntsec --machine ws.db pipe connect demo --pid 76 --effective-only",
 )
 @pipe.command("connect")

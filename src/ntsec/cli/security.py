@@ -31,11 +31,11 @@ _PARTS = (
 
 
 @examples(
-    "ntsec --machine ws.db set-security 'C:\\Users\\alice' --pid 84 "
+    "ntsec --machine ws.db set-security 'C:\\Users\\alice' --pid 92 "
     "--sddl 'D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)' --dacl",
-    "ntsec --machine ws.db set-security 'C:\\Users\\alice\\Documents' --pid 84 "
+    "ntsec --machine ws.db set-security 'C:\\Users\\alice\\Documents' --pid 92 "
     "--sddl 'D:(A;OICI;FR;;;WD)' --unprotect --json",
-    "ntsec --machine ws.db set-security 'C:\\Windows' --pid 84 --sddl 'D:(A;;FA;;;WD)' --dacl",
+    "ntsec --machine ws.db set-security 'C:\\Windows' --pid 92 --sddl 'D:(A;;FA;;;WD)' --dacl",
 )
 @click.command("set-security")
 @click.argument("path")

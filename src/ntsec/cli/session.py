@@ -133,11 +133,11 @@ def _row(m: Machine, pid: int) -> dict[str, Any]:
 
 
 @examples(
-    "ntsec --machine ws.db run cmd.exe --parent 84 --json",
-    "ntsec --machine ws.db run cmd.exe --parent 84 --elevate --consent yes --json",
-    "echo 'Alice-Passw0rd!' | ntsec --machine ws.db run cmd.exe --parent 92 --elevate "
+    "ntsec --machine ws.db run cmd.exe --parent 92 --json",
+    "ntsec --machine ws.db run cmd.exe --parent 92 --elevate --consent yes --json",
+    "echo 'Alice-Passw0rd!' | ntsec --machine ws.db run cmd.exe --parent 132 --elevate "
     "--admin-user alice",
-    "echo 'Alice-Passw0rd!' | ntsec --machine ws.db run notepad.exe --parent 92 --as alice",
+    "echo 'Alice-Passw0rd!' | ntsec --machine ws.db run notepad.exe --parent 132 --as alice",
 )
 @click.command()
 @click.argument("image")

@@ -344,7 +344,9 @@ class SecurityCalls:
         with self.store.transaction():
             h = self.open_process_token(pid, pid, TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY)
             token = self.processes.token(h.target)
-            result = adjust_privileges(token, state)
+            # ModifiedId from the machine's counter: unique across the OS processes sharing
+            # this store (API:AllocateLocallyUniqueId: unique on the computer until restart).
+            result = adjust_privileges(token, state, allocate_luid=self.lsa.allocate_luid)
             changed = result.token
             self.processes.put_token(changed)
             self.processes.close_handle(pid, h.value)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -272,12 +272,21 @@ def nt_create_token(creator: Token, token: Token) -> Token:
 
 
 class Lsa:
-    """The LSA of one simulated machine. ``lsass_token`` is the creator NtCreateToken checks."""
+    """The LSA of one simulated machine. Every token it makes goes through
+    :func:`nt_create_token` with lsass.exe's primary token as the caller (:meth:`set_creator`)."""
 
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
         self.store = accounts.store
         self._lsass: Token | None = None
+        self._creator_of: Callable[[], Token] | None = None
+
+    def set_creator(self, creator: Callable[[], Token] | None) -> None:
+        """Who calls NtCreateToken for LSA: ``creator`` returns the primary token of the
+        lsass.exe process at the time of the call (the machine passes its process table's
+        lookup), so the SeCreateTokenPrivilege check is made on that token, as DESIGN.md
+        requires. None (a standalone Lsa without processes) uses a SYSTEM token of its own."""
+        self._creator_of = creator
 
     # ================================================================== LUIDs and sessions
     def allocate_luid(self) -> int:
@@ -534,7 +543,8 @@ class Lsa:
         # NtFilterToken(LUA_TOKEN), the drop to Medium and the links (F.2 steps 2-4) are
         # ntsec.authz.tokenops' rule; LSA gives the copy its own ids and session.
         full, filtered = split_for_uac(full, token_id=self.allocate_luid(),
-                                       authentication_id=second.luid)
+                                       authentication_id=second.luid,
+                                       allocate_luid=self.allocate_luid)
         filtered = dataclasses.replace(
             filtered,
             # The limited half is owned by the user, not Administrators (which is deny-only).
@@ -557,7 +567,7 @@ class Lsa:
                                     authentication_id=session.luid,
                                     modified_id=self.allocate_luid(),
                                     originating_logon_session=origin)
-        return LogonResult(token, None, session, None)
+        return LogonResult(nt_create_token(self._creator(), token), None, session, None)
 
     # ------------------------------------------------------------------ token assembly
     def _assemble_groups(self, user: UserAccount, logon_type: LogonType, *, console: bool,
@@ -613,7 +623,10 @@ class Lsa:
                      for p in held)
 
     def _creator(self) -> Token:
-        """lsass.exe's token: a SYSTEM token, which holds SeCreateTokenPrivilege."""
+        """lsass.exe's primary token (:meth:`set_creator`); without a process table, a SYSTEM
+        token, which holds SeCreateTokenPrivilege like lsass.exe's."""
+        if self._creator_of is not None:
+            return self._creator_of()
         if self._lsass is None:
             self._lsass = self.system_token()
         return self._lsass

@@ -9,9 +9,10 @@ Who does what follows Windows: the boot chain and the service hosts run under SY
 SERVICE and NETWORK SERVICE with their service SIDs (SEMANTICS.md E.3, E.4); LSA (lsass.exe, the
 holder of SeCreateTokenPrivilege) makes tokens; Winlogon, which holds
 SeAssignPrimaryTokenPrivilege, starts the user's shell with the token LSA returned, the filtered
-half for an administrator (SEMANTICS.md F.2); processes get copies of their parent's primary
-token (H.7); "Run as administrator" goes through the consent or credential prompt (F.3) whose
-answer is a parameter. Handles, impersonation and named pipes are in
+half for an administrator (SEMANTICS.md F.2), through userinit.exe, which exits; each interactive
+session has its own Winlogon (:mod:`ntsec.system.sessions`); processes get copies of their
+parent's primary token (H.7); "Run as administrator" goes through the consent or credential
+prompt (F.3) whose answer is a parameter. Handles, impersonation and named pipes are in
 :mod:`ntsec.system.calls`, which this class mixes in.
 """
 
@@ -39,6 +40,7 @@ from ntsec.model.token import (
     TokenType,
 )
 from ntsec.model.wellknown import service_sid
+from ntsec.system import sessions
 from ntsec.system.accounts import Accounts, WellKnown
 from ntsec.system.calls import (
     TOKEN_ASSIGN_PRIMARY,
@@ -146,6 +148,15 @@ class Machine(SecurityCalls):
         self.processes = ProcessTable(store)
         self.objects = ObjectNamespace(store)
         self.events = EventLog(store, clock=clock)
+        # DESIGN.md: tokens are made only through NtCreateToken, whose caller is lsass.exe.
+        self.lsa.set_creator(self._lsass_token)
+
+    def _lsass_token(self) -> Token:
+        """The primary token of the running lsass.exe: the creator of every logon token."""
+        found = self.processes.find("lsass.exe")
+        if not found:
+            raise InvalidValueError("lsass.exe is not running: no one can create tokens")
+        return self.processes.primary_token(found[0].pid)
 
     # ================================================================== lifecycle
     @classmethod
@@ -275,7 +286,7 @@ class Machine(SecurityCalls):
                 continue
             parent_token = self.processes.primary_token(parent.pid)
             if user.upper() in ("SYSTEM", "S-1-5-18"):
-                token = child_process_token(parent_token, new_token_id=self.lsa.allocate_luid())
+                token = self._child_token(parent_token)
                 if ps.services:
                     token = self._add_service_sids(token, ps.services)
             else:
@@ -286,7 +297,8 @@ class Machine(SecurityCalls):
                 self._log_logon(token, None, parent_token, parent, LogonType.Service)
             if token.session_id != ps.session:
                 token = set_information(token, TokenInformationClass.TokenSessionId,
-                                        ps.session, caller=parent_token)
+                                        ps.session, caller=parent_token,
+                                        allocate_luid=self.lsa.allocate_luid)
             self._start(parent, parent.pid, ps.image, token, ps.session, services=ps.services)
 
     def _add_service_sids(self, token: Token, services: tuple[str, ...]) -> Token:
@@ -368,9 +380,18 @@ class Machine(SecurityCalls):
                 raise NtStatusError(ProcessStatus.STATUS_ELEVATION_REQUIRED,
                                     "the requested operation requires elevation")
             label = self._executable_label(self.effective_token(parent_pid, tid), image)
-            child = child_process_token(token, new_token_id=self.lsa.allocate_luid(),
-                                        executable_integrity=label)
+            child = self._child_token(token, label)
             return self._start(parent, parent.pid, image, child, parent.session_id)
+
+    def _child_token(self, parent_token: Token, label: int | None = None) -> Token:
+        """CreateProcess's copy of the parent's primary token (SEMANTICS.md H.7) with every
+        LUID from the machine's counter: a lowered integrity level gives the copy a new
+        ModifiedId, which ntsec.authz.assign draws from its own per-process counter."""
+        child = child_process_token(parent_token, new_token_id=self.lsa.allocate_luid(),
+                                    executable_integrity=label)
+        if child.modified_id != parent_token.modified_id:
+            child = dataclasses.replace(child, modified_id=self.lsa.allocate_luid())
+        return child
 
     def _new_primary(self, token: Token) -> Token:
         """The copy of a token a new process gets (the kernel duplicates the token handed to
@@ -412,13 +433,18 @@ class Machine(SecurityCalls):
         logon_type = LogonType(logon_type)
         failure: NtStatusError | None = None
         with self.store.transaction():
-            caller = (self._caller_for(logon_type) if caller_pid is None
-                      else self.processes.process(caller_pid))
+            session_id: int | None = None
+            if caller_pid is None and logon_type in _INTERACTIVE:
+                # The Winlogon of the session the logon lands in (ntsec.system.sessions).
+                session_id = sessions.interactive_session(self, name, logon_type)
+                caller = sessions.winlogon(self, session_id)
+            else:
+                caller = (self._caller_for(logon_type) if caller_pid is None
+                          else self.processes.process(caller_pid))
+                if logon_type == LogonType.RemoteInteractive:
+                    session_id = sessions.next_session_id(self)
             caller_token = self.processes.primary_token(caller.pid)
-            session_id = None
-            if logon_type == LogonType.RemoteInteractive:
-                used = {p.session_id for p in self.processes.processes()}
-                session_id = max(used | {1}) + 1
+            refused = len(self.lsa.failures())
             try:
                 result = self.lsa.logon_user(
                     name, password, logon_type, winlogon=logon_type in _INTERACTIVE
@@ -426,6 +452,10 @@ class Machine(SecurityCalls):
                     console=logon_type != LogonType.RemoteInteractive, session_id=session_id,
                     caller_logon_id=caller_token.authentication_id, caller_token=caller_token)
             except NtStatusError as exc:
+                if len(self.lsa.failures()) == refused:
+                    # Not a refused logon (no 4625 reason): LSA could not complete it, e.g.
+                    # NtCreateToken failed. Nothing of it is kept (the transaction rolls back).
+                    raise
                 failure = exc
                 self._log_failure(name, logon_type, caller, caller_token)
             else:
@@ -467,8 +497,19 @@ class Machine(SecurityCalls):
                 self._log_logon(t, other, caller_token, caller, logon_type)
         shell_pid = None
         if shell is not None and logon_type in _INTERACTIVE:
-            proc = self._start(caller, caller.pid, shell, self._new_primary(token),
-                               token.session_id, creator_token=caller_token)
+            # Winlogon runs Userinit (HKLM\...\Winlogon "Userinit"), which starts the shell
+            # (the "Shell" value, Explorer.exe by default) and exits, so the shell's parent
+            # process no longer exists ([N] TechNet Windows 2000 Registry Reference "Shell"
+            # entry, cc939851: "Winlogon starts the programs specified in the value of
+            # Userinit, including Userinit.exe. Userinit.exe starts the user interface
+            # program"). Userinit gets the logon token (a copy); the shell a copy of Userinit's.
+            userinit = self._start(caller, caller.pid, "userinit.exe",
+                                   self._new_primary(token), token.session_id,
+                                   creator_token=caller_token)
+            proc = self._start(userinit, userinit.pid, shell,
+                               self._child_token(self.processes.primary_token(userinit.pid)),
+                               token.session_id)
+            self.terminate_process(userinit.pid)
             shell_pid = proc.pid
         return LogonOutcome(token, linked, handle, shell_pid)
 
@@ -509,8 +550,10 @@ class Machine(SecurityCalls):
         with self.store.transaction() as db:
             session = self.lsa.logon_session(logon_id)
             luids = {logon_id} | ({session.linked_luid} if session.linked_luid else set())
+            left: set[int] = set()
             for proc in self.processes.processes():
                 if self.processes.primary_token(proc.pid).authentication_id in luids:
+                    left.add(proc.session_id)
                     self.processes.delete_process(proc.pid)
             for row in db.execute("SELECT token_id FROM tokens").fetchall():
                 t = self.processes.token(int(row[0]))
@@ -521,6 +564,14 @@ class Machine(SecurityCalls):
                                (t.token_id,))
                     db.execute("DELETE FROM pipe_connections WHERE token_id = ?",
                                (t.token_id,))
+            # Logging off ends a session other than the console's: its csrss.exe and
+            # winlogon.exe exit with it (the console session stays for the next logon).
+            holders = sessions.session_users(self)
+            for number in left - {sessions.console_session(self)}:
+                if not holders.get(number):
+                    for proc in self.processes.processes():
+                        if proc.session_id == number:
+                            self.terminate_process(proc.pid)
             self._collect()
 
     # ================================================================== other users' tokens
