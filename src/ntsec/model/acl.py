@@ -53,11 +53,7 @@ class Acl:
         guarantees a tuple of at most 65,535 ACEs, a revision that fits a byte and a size that
         is None or within 8..65535 (the codecs read them from checked 8- and 16-bit fields or
         compute them themselves)."""
-        acl = _new(cls)
-        _set_aces(acl, aces)
-        _set_revision(acl, revision)
-        _set_size(acl, size)
-        return acl
+        return _build_acl(aces, revision, size)
 
     def __iter__(self) -> Iterator[Ace]:
         return iter(self.aces)
@@ -69,8 +65,28 @@ class Acl:
         return self.aces[index]
 
 
-# Slot setters for Acl._trusted (see Ace._trusted).
+class _AclBuilder:
+    """An unfrozen twin of :class:`Acl` with the same slots, for :func:`_build_acl` only (see
+    ``_build_ace`` in ntsec.model.ace for why)."""
+
+    # Acl's field order, not sorted: the two must read the same.
+    __slots__ = ("aces", "revision", "size")
+    aces: tuple[Ace, ...]
+    revision: int
+    size: int | None
+
+
+if _AclBuilder.__slots__ != Acl.__slots__:  # pragma: no cover  (guards future edits)
+    raise ImportError("ntsec.model.acl: Acl's fields changed; update _AclBuilder to match")
 _new = object.__new__
-_set_aces = Acl.__dict__["aces"].__set__
-_set_revision = Acl.__dict__["revision"].__set__
-_set_size = Acl.__dict__["size"].__set__
+
+
+def _build_acl(aces: tuple[Ace, ...], revision: int, size: int | None) -> Acl:
+    """:meth:`Acl._trusted` as a plain function for the codecs: the fields are stored on the
+    unfrozen twin, which then becomes an :class:`Acl` (same layout, see ``_build_ace``)."""
+    acl = _new(_AclBuilder)
+    acl.aces = aces
+    acl.revision = revision
+    acl.size = size
+    acl.__class__ = Acl  # type: ignore[assignment]
+    return acl  # type: ignore[return-value]

@@ -104,15 +104,7 @@ class SecurityDescriptor:
         guarantees ``control`` is a :class:`SecurityDescriptorControl` that already has
         SE_DACL_PRESENT when ``dacl`` is set and SE_SACL_PRESENT when ``sacl`` is set (what
         ``__post_init__`` would otherwise add)."""
-        sd = _new(cls)
-        _set_owner(sd, owner)
-        _set_group(sd, group)
-        _set_dacl(sd, dacl)
-        _set_sacl(sd, sacl)
-        _set_control(sd, control)
-        _set_revision(sd, revision)
-        _set_sbz1(sd, sbz1)
-        return sd
+        return _build_sd(owner, group, dacl, sacl, control, revision, sbz1)
 
     @property
     def dacl_present(self) -> bool:
@@ -156,12 +148,45 @@ class SecurityDescriptor:
         return binary.encode_descriptor(self)
 
 
-# Slot setters for SecurityDescriptor._trusted (see Ace._trusted in ntsec.model.ace).
+class _SdBuilder:
+    """An unfrozen twin of :class:`SecurityDescriptor` with the same slots, for
+    :func:`_build_sd` only (see ``_build_ace`` in ntsec.model.ace for why)."""
+
+    # SecurityDescriptor's field order, not sorted: the two must read the same.
+    __slots__ = ("owner", "group", "dacl", "sacl", "control", "revision", "sbz1")  # noqa: RUF023
+    owner: Sid | None
+    group: Sid | None
+    dacl: Acl | None
+    sacl: Acl | None
+    control: SecurityDescriptorControl
+    revision: int
+    sbz1: int
+
+
+if _SdBuilder.__slots__ != SecurityDescriptor.__slots__:  # pragma: no cover  (guards edits)
+    raise ImportError("ntsec.model.descriptor: fields changed; update _SdBuilder to match")
 _new = object.__new__
-_set_owner = SecurityDescriptor.__dict__["owner"].__set__
-_set_group = SecurityDescriptor.__dict__["group"].__set__
-_set_dacl = SecurityDescriptor.__dict__["dacl"].__set__
-_set_sacl = SecurityDescriptor.__dict__["sacl"].__set__
-_set_control = SecurityDescriptor.__dict__["control"].__set__
-_set_revision = SecurityDescriptor.__dict__["revision"].__set__
-_set_sbz1 = SecurityDescriptor.__dict__["sbz1"].__set__
+
+
+def _build_sd(  # noqa: PLR0917  (positional: keyword passing costs time on the hot path)
+    owner: Sid | None,
+    group: Sid | None,
+    dacl: Acl | None,
+    sacl: Acl | None,
+    control: SecurityDescriptorControl,
+    revision: int,
+    sbz1: int,
+) -> SecurityDescriptor:
+    """:meth:`SecurityDescriptor._trusted` as a plain function for the codecs: the fields are
+    stored on the unfrozen twin, which then becomes a :class:`SecurityDescriptor` (same layout,
+    see ``_build_ace`` in ntsec.model.ace)."""
+    sd = _new(_SdBuilder)
+    sd.owner = owner
+    sd.group = group
+    sd.dacl = dacl
+    sd.sacl = sacl
+    sd.control = control
+    sd.revision = revision
+    sd.sbz1 = sbz1
+    sd.__class__ = SecurityDescriptor  # type: ignore[assignment]
+    return sd  # type: ignore[return-value]
