@@ -820,3 +820,17 @@ def test_luids_are_unique_across_os_processes(machine_path: Path) -> None:
             used.add(m.processes.primary_token(row["pid"]).token_id)
         assert not used & set(ids)
         assert max(ids) < m.lsa.allocate_luid()  # drawn from the machine's own counter
+
+
+def test_unlock_verifies_the_user_and_starts_no_new_shell(machine: Machine) -> None:
+    """Logon type 7 (Unlock) only verifies the user who locked the session; the session's shell
+    keeps running and Winlogon starts no other ([N] Learn event 4624, logon type 7 "Unlock:
+    This workstation was unlocked"; SEMANTICS.md E.1)."""
+    m = machine
+    first = m.logon(*BOB)
+    assert first.shell_pid is not None
+    shells_before = len(m.processes.find("explorer.exe"))
+    unlock = m.logon(*BOB, LogonType.Unlock)
+    assert unlock.shell_pid is None
+    assert first.token.session_id == unlock.token.session_id
+    assert shells_before == len(m.processes.find("explorer.exe"))

@@ -496,7 +496,11 @@ class Machine(SecurityCalls):
             if t is not None:
                 self._log_logon(t, other, caller_token, caller, logon_type)
         shell_pid = None
-        if shell is not None and logon_type in _INTERACTIVE:
+        # An Unlock logon (type 7) only verifies the user who locked the workstation; Winlogon
+        # then switches back to that session's desktop, whose shell is still running, so no
+        # new shell starts ([N] L:windows/security/threat-protection/auditing/event-4624,
+        # logon type 7 "Unlock: This workstation was unlocked").
+        if shell is not None and logon_type in _INTERACTIVE and logon_type != LogonType.Unlock:
             # Winlogon runs Userinit (HKLM\...\Winlogon "Userinit"), which starts the shell
             # (the "Shell" value, Explorer.exe by default) and exits, so the shell's parent
             # process no longer exists ([N] TechNet Windows 2000 Registry Reference "Shell"
