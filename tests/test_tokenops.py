@@ -688,12 +688,28 @@ TOKEN_RULES_ELSEWHERE: dict[str, str] = {
     "Inheritance: file created in that directory with an explicit empty DACL":
         "test_inherit.py::test_wine_file_with_explicit_empty_dacl_gets_no_aces",
     "OpenMutexA(0 access, existing name)": "test_access.py::test_i2_request_of_nothing_is_denied",
+    "TokenPrimaryGroup of an interactive local user":
+        "test_wine_machine_rules.py::test_primary_group_of_an_interactive_local_user",
+    "SetKernelObjectSecurity checks":
+        "test_wine_machine_rules.py::test_set_kernel_object_security_dacl_not_present_or_null",
+    "Token object's own SD (LABEL_SECURITY_INFORMATION query on process token)":
+        "test_wine_machine_rules.py::test_process_token_label",
+    "Linked token after modifying the source token":
+        "test_wine_machine_rules.py::test_linked_token_ignores_changes_to_the_source_token",
+    "TokenDefaultDacl of a limited/full admin token":
+        "test_wine_machine_rules.py::test_default_dacl_of_both_halves_is_not_empty",
+    "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics":
+        "test_wine_machine_rules.py::test_set_label_without_sacl_removes_the_labels",
+    "SetNamedSecurityInfo(DACL [ALLOW user GA, ALLOW BA GA], flags 0) on a file":
+        "test_wine_machine_rules.py::test_set_named_security_info_maps_generic_all_on_a_file",
+    "Administrator sets directory owner to BUILTIN\\Administrators (group with SE_GROUP_OWNER) "
+    "via SetKernelObjectSecurity":
+        "test_wine_machine_rules.py::test_administrator_sets_directory_owner_to_administrators",
 }
 
 _NO_HANDLES = "handle mechanics (handle access masks, pseudo handles): ntsec models no handles"
 _NO_BUFFERS = ("caller-buffer mechanics (sizes, ReturnLength, bad pointers): the Python API "
                "returns values and takes no buffers")
-_SYSTEM = "kernel-object security of the machine layer (tests/test_machine.py, not audited here)"
 # Rules not tested, each with the reason.
 TOKEN_RULES_NOT_TESTED: dict[str, str] = {
     "GetTokenInformation size probe (NULL buffer, 0 length)": _NO_BUFFERS,
@@ -704,30 +720,17 @@ TOKEN_RULES_NOT_TESTED: dict[str, str] = {
         "no level-gated query API: Token fields are plain values, nothing can refuse them",
     "GetCurrentProcessToken() / GetCurrentThreadEffectiveToken() (not impersonating)": _NO_HANDLES,
     "GetTokenInformation(GetCurrentThreadToken()) when not impersonating": _NO_HANDLES,
-    "TokenPrimaryGroup of an interactive local user":
-        "the primary group is not in the whoami captures; the LSA logon builds it "
-        "(tests/test_lsa.py, not audited here)",
-    "SetKernelObjectSecurity checks": _SYSTEM,
     "CheckTokenMembership(NULL, sid)":
         "NULL means 'the calling thread's token'; check_token_membership takes it explicitly",
     "DuplicateTokenEx(token, desired 0, ...)": _NO_HANDLES,
     "DuplicateTokenEx(token, MAXIMUM_ALLOWED, ..., TokenPrimary)": _NO_HANDLES,
     "DuplicateTokenEx(token, TOKEN_QUERY_SOURCE, ...)": _NO_HANDLES,
-    "Token object's own SD (LABEL_SECURITY_INFORMATION query on process token)": _SYSTEM,
     "DuplicateToken / default security of objects": _NO_HANDLES + "; " + _NO_BUFFERS,
     "Repeated TokenLinkedToken queries":
         "linked-token handles are opened per query by the kernel: " + _NO_HANDLES,
-    "Linked token after modifying the source token":
-        "the LSA rebuilds the linked half from the logon session (machine layer)",
-    "TokenDefaultDacl of a limited/full admin token":
-        "default DACLs are not in the whoami captures; the LSA logon builds them (machine layer)",
     "CreateProcessAsUser token requirements":
         _NO_HANDLES + "; the token part is tests/test_assign.py"
         "::test_h6_impersonation_token_at_impersonation_is_accepted",
-    "Administrator sets directory owner to BUILTIN\\Administrators (group with SE_GROUP_OWNER) "
-    "via SetKernelObjectSecurity": _SYSTEM,
-    "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics": _SYSTEM,
-    "SetNamedSecurityInfo(DACL [ALLOW user GA, ALLOW BA GA], flags 0) on a file": _SYSTEM,
 }
 
 

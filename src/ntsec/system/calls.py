@@ -118,7 +118,13 @@ def token_descriptor(token: Token) -> SecurityDescriptor:
     (SEMANTICS.md C.5; H.8 leaves the exact DACL unconfirmed) [U]."""
     if token.security_descriptor is not None:
         return token.security_descriptor
-    return _descriptor(token, _NO_WRITE_UP, ObjectType.TOKEN)
+    made = _descriptor(token, _NO_WRITE_UP, ObjectType.TOKEN)
+    if made.sacl is None:
+        return made
+    # The label of a process token is reported SE_SACL_AUTO_INHERITED (wine-windows.json
+    # token_rules "Token object's own SD (LABEL_SECURITY_INFORMATION query on process token)",
+    # Wine test_token_label run on Windows).
+    return dataclasses.replace(made, control=made.control | _C.SE_SACL_AUTO_INHERITED)
 
 
 def pipe_path(name: str) -> str:

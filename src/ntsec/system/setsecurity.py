@@ -35,8 +35,12 @@ What is modelled, with its sources:
    the passed ACL are dropped and, when the ACL is not protected, the parent's inheritable ACEs
    are applied again after the explicit ones (:func:`ntsec.authz.inherit.inherit_acl`,
    SEMANTICS.md I.10 step 3-4), with SE_DACL_AUTO_INHERITED set; a protected ACL keeps the
-   passed ACEs with the INHERITED flag reset (I.10 step 5). Explicit ACEs are stored as given
-   (generic rights are not mapped: icacls shows e.g. (GA) on explicit ACEs).
+   passed ACEs with the INHERITED flag reset (I.10 step 5). Generic rights of the passed
+   DACL's ACEs that take effect on the object are mapped in place to the type's specific rights:
+   SetNamedSecurityInfo(DACL [ALLOW user GA, ALLOW BA GA]) on a file stores mask 0x1f01ff
+   (wine-windows.json token_rules, Wine test_GetNamedSecurityInfoA run on Windows), as object
+   creation does (:mod:`ntsec.authz.inherit`); INHERIT_ONLY ACEs keep their generic bits for
+   the children (icacls shows e.g. CREATOR OWNER (OI)(CI)(IO)(GA)).
 5. **Propagation** (as SetNamedSecurityInfo does): when the DACL or SACL of a directory or key
    changes, every existing child whose ACL is not protected gets its explicit ACEs plus the
    ACEs it now inherits (empty DACL rather than none when nothing is left, a child with no
@@ -107,6 +111,8 @@ _SI = SecurityInformation
 _C = SecurityDescriptorControl
 _F = AceFlags
 _ML = AceType.SYSTEM_MANDATORY_LABEL_ACE_TYPE
+#: GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL (MS-DTYP 2.4.3).
+_GENERIC_BITS = 0xF0000000
 
 #: The SECURITY_INFORMATION bits this model sets (MS-DTYP 2.4.7); ATTRIBUTE, SCOPE, PROCESS_
 #: TRUST_LABEL and BACKUP are not modelled and are refused as input.
@@ -306,6 +312,19 @@ def _reset_inherited(ace: Ace) -> Ace:
     return dataclasses.replace(ace, flags=_F(ace.flags & ~_F.INHERITED_ACE))
 
 
+def _map_generic(ace: Ace, obj: NamedObject) -> Ace:
+    """Generic rights of an ACE that takes effect mapped in place (module doc, 4)."""
+    if (
+        not ace.mask & _GENERIC_BITS
+        or ace.flags & _F.INHERIT_ONLY_ACE
+        or ace.sid is None
+        or not ace.is_known
+        or ace.type == _ML
+    ):
+        return ace
+    return dataclasses.replace(ace, mask=obj.object_type.mapping.map(ace.mask))
+
+
 @dataclass(frozen=True, slots=True)
 class _AclChoice:
     """One ACL as the caller passes it: the ACEs (None = no ACL), whether it is protected."""
@@ -386,7 +405,10 @@ def _compose(
         else:
             protected = bool(sd.control & _C.SE_DACL_PROTECTED)
         choice = _AclChoice(
-            None if not sd.dacl_present or sd.dacl is None else sd.dacl.aces, protected
+            None
+            if not sd.dacl_present or sd.dacl is None
+            else tuple(_map_generic(a, obj) for a in sd.dacl.aces),
+            protected,
         )
         dacl, auto = _apply(
             choice,
@@ -538,9 +560,18 @@ def set_security(
                 f"the handle cannot be opened for 0x{required:08x} "
                 f"({check.status.name}): see the access check",
             )
+        if sd.revision != 1:
+            # The kernel captures the new descriptor after the handle check and refuses any
+            # revision but SECURITY_DESCRIPTOR_REVISION (1): "SD Revision 0 ->
+            # ERROR_UNKNOWN_REVISION" (wine-windows.json token_rules "SetKernelObjectSecurity
+            # checks", Wine test_process_security run on Windows).
+            return refuse(NtStatus.STATUS_UNKNOWN_REVISION, f"descriptor revision {sd.revision}")
         if si & _SI.OWNER_SECURITY_INFORMATION:
             if sd.owner is None:
-                return refuse(NtStatus.STATUS_INVALID_OWNER, "no owner SID was given")
+                # A descriptor without the part it is to set is not valid: ERROR_INVALID_
+                # SECURITY_DESCR (wine-windows.json token_rules "SetKernelObjectSecurity
+                # checks", Wine test_process_security run on Windows).
+                return refuse(NtStatus.STATUS_INVALID_SECURITY_DESCR, "no owner SID was given")
             if not _owner_allowed(token, sd.owner):
                 return refuse(
                     NtStatus.STATUS_INVALID_OWNER,
@@ -548,7 +579,7 @@ def set_security(
                     "SE_GROUP_OWNER, and SeRestorePrivilege is not enabled",
                 )
         if si & _SI.GROUP_SECURITY_INFORMATION and sd.group is None:
-            return refuse(NtStatus.STATUS_INVALID_PRIMARY_GROUP, "no group SID was given")
+            return refuse(NtStatus.STATUS_INVALID_SECURITY_DESCR, "no group SID was given")
         if si & _SI.LABEL_SECURITY_INFORMATION:
             why = _label_refusal(token, _labels(sd.sacl))
             if why is not None:
