@@ -14,7 +14,6 @@ import pytest
 
 from machine_fixtures import ALICE, machine, machine_path, workstation_template
 from ntsec.authz.tokenops import set_information
-from ntsec.errors import InvalidValueError
 from ntsec.model.ace import AceFlags, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import (
@@ -293,13 +292,6 @@ def test_set_label_ignores_non_label_aces(machine: Machine) -> None:
     assert () == after.sacl.aces
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidValueError,
-    reason='Wine "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics": Windows '
-    "keeps two label ACEs in order; setsecurity refuses more than one (InvalidValueError, "
-    "after SEMANTICS.md I.3)",
-)
 def test_set_label_keeps_two_label_aces_in_order(machine: Machine) -> None:
     """Wine "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics": replaces all label
     ACEs with those in the new SACL (2 ACEs kept in order)."""
@@ -316,12 +308,6 @@ def test_set_label_keeps_two_label_aces_in_order(machine: Machine) -> None:
     assert new.sacl.aces == after.sacl.aces
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='Wine "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics": Windows '
-    "keeps the supplied SACL's ACL revision (3); setsecurity._acl recomputes it (2 without "
-    "object ACEs)",
-)
 def test_set_label_keeps_the_acl_revision(machine: Machine) -> None:
     """Wine "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics": ACL revision of
     the supplied SACL (3) is kept."""

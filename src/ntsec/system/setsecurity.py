@@ -20,7 +20,8 @@ What is modelled, with its sources:
    (psidOwner), L:secauthz/privilege-constants; SEMANTICS.md D.4, I.5.
 3. **The label** may be set at most to the caller's integrity level unless SeRelabelPrivilege
    is enabled (STATUS_INVALID_LABEL 0xC0000446, ERROR_INVALID_LABEL 1299 - ntstatus.h /
-   winerror.h values); one label ACE at most [N] L:secauthz/privilege-constants (SeRelabel:
+   winerror.h values); every label ACE given is kept, in order (Wine's LABEL rule, below)
+   [N] L:secauthz/privilege-constants (SeRelabel:
    "modify the mandatory integrity level of an object"), "Windows Integrity Mechanism Design";
    SEMANTICS.md I.3, I.5. The SACL is split by SECURITY_INFORMATION as MS-DTYP 2.4.7 defines
    the flags: LABEL_SECURITY_INFORMATION replaces the mandatory label ACE(s), SACL_SECURITY_
@@ -281,17 +282,19 @@ def _audits(acl: Acl | None) -> list[Ace]:
 
 
 def _label_refusal(token: Token, labels: list[Ace]) -> str | None:
-    if len(labels) > 1:
-        raise InvalidValueError("a SACL holds at most one mandatory label ACE (SEMANTICS.md I.3)")
+    # Windows stores every label ACE it is given, in order (wine-windows.json token_rules
+    # "SetKernelObjectSecurity(LABEL_SECURITY_INFORMATION) semantics": "2 ACEs kept in order");
+    # each must be at most the caller's level without SeRelabelPrivilege.
     if not labels or token.has_privilege(Privilege.SeRelabelPrivilege):
         return None
-    sid = labels[0].sid
-    level = sid.rid if sid is not None and sid.sub_authorities else 0
-    if level > token.integrity:
-        return (
-            f"the label (integrity 0x{level:x}) is above the caller's level "
-            f"(0x{token.integrity:x}) and SeRelabelPrivilege is not enabled"
-        )
+    for label in labels:
+        sid = label.sid
+        level = sid.rid if sid is not None and sid.sub_authorities else 0
+        if level > token.integrity:
+            return (
+                f"the label (integrity 0x{level:x}) is above the caller's level "
+                f"(0x{token.integrity:x}) and SeRelabelPrivilege is not enabled"
+            )
     return None
 
 
@@ -459,6 +462,12 @@ def _compose(
     sacl: Acl | None = None
     if audits or labels:
         sacl = _acl([*audits, *labels])
+        if si & (_SI.LABEL_SECURITY_INFORMATION | _SI.SACL_SECURITY_INFORMATION) and (
+            sd.sacl is not None and sd.sacl.revision > sacl.revision
+        ):
+            # The supplied SACL's revision is kept ("ACL revision of the supplied SACL (3) is
+            # kept", the same Wine rule).
+            sacl = Acl(sacl.aces, sd.sacl.revision)
     elif old.sacl is not None or (si & _SI.SACL_SECURITY_INFORMATION and sd.sacl is not None):
         sacl = Acl(())
     control &= ~_C.SE_SACL_PRESENT
