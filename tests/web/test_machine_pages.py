@@ -206,45 +206,26 @@ def test_failed_logon_is_refused_and_logged(machine_client: Any) -> None:
 def test_passwords_never_leave_the_form(machine_client: Any, caplog: Any) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "Tr1cky<Secret>&Pass"
-    pages = []
-    pages.append(
-        post(
-            machine_client,
-            "/accounts/add-user",
-            {"name": "carol", "password": secret, "full_name": "Carol"},
-            follow_redirects=False,
-        )
-    )
-    pages.append(
-        post(
-            machine_client,
-            "/logon",
-            {"name": "carol", "password": secret, "type": "interactive"},
-            follow_redirects=False,
-        )
-    )
-    pages.append(
-        post(
-            machine_client,
-            "/logon",
-            {"name": "carol", "password": secret + "x", "type": "interactive"},
-        )
-    )
-    pages.append(
-        post(
-            machine_client,
+    # Each form that takes a password, with the right one and a wrong one; the redirects
+    # after a success are not followed so that their Location header is checked too.
+    forms: tuple[tuple[str, dict[str, str], bool], ...] = (
+        ("/accounts/add-user", {"name": "carol", "password": secret, "full_name": "Carol"}, False),
+        ("/logon", {"name": "carol", "password": secret, "type": "interactive"}, False),
+        ("/logon", {"name": "carol", "password": secret + "x", "type": "interactive"}, True),
+        (
             f"/processes/{EXPLORER}/runas",
             {"user": "carol", "password": secret, "image": "cmd.exe"},
-            follow_redirects=False,
-        )
-    )
-    pages.append(
-        post(
-            machine_client,
+            False,
+        ),
+        (
             f"/processes/{EXPLORER}/runas",
             {"user": "carol", "password": secret + "x", "image": "cmd.exe"},
-        )
+            True,
+        ),
     )
+    pages = [
+        post(machine_client, path, data, follow_redirects=follow) for path, data, follow in forms
+    ]
     pages.extend(
         machine_client.get(path) for path in ("/events", "/logon", "/accounts", "/processes")
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -73,6 +73,17 @@ def parse_id(text: str, what: str) -> int:
 
 
 _C = TypeVar("_C", bound=click.Command)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def thread_option(func: _F) -> _F:
+    """The ``--tid`` option of commands that act with a thread's effective token (G.2)."""
+    return click.option(
+        "--tid",
+        type=int,
+        default=None,
+        help="The thread (its impersonation token, if any, is used; G.2).",
+    )(func)
 
 
 def examples(*lines: str) -> Callable[[_C], _C]:

@@ -15,7 +15,7 @@ from ntsec.authz.impersonation import (
     SecurityQualityOfService,
 )
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
-from ntsec.cli._machine import examples, open_machine, parse_id
+from ntsec.cli._machine import examples, open_machine, parse_id, thread_option
 from ntsec.cli.check import parse_access
 from ntsec.model.rights import ObjectType, right_names
 from ntsec.model.token import ImpersonationLevel
@@ -58,12 +58,7 @@ def _decision(result: AccessResult, object_type: ObjectType, desired: int) -> di
 @click.command("open")
 @click.argument("target")
 @click.option("--pid", type=int, required=True, help="The process that opens it.")
-@click.option(
-    "--tid",
-    type=int,
-    default=None,
-    help="The thread (its impersonation token, if any, is used; G.2).",
-)
+@thread_option
 @click.option(
     "--access",
     "access",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
-from ntsec.cli._machine import examples, open_machine
+from ntsec.cli._machine import examples, open_machine, thread_option
 from ntsec.model.descriptor import SecurityDescriptor, SecurityInformation
 from ntsec.system.scenario import ObjectKind
 from ntsec.system.setsecurity import information_for
@@ -40,12 +40,7 @@ _PARTS = (
 @click.command("set-security")
 @click.argument("path")
 @click.option("--pid", type=int, required=True, help="The process that sets it.")
-@click.option(
-    "--tid",
-    type=int,
-    default=None,
-    help="The thread (its impersonation token, if any, is used; G.2).",
-)
+@thread_option
 @click.option(
     "--sddl",
     "sddl",

@@ -31,7 +31,7 @@ from ntsec.authz.impersonation import AuthenticationPackage
 from ntsec.errors import NtStatusError
 from ntsec.model.ace import Ace, AceType
 from ntsec.model.acl import Acl
-from ntsec.model.privileges import LogonRight
+from ntsec.model.privileges import LogonRight, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
     GroupAttributes,
@@ -138,25 +138,10 @@ def network_logon(lsa: Lsa, account: DomainAccount, domain_groups: Sequence[Sid]
         session = lsa._new_session(account.sid, account.name, account.domain,
                                    logon_type=LogonType.Network, package=package.value,
                                    logon_sid=None, origin=SYSTEM_LUID)
-        owner = WellKnown.ADMINISTRATORS if admin else account.sid
-        token = Token(
-            user=SidAndAttributes(account.sid),
-            groups=tuple(groups),
-            privileges=privileges,
-            owner=owner,
-            primary_group=account.sid.domain.child(account.primary_group_rid),
-            default_dacl=_default_dacl(owner),
-            source=_source(package, lsa),
-            token_type=TokenType.TokenImpersonation,
-            impersonation_level=level,
-            token_id=lsa.allocate_luid(),
-            authentication_id=session.luid,
-            modified_id=lsa.allocate_luid(),
-            originating_logon_session=SYSTEM_LUID,
-            session_id=0,
-            mandatory_policy=_MANDATORY_POLICY,
-        )
-        token = nt_create_token(lsa._creator(), token)
+        token = _network_token(
+            lsa, session, package, level, user=account.sid, groups=tuple(groups),
+            privileges=privileges, owner=WellKnown.ADMINISTRATORS if admin else account.sid,
+            primary_group=account.sid.domain.child(account.primary_group_rid))
     return NetworkLogon(token, session, package, account.name, account.domain)
 
 
@@ -177,25 +162,42 @@ def anonymous_logon(lsa: Lsa) -> NetworkLogon:
                                    logon_type=LogonType.Network,
                                    package=AuthenticationPackage.NTLM.value, logon_sid=None,
                                    origin=SYSTEM_LUID)
-        token = Token(
-            user=SidAndAttributes(WellKnown.ANONYMOUS),
-            groups=tuple(SidAndAttributes(s, _DEFAULT_GROUP) for s in sids),
-            owner=WellKnown.ANONYMOUS,
-            primary_group=WellKnown.ANONYMOUS,
-            default_dacl=_default_dacl(WellKnown.ANONYMOUS),
-            source=_source(AuthenticationPackage.NTLM, lsa),
-            token_type=TokenType.TokenImpersonation,
-            impersonation_level=ImpersonationLevel.SecurityImpersonation,
-            token_id=lsa.allocate_luid(),
-            authentication_id=session.luid,
-            modified_id=lsa.allocate_luid(),
-            originating_logon_session=SYSTEM_LUID,
-            session_id=0,
-            mandatory_policy=_MANDATORY_POLICY,
-        )
-        token = nt_create_token(lsa._creator(), token)
+        token = _network_token(
+            lsa, session, AuthenticationPackage.NTLM, ImpersonationLevel.SecurityImpersonation,
+            user=WellKnown.ANONYMOUS,
+            groups=tuple(SidAndAttributes(s, _DEFAULT_GROUP) for s in sids), privileges=(),
+            owner=WellKnown.ANONYMOUS, primary_group=WellKnown.ANONYMOUS)
     return NetworkLogon(token, session, AuthenticationPackage.NTLM, "ANONYMOUS LOGON",
                         "NT AUTHORITY")
+
+
+def _network_token(lsa: Lsa, session: LogonSession, package: AuthenticationPackage,
+                   level: ImpersonationLevel, *, user: Sid,
+                   groups: tuple[SidAndAttributes, ...],
+                   privileges: tuple[PrivilegeEntry, ...], owner: Sid,
+                   primary_group: Sid) -> Token:
+    """The impersonation token of the Network logon ``session``, created through
+    NtCreateToken: what every Network logon shares (new token and modified IDs, session 0,
+    the owner's default DACL, the mandatory policy) around the caller's identity."""
+    # Built before lsa._creator() is asked, which may allocate LUIDs on its first call.
+    token = Token(
+        user=SidAndAttributes(user),
+        groups=groups,
+        privileges=privileges,
+        owner=owner,
+        primary_group=primary_group,
+        default_dacl=_default_dacl(owner),
+        source=_source(package, lsa),
+        token_type=TokenType.TokenImpersonation,
+        impersonation_level=level,
+        token_id=lsa.allocate_luid(),
+        authentication_id=session.luid,
+        modified_id=lsa.allocate_luid(),
+        originating_logon_session=SYSTEM_LUID,
+        session_id=0,
+        mandatory_policy=_MANDATORY_POLICY,
+    )
+    return nt_create_token(lsa._creator(), token)
 
 
 def _default_dacl(owner: Sid) -> Acl:

@@ -168,19 +168,30 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
             note=f"{image} started from process {pid} with a copy of its token.",
         )
 
+    async def uac_page(request: Request, pid: int, image: str, error: Error | None) -> Response:
+        """The elevation prompt for ``pid``, with the refusal of a previous answer if any."""
+        detail = await call(mv.process_detail, m, pid)
+        prompt = await call(mv.prompt_for, m, pid)
+        return render(
+            request,
+            "uac.html",
+            {
+                "active": "processes",
+                "p": detail,
+                "image": image,
+                "prompt": prompt,
+                "error": None if error is None else str(error),
+            },
+            200 if error is None else _code(error),
+        )
+
     async def elevate_prompt(request: Request) -> Response:
         pid = int(request.path_params["pid"])
         image = request.query_params.get("image", "").strip() or "cmd.exe"
         try:
-            detail = await call(mv.process_detail, m, pid)
-            prompt = await call(mv.prompt_for, m, pid)
+            return await uac_page(request, pid, image, None)
         except Error as exc:
             return error_page(request, exc, "processes")
-        return render(
-            request,
-            "uac.html",
-            {"active": "processes", "p": detail, "image": image, "prompt": prompt, "error": None},
-        )
 
     async def elevate(request: Request) -> Response:
         pid = int(request.path_params["pid"])
@@ -205,20 +216,7 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
                     note=f"Run as administrator: {image} was not started "
                     f"(the prompt was cancelled: {exc}).",
                 )
-            detail = await call(mv.process_detail, m, pid)
-            prompt = await call(mv.prompt_for, m, pid)
-            return render(
-                request,
-                "uac.html",
-                {
-                    "active": "processes",
-                    "p": detail,
-                    "image": image,
-                    "prompt": prompt,
-                    "error": str(exc),
-                },
-                _code(exc),
-            )
+            return await uac_page(request, pid, image, exc)
         return notes.see(
             "/processes",
             highlight=child.pid,
