@@ -46,6 +46,16 @@ def post(client: Any, path: str, data: dict[str, str], **kwargs: Any) -> Any:
     return client.post(path, data={"csrf_token": token(client), **data}, **kwargs)
 
 
+def act(client: Any, path: str, form: dict[str, str]) -> tuple[Any, int]:
+    """POST a state change; the app answers 303 to the tree with the new process (or shell)
+    highlighted: return the response and that pid."""
+    response = post(client, path, form, follow_redirects=False)
+    assert 303 == response.status_code, response.text
+    found = re.search(r"highlight=(\d+)", response.headers["location"])
+    assert found is not None
+    return response, int(found.group(1))
+
+
 def tree(client: Any) -> dict[int, tuple[set[str], str, str]]:
     """pid -> (CSS classes, integrity, elevation type) from the process tree."""
     page = client.get("/processes").text
@@ -146,14 +156,7 @@ def test_whoami_tab_is_the_machines_whoami(machine_path: Any, machine_client: An
 
 
 def test_run_starts_a_child_with_the_parents_token(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        f"/processes/{EXPLORER}/run",
-        {"image": "notepad.exe"},
-        follow_redirects=False,
-    )
-    assert 303 == response.status_code
-    child = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
+    _, child = act(machine_client, f"/processes/{EXPLORER}/run", {"image": "notepad.exe"})
     # H.7 / F.3: a child inherits the parent's token and integrity level.
     assert (set(), "Medium", "Limited") == tree(machine_client)[child]
 
@@ -162,14 +165,9 @@ def test_run_starts_a_child_with_the_parents_token(machine_client: Any) -> None:
 
 
 def test_logon_of_a_standard_user_starts_the_shell(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        "/logon",
-        {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"},
-        follow_redirects=False,
+    response, shell = act(
+        machine_client, "/logon", {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"}
     )
-    assert 303 == response.status_code
-    shell = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     page = machine_client.get(response.headers["location"]).text
     assert "Winlogon started the shell" in text(page)
     # A standard user's only token: Medium, elevation type Default (F.1: not split).
@@ -254,14 +252,9 @@ def test_run_as_administrator_shows_the_consent_prompt(machine_client: Any) -> N
 
 
 def test_consent_yes_starts_a_high_full_child(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        f"/processes/{EXPLORER}/elevate",
-        {"image": "cmd.exe", "answer": "yes"},
-        follow_redirects=False,
+    _, child = act(
+        machine_client, f"/processes/{EXPLORER}/elevate", {"image": "cmd.exe", "answer": "yes"}
     )
-    assert 303 == response.status_code
-    child = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     # F.2/F.3: the linked full token: High integrity, elevation type Full; coloured elevated.
     classes, integrity, elevation = tree(machine_client)[child]
     assert ("High", "Full") == (integrity, elevation)
@@ -281,13 +274,9 @@ def test_consent_no_cancels(machine_client: Any) -> None:
 
 
 def test_standard_user_gets_the_credential_prompt(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        "/logon",
-        {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"},
-        follow_redirects=False,
+    _, shell = act(
+        machine_client, "/logon", {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"}
     )
-    shell = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     page = machine_client.get(f"/processes/{shell}/elevate?image=cmd.exe").text
     # F.3: a standard user is asked for an administrator's credentials.
     assert "enter an admin user name and password" in page
@@ -299,25 +288,21 @@ def test_standard_user_gets_the_credential_prompt(machine_client: Any) -> None:
     )
     assert 403 == wrong.status_code
     assert "STATUS_LOGON_FAILURE" in wrong.text
-    right = post(
+    _, child = act(
         machine_client,
         f"/processes/{shell}/elevate",
         {"image": "cmd.exe", "answer": "yes", "user": "alice", "password": ALICE_PASSWORD},
-        follow_redirects=False,
     )
-    child = int(re.search(r"highlight=(\d+)", right.headers["location"]).group(1))  # type: ignore[union-attr]
     assert ("High", "Full") == tree(machine_client)[child][1:]
     assert "WORKSTATION\\alice" in text(machine_client.get(f"/processes/{child}").text)
 
 
 def test_runas_gives_the_other_users_filtered_token(machine_client: Any) -> None:
-    response = post(
+    _, child = act(
         machine_client,
         f"/processes/{EXPLORER}/runas",
         {"user": "bob", "password": BOB_PASSWORD, "image": "cmd.exe"},
-        follow_redirects=False,
     )
-    child = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     assert "WORKSTATION\\bob" in text(machine_client.get(f"/processes/{child}").text)
     assert ("Medium", "Default") == tree(machine_client)[child][1:]
 
@@ -362,13 +347,9 @@ def test_pipe_sqos_identification_caps_the_level(machine_client: Any) -> None:
 
 
 def test_pipe_other_user_is_downgraded_silently(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        "/logon",
-        {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"},
-        follow_redirects=False,
+    _, bob_shell = act(
+        machine_client, "/logon", {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"}
     )
-    bob_shell = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     page = _pipe_round(
         machine_client, "alice-pipe", EXPLORER, bob_shell, "impersonation", sddl="D:(A;;GA;;;WD)"
     )
@@ -384,13 +365,9 @@ def test_pipe_other_user_is_downgraded_silently(machine_client: Any) -> None:
 
 
 def test_pipe_medium_server_gets_identification_of_a_high_client(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        f"/processes/{EXPLORER}/elevate",
-        {"image": "cmd.exe", "answer": "yes"},
-        follow_redirects=False,
+    _, elevated = act(
+        machine_client, f"/processes/{EXPLORER}/elevate", {"image": "cmd.exe", "answer": "yes"}
     )
-    elevated = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     page = _pipe_round(machine_client, "same-user", EXPLORER, elevated, "impersonation")
     # G.5's example: a Medium process impersonating a High token of the same user gets
     # Identification (G.4 step 3, the integrity rule).
@@ -563,13 +540,9 @@ def test_state_changes_need_the_csrf_token(machine_client: Any, path: str) -> No
 
 
 def test_logoff_ends_the_session_and_its_processes(machine_client: Any) -> None:
-    response = post(
-        machine_client,
-        "/logon",
-        {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"},
-        follow_redirects=False,
+    response, shell = act(
+        machine_client, "/logon", {"name": "bob", "password": BOB_PASSWORD, "type": "interactive"}
     )
-    shell = int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
     luid = re.search(
         r"logon ID (0x[0-9a-f]+)", text(machine_client.get(response.headers["location"]).text)
     ).group(1)  # type: ignore[union-attr]
@@ -641,11 +614,7 @@ def test_concurrent_requests_keep_the_machine_consistent(machine_app: Any) -> No
 
     def start(_: int) -> int:
         with TestClient(machine_app, base_url="http://127.0.0.1:8765") as c:
-            response = post(
-                c, f"/processes/{EXPLORER}/run", {"image": "notepad.exe"}, follow_redirects=False
-            )
-        assert 303 == response.status_code
-        return int(re.search(r"highlight=(\d+)", response.headers["location"]).group(1))  # type: ignore[union-attr]
+            return act(c, f"/processes/{EXPLORER}/run", {"image": "notepad.exe"})[1]
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         pids = list(pool.map(start, range(12)))
