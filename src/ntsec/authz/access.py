@@ -686,60 +686,48 @@ def _integrity_allowed(
     rid, policy = (
         label if label is not None else (_MEDIUM_RID, _DEFAULT_POLICY.get(object_type, _NW))
     )
+    labelled = label is not None
     if not tf.no_write_up:
-        if rec is not None:
-            rec.integrity = IntegrityCheck(
-                tf.integrity,
-                rid,
-                policy,
-                label is not None,
-                _ALL,
-                False,
-                True,
-                "token mandatory policy has no NO_WRITE_UP: no integrity restriction",
-            )
-        return _ALL
+        return _integrity_result(
+            rec, tf, rid, policy, labelled, allowed=_ALL, applied=False,
+            note="token mandatory policy has no NO_WRITE_UP: no integrity restriction",
+        )
     if tf.integrity is None:
         # A token value without any integrity SID: ntsec skips the check (such values come
         # from hand-built tokens, e.g. Samba's DC tokens in the conditional-ACE vectors, whose
         # access check has no integrity step). Real Windows tokens always carry a label.
-        if rec is not None:
-            rec.integrity = IntegrityCheck(
-                None,
-                rid,
-                policy,
-                label is not None,
-                _ALL,
-                False,
-                True,
-                "the token has no integrity SID: check not applied",
-            )
-        return _ALL
+        return _integrity_result(
+            rec, tf, rid, policy, labelled, allowed=_ALL, applied=False,
+            note="the token has no integrity SID: check not applied",
+        )
     if tf.integrity >= rid:
-        if rec is not None:
-            rec.integrity = IntegrityCheck(
-                tf.integrity,
-                rid,
-                policy,
-                label is not None,
-                _ALL,
-                True,
-                True,
-                "token level dominates the object's",
-            )
-        return _ALL
+        return _integrity_result(
+            rec, tf, rid, policy, labelled, allowed=_ALL, applied=True,
+            note="token level dominates the object's",
+        )
     allowed = mandatory_allowed(policy, mapping)
     if Privilege.SeRelabelPrivilege in tf.privileges:
         allowed |= WRITE_OWNER
+    return _integrity_result(
+        rec, tf, rid, policy, labelled, allowed=allowed, applied=True,
+        note=f"lower level keeps 0x{allowed:08x}",
+    )
+
+
+def _integrity_result(
+    rec: ExplanationBuilder | None,
+    tf: TokenFacts,
+    rid: int,
+    policy: int,
+    labelled: bool,
+    *,
+    allowed: int,
+    applied: bool,
+    note: str,
+) -> int:
+    """Record the integrity step when explaining; the bits it leaves either way."""
     if rec is not None:
         rec.integrity = IntegrityCheck(
-            tf.integrity,
-            rid,
-            policy,
-            label is not None,
-            allowed,
-            True,
-            True,
-            f"lower level keeps 0x{allowed:08x}",
+            tf.integrity, rid, policy, labelled, allowed, applied, True, note
         )
     return allowed
