@@ -208,10 +208,20 @@ def test_model_bytes_model_round_trip(sd: SecurityDescriptor) -> None:
     assert sd == decode_descriptor(encode_descriptor(sd))
 
 
+def _decode_and_read(raw: bytes) -> None:
+    """Decode ``raw`` and read every ACE of what it gives (an ACL read from bytes decodes its
+    ACEs on first use: nothing may fail then, every error belongs to decode_descriptor)."""
+    with contextlib.suppress(BinaryFormatError):
+        sd = decode_descriptor(raw)
+        for acl in (sd.dacl, sd.sacl):
+            if acl is not None:
+                assert len(acl.aces) <= 0xFFFF
+        encode_descriptor(sd)
+
+
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_raise_only_binary_format_error(raw: bytes) -> None:
-    with contextlib.suppress(BinaryFormatError):
-        decode_descriptor(raw)
+    _decode_and_read(raw)
 
 
 _SAMPLES = [bytes.fromhex(x["sd_hex"]) for x in BINARY[::97]]
@@ -228,17 +238,13 @@ def test_mutated_windows_bytes_raise_only_binary_format_error(
     data = bytearray(raw)
     for at, value in edits:
         data[at % len(data)] = value
-    with contextlib.suppress(BinaryFormatError):
-        decode_descriptor(bytes(data[: max(cut, 20)]))
+    _decode_and_read(bytes(data[: max(cut, 20)]))
 
 
 # ----------------------------------------------------------------------------- fast path
 def _decode_outcome(raw: bytes) -> tuple[str, ...]:
-    """What decoding ``raw`` gives from cold caches (the SIDs and GUIDs it names interned by
-    a first decode, as the fast path needs them): the value's repr and bytes, or the error's
-    type, message and offset."""
-    with contextlib.suppress(BinaryFormatError):
-        decode_descriptor(raw)
+    """What decoding ``raw`` gives from cold caches: the value's repr and bytes (both read
+    every ACE), or the error's type, message and offset."""
     binary.clear_cache()
     try:
         sd = decode_descriptor(raw)
@@ -247,14 +253,16 @@ def _decode_outcome(raw: bytes) -> tuple[str, ...]:
     return ("value", repr(sd), encode_descriptor(sd).hex())
 
 
-def test_fast_ace_loop_decodes_as_the_full_ace_decoder_does(
+def test_acls_read_on_first_use_equal_acls_read_ace_by_ace(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # binary._decode_aces decodes common ACEs inline and hands anything else to
-    # _decode_ace_body; it must never change a result. With its two type tables emptied it
-    # decodes no ACE inline, so every ACE goes through _decode_ace_body: both runs must give
-    # the same descriptor, or the same error at the same offset, for every Windows descriptor
-    # and for damaged copies of them (cut short, or one byte changed; seeded, so repeatable).
+    # binary._acl_at keeps an ACL whose ACEs are all plain (_plain_aces_end: every check
+    # _decode_ace_body makes, passed) in its wire form and reads the ACEs on first use
+    # (_read_plain_aces); any other ACL goes ACE by ACE through decode_ace's checks. The first
+    # way must never change a result: with _plain_aces_end refusing every ACL, every ACE goes
+    # the second way, and both runs must give the same descriptor, or the same error at the
+    # same offset, for every Windows descriptor and for damaged copies of them (cut short, or
+    # one byte changed; seeded, so repeatable).
     rng = random.Random(20261127)
     cases = []
     for item in BINARY:
@@ -264,21 +272,47 @@ def test_fast_ace_loop_decodes_as_the_full_ace_decoder_does(
         for _ in range(2):
             at = rng.randrange(len(raw))
             cases.append(raw[:at] + bytes((rng.randrange(256),)) + raw[at + 1 :])
-    fast = [_decode_outcome(raw) for raw in cases]
+    lazy = [_decode_outcome(raw) for raw in cases]
     with monkeypatch.context() as patch:
-        # The inline loop does take common ACEs (else this would compare the full decoder with
-        # itself): a DACL of plain and object ACEs decodes without _decode_ace_body.
-        patch.setattr(binary, "_decode_ace_body", None)
+        # The first way is taken (else this would compare the ACE-by-ACE decoder with itself):
+        # a DACL of plain and object ACEs decodes without it, and stays pending until read.
+        patch.setattr(binary, "_ace_at", None)
         binary.clear_cache()
         sample = next(x for x in BINARY if "(OA;" in x["in"] and "(A;" in x["in"])
-        assert "value" == _decode_outcome(bytes.fromhex(sample["sd_hex"]))[0]
-    monkeypatch.setattr(binary, "_BASIC_TYPES", {})
-    monkeypatch.setattr(binary, "_OBJECT_TYPES", {})
-    slow = [_decode_outcome(raw) for raw in cases]
+        sd = decode_descriptor(bytes.fromhex(sample["sd_hex"]))
+        assert sd.dacl is not None
+        assert sd.dacl._pending is not None
+        assert sample["sd_hex"] == encode_descriptor(sd).hex()
+        assert sd.dacl._pending is None
+    monkeypatch.setattr(binary, "_plain_aces_end", lambda raw, count: None)
+    eager = [_decode_outcome(raw) for raw in cases]
     binary.clear_cache()
     differ = [
-        f"{raw.hex()}: {f} != {s}" for raw, f, s in zip(cases, fast, slow, strict=True) if f != s
+        f"{raw.hex()}: {f} != {s}" for raw, f, s in zip(cases, lazy, eager, strict=True) if f != s
     ]
     assert [] == differ[:10], f"{len(differ)} of {len(cases)} differ"
     # Both outcomes occur: the damaged copies exercise the error paths too.
-    assert {"value", "BinaryFormatError"} == {o[0] for o in fast}
+    assert {"value", "BinaryFormatError"} == {o[0] for o in lazy}
+
+
+def test_acl_with_a_sid_and_guid_never_seen_before_decodes_on_first_use() -> None:
+    # The first-use reader looks SIDs and GUIDs up among the interned ones and decodes the
+    # others itself: an object ACE laid out by hand per MS-DTYP 2.4.4.3 (Mask, Flags with
+    # ACE_OBJECT_TYPE_PRESENT, ObjectType as bytes_le, SID), with values no test uses elsewhere.
+    guid = uuid.UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+    subs = (21, 3141592653, 589793238, 462643383, 2795)
+    sid = struct.pack("<BB", 1, len(subs)) + (5).to_bytes(6, "big") + struct.pack("<5I", *subs)
+    body = struct.pack("<II", 0x30, 1) + guid.bytes_le + sid
+    ace = struct.pack("<BBH", 5, 0x12, 4 + len(body)) + body
+    acl = struct.pack("<BBHHH", 4, 0, 8 + len(ace), 1, 0) + ace
+    binary.clear_cache()
+    decoded = decode_acl(acl)
+    assert decoded._pending is not None
+    (only,) = decoded.aces
+    assert AceType.ACCESS_ALLOWED_OBJECT_ACE_TYPE == only.type
+    assert AceFlags.CONTAINER_INHERIT_ACE | AceFlags.INHERITED_ACE == only.flags
+    assert 0x30 == only.mask
+    assert guid == only.object_type
+    assert only.inherited_object_type is None
+    assert Sid.parse("S-1-5-21-3141592653-589793238-462643383-2795") == only.sid
+    assert acl == encode_acl(decoded)

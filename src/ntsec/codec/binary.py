@@ -28,7 +28,7 @@ from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
-from ntsec.model.acl import Acl
+from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid, interned_sid_bytes
 
@@ -59,6 +59,8 @@ _U32_U32 = struct.Struct("<II")
 _MIN_ACL_REVISION = 2
 _MAX_ACL_REVISION = 4
 _SECURITY_DESCRIPTOR_REVISION = 1
+#: Each valid AclRevision as its AclRevision member (a table: the enum call is slow).
+_ACL_REVISIONS = {int(r): r for r in AclRevision}
 _KNOWN_OBJECT_FLAGS = int(
     ObjectAceFlags.ACE_OBJECT_TYPE_PRESENT | ObjectAceFlags.ACE_INHERITED_OBJECT_TYPE_PRESENT
 )
@@ -79,6 +81,7 @@ _LAID_OUT: dict[int, AceType] = {
 # The model's codec-only constructors (see Ace._trusted): every value below is checked first.
 _new_ace = ace_model._build_ace
 _new_acl = acl_model._build_acl
+_new_lazy_acl = acl_model._build_lazy_acl
 _new_sd = descriptor_model._build_sd
 _CONTROLS: dict[int, SecurityDescriptorControl] = {}
 
@@ -201,7 +204,11 @@ def decode_ace(data: bytes, offset: int = 0) -> tuple[Ace, int]:
     Raises :class:`BinaryFormatError` (with the offset of the problem) for truncated or
     inconsistent ACEs.
     """
-    data = bytes(data)
+    return _ace_at(bytes(data), offset)
+
+
+def _ace_at(data: bytes, offset: int) -> tuple[Ace, int]:
+    """:func:`decode_ace` for ``data`` that is already ``bytes``."""
     if offset + 4 > len(data):
         raise BinaryFormatError("ACE header truncated", data, offset)
     ace_type, flags, size = _ACE_HEADER.unpack_from(data, offset)
@@ -210,19 +217,7 @@ def decode_ace(data: bytes, offset: int = 0) -> tuple[Ace, int]:
         raise BinaryFormatError(f"AceSize {size} is smaller than the ACE header", data, offset + 2)
     if end > len(data):
         raise BinaryFormatError(f"AceSize {size} runs past the end of the data", data, offset + 2)
-    # Descriptors in a dump repeat the same ACEs: an ACE is a function of its bytes alone.
-    raw = data[offset:end]
-    hit = _ace_cache.get(raw)
-    if hit is not None:
-        return hit, end
-    ace = _decode_ace_body(data, offset, ace_type, flags, end)
-    if len(_ace_cache) < _ACE_CACHE_SIZE:
-        _ace_cache[raw] = ace
-    return ace, end
-
-
-_ACE_CACHE_SIZE = 1 << 14
-_ace_cache: dict[bytes, Ace] = {}
+    return _decode_ace_body(data, offset, ace_type, flags, end), end
 
 
 def _decode_ace_body(data: bytes, offset: int, ace_type: int, flags: int, end: int) -> Ace:
@@ -302,127 +297,133 @@ def _acl_at(data: bytes, offset: int) -> Acl:
     end = offset + size
     if end > len(data):
         raise BinaryFormatError(f"AclSize {size} runs past the end of the data", data, offset + 2)
-    pos = offset + _ACL_HEADER_SIZE
-    try:
-        aces, pos = _decode_aces(data, pos, end, count)
-    except BinaryFormatError:
-        # Raise exactly the error decode_ace reports on the ACL cut to its AclSize.
-        _decode_aces_exact(data[:end], offset + _ACL_HEADER_SIZE, count)
-        raise
-    used = pos - offset
-    # Revision 2..4, a 16-bit AceCount and an AclSize of 8..65535 were read from checked fields:
-    # what Acl.__post_init__ checks.
-    return _new_acl(aces, revision, size if size != used else None)
+    # Descriptors in a dump repeat the same ACLs under different owners: an ACL is a function
+    # of its AclSize bytes alone.
+    raw = data if offset == 0 and end == len(data) else data[offset:end]
+    hit = _acl_cache.get(raw)
+    if hit is not None:
+        return hit
+    revision = _ACL_REVISIONS[revision]
+    used = _plain_aces_end(raw, count)
+    if used is not None:
+        # Every ACE is plain and checked: its values are read when first asked for (Acl).
+        acl = _new_lazy_acl(_read_plain_aces, raw, count, revision, size if size != used else None)
+    else:
+        # Something else (an ACE type without a layout, or bytes to refuse): ACE by ACE, with
+        # decode_ace's checks and errors against the ACL cut to its AclSize.
+        bounded = data[:end]
+        aces = []
+        pos = offset + _ACL_HEADER_SIZE
+        for _ in range(count):
+            ace, pos = _ace_at(bounded, pos)
+            aces.append(ace)
+        used = pos - offset
+        # Revision 2..4, a 16-bit AceCount and an AclSize of 8..65535 were read from checked
+        # fields: what Acl.__post_init__ checks.
+        acl = _new_acl(tuple(aces), revision, size if size != used else None)
+    if size <= _ACL_CACHE_MAX_BYTES and len(_acl_cache) < _ACL_CACHE_SIZE:
+        _acl_cache[raw] = acl
+    return acl
 
+
+#: The ACL memo (ACL bytes -> Acl): at most this many ACLs, each of at most this many bytes.
+_ACL_CACHE_SIZE = 4096
+_ACL_CACHE_MAX_BYTES = 4096
+_acl_cache: dict[bytes, Acl] = {}
 
 #: ACE header, access mask and the next 32 bits: an object ACE's Flags field (MS-DTYP
 #: 2.4.4.1-2.4.4.3), or the first four bytes of a basic ACE's SID (read, unused).
 _ACE_FIXED = struct.Struct("<BBHII")
+_unpack_ace_fixed = _ACE_FIXED.unpack_from
 #: Laid-out types without the object Flags field, and the object types.
 _BASIC_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t not in OBJECT_ACE_TYPES}
 _OBJECT_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t in OBJECT_ACE_TYPES}
+#: Where an object ACE's SID starts, after header, Mask and Flags, for each value of the two
+#: defined Flags bits (each announces a 16-byte GUID, MS-DTYP 2.4.4.3).
+_OBJECT_SID_AT = (12, 28, 28, 44)
+_SID_REVISION = 1
+_SID_MAX_SUB_AUTHORITIES = 15
 
 
-def _decode_aces(data: bytes, pos: int, end: int, count: int) -> tuple[tuple[Ace, ...], int]:
-    """``count`` ACEs from ``pos``, none past ``end``: decode_ace inlined for whole ACLs.
+def _plain_aces_end(raw: bytes, count: int) -> int | None:
+    """Where the ``count`` ACEs after the 8-byte header of the ACL ``raw`` end, when every one
+    of them is plain, else None.
 
-    The common ACE (a laid-out type whose SID and GUIDs are interned, at least 20 bytes before
-    the ACL's end) is decoded right here with table lookups only; anything else goes through the
-    header checks and :func:`_decode_ace_body`. Either raises :class:`BinaryFormatError` on bad
-    bytes (the caller re-raises decode_ace's exact error).
+    Plain: a type with a defined layout (MS-DTYP 2.4.4.1), an AceSize that covers at least
+    header, Mask and SID header and stays inside the ACL; for object types only the two
+    defined Flags bits; a SID of revision 1 with at most 15 sub-authorities that ends inside
+    the ACE (MS-DTYP 2.4.2.2). That is every check _decode_ace_body makes, so plain ACEs always
+    decode (see _read_plain_aces); anything else is left to the ACE-by-ACE decoder, which
+    reads it or reports exactly what is wrong.
     """
+    unpack = _unpack_ace_fixed
+    basic = _BASIC_TYPES
+    objects = _OBJECT_TYPES
+    sid_at = _OBJECT_SID_AT
+    limit = len(raw)
+    pos = _ACL_HEADER_SIZE
+    for _ in range(count):
+        if pos + 16 > limit:
+            return None
+        ace_type, _flags, ace_len, _mask, object_flags = unpack(raw, pos)
+        ace_end = pos + ace_len
+        if ace_len < 16 or ace_end > limit:
+            return None
+        if ace_type in basic:
+            at = pos + 8
+        elif ace_type in objects and object_flags < 4:
+            at = pos + sid_at[object_flags]
+            if at + 8 > ace_end:
+                return None
+        else:
+            return None
+        if (
+            raw[at] != _SID_REVISION
+            or raw[at + 1] > _SID_MAX_SUB_AUTHORITIES
+            or at + 8 + 4 * raw[at + 1] > ace_end
+        ):
+            return None
+        pos = ace_end
+    return pos
+
+
+def _read_plain_aces(raw: bytes, count: int) -> tuple[Ace, ...]:
+    """The ``count`` ACEs of the ACL ``raw``, which :func:`_plain_aces_end` has accepted (so
+    no check is needed here: every value below is what _decode_ace_body would make)."""
     aces: list[Ace] = []
     append = aces.append
-    cache = _ace_cache
-    cache_get = cache.get
-    sid_get = interned_sid_bytes
-    guid_get = _guids_le.get
+    unpack = _unpack_ace_fixed
+    basic = _BASIC_TYPES
+    objects = _OBJECT_TYPES
     flag_values = ACE_FLAGS_BY_BYTE
-    basic_types = _BASIC_TYPES
-    object_types = _OBJECT_TYPES
-    unpack = _ACE_FIXED.unpack_from
+    sid_get = interned_sid_bytes
     new_ace = _new_ace
+    pos = _ACL_HEADER_SIZE
     for _ in range(count):
-        if pos + 20 <= end:
-            ace_type, flags, ace_len, mask, object_flags = unpack(data, pos)
-            ace_end = pos + ace_len
-            if 16 <= ace_len and ace_end <= end:
-                raw = data[pos:ace_end]
-                ace = cache_get(raw)
-                if ace is None:
-                    kind = basic_types.get(ace_type)
-                    if kind is not None:
-                        # Mask, then the SID at +8 (its SubAuthorityCount at +9), then data.
-                        sid_end = pos + 16 + 4 * data[pos + 9]
-                        if sid_end <= ace_end:
-                            sid = sid_get(data[pos + 8 : sid_end])
-                            if sid is not None:
-                                ace = new_ace(
-                                    kind,
-                                    flag_values[flags],
-                                    mask,
-                                    sid,
-                                    None,
-                                    None,
-                                    data[sid_end:ace_end],
-                                )
-                    else:
-                        kind = object_types.get(ace_type)
-                        # Only the two defined Flags bits; each GUID they announce must be an
-                        # interned one, and the SID must fit. A GUID slice that runs past the
-                        # ACE leaves ``at`` past ace_end, which the SID check then refuses.
-                        if kind is not None and object_flags < 4:
-                            at = pos + 12
-                            object_type = inherited = None
-                            if object_flags & _OBJECT_TYPE_PRESENT:
-                                object_type = guid_get(data[at : at + 16])
-                                at = at + 16 if object_type is not None else end
-                            if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
-                                inherited = guid_get(data[at : at + 16])
-                                at = at + 16 if inherited is not None else end
-                            if at + 8 <= ace_end:
-                                sid_end = at + 8 + 4 * data[at + 1]
-                                if sid_end <= ace_end:
-                                    sid = sid_get(data[at:sid_end])
-                                    if sid is not None:
-                                        ace = new_ace(
-                                            kind,
-                                            flag_values[flags],
-                                            mask,
-                                            sid,
-                                            object_type,
-                                            inherited,
-                                            data[sid_end:ace_end],
-                                        )
-                    if ace is None:
-                        ace = _decode_ace_body(data, pos, ace_type, flags, ace_end)
-                    if len(cache) < _ACE_CACHE_SIZE:
-                        cache[raw] = ace
-                append(ace)
-                pos = ace_end
-                continue
-        # Short or unusual: decode_ace's checks, against the ACL's end.
-        if pos + 4 > end:
-            raise BinaryFormatError("ACE header truncated", data, pos)
-        ace_type, flags, ace_len = _ACE_HEADER.unpack_from(data, pos)
+        ace_type, flags, ace_len, mask, object_flags = unpack(raw, pos)
         ace_end = pos + ace_len
-        if ace_len < 4 or ace_end > end:
-            raise BinaryFormatError("AceSize out of range", data, pos + 2)
-        raw = data[pos:ace_end]
-        ace = cache.get(raw)
-        if ace is None:
-            ace = _decode_ace_body(data, pos, ace_type, flags, ace_end)
-            if len(cache) < _ACE_CACHE_SIZE:
-                cache[raw] = ace
-        append(ace)
+        object_type = inherited = None
+        kind = basic.get(ace_type)
+        if kind is not None:
+            at = pos + 8
+        else:
+            kind = objects[ace_type]
+            at = pos + 12
+            if object_flags & _OBJECT_TYPE_PRESENT:
+                object_type = _guid_le(raw[at : at + 16])
+                at += 16
+            if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
+                inherited = _guid_le(raw[at : at + 16])
+                at += 16
+        sid_end = at + 8 + 4 * raw[at + 1]
+        sid = sid_get(raw[at:sid_end]) or Sid.decode(raw, at)[0]
+        append(
+            new_ace(
+                kind, flag_values[flags], mask, sid, object_type, inherited, raw[sid_end:ace_end]
+            )
+        )
         pos = ace_end
-    return tuple(aces), pos
-
-
-def _decode_aces_exact(bounded: bytes, pos: int, count: int) -> None:
-    """Decode ``count`` ACEs one by one with :func:`decode_ace` (for its exact errors)."""
-    for _ in range(count):
-        _, pos = decode_ace(bounded, pos)
+    return tuple(aces)
 
 
 # ----------------------------------------------------------------------------- descriptors
@@ -487,10 +488,10 @@ _sd_cache: dict[bytes, SecurityDescriptor] = {}
 
 
 def clear_cache() -> None:
-    """Empty the decode caches (whole descriptors and single ACEs), for benchmarks of cold
-    decoding. Interned SIDs and GUIDs are values shared by every descriptor and stay."""
+    """Empty the decode caches (whole descriptors and ACLs), for benchmarks of cold decoding.
+    Interned SIDs and GUIDs are values shared by every descriptor and stay."""
     _sd_cache.clear()
-    _ace_cache.clear()
+    _acl_cache.clear()
 
 
 def _decode_descriptor(data: bytes) -> SecurityDescriptor:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ntsec.errors import InvalidValueError
 from ntsec.model.ace import Ace
@@ -29,11 +29,20 @@ class Acl:
     SDDL converter sizes an ACL before it drops duplicate ACEs and leaves the tail zeroed
     (Samba's oversize-acls.json, bytes from Windows). ``None`` means "exactly what the ACEs
     need", which is what every other ACL has.
+
+    An ACL the binary codec read may hold its ACEs still in their validated wire form: the
+    codec checked every byte of them when it read the descriptor (so nothing can fail later),
+    and ``aces`` decodes them the first time it is read, then keeps the tuple. Nothing else
+    about the value differs: equality, hashing, repr and pickling all read ``aces``.
     """
 
     aces: tuple[Ace, ...] = ()
     revision: int = AclRevision.ACL_REVISION
     size: int | None = None
+    # The pending wire form (see _build_lazy_acl); None once ``aces`` is set.
+    _pending: tuple[Callable[..., tuple[Ace, ...]], bytes, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Callers may pass any iterable of ACEs; the field keeps a tuple.
@@ -55,6 +64,22 @@ class Acl:
         compute them themselves)."""
         return _build_acl(aces, revision, size)
 
+    if not TYPE_CHECKING:  # (for mypy, Acl has no dynamic attributes)
+
+        def __getattr__(self, name: str) -> object:
+            # Reached only when ordinary lookup fails, i.e. for the ``aces`` slot of an ACL
+            # whose ACEs are still pending: decode them now, once.
+            if name != "aces":
+                raise AttributeError(name)
+            pending = _get_pending(self)
+            if pending is None:  # another thread decoded them meanwhile (or a broken copy)
+                return _get_aces(self)
+            decode, raw, count = pending
+            aces = decode(raw, count)
+            _set_aces(self, aces)
+            _set_pending(self, None)
+            return aces
+
     def __iter__(self) -> Iterator[Ace]:
         return iter(self.aces)
 
@@ -70,15 +95,21 @@ class _AclBuilder:
     ``_build_ace`` in ntsec.model.ace for why)."""
 
     # Acl's field order, not sorted: the two must read the same.
-    __slots__ = ("aces", "revision", "size")
+    __slots__ = ("aces", "revision", "size", "_pending")  # noqa: RUF023
     aces: tuple[Ace, ...]
     revision: int
     size: int | None
+    _pending: tuple[Callable[..., tuple[Ace, ...]], bytes, int] | None
 
 
 if _AclBuilder.__slots__ != Acl.__slots__:  # pragma: no cover  (guards future edits)
     raise ImportError("ntsec.model.acl: Acl's fields changed; update _AclBuilder to match")
 _new = object.__new__
+# The slots' own accessors (Acl's __setattr__ refuses every store: the value is frozen).
+_get_aces = Acl.__dict__["aces"].__get__
+_set_aces = Acl.__dict__["aces"].__set__
+_get_pending = Acl.__dict__["_pending"].__get__
+_set_pending = Acl.__dict__["_pending"].__set__
 
 
 def _build_acl(aces: tuple[Ace, ...], revision: int, size: int | None) -> Acl:
@@ -88,5 +119,24 @@ def _build_acl(aces: tuple[Ace, ...], revision: int, size: int | None) -> Acl:
     acl.aces = aces
     acl.revision = revision
     acl.size = size
+    acl._pending = None
+    acl.__class__ = Acl  # type: ignore[assignment]
+    return acl  # type: ignore[return-value]
+
+
+def _build_lazy_acl(
+    decode: Callable[[bytes, int], tuple[Ace, ...]],
+    raw: bytes,
+    count: int,
+    revision: int,
+    size: int | None,
+) -> Acl:
+    """An :class:`Acl` whose ``aces`` are ``decode(raw, count)``, run when first read (for
+    ntsec.codec.binary only, which has validated ``raw`` so that ``decode`` cannot fail; the
+    other fields as :func:`_build_acl` takes them)."""
+    acl = _new(_AclBuilder)
+    acl.revision = revision
+    acl.size = size
+    acl._pending = (decode, raw, count)
     acl.__class__ = Acl  # type: ignore[assignment]
     return acl  # type: ignore[return-value]
