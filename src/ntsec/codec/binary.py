@@ -16,6 +16,11 @@ tests/vectors/samba-windows.json ``sddl_to_binary``):
 
 Every multi-byte field is little-endian except the SID identifier authority (big-endian,
 MS-DTYP 2.4.1), which :class:`Sid` handles.
+
+Decoding checks every byte it would refuse when it reads the descriptor, but an ACL whose ACEs
+are all plain keeps them in that checked wire form until ``acl.aces`` is first read (see
+:class:`Acl`): code that never looks at the ACEs (owner and group audits, a dump read into a
+cache) never pays for their values.
 """
 
 from __future__ import annotations
@@ -397,6 +402,7 @@ def _read_plain_aces(raw: bytes, count: int) -> tuple[Ace, ...]:
     objects = _OBJECT_TYPES
     flag_values = ACE_FLAGS_BY_BYTE
     sid_get = interned_sid_bytes
+    guid_get = _guids_le.get
     new_ace = _new_ace
     pos = _ACL_HEADER_SIZE
     for _ in range(count):
@@ -409,11 +415,14 @@ def _read_plain_aces(raw: bytes, count: int) -> tuple[Ace, ...]:
         else:
             kind = objects[ace_type]
             at = pos + 12
+            # Interned GUIDs and SIDs first (the usual case), else made and interned.
             if object_flags & _OBJECT_TYPE_PRESENT:
-                object_type = _guid_le(raw[at : at + 16])
+                field = raw[at : at + 16]
+                object_type = guid_get(field) or _guid_le(field)
                 at += 16
             if object_flags & _INHERITED_OBJECT_TYPE_PRESENT:
-                inherited = _guid_le(raw[at : at + 16])
+                field = raw[at : at + 16]
+                inherited = guid_get(field) or _guid_le(field)
                 at += 16
         sid_end = at + 8 + 4 * raw[at + 1]
         sid = sid_get(raw[at:sid_end]) or Sid.decode(raw, at)[0]
