@@ -346,6 +346,11 @@ _OBJECT_TYPES: dict[int, AceType] = {k: t for k, t in _LAID_OUT.items() if t in 
 #: Where an object ACE's SID starts, after header, Mask and Flags, for each value of the two
 #: defined Flags bits (each announces a 16-byte GUID, MS-DTYP 2.4.4.3).
 _OBJECT_SID_AT = (12, 28, 28, 44)
+#: Where the SID of an ACE of each laid-out type starts: after header and Mask for the basic
+#: types; -1 for the object types, whose Flags field says (_OBJECT_SID_AT).
+_SID_AT: dict[int, int] = {**dict.fromkeys(_BASIC_TYPES, 8), **dict.fromkeys(_OBJECT_TYPES, -1)}
+#: AceType, AceSize and the 32 bits after the Mask (see _ACE_FIXED), skipping the rest.
+_unpack_ace_shape = struct.Struct("<BxH4xI").unpack_from
 _SID_REVISION = 1
 _SID_MAX_SUB_AUTHORITIES = 15
 
@@ -361,31 +366,33 @@ def _plain_aces_end(raw: bytes, count: int) -> int | None:
     decode (see _read_plain_aces); anything else is left to the ACE-by-ACE decoder, which
     reads it or reports exactly what is wrong.
     """
-    unpack = _unpack_ace_fixed
-    basic = _BASIC_TYPES
-    objects = _OBJECT_TYPES
-    sid_at = _OBJECT_SID_AT
+    unpack = _unpack_ace_shape
+    sid_offset = _SID_AT.get
+    object_sid_at = _OBJECT_SID_AT
     limit = len(raw)
     pos = _ACL_HEADER_SIZE
     for _ in range(count):
         if pos + 16 > limit:
             return None
-        ace_type, _flags, ace_len, _mask, object_flags = unpack(raw, pos)
+        ace_type, ace_len, object_flags = unpack(raw, pos)
         ace_end = pos + ace_len
-        if ace_len < 16 or ace_end > limit:
+        if ace_end > limit or ace_len < 16:
             return None
-        if ace_type in basic:
-            at = pos + 8
-        elif ace_type in objects and object_flags < 4:
-            at = pos + sid_at[object_flags]
-            if at + 8 > ace_end:
+        at = sid_offset(ace_type)
+        if at is None:
+            return None
+        if at < 0:
+            if object_flags > _KNOWN_OBJECT_FLAGS:
                 return None
-        else:
-            return None
+            at = object_sid_at[object_flags]
+            if at + 8 > ace_len:
+                return None
+        at += pos
+        sub_authorities = raw[at + 1]
         if (
             raw[at] != _SID_REVISION
-            or raw[at + 1] > _SID_MAX_SUB_AUTHORITIES
-            or at + 8 + 4 * raw[at + 1] > ace_end
+            or sub_authorities > _SID_MAX_SUB_AUTHORITIES
+            or at + 8 + 4 * sub_authorities > ace_end
         ):
             return None
         pos = ace_end
