@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from builders import windows_application_data
-from ntsec.codec import claims
-from ntsec.errors import ConditionError, InvalidValueError
+from ntsec.codec import claims, sddl
+from ntsec.errors import ConditionError, InvalidValueError, SDDLError
 from ntsec.model.claims import ClaimAttribute, ClaimValueType
 from ntsec.model.sid import Sid
 
@@ -198,3 +198,20 @@ def test_arbitrary_claim_bytes_raise_only_condition_error(data: bytes) -> None:
 def test_arbitrary_attribute_text_raises_only_condition_error(text: str) -> None:
     with contextlib.suppress(ConditionError):
         claims.sddl_to_resource_attribute("(" + text, 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'S:(RA;;;;;WD;("colour",TS,',  # cut right after the comma before the flags
+        'S:(RA;;;;;WD;("colour",TS, ',
+        'S:(RA;;;;;WD;("colour",TS,+',
+        'S:(RA;;;;;WD;("colour",TI,0,',
+    ],
+)
+def test_resource_attribute_cut_before_a_number_is_an_sddl_error(text: str) -> None:
+    # A regression: the number reader looked at the character after the text's end (an
+    # IndexError, not the documented SDDLError) when a resource attribute stopped before its
+    # flags; found by a hypothesis run of "arbitrary text raises only SDDLError".
+    with pytest.raises(SDDLError, match="expected a number"):
+        sddl.parse(text)

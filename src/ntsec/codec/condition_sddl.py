@@ -324,8 +324,9 @@ class ConditionParser:
         text = self.text
         start = self.pos
         sign = IntSign.NONE
-        if text[self.pos] in "+-":
-            sign = IntSign.PLUS if text[self.pos] == "+" else IntSign.MINUS
+        first_char = text[self.pos : self.pos + 1]  # "" at the end of the text
+        if first_char in ("+", "-"):
+            sign = IntSign.PLUS if first_char == "+" else IntSign.MINUS
             self.pos += 1
         first = self.pos
         if (
