@@ -5,7 +5,7 @@ in the same run. Run on demand, never in the test suite: see benchmarks/README.m
 Operations, on the issue's typical file descriptor and on a 40-ACE directory-service descriptor
 (object ACEs with schema GUIDs):
 
-* SDDL parse and binary parse, cold: ntsec's codec caches (whole descriptors and per-ACE memos)
+* SDDL parse and binary parse, cold: ntsec's codec caches (whole descriptors, ACL and ACE memos)
   are emptied before every parse; interned SIDs and GUIDs stay;
 * SDDL parse and binary parse, warm: the same input again, answered from the caches;
 * SDDL format, binary serialise;

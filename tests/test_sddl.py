@@ -393,29 +393,79 @@ def test_mutated_windows_sddl_raises_only_sddl_error(
 
 
 # ----------------------------------------------------------------------------- fast path
-def _parse_outcome(text: str, domain: str | None) -> tuple[str, ...]:
-    """What parsing ``text`` gives from cold caches: the value's repr (which spells out every
-    field, enum members included) or the error's type, message and offset."""
-    sddl.clear_cache()
+def _parse_outcome(text: str, domain: str | None, cold: bool = True) -> tuple[str, ...]:
+    """What parsing ``text`` gives: the value's repr (which spells out every field, enum
+    members included) or the error's type, message and offset (any exception: the fast path
+    must not change how the parser fails either). ``cold`` empties every parse
+    cache first; otherwise only the whole-descriptor cache, so that the run and ACE memos
+    answer what they have seen."""
+    if cold:
+        sddl.clear_cache()
+    else:
+        sddl._cache.clear()
     try:
         sd = sddl.parse(text, domain)
     except SDDLError as err:
         return (type(err).__name__, err.message, str(err.offset))
+    except Exception as err:  # any other failure must be the same failure too
+        return (type(err).__name__, str(err))
     return ("value", repr(sd), encode_descriptor(sd).hex())
+
+
+# Inputs beside the vectors that reach each of the fast path's ways back to the full parser:
+# ACEs apart or cut by spaces (the run-end guess falls short), a conditional ACE inside a run, a
+# colon inside an ACE or right after an unclosed one (no guess to make), ACL flags the flag
+# table does not hold, owners and groups the alias table does not hold (lower case,
+# domain-relative, S- strings), the same ACEs in a DACL and a SACL (each read with two domains
+# and none, so that a warm memo would answer for the wrong one). What they must give is
+# whatever the full parser gives (the vectors pin that parser down).
+_FAST_PATH_EDGES = [
+    "D:(A;;FA;;;WD) (A;;FA;;;SY)",
+    "D:(A;;FA;;;WD)(A;;FA;;;SY) S:(AU;SA;FA;;;WD)",
+    "D:(A;;FA;;;WD)(XA;;FA;;;WD;(@User.a == 1))(A;;FA;;;SY)S:(AU;SA;FA;;;WD)",
+    "D:(A;;FA;;;WD)(XA;;FA;;;WD;(@User.x:y == 1))(A;;FA;;;SY)",
+    "D:(A;;FA;;;WD)(:)",
+    "D:(A;;FA;;;WD)(A;;FA;;;S-1-5-32-5444D:(A;;FA;;;WD)",
+    "D:(A;;FA;;;WDS:(AU;SA;FA;;;WD)",
+    "D:(A;;FA;;;WD)(A;;FA;;;S-1-5-32-544 )",
+    "D:(A;;FA;;;WD)(A;;FA;;;wd)(A;;FA;;;da)(A;;FA;;;DA)",
+    "D:(OA;;RP;bf967aba-0de6-11d0-a285-00aa003049e2;;WD)(A;;RP;bf967aba-0de6-11d0-a285-00aa003049e2;;WD)",
+    "D:P AI(A;;FA;;;WD)",
+    "D:ARARARAR(A;;FA;;;WD)",
+    "D:PAIX(A;;FA;;;WD)",
+    "D:PNO_ACCESS_CONTROLS:(AU;SA;FA;;;WD)",
+    "O:baG:syD:(A;;FA;;;WD)",
+    "O:DAG:DUD:(A;;FA;;;DA)",
+    "O:S-1-5-32-544G:S-1-5-18D:(A;;FA;;;WD)",
+    "O:BAG:SYG:SY",
+    "O:BAG:SY D:(A;;FA;;;WD)",
+    "O:BAG:XYD:(A;;FA;;;WD)",
+    "D:(AU;SA;FA;;;WD)S:(AU;SA;FA;;;WD)",
+    "S:(AU;SA;FA;;;WD)D:(AU;SA;FA;;;WD)",
+    "D:(A;;RPWPCRCCDCLCLORCWOWDSDDTSW;;;WD)(A;;RPWPCRCCDCLCLORCWOWDSDDTS;;;WD)",
+    "D:(A;;0x1200a9;;;WD)(A;;0x0000001200a9;;;WD)(A;;0X1200A9;;;WD)(A;;0x_12;;;WD)",
+]
 
 
 def test_fast_path_reads_every_vector_as_the_full_parser_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # sddl._fast_run takes plain ACEs by table lookups and hands anything else to the
-    # recursive-descent parser (_Parser._ace); it must never change a result. With its ACE type
-    # tables emptied it takes no ACE at all, so every ACE goes through the full parser: both
-    # runs must give the same descriptor, or the same error at the same offset, for every
-    # SDDL string in the Windows vectors (valid and invalid).
+    # The parser's shortcuts must never change a result: sddl._fast_run (plain ACEs by table
+    # lookups, runs cut at a guessed end), the ACL flag table, the owner/group alias lookups and
+    # the run memo. With the fast path's ACE type tables and the flag and alias tables emptied,
+    # every ACE goes through the recursive-descent reader (_Parser._ace), every ACL flag and
+    # every owner and group through the token-by-token code: both runs must give the same
+    # descriptor, or the same error at the same offset, for every SDDL string in the Windows
+    # vectors (valid and invalid) and the edge cases above, from cold caches and again with
+    # the memos warm.
     cases = [(x["in"], x["domain_sid"]) for x in ROUNDTRIP + INVALID]
     cases += [(x["in"], _domain_of(x)) for x in BINARY]
     cases += [(x["in"], None) for x in WINE_VALID + WINE_INVALID]
+    domains = ("S-1-5-21-1-2-3", None, "S-1-5-21-1-2-4")
+    cases += [(text, domain) for text in _FAST_PATH_EDGES for domain in domains]
     fast = [_parse_outcome(text, domain) for text, domain in cases]
+    sddl.clear_cache()
+    warm = [_parse_outcome(text, domain, cold=False) for text, domain in cases]
     with monkeypatch.context() as patch:
         # The fast path does take plain ACEs (else this would compare the full parser with
         # itself): the issue's typical descriptor parses without the full parser's ACE reader.
@@ -426,6 +476,8 @@ def test_fast_path_reads_every_vector_as_the_full_parser_does(
         )
         assert 4 == len(sddl.parse(typical).dacl or ())
     monkeypatch.setattr(sddl, "_FAST_TYPES", {True: {}, False: {}})
+    monkeypatch.setattr(sddl, "_ACL_FLAG_FIELDS", {})
+    monkeypatch.setattr(sddl, "alias_table", lambda domain: {})
     slow = [_parse_outcome(text, domain) for text, domain in cases]
     sddl.clear_cache()
     differ = [
@@ -434,3 +486,34 @@ def test_fast_path_reads_every_vector_as_the_full_parser_does(
         if f != s
     ]
     assert [] == differ[:10], f"{len(differ)} of {len(cases)} differ"
+    differ = [
+        f"{_short(text)!r}: {w} != {s}"
+        for (text, _), w, s in zip(cases, warm, slow, strict=True)
+        if w != s
+    ]
+    assert [] == differ[:10], f"warm: {len(differ)} of {len(cases)} differ"
+
+
+@given(
+    st.sampled_from(_SAMPLES),
+    st.lists(st.tuples(st.integers(0, 2000), st.sampled_from(list(" ():;)(SDAOGx0"))), max_size=3),
+    st.integers(0, 2000),
+)
+def test_fast_path_reads_damaged_sddl_as_the_full_parser_does(
+    text: str, edits: list[tuple[int, str]], cut: int
+) -> None:
+    # As above, on Windows' strings with characters that move the places where runs, ACEs and
+    # sections end (spaces, parentheses, ';', ':', section letters) put in or cut off.
+    chars = list(text)
+    for at, char in edits:
+        if chars:
+            chars[at % len(chars)] = char
+    damaged = "".join(chars)[:cut]
+    fast = _parse_outcome(damaged, "S-1-5-21-1-2-3")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sddl, "_FAST_TYPES", {True: {}, False: {}})
+        patch.setattr(sddl, "_ACL_FLAG_FIELDS", {})
+        patch.setattr(sddl, "alias_table", lambda domain: {})
+        slow = _parse_outcome(damaged, "S-1-5-21-1-2-3")
+    sddl.clear_cache()
+    assert slow == fast

@@ -30,25 +30,31 @@ fussy" cases and sddl_invalid; wine-windows.json sddl_valid/sddl_invalid)::
 
 from __future__ import annotations
 
+import operator
 import re
 import uuid
+from functools import reduce
+from itertools import chain, product
+from typing import Any
 
 from ntsec.codec import claims, condition
 from ntsec.codec.binary import ACE_FLAGS_BY_BYTE, ace_size, control_value, uuid_from_int
+from ntsec.codec.sddl_format import format, format_ace, format_sid  # noqa: A004  (the API's name)
 from ntsec.codec.sddl_tokens import (
     ACE_FLAG_BITS,
     ACE_FLAG_FIELDS,
-    ACE_TYPE_LETTERS,
     ACE_TYPE_TOKENS,
+    CONDITION_ACE_TYPES,
     DACL_ACE_TYPES,
     RIGHT_PAIRS,
     RIGHT_TOKENS,
     SACL_ACE_TYPES,
-    format_ace_flags,
-    format_mask,
+    SID_TEXTS,
+    alias_table,
+    domain_sid_value,
+    parse_domain_sid,
     remember_sid_token,
     scan_sid,
-    sid_token,
 )
 from ntsec.errors import InvalidValueError, ParseError, SDDLError, SidError
 from ntsec.model import ace as ace_model
@@ -56,7 +62,7 @@ from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
-from ntsec.model.aliases import FIXED_ALIASES, alias_for_sid
+from ntsec.model.aliases import FIXED_ALIASES
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
 
@@ -80,17 +86,7 @@ _DACL_PROTECTED = int(_C.SE_DACL_PROTECTED)
 _DACL_AUTO_INHERITED = int(_C.SE_DACL_AUTO_INHERITED)
 _DACL_AUTO_INHERIT_REQ = int(_C.SE_DACL_AUTO_INHERIT_REQ)
 
-#: Callback ACE types whose seventh field is a conditional expression (MS-DTYP 2.4.4.17), and
-#: the access filter ACE, whose application data is one too (L:secauthz/ace-strings).
-_CONDITION_TYPES = frozenset(
-    {
-        _T.ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
-        _T.ACCESS_DENIED_CALLBACK_ACE_TYPE,
-        _T.ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
-        _T.SYSTEM_AUDIT_CALLBACK_ACE_TYPE,
-        _T.SYSTEM_ACCESS_FILTER_ACE_TYPE,
-    }
-)
+_CONDITION_TYPES = CONDITION_ACE_TYPES
 _RESOURCE = _T.SYSTEM_RESOURCE_ATTRIBUTE_ACE_TYPE
 _LABEL = _T.SYSTEM_MANDATORY_LABEL_ACE_TYPE
 
@@ -101,6 +97,20 @@ _OCT = frozenset("01234567")
 _DEC = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _NO_ACCESS_CONTROL = "NO_ACCESS_CONTROL"
+_SECTION_HEADS = frozenset({"O:", "G:", "D:", "S:"})
+# The members themselves (an Acl keeps the enum member, which its repr shows), bound once:
+# reading an enum member off its class is slow.
+_ACL_REVISION = AclRevision.ACL_REVISION
+_ACL_REVISION_DS = AclRevision.ACL_REVISION_DS
+#: ACL flags written together without spaces ("PAI", "PARAI", "AI"...: up to three of P, AI, AR
+#: in any order, repeats included), to their DACL control bits; _acl reads others one by one.
+_ACL_FLAG_TOKENS = {"P": _DACL_PROTECTED, "AI": _DACL_AUTO_INHERITED, "AR": _DACL_AUTO_INHERIT_REQ}
+_ACL_FLAG_FIELDS: dict[str, int] = {
+    "".join(combo): reduce(operator.or_, (_ACL_FLAG_TOKENS[t] for t in combo), 0)
+    for k in range(4)
+    for combo in product(_ACL_FLAG_TOKENS, repeat=k)
+}
+_ACL_FLAGS_LONGEST = max(map(len, _ACL_FLAG_FIELDS))
 
 # Windows sizes an ACL it builds from SDDL before it writes the ACEs. For a non-object ACE with
 # an empty rights field and the SID AU (S-1-5-11) or MP (S-1-16-8448) that estimate is 4 bytes
@@ -115,13 +125,22 @@ _OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
 _OVERSIZE_BYTES = 4
 
 #: Entries kept by the parse cache (text, domain SID) -> descriptor; descriptors are frozen
-#: values, so sharing one between callers is safe. Both caches key the domain SID by its binary
+#: values, so sharing one between callers is safe. The caches key the domain SID by its binary
 #: form (Sid._bytes), which equals another SID's exactly when the SIDs are equal (MS-DTYP
 #: 2.4.2.2; Sid equality is CompareSid's byte comparison): a Sid in a key costs a Python-level
 #: __hash__ call per lookup, bytes keep their hash.
 PARSE_CACHE_SIZE = 4096
 _cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
-#: The per-ACE memo (see _ace_memo): at most this many ACEs for each of at most this many
+#: The run memo (see _acl): (text of a run of plain ACEs, DACL?, domain SID) -> (its ACEs,
+#: oversize count, whether one is an object ACE). ACL dumps repeat whole ACLs in descriptors
+#: that differ elsewhere (the owner, say), and a run's ACEs are a function of its text, the ACL
+#: kind and the domain SID only. One lookup per run: a memo per ACE costs more than it saves
+#: on ACLs seen for the first time. Oldest entries go first, as in _cache.
+_RUN_CACHE_SIZE = 4096
+_RUN_MEMO_LONGEST = 0x1FFF  # characters; longer runs are rare and would make the memo large
+_run_cache: dict[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = {}
+#: The full parser's per-ACE memo (see _ace_memo), for the ACEs the fast path leaves to it
+#: (conditions, resource attributes...): at most this many ACEs for each of at most this many
 #: (ACL kind, domain SID) pairs.
 _ACE_CACHE_SIZE = 1 << 14
 _ACE_MEMO_DOMAINS = 64
@@ -139,13 +158,12 @@ _ace_cache: dict[tuple[bool, bytes | None], dict[str, tuple[Ace, int, bool]]] = 
 # reads it the same way or raises the exact error at the exact offset; the fast path itself
 # never raises.
 _RUN_END = re.compile(r"\)(?!\()")  # the first ')' that no '(' follows ends a run of ACEs
-_HEX_DIGITS = "0123456789abcdefABCDEF"
-# Plain-dict copies of the token tables for the fast path (a dict lookup beats a mapping proxy's).
-_FLAG_FIELDS = dict(ACE_FLAG_FIELDS)
+_HEX_RIGHTS = re.compile("0x[0-9a-fA-F]{1,8}").fullmatch
+# Plain-dict copies of the token tables for the fast path (a dict lookup beats a mapping proxy's),
+# flags straight to their AceFlags value.
+_FLAG_FIELDS = {field: ACE_FLAGS_BY_BYTE[bits] for field, bits in ACE_FLAG_FIELDS.items()}
 _FLAG_BITS = dict(ACE_FLAG_BITS)
 _RIGHT_PAIRS: dict[str, int] = {"": 0, **RIGHT_PAIRS}
-_FIXED_SIDS = dict(FIXED_ALIASES)
-_FLAGS_BY_BYTE = ACE_FLAGS_BY_BYTE
 #: ACE types the fast path builds, per ACL kind (True: DACL), with whether they are object
 #: types: those allowed there that need no seventh field (an access filter ACE may go without).
 _FAST_TYPES: dict[bool, dict[str, tuple[AceType, bool]]] = {
@@ -162,78 +180,107 @@ _FAST_TYPES: dict[bool, dict[str, tuple[AceType, bool]]] = {
 #: GUID text -> the interned uuid.UUID (GUIDs are interned as SIDs are: see ntsec.codec.binary).
 _guid_texts: dict[str, uuid.UUID] = {}
 _GUID_INTERN_LIMIT = 1 << 14
+# The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
+# ACEs and descriptors are built inline the way ace_model._build_ace and
+# descriptor_model._build_sd build them (an unfrozen twin with the same slots becomes the value
+# by __class__ assignment), saving a call each; the twin made by calling its class, which is
+# quicker than object.__new__(twin).
+_AceShell = ace_model._AceBuilder
+_SdShell = descriptor_model._SdBuilder
+_new_acl = acl_model._build_acl
 
 
-def _fast_run(  # noqa: PLR0917  (positional: called once per run of ACEs on the hot path)
-    text: str,
-    pos: int,
-    close: int,
-    types: dict[str, tuple[AceType, bool]],
-    domain: Sid | None,
-    memo: dict[str, tuple[Ace, int, bool]],
-    aces: list[Ace],
-) -> tuple[int, int, bool]:
-    """Read the ACEs "(...)(...)...(...)" from ``pos`` (a '(') to ``close`` (the last ')') onto
-    ``aces``, as far as the fast path takes them. Returns where it stopped (``close + 1`` when
-    it took them all, else the '(' of the first ACE it left to the full parser), how many of
-    them make Windows oversize the ACL (see _OVERSIZE_SIDS) and whether one is an object ACE."""
-    append = aces.append
+def _fast_run(
+    run: str, types: dict[str, tuple[AceType, bool]], aliases: dict[str, Sid], domain: Sid | None
+) -> tuple[tuple[Ace, ...], int, bool, int]:
+    """Read the ACEs of ``run``, the text of "(...)(...)...(...)" without its first '(' and
+    last ')', as far as the fast path takes them; ``aliases`` is alias_table(domain). Returns
+    the ACEs, how many of them make Windows oversize the ACL (see _OVERSIZE_SIDS), whether one
+    is an object ACE, and how many characters of "(" + run + ")" they take (len(run) + 2 when
+    the fast path took them all, else the offset of the '(' of the first ACE it left to the
+    full parser)."""
+    # Tables are read in place ("table[key]" where a miss is rare, "table.get(key)" where it
+    # is not): CPython 3.11 specialises both, which beats a get method bound to a local first.
+    built: list[Any] = []  # each an Ace once built (see below)
     oversize = 0
     has_object = False
-    guid_get = _guid_texts.get
-    for body in text[pos + 1 : close].split(")("):
-        hit = memo.get(body)
-        if hit is None:
-            # --- one plain ACE: six fields, each checked completely (see the section comment).
-            try:
-                type_token, flag_field, rights, guid, iguid, sid_text = body.split(";")
-            except ValueError:  # not six fields
-                break
-            kind = types.get(type_token)
-            if kind is None:
-                break
-            ace_type, is_object = kind
-            flags = _FLAG_FIELDS.get(flag_field)
+    # Rights fields of more than two right strings, read once per run: an ACL repeats a few of
+    # them (this dict is dropped with the call).
+    more_rights: dict[str, int] = {}
+    bodies = run.split(")(")
+    for body in bodies:
+        try:
+            type_token, flag_field, rights, guid, iguid, sid_text = body.split(";")
+        except ValueError:  # not six fields
+            break
+        try:
+            ace_type, is_object = types[type_token]
+        except KeyError:
+            break
+        flags: AceFlags | None
+        try:
+            flags = _FLAG_FIELDS[flag_field]
+        except KeyError:
+            flags = _flag_pairs(flag_field)
             if flags is None:
-                flags = _flag_pairs(flag_field)
-                if flags is None:
-                    break
-            mask = _RIGHT_PAIRS.get(rights)
-            if mask is None:
-                mask = _rights_field(rights)
+                break
+        mask = _RIGHT_PAIRS.get(rights)
+        if mask is None:
+            if _HEX_RIGHTS(rights) is not None:
+                # 0x and 1 to 8 hex digits: wcstoul's value, no saturation to apply (see
+                # _Parser._number). int() alone would also take "_", spaces and other scripts'
+                # digits.
+                mask = int(rights, 16)
+            else:
+                mask = more_rights.get(rights)
                 if mask is None:
-                    break
+                    mask = _letter_rights(rights)
+                    if mask is None:
+                        break
+                    more_rights[rights] = mask
+        if is_object:
+            has_object = True
             object_type = inherited = None
-            if guid or iguid:
-                if not is_object:
+            if guid:
+                object_type = _guid_texts.get(guid) or _guid_text(guid)
+                if object_type is None:
                     break
-                if guid:
-                    object_type = guid_get(guid) or _guid_text(guid)
-                    if object_type is None:
-                        break
-                if iguid:
-                    inherited = guid_get(iguid) or _guid_text(iguid)
-                    if inherited is None:
-                        break
-            sid = _FIXED_SIDS.get(sid_text)
+            if iguid:
+                inherited = _guid_texts.get(iguid) or _guid_text(iguid)
+                if inherited is None:
+                    break
+        elif guid or iguid:
+            break
+        else:
+            object_type = inherited = None
+        sid = aliases.get(sid_text)
+        if sid is None:
+            sid = SID_TEXTS.get(sid_text)
             if sid is None:
                 sid = _sid_field(sid_text, domain)
                 if sid is None:
                     break
-            ace = _new_ace(ace_type, _FLAGS_BY_BYTE[flags], mask, sid, object_type, inherited, b"")
-            hit = (ace, not rights and not is_object and sid in _OVERSIZE_SIDS, is_object)
-            if len(memo) < _ACE_CACHE_SIZE:
-                memo[body] = hit
-        append(hit[0])
-        if hit[1]:
+        if not rights and not is_object and sid in _OVERSIZE_SIDS:
             oversize += 1
-        if hit[2]:
-            has_object = True
-        pos += len(body) + 2
-    return pos, oversize, has_object
+        ace = _AceShell()
+        ace.type = ace_type
+        ace.flags = flags
+        ace.mask = mask
+        ace.sid = sid
+        ace.object_type = object_type
+        ace.inherited_object_type = inherited
+        ace.application_data = b""
+        ace.opaque = None
+        ace.__class__ = Ace  # type: ignore[assignment]
+        built.append(ace)
+    aces: tuple[Ace, ...] = tuple(built)
+    taken = len(aces)
+    if taken == len(bodies):
+        return aces, oversize, has_object, len(run) + 2
+    return aces, oversize, has_object, sum(map(len, bodies[:taken])) + 2 * taken
 
 
-def _flag_pairs(field: str) -> int | None:
+def _flag_pairs(field: str) -> AceFlags | None:
     """ACE flags in another order or repeated: two letters at a time, as _Parser._ace_flags
     reads them (upper case, no spaces); None for anything else."""
     flags = 0
@@ -242,19 +289,12 @@ def _flag_pairs(field: str) -> int | None:
         if bit is None:
             return None
         flags |= bit
-    return flags
+    return ACE_FLAGS_BY_BYTE[flags]
 
 
-def _rights_field(rights: str) -> int | None:
-    """A rights field that is not one or two right strings: 0x and 1 to 8 hex digits (wcstoul's
-    value, no saturation to apply, see _Parser._number; int() alone would also take "_" and
-    spaces), or right strings four letters at a time, aligned as _Parser._rights reads them two
-    at a time. None for anything else."""
-    if rights[:2] == "0x":
-        digits = rights[2:]
-        if not 0 < len(digits) <= 8 or digits.strip(_HEX_DIGITS):
-            return None
-        return int(digits, 16)
+def _letter_rights(rights: str) -> int | None:
+    """A rights field of more than two right strings, four letters at a time, aligned as
+    _Parser._rights reads them two at a time; None for anything else."""
     mask = 0
     for i in range(0, len(rights), 4):
         value = _RIGHT_PAIRS.get(rights[i : i + 4])
@@ -265,17 +305,16 @@ def _rights_field(rights: str) -> int | None:
 
 
 def _sid_field(text: str, domain: Sid | None) -> Sid | None:
-    """The SID of an ACE's last field that is not a fixed alias, or None."""
-    sid = sid_token(text, domain)
-    if sid is None:
-        # Read alone, the token gives what it gives inside the ACE, where the SID ends at ')'.
-        try:
-            sid, end, _ = scan_sid(text, 0, domain)
-        except SDDLError:
-            return None
-        if end != len(text):
-            return None
-        remember_sid_token(text, domain, sid)
+    """The SID of an ACE's last field that neither alias_table(domain) nor SID_TEXTS holds
+    yet, or None. Read alone, the field gives what it gives inside the ACE, where the SID ends
+    at ')'; the tables then remember it."""
+    try:
+        sid, end, _ = scan_sid(text, 0, domain)
+    except SDDLError:
+        return None
+    if end != len(text):
+        return None
+    remember_sid_token(text, domain, sid)
     return sid
 
 
@@ -292,11 +331,12 @@ def _guid_text(text: str) -> uuid.UUID | None:
     return hit
 
 
-def _ace_memo(is_dacl: bool, domain: Sid | None) -> dict[str, tuple[Ace, int, bool]]:
-    """The per-ACE memo for one ACL kind and domain: ACE text between the parentheses -> (ACE,
-    oversize count, whether it is an object ACE). ACL dumps repeat the same few ACEs endlessly,
-    and an ACE is a function of its text, the ACL kind and the domain SID only."""
-    key = (is_dacl, None if domain is None else domain._bytes)  # binary form: see _cache
+def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> dict[str, tuple[Ace, int, bool]]:
+    """The per-ACE memo for one ACL kind and domain (by its binary form, see _cache): ACE text
+    between the parentheses -> (ACE, oversize count, whether it is an object ACE). ACL dumps
+    repeat the same few ACEs endlessly, and an ACE is a function of its text, the ACL kind and
+    the domain SID only."""
+    key = (is_dacl, domain_key)
     memo = _ace_cache.get(key)
     if memo is None:
         memo = {}
@@ -305,88 +345,98 @@ def _ace_memo(is_dacl: bool, domain: Sid | None) -> dict[str, tuple[Ace, int, bo
     return memo
 
 
-# The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
-_new_ace = ace_model._build_ace
-_new_acl = acl_model._build_acl
-_new_sd = descriptor_model._build_sd
-
-
-def _domain(domain_sid: Sid | str | None) -> Sid | None:
-    if domain_sid is None or isinstance(domain_sid, Sid):
-        return domain_sid
-    try:
-        return Sid.parse(domain_sid)
-    except SidError as err:
-        raise InvalidValueError(f"domain SID {domain_sid!r}: {err.message}") from None
+_domain = domain_sid_value
 
 
 # ----------------------------------------------------------------------------- parsing
-class _Parser:
-    """Recursive descent over ``text`` with a position, building model values directly."""
+# Recursive descent over the text with a position: the descriptor and its ACLs are read by the
+# functions below (no parser object to set up: most descriptors are a few short sections),
+# runs of plain ACEs by _fast_run, and any other ACE by _Parser, token by token.
+def _spaces(text: str, pos: int) -> int:
+    n = len(text)
+    while pos < n and text[pos] == " ":
+        pos += 1
+    return pos
 
-    __slots__ = ("domain_sid", "n", "text")
 
-    def __init__(self, text: str, domain_sid: Sid | None) -> None:
-        self.text = text
-        self.n = len(text)
-        self.domain_sid = domain_sid
-
-    def _error(self, message: str, pos: int) -> SDDLError:
-        return SDDLError(message, self.text, pos)
-
-    def _spaces(self, pos: int) -> int:
-        text, n = self.text, self.n
-        while pos < n and text[pos] == " ":
-            pos += 1
-        return pos
-
-    def descriptor(self) -> SecurityDescriptor:
-        text, n = self.text, self.n
-        owner = group = None
-        dacl = sacl = None
-        control = _SELF_RELATIVE
-        seen = ""
-        pos = self._spaces(0) if text[:1] == " " else 0
-        while pos < n:
-            letter = text[pos]
-            if letter not in "OGDS" or text[pos + 1 : pos + 2] != ":":
-                raise self._error("expected O:, G:, D: or S:", pos)
-            if letter in seen:
-                raise self._error(f"second {letter}: section", pos)
-            seen += letter
-            pos += 2
-            if letter in {"O", "G"}:
-                # An upper-case fixed alias is what scan_sid would read there too.
-                fixed = _FIXED_SIDS.get(text[pos : pos + 2])
-                if fixed is not None:
-                    sid = fixed
-                    pos += 2
-                else:
-                    try:
-                        sid, pos, _ = scan_sid(text, pos, self.domain_sid)
-                    except SDDLError as err:
-                        raise self._error(err.message, err.offset) from None
-                if letter == "O":
-                    owner = sid
-                else:
-                    group = sid
+def _descriptor(text: str, domain: Sid | None, domain_key: bytes | None) -> SecurityDescriptor:
+    n = len(text)
+    owner = group = None
+    dacl = sacl = None
+    control = _SELF_RELATIVE
+    seen = ""  # the section heads read so far ("O:G:")
+    aliases = alias_table(domain)
+    pos = 0
+    if text[:2] == "O:" and text[4:6] == "G:":
+        # Windows prints the owner and the group first, most often as aliases ("O:BAG:SY"):
+        # such a prefix is read in one step, as the loop below would read it.
+        owner = aliases.get(text[2:4])
+        group = aliases.get(text[6:8])
+        if owner is None or group is None:
+            owner = group = None
+        else:
+            pos = 8
+            seen = "O:G:"
+    if text[pos : pos + 1] == " ":
+        pos = _spaces(text, pos)
+    while pos < n:
+        head = text[pos : pos + 2]
+        if head not in _SECTION_HEADS:
+            raise SDDLError("expected O:, G:, D: or S:", text, pos)
+        if head in seen:
+            raise SDDLError(f"second {head[0]}: section", text, pos)
+        seen += head
+        pos += 2
+        if head == "D:":
+            dacl, flags, pos = _acl(text, pos, True, domain, domain_key, aliases)
+            control |= _DACL_PRESENT | flags
+        elif head == "S:":
+            sacl, flags, pos = _acl(text, pos, False, domain, domain_key, aliases)
+            # The SACL bits sit one place left of the DACL bits (MS-DTYP 2.4.6).
+            control |= _SACL_PRESENT | flags << 1
+        else:
+            # A two-letter alias in the table is what scan_sid would read there too.
+            sid = aliases.get(text[pos : pos + 2])
+            if sid is not None:
+                pos += 2
             else:
-                acl, flags, pos = self._acl(pos, letter == "D")
-                if letter == "D":
-                    control |= _DACL_PRESENT | flags
-                    dacl = acl
-                else:
-                    # The SACL bits sit one place left of the DACL bits (MS-DTYP 2.4.6).
-                    control |= _SACL_PRESENT | flags << 1
-                    sacl = acl
-            if pos < n and text[pos] == " ":
-                pos = self._spaces(pos)
-        # Each ACL sets its PRESENT bit above, which is all SecurityDescriptor.__post_init__
-        # would add.
-        return _new_sd(owner, group, dacl, sacl, control_value(control), 1, 0)
+                sid, pos, _ = scan_sid(text, pos, domain)
+            if head == "O:":
+                owner = sid
+            else:
+                group = sid
+        if pos < n and text[pos] == " ":
+            pos = _spaces(text, pos)
+    # Each ACL sets its PRESENT bit above, which is all SecurityDescriptor.__post_init__ would
+    # add. Built inline as descriptor_model._build_sd builds it (see _AceShell).
+    sd = _SdShell()
+    sd.owner = owner
+    sd.group = group
+    sd.dacl = dacl
+    sd.sacl = sacl
+    sd.control = control_value(control)
+    sd.revision = 1
+    sd.sbz1 = 0
+    sd.__class__ = SecurityDescriptor  # type: ignore[assignment]
+    return sd  # type: ignore[return-value]
 
-    def _acl(self, pos: int, is_dacl: bool) -> tuple[Acl | None, int, int]:
-        text, n = self.text, self.n
+
+def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
+    text: str,
+    pos: int,
+    is_dacl: bool,
+    domain: Sid | None,
+    domain_key: bytes | None,
+    aliases: dict[str, Sid],
+) -> tuple[Acl | None, int, int]:
+    n = len(text)
+    # ACL flags: P, AI, AR and spaces, in any order. Those written without spaces right before
+    # the first ACE ("PAI(") are looked up whole; anything else is read token by token.
+    paren = text.find("(", pos, pos + _ACL_FLAGS_LONGEST + 1)
+    flags = _ACL_FLAG_FIELDS.get(text[pos:paren]) if paren >= 0 else None
+    if flags is not None:
+        pos = paren
+    else:
         flags = 0
         while pos < n and text[pos] != "(":
             c = text[pos]
@@ -405,56 +455,113 @@ class _Parser:
                 break
         if text.startswith(_NO_ACCESS_CONTROL, pos):
             # A NULL ACL: present, but no ACL at all (MS-DTYP 2.5.1.1).
-            pos = self._spaces(pos + len(_NO_ACCESS_CONTROL))
+            pos = _spaces(text, pos + len(_NO_ACCESS_CONTROL))
             return None, flags, pos
-        aces: list[Ace] = []
-        oversize = 0
-        has_object = False
-        allowed = DACL_ACE_TYPES if is_dacl else SACL_ACE_TYPES
-        fast_types = _FAST_TYPES[is_dacl]
-        domain = self.domain_sid
-        memo = _ace_memo(is_dacl, domain)
-        append = aces.append
-        start = pos
-        while pos < n and text[pos] == "(":
+    # The ACEs come in runs of plain ACEs the fast path reads (most ACLs are one run), between
+    # ACEs read by the full parser.
+    runs: list[tuple[Ace, ...]] = []
+    oversize = 0
+    has_object = False
+    parser = None
+    guess = True
+    start = pos
+    while pos < n and text[pos] == "(":
+        # A run of ACEs "(...)(...)...(...)" ends at the first ')' that no '(' follows
+        # (_RUN_END). Plain ACEs hold no ':', so when a run of them is all there is up to the
+        # next section ("...)S:") or the end of the text, it ends at the ')' before that: the
+        # guess, which spares the regex search. The guess is only a place to cut: _fast_run
+        # checks every field and none it accepts holds a parenthesis, so a run it takes whole
+        # is exactly the run the search finds, and when it stops short, the ACEs it took are
+        # the ones it would have taken from the search's run; the rest is then read as if
+        # there had been no guess.
+        close = -1
+        if guess:
+            colon = text.find(":", pos)
+            close = (n if colon < 0 else colon - 1) - 1
+            if close <= pos or text[close] != ")":
+                close = -1
+        if close < 0:
             run = _RUN_END.search(text, pos)
             if run is not None:
-                # A run of ACEs "(...)(...)...(...)": as many as the fast path takes.
                 close = run.start()
-                pos, odd, objects = _fast_run(text, pos, close, fast_types, domain, memo, aces)
+        if close >= 0:
+            # As many ACEs of the run as the fast path takes (a whole run is memoised).
+            key = (text[pos + 1 : close], is_dacl, domain_key)
+            hit = _run_cache.get(key)
+            if hit is None:
+                aces, odd, objects, taken = _fast_run(key[0], _FAST_TYPES[is_dacl], aliases, domain)
+                end = pos + taken
+                if end > close and close - pos <= _RUN_MEMO_LONGEST:
+                    if len(_run_cache) >= _RUN_CACHE_SIZE:
+                        del _run_cache[next(iter(_run_cache))]
+                    _run_cache[key] = aces, odd, objects
+            else:
+                aces, odd, objects = hit
+                end = close + 1
+            if aces:
+                runs.append(aces)
                 oversize += odd
                 has_object = has_object or objects
-                if pos > close:
-                    if pos < n and text[pos] == " ":
-                        pos = self._spaces(pos)
-                    continue
-            # One ACE the fast path did not take, read by the full parser.
-            ace, pos, odd = self._ace(pos, allowed, memo)
-            append(ace)
-            oversize += odd
-            if ace.type in OBJECT_ACE_TYPES:
-                has_object = True
-            pos = self._spaces(pos)
-        # An ACL holds at most 65,535 bytes (16-bit AclSize). No ACE takes more than eight bytes
-        # per character of its text (an INT64 attribute value "1," is 12 bytes for 2
-        # characters), so only long ACLs need the exact sum.
-        if pos - start > 0x1FFF:
-            needed = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
-            if needed > 0xFFFF:
-                raise self._error(f"ACL of {needed} bytes exceeds the 65535-byte limit", start)
-        # ACL_REVISION_DS when an object ACE is present (MS-DTYP 2.4.5): 2,756 Windows ACLs with
-        # OA/OU ACEs in samba-windows.json are revision 4, the 5,994 others revision 2.
-        if oversize:
-            size = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
-            return Acl(tuple(aces), AclRevision.ACL_REVISION_DS, size), flags, pos
-        revision = AclRevision.ACL_REVISION_DS if has_object else AclRevision.ACL_REVISION
-        # At most 65,535 ACEs (the byte limit above bounds them), a revision, no size: what
-        # Acl.__post_init__ checks.
-        return _new_acl(tuple(aces), revision, None), flags, pos
+            pos = end
+            if pos > close:
+                if pos < n and text[pos] == " ":
+                    pos = _spaces(text, pos)
+                continue
+            if guess:
+                guess = False
+                continue
+        # One ACE the fast path did not take, read by the full parser.
+        if parser is None:
+            parser = _Parser(text, domain, _ace_memo(is_dacl, domain_key))
+        ace, pos, odd = parser._ace(pos, DACL_ACE_TYPES if is_dacl else SACL_ACE_TYPES)
+        runs.append((ace,))
+        oversize += odd
+        if ace.type in OBJECT_ACE_TYPES:
+            has_object = True
+        pos = _spaces(text, pos)
+        guess = True
+    aces = runs[0] if len(runs) == 1 else tuple(chain.from_iterable(runs))
+    # An ACL holds at most 65,535 bytes (16-bit AclSize). No ACE takes more than eight bytes per
+    # character of its text (an INT64 attribute value "1," is 12 bytes for 2 characters), so
+    # only long ACLs need the exact sum.
+    if pos - start > 0x1FFF:
+        needed = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
+        if needed > 0xFFFF:
+            raise SDDLError(f"ACL of {needed} bytes exceeds the 65535-byte limit", text, start)
+    if oversize:
+        size = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
+        return Acl(aces, _ACL_REVISION_DS, size), flags, pos
+    # ACL_REVISION_DS when an object ACE is present (MS-DTYP 2.4.5): 2,756 Windows ACLs with
+    # OA/OU ACEs in samba-windows.json are revision 4, the 5,994 others revision 2. At most
+    # 65,535 ACEs (the byte limit above bounds them), a revision, no size: what
+    # Acl.__post_init__ checks.
+    return _new_acl(aces, _ACL_REVISION_DS if has_object else _ACL_REVISION, None), flags, pos
 
-    def _ace(
-        self, pos: int, allowed: frozenset[AceType], memo: dict[str, tuple[Ace, int, bool]]
-    ) -> tuple[Ace, int, int]:
+
+class _Parser:
+    """Recursive descent over one ACE of ``text`` (those the fast path leaves), building model
+    values directly."""
+
+    __slots__ = ("domain_sid", "memo", "n", "text")
+
+    def __init__(
+        self, text: str, domain_sid: Sid | None, memo: dict[str, tuple[Ace, int, bool]]
+    ) -> None:
+        self.text = text
+        self.n = len(text)
+        self.domain_sid = domain_sid
+        self.memo = memo
+
+    def _error(self, message: str, pos: int) -> SDDLError:
+        return SDDLError(message, self.text, pos)
+
+    def _spaces(self, pos: int) -> int:
+        text, n = self.text, self.n
+        while pos < n and text[pos] == " ":
+            pos += 1
+        return pos
+
+    def _ace(self, pos: int, allowed: frozenset[AceType]) -> tuple[Ace, int, int]:
         text = self.text
         m = _ACE_HEAD.match(text, pos)
         if m is None:
@@ -462,6 +569,7 @@ class _Parser:
         # ACEs without a seventh field go into the per-ACE memo by their text (see _ace_memo).
         close = text.find(")", m.end())
         key = None
+        memo = self.memo
         if close > 0 and ";" not in text[m.end() : close]:
             key = text[pos + 1 : close]
             hit = memo.get(key)
@@ -609,12 +717,16 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
     """
     if not isinstance(text, str):
         raise SDDLError("SDDL must be text", "", 0)
-    domain = _domain(domain_sid)
-    key = (text, None if domain is None else domain._bytes)  # binary form: see _cache
+    if domain_sid is None:
+        domain = domain_key = None
+    else:
+        domain = domain_sid if isinstance(domain_sid, Sid) else parse_domain_sid(domain_sid)
+        domain_key = domain._bytes  # binary form: see _cache
+    key = (text, domain_key)
     hit = _cache.get(key)
     if hit is not None:
         return hit
-    sd = _Parser(text, domain).descriptor()
+    sd = _descriptor(text, domain, domain_key)
     if len(_cache) >= PARSE_CACHE_SIZE:
         del _cache[next(iter(_cache))]
     _cache[key] = sd
@@ -622,9 +734,11 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
 
 
 def clear_cache() -> None:
-    """Empty the parse caches (whole descriptors and the per-ACE memo), for benchmarks of cold
-    parsing. Interned SIDs and GUIDs are values shared by every descriptor and stay."""
+    """Empty the parse caches (whole descriptors, runs of ACEs and the per-ACE memo), for
+    benchmarks of cold parsing. Interned SIDs and GUIDs are values shared by every descriptor
+    and stay."""
     _cache.clear()
+    _run_cache.clear()
     _ace_cache.clear()
 
 
@@ -643,94 +757,3 @@ def parse_sid(text: str, domain_sid: Sid | str | None = None) -> Sid:
     if end != len(text):
         raise SidError("unexpected characters after the SID", text, end)
     return sid
-
-
-# ----------------------------------------------------------------------------- printing
-def format_sid(sid: Sid, domain_sid: Sid | str | None = None) -> str:
-    """A SID as SDDL prints it: its alias when it has one, else ``S-1-...``."""
-    return _sid_string(sid, _domain(domain_sid))
-
-
-def _sid_string(sid: Sid, domain: Sid | None) -> str:
-    return alias_for_sid(sid, domain) or str(sid)
-
-
-def format_ace(ace: Ace, domain_sid: Sid | str | None = None) -> str:
-    """One ACE as Windows prints it, parentheses included.
-
-    Raises :class:`InvalidValueError` for ACE types SDDL cannot express (compound, alarm
-    callback, denied callback object, unknown types), which Windows fails to convert.
-    """
-    return _format_ace(ace, _domain(domain_sid))
-
-
-def _format_ace(ace: Ace, domain: Sid | None) -> str:
-    letters = ACE_TYPE_LETTERS.get(int(ace.type))
-    if letters is None or ace.sid is None:
-        raise InvalidValueError(f"ACE type 0x{int(ace.type):02x} has no SDDL form")
-    flags = format_ace_flags(ace.flags, ace.type == _T.SYSTEM_ACCESS_FILTER_ACE_TYPE)
-    rights = format_mask(ace.mask, ace.type == _LABEL)
-    guid = str(ace.object_type) if ace.object_type is not None else ""
-    iguid = str(ace.inherited_object_type) if ace.inherited_object_type is not None else ""
-    head = f"({letters};{flags};{rights};{guid};{iguid};{_sid_string(ace.sid, domain)}"
-    if ace.type == _RESOURCE:
-        return f"{head};{claims.resource_attribute_to_sddl(ace.application_data)})"
-    if ace.type in _CONDITION_TYPES and condition.is_conditional(ace.application_data):
-        expression = condition.application_data_to_sddl(ace.application_data, domain)
-        return f"{head};{expression})"
-    # A callback ACE whose ApplicationData is not a conditional expression (empty, or another
-    # callback's data without the "artx" signature, MS-DTYP 2.4.4.17) prints without the
-    # condition field, like an access filter ACE without data (L:secauthz/ace-strings). [U] No
-    # Windows run of ConvertSecurityDescriptorToStringSecurityDescriptor on such an ACE is
-    # recorded (MS-DTYP 2.5.1.1, the Learn SDDL pages and the vectors are silent); Windows may
-    # instead fail the conversion; Samba's SDDL encoder (not Windows) fails when the data does
-    # not parse as a condition.
-    return head + ")"
-
-
-def _format_acl(
-    acl: Acl | None, protected: bool, req: bool, inherited: bool, dom: Sid | None
-) -> str:
-    # ACL flags print as P, AR, AI in that order ("D:ARPAI" comes back "D:PARAI",
-    # samba-windows.json sddl_roundtrip).
-    out = ("P" if protected else "") + ("AR" if req else "") + ("AI" if inherited else "")
-    if acl is None:
-        # A NULL DACL prints as NO_ACCESS_CONTROL (Vista and later, wine-windows.json sd_to_sddl).
-        return out + _NO_ACCESS_CONTROL
-    return out + "".join(_format_ace(ace, dom) for ace in acl.aces)
-
-
-def format(sd: SecurityDescriptor, domain_sid: Sid | str | None = None) -> str:  # noqa: A001
-    """The string Windows' ConvertSecurityDescriptorToStringSecurityDescriptor prints for all of
-    owner, group, DACL and SACL: sections in the order O, G, D, S, each only when present
-    ("S:D:P" prints "D:PS:", samba-windows.json sddl_roundtrip)."""
-    dom = _domain(domain_sid)
-    control = sd.control
-    parts = []
-    if sd.owner is not None:
-        parts.append("O:" + _sid_string(sd.owner, dom))
-    if sd.group is not None:
-        parts.append("G:" + _sid_string(sd.group, dom))
-    if sd.dacl_present:
-        parts.append(
-            "D:"
-            + _format_acl(
-                sd.dacl,
-                bool(control & _C.SE_DACL_PROTECTED),
-                bool(control & _C.SE_DACL_AUTO_INHERIT_REQ),
-                bool(control & _C.SE_DACL_AUTO_INHERITED),
-                dom,
-            )
-        )
-    if sd.sacl_present:
-        parts.append(
-            "S:"
-            + _format_acl(
-                sd.sacl,
-                bool(control & _C.SE_SACL_PROTECTED),
-                bool(control & _C.SE_SACL_AUTO_INHERIT_REQ),
-                bool(control & _C.SE_SACL_AUTO_INHERITED),
-                dom,
-            )
-        )
-    return "".join(parts)

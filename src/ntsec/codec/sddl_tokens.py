@@ -14,7 +14,7 @@ from functools import reduce
 from itertools import combinations
 from types import MappingProxyType
 
-from ntsec.errors import SDDLError
+from ntsec.errors import InvalidValueError, SDDLError, SidError
 from ntsec.model.ace import AceFlags, AceType
 from ntsec.model.aliases import DOMAIN_RELATIVE_ALIASES, FIXED_ALIASES
 from ntsec.model.sid import SID_MAX_SUB_AUTHORITIES, Sid
@@ -25,19 +25,52 @@ __all__ = [
     "ACE_FLAG_TOKENS",
     "ACE_TYPE_LETTERS",
     "ACE_TYPE_TOKENS",
+    "CONDITION_ACE_TYPES",
     "DACL_ACE_TYPES",
     "LABEL_RIGHT_TOKENS",
     "RIGHT_PAIRS",
     "RIGHT_TOKENS",
     "SACL_ACE_TYPES",
+    "SID_TEXTS",
+    "alias_table",
+    "domain_sid_value",
     "format_ace_flags",
     "format_mask",
+    "parse_domain_sid",
     "remember_sid_token",
     "scan_sid",
-    "sid_token",
 ]
 
 _T = AceType
+
+#: Callback ACE types whose seventh field is a conditional expression (MS-DTYP 2.4.4.17), and
+#: the access filter ACE, whose application data is one too (L:secauthz/ace-strings).
+CONDITION_ACE_TYPES = frozenset(
+    {
+        _T.ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
+        _T.ACCESS_DENIED_CALLBACK_ACE_TYPE,
+        _T.ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE,
+        _T.SYSTEM_AUDIT_CALLBACK_ACE_TYPE,
+        _T.SYSTEM_ACCESS_FILTER_ACE_TYPE,
+    }
+)
+
+
+def domain_sid_value(domain_sid: Sid | str | None) -> Sid | None:
+    """The ``domain_sid`` argument of the SDDL functions as a :class:`Sid` (a string is parsed;
+    a bad one raises :class:`InvalidValueError`: it is an argument, not the SDDL input)."""
+    if domain_sid is None or isinstance(domain_sid, Sid):
+        return domain_sid
+    return parse_domain_sid(domain_sid)
+
+
+def parse_domain_sid(domain_sid: str) -> Sid:
+    """A domain SID given as text (see :func:`domain_sid_value`)."""
+    try:
+        return Sid.parse(domain_sid)
+    except SidError as err:
+        raise InvalidValueError(f"domain SID {domain_sid!r}: {err.message}") from None
+
 
 #: SDDL ACE type strings (MS-DTYP 2.5.1.1, L:secauthz/ace-strings). ZA is 0x0B and XU is 0x0D:
 #: MS-DTYP's table swaps them (SEMANTICS.md Z.4). ACCESS_DENIED_CALLBACK_OBJECT (0x0C) and the
@@ -295,39 +328,44 @@ def _scan_numeric_sid(text: str, pos: int) -> tuple[Sid, int]:
     return Sid.intern(Sid(authority, tuple(subs))), pos
 
 
-# SID interning by SDDL text, for the parser's fast path: ``S-1-...`` strings of decimal fields
-# (what scan_sid returns for them depends on the text alone) and domain-relative aliases (on the
-# text and the domain SID). Like Sid's own intern tables they hold values shared by every
-# descriptor, bounded so hostile input cannot grow them without end.
+# SID interning by SDDL text, for the parser's fast path: ``S-...`` strings (what scan_sid reads
+# from them depends on the text alone) and two-letter aliases (on the text and the domain SID).
+# Like Sid's own intern tables they hold values shared by every descriptor, bounded so hostile
+# input cannot grow them without end: the S- strings by count, the alias tables by domain (each
+# holds at most the fixed aliases and the domain-relative ones in the letter cases seen, a few
+# hundred entries).
 _SID_TEXT_LIMIT = 1 << 14
-_sid_texts: dict[str, Sid] = {}
-_relative_sids: dict[tuple[str, Sid], Sid] = {}
+_ALIAS_TABLE_DOMAINS = 128
+#: ``S-...`` text -> Sid, for any domain (see remember_sid_token). The parser's fast path
+#: reads it directly.
+SID_TEXTS: dict[str, Sid] = {}
+_alias_tables: dict[bytes | None, dict[str, Sid]] = {}
 
 
-def sid_token(token: str, domain_sid: Sid | None) -> Sid | None:
-    """The SID an upper-case two-letter alias or a ``S-1-`` string of decimal fields (as the
-    parser's fast path matched it) stands for, when it is known without scanning: a fixed
-    alias, a domain-relative alias seen with this domain, a SID string seen before. None
-    otherwise (the caller then scans with :func:`scan_sid`, which also reports errors)."""
-    sid = FIXED_ALIASES.get(token)
-    if sid is not None:
-        return sid
-    if len(token) == 2:
-        if domain_sid is None:
-            return None
-        return _relative_sids.get((token, domain_sid))
-    return _sid_texts.get(token)
+def alias_table(domain_sid: Sid | None) -> dict[str, Sid]:
+    """Two-letter alias -> SID for ``domain_sid``: every upper-case fixed alias, and the
+    domain-relative aliases (and other letter cases) read with this domain so far. One dict
+    lookup per alias on the parser's fast path; callers only read it (see
+    :func:`remember_sid_token`). Keyed by the domain's binary form, whose hash is stored, where
+    a Sid's costs a Python-level __hash__ call."""
+    key = None if domain_sid is None else domain_sid._bytes
+    table = _alias_tables.get(key)
+    if table is None:
+        table = dict(FIXED_ALIASES)
+        if len(_alias_tables) < _ALIAS_TABLE_DOMAINS:
+            _alias_tables[key] = table
+    return table
 
 
 def remember_sid_token(token: str, domain_sid: Sid | None, sid: Sid) -> None:
-    """Record what :func:`scan_sid` read for the whole of ``token`` (see :func:`sid_token`).
-    Only a two-letter alias (keyed with the domain) or a ``S-`` string (which no domain affects)
-    is recorded: " DA", read after its space, is domain-relative too."""
+    """Record what :func:`scan_sid` read for the whole of ``token``, for the parser's fast
+    path: a two-letter alias in the domain's :func:`alias_table`, a ``S-`` string (which no
+    domain affects) in :data:`SID_TEXTS`. Nothing else is recorded: " DA", read after its
+    space, is domain-relative too."""
     if len(token) == 2:
-        if domain_sid is not None and len(_relative_sids) < _SID_TEXT_LIMIT:
-            _relative_sids[token, domain_sid] = sid
-    elif token[:2] == "S-" and len(_sid_texts) < _SID_TEXT_LIMIT:
-        _sid_texts[token] = sid
+        alias_table(domain_sid)[token] = sid
+    elif token[:2] == "S-" and len(SID_TEXTS) < _SID_TEXT_LIMIT:
+        SID_TEXTS[token] = sid
 
 
 def scan_sid(text: str, pos: int, domain_sid: Sid | None) -> tuple[Sid, int, bool]:
@@ -353,9 +391,8 @@ def scan_sid(text: str, pos: int, domain_sid: Sid | None) -> tuple[Sid, int, boo
         raise SDDLError("expected a SID string or a two-letter SID alias", text, pos)
     if domain_sid is None:
         raise SDDLError(f"SID alias {key} is relative to a domain: give a domain SID", text, pos)
-    child = _relative_sids.get((key, domain_sid))
+    table = alias_table(domain_sid)
+    child = table.get(key)
     if child is None:
-        child = domain_sid.child(relative[0])
-        if len(_relative_sids) < _SID_TEXT_LIMIT:
-            _relative_sids[key, domain_sid] = child
+        child = table[key] = domain_sid.child(relative[0])
     return child, pos + 2, True
