@@ -104,7 +104,6 @@ class _AclBuilder:
 
 if _AclBuilder.__slots__ != Acl.__slots__:  # pragma: no cover  (guards future edits)
     raise ImportError("ntsec.model.acl: Acl's fields changed; update _AclBuilder to match")
-_new = object.__new__
 # The slots' own accessors (Acl's __setattr__ refuses every store: the value is frozen).
 _get_aces = Acl.__dict__["aces"].__get__
 _set_aces = Acl.__dict__["aces"].__set__
@@ -115,7 +114,7 @@ _set_pending = Acl.__dict__["_pending"].__set__
 def _build_acl(aces: tuple[Ace, ...], revision: int, size: int | None) -> Acl:
     """:meth:`Acl._trusted` as a plain function for the codecs: the fields are stored on the
     unfrozen twin, which then becomes an :class:`Acl` (same layout, see ``_build_ace``)."""
-    acl = _new(_AclBuilder)
+    acl = _AclBuilder()
     acl.aces = aces
     acl.revision = revision
     acl.size = size
@@ -134,7 +133,7 @@ def _build_lazy_acl(
     """An :class:`Acl` whose ``aces`` are ``decode(raw, count)``, run when first read (for
     ntsec.codec.binary only, which has validated ``raw`` so that ``decode`` cannot fail; the
     other fields as :func:`_build_acl` takes them)."""
-    acl = _new(_AclBuilder)
+    acl = _AclBuilder()
     acl.revision = revision
     acl.size = size
     acl._pending = (decode, raw, count)

@@ -165,7 +165,6 @@ class _SdBuilder:
 
 if _SdBuilder.__slots__ != SecurityDescriptor.__slots__:  # pragma: no cover  (guards edits)
     raise ImportError("ntsec.model.descriptor: fields changed; update _SdBuilder to match")
-_new = object.__new__
 
 
 def _build_sd(  # noqa: PLR0917  (positional: keyword passing costs time on the hot path)
@@ -180,7 +179,7 @@ def _build_sd(  # noqa: PLR0917  (positional: keyword passing costs time on the 
     """:meth:`SecurityDescriptor._trusted` as a plain function for the codecs: the fields are
     stored on the unfrozen twin, which then becomes a :class:`SecurityDescriptor` (same layout,
     see ``_build_ace`` in ntsec.model.ace)."""
-    sd = _new(_SdBuilder)
+    sd = _SdBuilder()
     sd.owner = owner
     sd.group = group
     sd.dacl = dacl
