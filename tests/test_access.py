@@ -309,6 +309,22 @@ def test_i3_process_objects_also_no_read_up_by_default() -> None:
     assert access_check(proc, standard_token(), 0x10, ObjectType.PROCESS).allowed
 
 
+def test_i3_medium_caller_gets_query_limited_information_from_a_high_process() -> None:
+    """SEMANTICS.md I.3's allowed-mask formula with the process type's own mapping (Windows 10,
+    NtQueryObject: read 0x20410, execute 0x121001, tests/vectors/nt-object-types.json):
+    PROCESS_QUERY_LIMITED_INFORMATION 0x1000 is execute, not read, so a High process's
+    NO_WRITE_UP|NO_READ_UP label lets a Medium caller have it (what Task Manager relies on,
+    SEMANTICS.md Z.7) while PROCESS_QUERY_INFORMATION 0x400 and PROCESS_VM_READ 0x10 stay
+    read up."""
+    proc = sd(ace(A, 0x1FFFFF, EVERYONE), sacl=(label(HIGH, 0x3),))
+    medium = standard_token()
+    assert access_check(proc, medium, 0x1000, ObjectType.PROCESS).allowed
+    assert DENIED == access_check(proc, medium, 0x400, ObjectType.PROCESS).status
+    assert DENIED == access_check(proc, medium, 0x10, ObjectType.PROCESS).status
+    allowed = mandatory_allowed(0x3, ObjectType.PROCESS.mapping)
+    assert (0x1000, 0) == (allowed & 0x1000, allowed & 0x410)
+
+
 def test_i3_relabel_privilege_adds_write_owner() -> None:
     desc = sd(ace(A, FILE_ALL | WRITE_OWNER, EVERYONE), sacl=(label(HIGH, 0x1),))
     assert DENIED == access_check(desc, standard_token(), WRITE_OWNER).status

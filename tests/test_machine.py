@@ -478,6 +478,23 @@ def test_a_user_opens_its_own_process_but_not_anothers(machine: Machine) -> None
     assert not m.process_access(bob, alice_shell(m), PROCESS_ALL_ACCESS).allowed
 
 
+def test_a_process_handle_gets_the_limited_twin_of_a_full_query_right(machine: Machine) -> None:
+    """Learn process-security-and-access-rights: "A handle that has the
+    PROCESS_QUERY_INFORMATION access right is automatically granted
+    PROCESS_QUERY_LIMITED_INFORMATION" (Wine test_process_access sees 0x400 -> 0x1400 on
+    Windows); with SeDebugPrivilege too."""
+    m = machine
+    bob = m.logon(*BOB).shell_pid
+    assert bob is not None
+    child = m.create_process(bob, "cmd.exe").pid
+    assert 0x1400 == m.open_process(bob, child, 0x400).access
+    assert 0x1010 == m.open_process(bob, child, 0x1010).access
+    elevated = m.run_elevated(alice_shell(m), "cmd.exe", consent=True).pid
+    m.adjust_privileges(elevated, enable=[Privilege.SeDebugPrivilege])
+    lsass = m.process_by_image("lsass.exe").pid
+    assert 0x1400 == m.open_process(elevated, lsass, 0x400).access
+
+
 def test_only_lsass_can_create_tokens(machine: Machine) -> None:
     """DESIGN.md: NtCreateToken needs SeCreateTokenPrivilege in the caller's primary token; a
     user process gets STATUS_PRIVILEGE_NOT_HELD, and 4673 records the attempt."""

@@ -31,6 +31,7 @@ from ntsec.model.rights import (
     StandardRights,
     ThreadAccessRights,
     TokenAccessRights,
+    implied_handle_rights,
     map_generic,
     parse_rights,
     right_names,
@@ -91,35 +92,64 @@ KEYS = ("GENERIC_READ", "GENERIC_WRITE", "GENERIC_EXECUTE", "GENERIC_ALL")
         (ObjectType.THREAD, "thread", THREAD_ACCEPTED),
     ],
 )
-def test_process_thread_mapping_wine(
+def test_process_thread_handle_rights_wine(
     object_type: ObjectType, vector: str, accepted: dict[str, set[int]]
 ) -> None:
-    ours = dict(zip(KEYS, _as_tuple(object_type.mapping), strict=True))
-    for key in KEYS:
+    # Wine's values are a duplicated handle's granted access: the type's mapping, then the
+    # rights the handle gains with it (implied_handle_rights). Each must be one Wine accepts.
+    for key, generic in zip(KEYS, (0x80000000, 0x40000000, 0x20000000, 0x10000000), strict=True):
+        handle = implied_handle_rights(object_type, object_type.mapping.map(generic))
         # The vector keeps the table's base value; every accepted variant contains it.
         base = int(MAPPED[vector][key].split()[0], 16)
         assert base in accepted[key]
-        assert ours[key] & base == base
-        assert ours[key] in accepted[key], key
+        assert handle & base == base
+        assert handle in accepted[key], key
 
 
-def test_process_thread_mapping_is_windows_10() -> None:
-    # ntsec models Windows 10: the newest variant Wine's test accepts for each bit (see the
-    # comment above GENERIC_MAPPINGS). SEMANTICS.md C.2's ReactOS numbers are older variants of
-    # the same table (process write 0x20BEB is Wine's "before Vista", thread write 0x20437 its
-    # "Vista+"), so where they differ from the values below, the Windows 10 run decides.
-    assert (0x21410, 0x23BEA, 0x121001, 0x1FFFFF) == _as_tuple(ObjectType.PROCESS.mapping)
-    assert (0x21848, 0x21437, 0x121800, 0x1FFFFF) == _as_tuple(ObjectType.THREAD.mapping)
+def test_limited_rights_come_with_full_ones_on_handles() -> None:
+    # Wine test_process_access / test_thread_security, run on Windows: DuplicateHandle with
+    # PROCESS_QUERY_INFORMATION gives QUERY_INFORMATION | QUERY_LIMITED_INFORMATION (Vista+),
+    # and THREAD_QUERY_INFORMATION likewise; Learn states it for the set rights too.
+    assert 0x1400 == implied_handle_rights(ObjectType.PROCESS, 0x400)
+    assert 0x2200 == implied_handle_rights(ObjectType.PROCESS, 0x200)
+    assert 0x840 == implied_handle_rights(ObjectType.THREAD, 0x40)
+    assert 0x420 == implied_handle_rights(ObjectType.THREAD, 0x20)
+    assert 0x400 == implied_handle_rights(ObjectType.FILE, 0x400)
+    assert 0x1000 == implied_handle_rights(ObjectType.PROCESS, 0x1000)
+
+
+NT_TYPES = json.loads((VECTORS / "nt-object-types.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("build", sorted(NT_TYPES["builds"]))
+@pytest.mark.parametrize(
+    ("object_type", "kernel_type"),
+    [
+        (ObjectType.FILE, "File"),
+        (ObjectType.DIRECTORY, "File"),
+        (ObjectType.NAMED_PIPE, "File"),
+        (ObjectType.REGISTRY_KEY, "Key"),
+        (ObjectType.PROCESS, "Process"),
+        (ObjectType.THREAD, "Thread"),
+        (ObjectType.TOKEN, "Token"),
+    ],
+)
+def test_kernel_object_mappings_are_windows_own(
+    build: str, object_type: ObjectType, kernel_type: str
+) -> None:
+    # The GENERIC_MAPPING each kernel object type holds on Windows 10 (NtQueryObject
+    # ObjectAllInformation, tests/vectors/nt-object-types.json). Where SEMANTICS.md C.2 lists
+    # other numbers (ReactOS' process/thread values, Z.7; the KEY_EXECUTE and TOKEN_* constants,
+    # Z.8), those are older kernels or documented constants, not the type's mapping: Windows
+    # decides.
+    row = NT_TYPES["builds"][build][kernel_type]
+    assert tuple(int(row[k], 16) for k in KEYS) == _as_tuple(object_type.mapping)
 
 
 @pytest.mark.parametrize(
     ("object_type", "expected"),
     [
-        # SEMANTICS.md C.2. Registry: KEY_READ/KEY_WRITE/KEY_EXECUTE/KEY_ALL_ACCESS (values [N]
-        # Learn). Token: TOKEN_READ/WRITE/EXECUTE/ALL_ACCESS [N]; Wine's server maps tokens to
-        # 0x2001A/0x201E0/0x20005 but marks that as its own choice, not verified on Windows.
-        (ObjectType.REGISTRY_KEY, (0x20019, 0x20006, 0x20019, 0xF003F)),
-        (ObjectType.TOKEN, (0x20008, 0x200E0, 0x20000, 0xF01FF)),
+        # SEMANTICS.md C.2 (user-mode objects without a kernel type, and DS objects).
         (ObjectType.SERVICE, (0x2008D, 0x20002, 0x20170, 0xF01FF)),
         (ObjectType.SERVICE_CONTROL_MANAGER, (0x20014, 0x20022, 0x20009, 0xF003F)),
         (ObjectType.DS_OBJECT, (0x20094, 0x20028, 0x20004, 0xF01FF)),

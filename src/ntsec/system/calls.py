@@ -37,7 +37,7 @@ from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
 from ntsec.model.privileges import Privilege, PrivilegeAttributes
-from ntsec.model.rights import ObjectType
+from ntsec.model.rights import ObjectType, implied_handle_rights
 from ntsec.model.sid import Sid
 from ntsec.model.status import NtStatus
 from ntsec.model.token import ImpersonationLevel, Token, TokenType
@@ -236,7 +236,9 @@ class SecurityCalls:
         """OpenProcess's decision. A thread impersonating below Impersonation cannot open it
         (G.1); SeDebugPrivilege enabled in the caller's effective token grants the request
         without the DACL or the label; otherwise the access check runs against the process
-        object's descriptor (:func:`process_descriptor`)."""
+        object's descriptor (:func:`process_descriptor`). A granted result carries the
+        handle's access: the check's, plus the limited twins of full query/set rights
+        (:func:`ntsec.model.rights.implied_handle_rights`)."""
         with self.store.transaction():
             token = self.effective_token(caller_pid, tid)
             target = self.processes.primary_token(target_pid)
@@ -249,9 +251,15 @@ class SecurityCalls:
             wanted = mapping.map(desired) if desired & 0xF0000000 else desired
             if wanted & MAXIMUM_ALLOWED:
                 wanted = (wanted & ~MAXIMUM_ALLOWED) | PROCESS_ALL_ACCESS
-            return AccessResult(wanted, NtStatus.STATUS_SUCCESS, (Privilege.SeDebugPrivilege,))
-        return access_check(process_descriptor(target), token, desired, ObjectType.PROCESS,
-                            explain=True)
+            return AccessResult(implied_handle_rights(ObjectType.PROCESS, wanted),
+                                NtStatus.STATUS_SUCCESS, (Privilege.SeDebugPrivilege,))
+        result = access_check(process_descriptor(target), token, desired, ObjectType.PROCESS,
+                              explain=True)
+        if not result.allowed:
+            return result
+        # The handle also gets the limited twins of full query/set rights (model.rights).
+        return dataclasses.replace(
+            result, granted=implied_handle_rights(ObjectType.PROCESS, result.granted))
 
     def open_process(self, caller_pid: int, target_pid: int, desired: int, *,
                      tid: int | None = None) -> Handle:
