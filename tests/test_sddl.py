@@ -384,12 +384,18 @@ _SAMPLES = [x["in"] for x in BINARY[::53]] + [x["in"] for x in ROUNDTRIP]
 def test_mutated_windows_sddl_raises_only_sddl_error(
     text: str, edits: list[tuple[int, str]], cut: int
 ) -> None:
+    with contextlib.suppress(SDDLError):
+        sddl.parse(_damaged(text, edits, cut), "S-1-5-21-1-2-3")
+
+
+def _damaged(text: str, edits: list[tuple[int, str]], cut: int) -> str:
+    """``text`` with the character at each edit's position (wrapped around) replaced, then cut
+    to ``cut`` characters."""
     chars = list(text)
     for at, char in edits:
         if chars:
             chars[at % len(chars)] = char
-    with contextlib.suppress(SDDLError):
-        sddl.parse("".join(chars)[:cut], "S-1-5-21-1-2-3")
+    return "".join(chars)[:cut]
 
 
 # ----------------------------------------------------------------------------- fast path
@@ -447,6 +453,14 @@ _FAST_PATH_EDGES = [
 ]
 
 
+def _without_shortcuts(patch: pytest.MonkeyPatch) -> None:
+    """Empty the tables behind the parser's shortcuts (fast-path ACE types, the ACL flag table,
+    the alias tables), so every ACE, ACL flag and owner/group goes the token-by-token way."""
+    patch.setattr(sddl, "_FAST_TYPES", {True: {}, False: {}})
+    patch.setattr(sddl, "_ACL_FLAG_FIELDS", {})
+    patch.setattr(sddl, "alias_table", lambda domain: {})
+
+
 def test_fast_path_reads_every_vector_as_the_full_parser_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -475,9 +489,7 @@ def test_fast_path_reads_every_vector_as_the_full_parser_does(
             "O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)(A;;0x1301bf;;;AU)"
         )
         assert 4 == len(sddl.parse(typical).dacl or ())
-    monkeypatch.setattr(sddl, "_FAST_TYPES", {True: {}, False: {}})
-    monkeypatch.setattr(sddl, "_ACL_FLAG_FIELDS", {})
-    monkeypatch.setattr(sddl, "alias_table", lambda domain: {})
+    _without_shortcuts(monkeypatch)
     slow = [_parse_outcome(text, domain) for text, domain in cases]
     sddl.clear_cache()
     differ = [
@@ -504,16 +516,10 @@ def test_fast_path_reads_damaged_sddl_as_the_full_parser_does(
 ) -> None:
     # As above, on Windows' strings with characters that move the places where runs, ACEs and
     # sections end (spaces, parentheses, ';', ':', section letters) put in or cut off.
-    chars = list(text)
-    for at, char in edits:
-        if chars:
-            chars[at % len(chars)] = char
-    damaged = "".join(chars)[:cut]
+    damaged = _damaged(text, edits, cut)
     fast = _parse_outcome(damaged, "S-1-5-21-1-2-3")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sddl, "_FAST_TYPES", {True: {}, False: {}})
-        patch.setattr(sddl, "_ACL_FLAG_FIELDS", {})
-        patch.setattr(sddl, "alias_table", lambda domain: {})
+        _without_shortcuts(patch)
         slow = _parse_outcome(damaged, "S-1-5-21-1-2-3")
     sddl.clear_cache()
     assert slow == fast
