@@ -495,6 +495,22 @@ def test_a_process_handle_gets_the_limited_twin_of_a_full_query_right(machine: M
     assert 0x1400 == m.open_process(elevated, lsass, 0x400).access
 
 
+def test_a_medium_process_reads_its_users_elevated_token(machine: Machine) -> None:
+    """The first step of "Reading Your Way Around UAC" (J. Forshaw, tiraniddo.dev, part 1,
+    2017, on Windows 10): from the filtered Medium shell, OpenProcess on the same user's
+    elevated process with PROCESS_QUERY_LIMITED_INFORMATION succeeds (the process type's
+    execute mapping holds it, so the High label's NO_READ_UP lets it through, I.3 with
+    tests/vectors/nt-object-types.json; the default DACL gives the logon SID read/execute),
+    and OpenProcessToken then gives TOKEN_QUERY | TOKEN_DUPLICATE on the elevated token (a
+    token's label is NO_WRITE_UP only, C.5). Reading process memory stays read-up."""
+    m = machine
+    shell = alice_shell(m)
+    elevated = m.run_elevated(shell, "cmd.exe", consent=True).pid
+    assert 0x1000 == m.open_process(shell, elevated, 0x1000).access
+    assert 0xA == m.open_process_token(shell, elevated, 0xA).access
+    assert NtStatus.STATUS_ACCESS_DENIED == m.process_access(shell, elevated, 0x10).status
+
+
 def test_only_lsass_can_create_tokens(machine: Machine) -> None:
     """DESIGN.md: NtCreateToken needs SeCreateTokenPrivilege in the caller's primary token; a
     user process gets STATUS_PRIVILEGE_NOT_HELD, and 4673 records the attempt."""
