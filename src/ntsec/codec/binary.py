@@ -126,6 +126,19 @@ def uuid_from_int(value: int) -> uuid.UUID:
     return guid
 
 
+#: GUID -> its 16 little-endian bytes, the other way round (uuid.UUID.bytes_le computes them
+#: anew on each call, about half a microsecond; object ACEs repeat a few hundred GUIDs).
+_guid_bytes_le: dict[uuid.UUID, bytes] = {}
+
+
+def _bytes_le(guid: uuid.UUID) -> bytes:
+    """``guid.bytes_le``, remembered (see _guid_bytes_le)."""
+    raw = guid.bytes_le
+    if len(_guid_bytes_le) < _GUID_INTERN_LIMIT:
+        _guid_bytes_le[guid] = raw
+    return raw
+
+
 def _guid_le(raw: bytes) -> uuid.UUID:
     """The interned GUID whose little-endian form (MS-DTYP 2.3.4.2) is the 16 bytes ``raw``."""
     hit = _guids_le.get(raw)
@@ -160,9 +173,9 @@ def _ace_body(ace: Ace) -> bytes:
             )
         ]
         if object_type is not None:
-            parts.append(object_type.bytes_le)
+            parts.append(_guid_bytes_le.get(object_type) or _bytes_le(object_type))
         if inherited is not None:
-            parts.append(inherited.bytes_le)
+            parts.append(_guid_bytes_le.get(inherited) or _bytes_le(inherited))
         parts.append(sid.to_bytes())
         parts.append(ace.application_data)
         return b"".join(parts)
