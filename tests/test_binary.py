@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from ntsec.codec import binary
 from ntsec.codec.binary import (
+    ace_size,
     decode_ace,
     decode_acl,
     decode_descriptor,
@@ -34,7 +35,7 @@ from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
-from strategies import binary_descriptors
+from strategies import binary_aces, binary_descriptors
 
 VECTORS = Path(__file__).parent / "vectors"
 SAMBA = json.loads((VECTORS / "samba-windows.json").read_text(encoding="utf-8"))
@@ -201,6 +202,15 @@ def test_ace_sid_must_fit_in_ace_size() -> None:
     ace = struct.pack("<BBHI", 0, 0, 16, 0x1F01FF) + sid
     with pytest.raises(BinaryFormatError):
         decode_ace(ace + bytes(16), 0)
+
+
+@given(binary_aces())
+def test_ace_size_is_the_length_encode_ace_writes(ace: Ace) -> None:
+    # ace_size computes AceSize without building the bytes (the SDDL parser sizes ACLs with it);
+    # both must agree with decode_ace reading them back.
+    raw = encode_ace(ace)
+    assert len(raw) == ace_size(ace)
+    assert (ace, len(raw)) == decode_ace(raw)
 
 
 @given(binary_descriptors())

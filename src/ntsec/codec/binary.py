@@ -59,7 +59,8 @@ _ACL_HEADER_SIZE = 8
 #: ACE_HEADER: AceType, AceFlags, AceSize (MS-DTYP 2.4.4.1).
 _ACE_HEADER = struct.Struct("<BBH")
 _U32 = struct.Struct("<I")
-_U32_U32 = struct.Struct("<II")
+#: ACE_HEADER and Mask, the start of every laid-out ACE (MS-DTYP 2.4.4.1-2.4.4.2).
+_ACE_BASIC_HEAD = struct.Struct("<BBHI")
 #: MS-DTYP 2.4.5: valid AclRevision values are ACL_REVISION (2) to ACL_REVISION_DS (4).
 _MIN_ACL_REVISION = 2
 _MAX_ACL_REVISION = 4
@@ -151,51 +152,57 @@ def _guid_le(raw: bytes) -> uuid.UUID:
 
 
 # ----------------------------------------------------------------------------- ACEs
-def _ace_body(ace: Ace) -> bytes:
-    """Everything after the 4-byte ACE header."""
-    opaque = ace.opaque
-    if opaque is not None:
-        # Only ACE types without a defined layout carry an opaque body, and they always do
-        # (Ace.__post_init__), so this is ``not ace.is_known``.
-        return opaque
-    sid = ace.sid
-    assert sid is not None  # guaranteed by Ace.__post_init__
-    if ace.type in OBJECT_ACE_TYPES:
-        # MS-DTYP 2.4.4.3: Mask, Flags, [ObjectType], [InheritedObjectType], SID. GUIDs are
-        # stored in their little-endian "bytes_le" form (MS-DTYP 2.3.4.2).
-        object_type = ace.object_type
-        inherited = ace.inherited_object_type
-        parts = [
-            _U32_U32.pack(
-                ace.mask,
-                (object_type is not None) * _OBJECT_TYPE_PRESENT
-                | (inherited is not None) * _INHERITED_OBJECT_TYPE_PRESENT,
-            )
-        ]
-        if object_type is not None:
-            parts.append(_guid_bytes_le.get(object_type) or _bytes_le(object_type))
-        if inherited is not None:
-            parts.append(_guid_bytes_le.get(inherited) or _bytes_le(inherited))
-        parts.append(sid.to_bytes())
-        parts.append(ace.application_data)
-        return b"".join(parts)
-    return _U32.pack(ace.mask) + sid.to_bytes() + ace.application_data
-
-
 def ace_size(ace: Ace) -> int:
-    """AceSize of ``ace``: the 4-byte header plus its body."""
-    return 4 + len(_ace_body(ace))
+    """AceSize of ``ace``: the 4-byte header plus its body (see :func:`encode_ace`)."""
+    if ace.opaque is not None:
+        return 4 + len(ace.opaque)
+    assert ace.sid is not None  # guaranteed by Ace.__post_init__
+    size = 8 + len(ace.sid) + len(ace.application_data)
+    if ace.type in OBJECT_ACE_TYPES:
+        guids = (ace.object_type is not None) + (ace.inherited_object_type is not None)
+        size += 4 + 16 * guids
+    return size
 
 
 def encode_ace(ace: Ace) -> bytes:
     """The bytes of one ACE (MS-DTYP 2.4.4). Raises :class:`InvalidValueError` when it does not
-    fit the 16-bit AceSize."""
-    body = _ace_body(ace)
-    size = 4 + len(body)
+    fit the 16-bit AceSize.
+
+    Basic ACEs: header | Mask | SID | application data. Object ACEs (MS-DTYP 2.4.4.3): header |
+    Mask | Flags | [ObjectType] | [InheritedObjectType] | SID | application data, the GUIDs in
+    their little-endian "bytes_le" form (MS-DTYP 2.3.4.2). ACE types without a defined layout:
+    header | the opaque body. IntEnum/IntFlag values pack as the integers they are.
+    """
+    opaque = ace.opaque
+    if opaque is not None:
+        # Only ACE types without a defined layout carry an opaque body, and they always do
+        # (Ace.__post_init__), so this is ``not ace.is_known``.
+        size = 4 + len(opaque)
+        if size > 0xFFFF:
+            raise InvalidValueError(f"ACE of {size} bytes does not fit the 16-bit AceSize")
+        return _ACE_HEADER.pack(ace.type, ace.flags, size) + opaque
+    sid = ace.sid
+    assert sid is not None  # guaranteed by Ace.__post_init__
+    tail = sid.to_bytes() + ace.application_data
+    if ace.type not in OBJECT_ACE_TYPES:
+        size = 8 + len(tail)
+        if size > 0xFFFF:
+            raise InvalidValueError(f"ACE of {size} bytes does not fit the 16-bit AceSize")
+        return _ACE_BASIC_HEAD.pack(ace.type, ace.flags, size, ace.mask) + tail
+    object_type = ace.object_type
+    inherited = ace.inherited_object_type
+    guids = b""
+    present = 0
+    if object_type is not None:
+        present = _OBJECT_TYPE_PRESENT
+        guids = _guid_bytes_le.get(object_type) or _bytes_le(object_type)
+    if inherited is not None:
+        present |= _INHERITED_OBJECT_TYPE_PRESENT
+        guids += _guid_bytes_le.get(inherited) or _bytes_le(inherited)
+    size = 12 + len(guids) + len(tail)
     if size > 0xFFFF:
         raise InvalidValueError(f"ACE of {size} bytes does not fit the 16-bit AceSize")
-    # IntEnum/IntFlag values pack as the integers they are.
-    return _ACE_HEADER.pack(ace.type, ace.flags, size) + body
+    return _ACE_FIXED.pack(ace.type, ace.flags, size, ace.mask, present) + guids + tail
 
 
 def _sid_in(data: bytes, offset: int, end: int, what: str) -> tuple[Sid, int]:
