@@ -326,3 +326,15 @@ def test_acl_with_a_sid_and_guid_never_seen_before_decodes_on_first_use() -> Non
     assert only.inherited_object_type is None
     assert Sid.parse("S-1-5-21-3141592653-589793238-462643383-2795") == only.sid
     assert acl == encode_acl(decoded)
+
+
+def test_decode_cache_keeps_short_descriptors_only() -> None:
+    # As the SDDL parse cache: descriptors longer than CACHED_BYTES_LONGEST are not kept.
+    short = SecurityDescriptor.from_sddl("O:BAG:SYD:(A;;FA;;;WD)").to_bytes()
+    assert decode_descriptor(short) is decode_descriptor(short)
+    aces = "(A;;FA;;;S-1-5-21-1-2-3-4)" * 600
+    long_raw = SecurityDescriptor.from_sddl("O:BAG:SYD:" + aces).to_bytes()
+    assert len(long_raw) > binary.CACHED_BYTES_LONGEST
+    first, second = decode_descriptor(long_raw), decode_descriptor(long_raw)
+    assert first == second
+    assert first is not second

@@ -523,3 +523,15 @@ def test_fast_path_reads_damaged_sddl_as_the_full_parser_does(
         slow = _parse_outcome(damaged, "S-1-5-21-1-2-3")
     sddl.clear_cache()
     assert slow == fast
+
+
+def test_parse_cache_keeps_short_texts_only() -> None:
+    # The whole-descriptor cache bounds what it holds by keeping texts of at most
+    # CACHED_TEXT_LONGEST characters; longer ones parse to the same value every time.
+    short = "O:BAG:SYD:(A;;FA;;;WD)"
+    assert sddl.parse(short) is sddl.parse(short)
+    long_text = "O:BAG:SYD:" + "(A;;FA;;;WD)" * (sddl.CACHED_TEXT_LONGEST // 12 + 1)
+    assert len(long_text) > sddl.CACHED_TEXT_LONGEST
+    first, second = sddl.parse(long_text), sddl.parse(long_text)
+    assert first == second
+    assert first is not second

@@ -38,6 +38,7 @@ from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid, interned_sid_bytes
 
 __all__ = [
+    "CACHED_BYTES_LONGEST",
     "SECURITY_DESCRIPTOR_HEADER_SIZE",
     "ace_size",
     "acl_size",
@@ -517,15 +518,18 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
     if hit is not None:
         return hit
     sd = _decode_descriptor(data)
-    if len(_sd_cache) >= DECODE_CACHE_SIZE:
-        del _sd_cache[next(iter(_sd_cache))]
-    _sd_cache[data] = sd
+    if len(data) <= CACHED_BYTES_LONGEST:
+        if len(_sd_cache) >= DECODE_CACHE_SIZE:
+            del _sd_cache[next(iter(_sd_cache))]
+        _sd_cache[data] = sd
     return sd
 
 
 #: Entries kept by the decode cache (bytes -> descriptor), as the SDDL parse cache: a
 #: descriptor is a frozen value, a function of its bytes alone.
 DECODE_CACHE_SIZE = 4096
+#: Longer descriptors are decoded but not kept (the cache then holds at most 64 MiB of keys).
+CACHED_BYTES_LONGEST = 1 << 14
 _sd_cache: dict[bytes, SecurityDescriptor] = {}
 
 

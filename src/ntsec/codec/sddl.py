@@ -67,6 +67,7 @@ from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
 
 __all__ = [
+    "CACHED_TEXT_LONGEST",
     "PARSE_CACHE_SIZE",
     "clear_cache",
     "format",
@@ -130,6 +131,9 @@ _OVERSIZE_BYTES = 4
 #: 2.4.2.2; Sid equality is CompareSid's byte comparison): a Sid in a key costs a Python-level
 #: __hash__ call per lookup, bytes keep their hash.
 PARSE_CACHE_SIZE = 4096
+#: Longer texts are parsed but not kept, so that the cache holds at most PARSE_CACHE_SIZE times
+#: this many characters (64 MiB of text at worst; real descriptors are a few hundred).
+CACHED_TEXT_LONGEST = 1 << 14
 _cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
 #: The run memo (see _acl): (text of a run of plain ACEs, DACL?, domain SID) -> (its ACEs,
 #: oversize count, whether one is an object ACE). ACL dumps repeat whole ACLs in descriptors
@@ -727,9 +731,10 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
     if hit is not None:
         return hit
     sd = _descriptor(text, domain, domain_key)
-    if len(_cache) >= PARSE_CACHE_SIZE:
-        del _cache[next(iter(_cache))]
-    _cache[key] = sd
+    if len(text) <= CACHED_TEXT_LONGEST:
+        if len(_cache) >= PARSE_CACHE_SIZE:
+            del _cache[next(iter(_cache))]
+        _cache[key] = sd
     return sd
 
 
