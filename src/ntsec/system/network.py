@@ -70,7 +70,7 @@ from ntsec.system.lsa import (
 from ntsec.system.machine import Machine
 from ntsec.system.objects import OpenResult
 from ntsec.system.process import HandleKind
-from ntsec.system.scenario import ObjectKind, Scenario, from_mapping
+from ntsec.system.scenario import GroupSpec, ObjectKind, Scenario, from_mapping
 
 __all__ = [
     "DomainScenario",
@@ -110,13 +110,6 @@ class DomainUserSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class DomainGroupSpec:
-    name: str
-    description: str = ""
-    members: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class MachineSpec:
     scenario: Scenario
     trusted_for_delegation: bool = False
@@ -129,7 +122,7 @@ class DomainScenario:
     dns_name: str | None
     domain_sid: Sid | None
     users: tuple[DomainUserSpec, ...]
-    groups: tuple[DomainGroupSpec, ...]
+    groups: tuple[GroupSpec, ...]  # a domain group has a local group's fields
     machines: tuple[MachineSpec, ...]
 
 
@@ -174,9 +167,9 @@ def loads_network(text: str, name: str = "network") -> DomainScenario:
     for g in dom.get("groups", []):
         where = "[[domain.groups]]"
         _only(g, where, {"name", "description", "members"})
-        groups.append(DomainGroupSpec(_field(g, "name", str, None, where),
-                                      _field(g, "description", str, "", where),
-                                      tuple(_field(g, "members", list, [], where))))
+        groups.append(GroupSpec(_field(g, "name", str, None, where),
+                                _field(g, "description", str, "", where),
+                                tuple(_field(g, "members", list, [], where))))
     machines = []
     for i, m in enumerate(data.get("machines", [])):
         if not isinstance(m, dict):
