@@ -431,7 +431,7 @@ def _read_plain_aces(raw: bytes, count: int) -> tuple[Ace, ...]:
     flag_values = ACE_FLAGS_BY_BYTE
     sid_get = interned_sid_bytes
     guid_get = _guids_le.get
-    ace_shell = ace_model._AceBuilder
+    new_ace = _new_ace
     pos = _ACL_HEADER_SIZE
     for _ in range(count):
         ace_type, flags, ace_len, mask, object_flags = unpack(raw, pos)
@@ -453,18 +453,12 @@ def _read_plain_aces(raw: bytes, count: int) -> tuple[Ace, ...]:
                 inherited = guid_get(field) or _guid_le(field)
                 at += 16
         sid_end = at + 8 + 4 * raw[at + 1]
-        # The Ace is built as ace_model._build_ace builds it, inline (a call per ACE saved).
-        ace = ace_shell()
-        ace.type = kind
-        ace.flags = flag_values[flags]
-        ace.mask = mask
-        ace.sid = sid_get(raw[at:sid_end]) or Sid.decode(raw, at)[0]
-        ace.object_type = object_type
-        ace.inherited_object_type = inherited
-        ace.application_data = raw[sid_end:ace_end]
-        ace.opaque = None
-        ace.__class__ = Ace  # type: ignore[assignment]
-        append(ace)  # type: ignore[arg-type]
+        sid = sid_get(raw[at:sid_end]) or Sid.decode(raw, at)[0]
+        append(
+            new_ace(
+                kind, flag_values[flags], mask, sid, object_type, inherited, raw[sid_end:ace_end]
+            )
+        )
         pos = ace_end
     return tuple(aces)
 

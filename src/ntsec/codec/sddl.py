@@ -349,9 +349,6 @@ def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> dict[str, tuple[Ace, i
     return memo
 
 
-_domain = domain_sid_value
-
-
 # ----------------------------------------------------------------------------- parsing
 # Recursive descent over the text with a position: the descriptor and its ACLs are read by the
 # functions below (no parser object to set up: most descriptors are a few short sections),
@@ -756,7 +753,7 @@ def parse_sid(text: str, domain_sid: Sid | str | None = None) -> Sid:
     if text[:1] == " ":
         raise SidError("expected a SID string or a two-letter SID alias", text, 0)
     try:
-        sid, end, _ = scan_sid(text, 0, _domain(domain_sid))
+        sid, end, _ = scan_sid(text, 0, domain_sid_value(domain_sid))
     except SDDLError as err:
         raise SidError(err.message, text, err.offset) from None
     if end != len(text):

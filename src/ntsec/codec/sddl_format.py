@@ -30,12 +30,9 @@ _C = SecurityDescriptorControl
 _RESOURCE = AceType.SYSTEM_RESOURCE_ATTRIBUTE_ACE_TYPE
 _LABEL = AceType.SYSTEM_MANDATORY_LABEL_ACE_TYPE
 _ACCESS_FILTER = AceType.SYSTEM_ACCESS_FILTER_ACE_TYPE
-_domain = domain_sid_value
-
-
 def format_sid(sid: Sid, domain_sid: Sid | str | None = None) -> str:
     """A SID as SDDL prints it: its alias when it has one, else ``S-1-...``."""
-    return _sid_string(sid, _domain(domain_sid))
+    return _sid_string(sid, domain_sid_value(domain_sid))
 
 
 def _sid_string(sid: Sid, domain: Sid | None) -> str:
@@ -48,7 +45,7 @@ def format_ace(ace: Ace, domain_sid: Sid | str | None = None) -> str:
     Raises :class:`InvalidValueError` for ACE types SDDL cannot express (compound, alarm
     callback, denied callback object, unknown types), which Windows fails to convert.
     """
-    return _format_ace(ace, _domain(domain_sid))
+    return _format_ace(ace, domain_sid_value(domain_sid))
 
 
 def _format_ace(ace: Ace, domain: Sid | None) -> str:
@@ -91,7 +88,7 @@ def format(sd: SecurityDescriptor, domain_sid: Sid | str | None = None) -> str: 
     """The string Windows' ConvertSecurityDescriptorToStringSecurityDescriptor prints for all of
     owner, group, DACL and SACL: sections in the order O, G, D, S, each only when present
     ("S:D:P" prints "D:PS:", samba-windows.json sddl_roundtrip)."""
-    dom = _domain(domain_sid)
+    dom = domain_sid_value(domain_sid)
     control = sd.control
     parts = []
     if sd.owner is not None:
