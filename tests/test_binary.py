@@ -8,7 +8,6 @@ test_sddl.py; here bytes -> model -> bytes and the layout itself.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import struct
@@ -221,12 +220,11 @@ def test_model_bytes_model_round_trip(sd: SecurityDescriptor) -> None:
 def _decode_and_read(raw: bytes) -> None:
     """Decode ``raw`` and read every ACE of what it gives (an ACL read from bytes decodes its
     ACEs on first use: nothing may fail then, every error belongs to decode_descriptor)."""
-    with contextlib.suppress(BinaryFormatError):
+    try:
         sd = decode_descriptor(raw)
-        for acl in (sd.dacl, sd.sacl):
-            if acl is not None:
-                assert len(acl.aces) <= 0xFFFF
-        encode_descriptor(sd)
+    except BinaryFormatError:
+        return
+    encode_descriptor(sd)  # reads every ACE of every ACL
 
 
 @given(st.binary(max_size=200))
