@@ -42,6 +42,7 @@ from __future__ import annotations
 import enum
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -57,6 +58,7 @@ __all__ = [
     "guid_of",
     "lookup",
     "name_of",
+    "object_type_list",
 ]
 
 
@@ -286,3 +288,57 @@ def entries(kind: SchemaKind | None = None) -> tuple[SchemaEntry, ...]:
     """Every entry of the table, or those of one kind, in table order."""
     rows = _get().all
     return rows if kind is None else tuple(e for e in rows if e.kind is kind)
+
+
+# OBJECT_TYPE_LIST levels (winnt.h ACCESS_OBJECT_GUID, ACCESS_PROPERTY_SET_GUID,
+# ACCESS_PROPERTY_GUID; AccessCheckByTypeResultList on Learn), used by the level inference below.
+_LEVEL_OBJECT, _LEVEL_PROPERTY_SET, _LEVEL_PROPERTY = 0, 1, 2
+_MAX_LEVEL = 4  # ACCESS_MAX_LEVEL
+
+
+def object_type_list(specs: Sequence[str]) -> tuple[tuple[int, uuid.UUID], ...]:
+    """An OBJECT_TYPE_LIST, as (level, GUID) pairs, from names or GUIDs.
+
+    Each spec is a name or GUID with as many leading ``+`` as its level
+    (``user``, ``+Personal-Information``, ``++telephoneNumber``). Without ``+`` the level comes
+    from the schema, in the shape a directory check uses (the object's class, then property
+    sets or rights, then the attributes of a set; Learn OBJECT_TYPE_LIST): a class at 0;
+    a property set, extended right or validated write at 1; an attribute at 2 when the nearest
+    level-1 entry above it is its property set, else at 1. A GUID the table does not know needs
+    its ``+`` unless it comes first. Checking the shape of the list (one root, no level skipped)
+    is left to the access check, which reports STATUS_INVALID_PARAMETER as Windows does.
+    """
+    out: list[tuple[int, uuid.UUID]] = []
+    parent_set: uuid.UUID | None = None
+    for spec in specs:
+        text = spec.strip()
+        plus = len(text) - len(text.lstrip("+"))
+        key = text[plus:].strip()
+        guid = guid_of(key)
+        entry = lookup(guid) if _as_guid(key) is not None else lookup(key)
+        if plus:
+            level = plus
+        elif entry is None:
+            if out:
+                raise InvalidValueError(
+                    f"object type {key!r} is not in the schema table: give its level with "
+                    "leading '+' (one per level)"
+                )
+            level = _LEVEL_OBJECT
+        else:
+            level = _infer_level(entry, parent_set)
+        if level > _MAX_LEVEL:
+            raise InvalidValueError(f"object type {spec!r}: level {level} is above {_MAX_LEVEL}")
+        if level == _LEVEL_PROPERTY_SET:
+            parent_set = guid
+        out.append((level, guid))
+    return tuple(out)
+
+
+def _infer_level(entry: SchemaEntry, parent_set: uuid.UUID | None) -> int:
+    if entry.kind is SchemaKind.CLASS:
+        return _LEVEL_OBJECT
+    if entry.kind is SchemaKind.ATTRIBUTE:
+        in_set = entry.property_set is not None and entry.property_set == parent_set
+        return _LEVEL_PROPERTY if in_set else _LEVEL_PROPERTY_SET
+    return _LEVEL_PROPERTY_SET
