@@ -173,3 +173,51 @@ def test_malformed_list_exit_2() -> None:
                  "--user", "S-1-5-18", "--object-type", "+Personal-Information")
     assert 2 == result.exit_code
     assert "STATUS_INVALID_PARAMETER" in result.output
+
+
+# ----------------------------------------------------------------------------- names for GUIDs
+# A domain head descriptor Windows produced (samba-windows.json sddl_roundtrip, from Samba's
+# Windows-generated test data): every object GUID in it is named in `ntsec sddl` output.
+
+
+def _windows_domain_head() -> str:
+    data = json.loads((VECTORS.parent / "samba-windows.json").read_text(encoding="utf-8"))
+    return next(
+        v["in"] for v in data["sddl_roundtrip"] if "(OA;;CR;1131f6aa-9c07-11d1-f79f" in v["in"]
+    )
+
+
+def test_sddl_json_names_every_object_guid() -> None:
+    out = json.loads(run("sddl", _windows_domain_head(), "--json").output)
+    aces = [a for a in out["dacl"]["aces"] if "object_type" in a]
+    assert aces
+    for ace in aces:
+        if ace["object_type"]:
+            assert ace["object_type_name"], ace["sddl"]
+        if ace["inherited_object_type"]:
+            assert ace["inherited_object_type_name"], ace["sddl"]
+    named = {(a["object_type_name"], a["inherited_object_type_name"]) for a in aces}
+    # Rights-GUIDs and Schema-Id-Guids as the ADSchema reference pages give them.
+    assert ("DS-Replication-Get-Changes", None) in named  # 1131f6aa-..., CR
+    assert ("RAS-Information", "user") in named  # 037088f8-... on bf967aba-...
+    assert ("User-Account-Restrictions", "inetOrgPerson") in named  # 4c164200 on 4828cc14
+    assert (None, "group") in named  # (OA;CIIO;RPLCLORC;;bf967a9c-...;RU)
+
+
+def test_sddl_text_keeps_guids_and_adds_names() -> None:
+    text = run("sddl", _windows_domain_head()).output
+    assert "object:     1131f6aa-9c07-11d1-f79f-00c04fc2dcd2 (DS-Replication-Get-Changes)" in text
+    assert (
+        "inherited by objects of class bf967aba-0de6-11d0-a285-00aa003049e2 (user)" in text
+    )
+    # The SDDL itself still carries GUIDs, as Windows prints them.
+    assert "(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;ED)" in text
+
+
+def test_explanation_names_the_object_type() -> None:
+    result = _dcsync("S-1-5-21-1-2-3-1106", "--explain", "--json")
+    aces = json.loads(result.output)["explanation"]["aces"]
+    names = {a["object_type"]: a["object_type_name"] for a in aces if a["object_type"]}
+    assert "DS-Replication-Get-Changes-All" == names[GET_CHANGES_ALL]
+    text = _dcsync("S-1-5-21-1-2-3-1106", "--explain").output
+    assert f"object {GET_CHANGES_ALL} (DS-Replication-Get-Changes-All)" in text
