@@ -146,6 +146,7 @@ class _Tables:
     all: tuple[SchemaEntry, ...]
     by_guid: dict[uuid.UUID, tuple[SchemaEntry, ...]]
     by_name: dict[str, SchemaEntry]
+    by_loose: dict[str, SchemaEntry]
     by_set: dict[uuid.UUID, tuple[SchemaEntry, ...]]
 
 
@@ -185,12 +186,23 @@ def _build() -> _Tables:
             names[key] = found[0]
     for alias, target in _ALIASES.items():
         names[alias] = names[target.lower()]
+    # Last resort: spelled without regard to '-', '_' and spaces ("Account-Restrictions" for
+    # the display name "Account Restrictions"), where that still names one entry.
+    loose: dict[str, set[int]] = {}
+    by_id = {id(e): e for e in names.values()}
+    for key, entry in names.items():
+        loose.setdefault(_loose(key), set()).add(id(entry))
     return _Tables(
         all=rows,
         by_guid={g: tuple(v) for g, v in by_guid.items()},
         by_name=names,
+        by_loose={k: by_id[next(iter(v))] for k, v in loose.items() if len(v) == 1},
         by_set={g: tuple(v) for g, v in by_set.items()},
     )
+
+
+def _loose(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
 def _get() -> _Tables:
@@ -233,10 +245,12 @@ def lookup(name_or_guid: str | uuid.UUID, access_mask: int | None = None) -> Sch
     """The entry for a GUID (``uuid.UUID`` or its string, braces allowed) or for a name.
 
     Names are matched without regard to case against ``name`` and, where unambiguous,
-    ``display_name``. When a GUID names several entries, ``access_mask`` (the ACE's mask)
-    chooses: CONTROL_ACCESS an extended right, WRITE_PROPERTY_EXTENDED a validated write,
-    READ/WRITE_PROPERTY an attribute or property set, CREATE/DELETE_CHILD a class; without a
-    mask a class or attribute comes first. ``None`` when nothing is known.
+    ``display_name``; failing that, without regard to '-', '_' and spaces where that still
+    names one entry (``Account-Restrictions``). When a GUID names several entries,
+    ``access_mask`` (the ACE's mask) chooses: CONTROL_ACCESS an extended right,
+    WRITE_PROPERTY_EXTENDED a validated write, READ/WRITE_PROPERTY an attribute or property
+    set, CREATE/DELETE_CHILD a class; without a mask a class or attribute comes first.
+    ``None`` when nothing is known.
     """
     tables = _get()
     guid = _as_guid(name_or_guid)
@@ -244,7 +258,8 @@ def lookup(name_or_guid: str | uuid.UUID, access_mask: int | None = None) -> Sch
         found = tables.by_guid.get(guid)
         return _pick(found, access_mask) if found else None
     assert isinstance(name_or_guid, str)
-    return tables.by_name.get(name_or_guid.strip().lower())
+    key = name_or_guid.strip().lower()
+    return tables.by_name.get(key) or tables.by_loose.get(_loose(key))
 
 
 def entries_for(guid: uuid.UUID) -> tuple[SchemaEntry, ...]:
