@@ -18,6 +18,7 @@ from ntsec.model import schema
 from ntsec.model.privileges import Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
 from ntsec.model.sid import Sid
+from ntsec.model.status import NtStatus
 from ntsec.model.token import Token
 
 __all__ = ["check", "parse_access"]
@@ -112,9 +113,7 @@ def _enable_privileges(token: Token, names: tuple[str, ...]) -> Token:
     return adjusted.token
 
 
-def _results_json(
-    result: AccessResult, kind: ObjectType, desired: int
-) -> list[dict[str, object]]:
+def _results_json(result: AccessResult, kind: ObjectType, desired: int) -> list[dict[str, object]]:
     return [
         {
             "level": r.level,
@@ -136,6 +135,40 @@ def _echo_results(result: AccessResult, kind: ObjectType, desired: int) -> None:
         label = "  " * r.level + name
         status = r.status.name
         click.echo(f"  {r.level}  {label:<44} {r.guid}  {status:<21} 0x{r.granted:08x} {rights}")
+
+
+def _report(
+    result: AccessResult,
+    kind: ObjectType,
+    desired: int,
+    *,
+    by_type: bool,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    granted = result.granted
+    if as_json:
+        out: dict[str, object] = {
+            "granted": granted,
+            "granted_names": list(right_names(granted, kind)),
+            "status": result.status.name,
+            "desired": desired,
+            "object_type": kind.value,
+        }
+        if by_type:
+            out["results"] = _results_json(result, kind, desired)
+        if explain and result.explanation is not None:
+            out["explanation"] = result.explanation.to_dict()
+        emit_json(out)
+        return
+    names = ", ".join(right_names(granted, kind)) or "(nothing)"
+    click.echo(f"granted: 0x{granted:08x} {names}")
+    click.echo(f"status:  {result.status.name}")
+    if by_type:
+        _echo_results(result, kind, desired)
+    if explain and result.explanation is not None:
+        click.echo("")
+        click.echo(result.explanation.to_text())
 
 
 @click.command(
@@ -261,32 +294,15 @@ def check(
         principal_self=Sid.parse(principal_self.strip()) if principal_self else None,
         backup_intent=backup_intent,
     )
-    if result.call_status.name != "STATUS_SUCCESS":
+    if result.call_status != NtStatus.STATUS_SUCCESS:
         raise InvalidValueError(f"the access check refused its input: {result.call_status.name}")
-    granted = result.granted
-    status = result.status.name
-    if wants_json(ctx, as_json):
-        out: dict[str, object] = {
-            "granted": granted,
-            "granted_names": list(right_names(granted, kind)),
-            "status": status,
-            "desired": desired,
-            "object_type": kind.value,
-        }
-        if object_types is not None:
-            out["results"] = _results_json(result, kind, desired)
-        if explain and result.explanation is not None:
-            out["explanation"] = result.explanation.to_dict()
-        emit_json(out)
-    else:
-        names = ", ".join(right_names(granted, kind)) or "(nothing)"
-        click.echo(f"granted: 0x{granted:08x} {names}")
-        click.echo(f"status:  {status}")
-        if object_types is not None:
-            _echo_results(result, kind, desired)
-        if explain and result.explanation is not None:
-            click.echo("")
-            click.echo(result.explanation.to_text())
+    _report(
+        result,
+        kind,
+        desired,
+        by_type=object_types is not None,
+        explain=explain,
+        as_json=wants_json(ctx, as_json),
+    )
     if not result.allowed:
         ctx.exit(EXIT_DENIED)
-

@@ -93,16 +93,18 @@ class SchemaEntry:
 
 
 #: Names whose schemaIDGUID each forest generates when its schema is extended (see module doc).
-FOREST_GENERATED: frozenset[str] = frozenset({
-    "ms-Mcs-AdmPwd",
-    "ms-Mcs-AdmPwdExpirationTime",
-    "msLAPS-Password",
-    "msLAPS-EncryptedPassword",
-    "msLAPS-EncryptedPasswordHistory",
-    "msLAPS-EncryptedDSRMPassword",
-    "msLAPS-EncryptedDSRMPasswordHistory",
-    "msLAPS-PasswordExpirationTime",
-})
+FOREST_GENERATED: frozenset[str] = frozenset(
+    {
+        "ms-Mcs-AdmPwd",
+        "ms-Mcs-AdmPwdExpirationTime",
+        "msLAPS-Password",
+        "msLAPS-EncryptedPassword",
+        "msLAPS-EncryptedPasswordHistory",
+        "msLAPS-EncryptedDSRMPassword",
+        "msLAPS-EncryptedDSRMPasswordHistory",
+        "msLAPS-PasswordExpirationTime",
+    }
+)
 
 # Names used for a right elsewhere (other tools, older documents) that differ from its cn.
 _ALIASES = {"ms-ds-validated-write-computer": "DS-Validated-Write-Computer"}
