@@ -44,7 +44,6 @@ __all__ = [
     "LOGON_TYPE_SIDS",
     "Principal",
     "ldif_principals",
-    "machine_principals",
     "whoami_principals",
 ]
 
@@ -230,23 +229,3 @@ def whoami_principals(paths: Iterable[str | Path]) -> Iterator[Principal]:
             raise AuditInputError(f"{p}: {str(exc).splitlines()[0]}") from exc
         token = report.token
         yield Principal(report.user_name or str(token.user.sid), token.user.sid, token, str(p))
-
-
-# ----------------------------------------------------------------------------- machine
-
-
-def machine_principals(machine: object) -> Iterator[Principal]:
-    """The tokens of the simulated machine's processes, one per distinct token content
-    (SYSTEM, services, the users logged on, elevated and not)."""
-    from ntsec.system.machine import Machine  # noqa: PLC0415
-
-    assert isinstance(machine, Machine)
-    seen: set[tuple[Sid, tuple[SidAndAttributes, ...], int]] = set()
-    for proc in machine.processes.processes():
-        token = machine.processes.primary_token(proc.pid)
-        key = (token.user.sid, token.groups, len(token.privileges))
-        if key in seen:
-            continue
-        seen.add(key)
-        name = f"{token.user.sid} ({proc.image}, pid {proc.pid})"
-        yield Principal(name, token.user.sid, token, "machine")

@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by tests/tes
     raise SystemExit(message) from None
 
 from ntsec.cli._app import NtsecGroup
+from ntsec.cli.audit import audit
 from ntsec.cli.check import check
 from ntsec.cli.ipc import events, impersonate, open_, pipe
 from ntsec.cli.machine import group, machine, rights, user
@@ -80,6 +81,7 @@ for _command in (
     pipe,
     events,
     network,
+    audit,
 ):
     cli.add_command(_command)
 
