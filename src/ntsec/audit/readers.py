@@ -9,9 +9,10 @@
   (``Microsoft.PowerShell.Core\\FileSystem::C:\\x``), which are reduced to the plain path.
 * JSON lines: one object per line with the same keys.
 * JSON (``ConvertTo-Json``): an array of such objects, or one object; read object by object.
-* ``sc sdshow`` lists: one service per line, ``NAME<TAB>SDDL`` or ``NAME: SDDL`` (what
-  ``for /f %s in (services.txt) do @echo %s: & sc sdshow %s`` style scripts produce once joined;
-  blank lines and ``#`` comments ignored; a bare SDDL line after a name line is joined to it).
+* ``sc sdshow`` lists: one service per line, ``NAME<TAB>SDDL`` or ``NAME: SDDL``; blank lines
+  and ``#`` comments ignored; a bare SDDL line after a name line is joined to it, and captures
+  of the command itself (``C:\\>sc sdshow NAME``, then sc's output: an empty line and the SDDL,
+  Learn "sc.exe sdshow") concatenated one after the other are read the same way.
 * ``icacls /save`` files: UTF-16LE, for each object a line with its path relative to the saved
   directory and a line with its SDDL (Learn "icacls": "/save ... stores the DACLs for all
   matching files into aclfile").
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,11 +225,18 @@ def read_sc_list(path: str | Path) -> Iterator[Row | RowError]:
         yield RowError(pending[0], source, f"{pending[1]}: no SDDL follows the name")
 
 
+_SDSHOW = re.compile(r"(?:^|[>$\s])sc(?:\.exe)?\s+(?:\\\\\S+\s+)?sdshow\s+(\S+)\s*$", re.I)
+
+
 def _split_service(text: str) -> tuple[str, str | None]:
     """(name, SDDL or None). A line that starts like SDDL (``O:``, ``G:``, ``D:``, ``S:``) is
-    a bare SDDL line (the name came on the line before)."""
+    a bare SDDL line (the name came on the line before); a prompt and ``sc sdshow NAME``
+    (optionally ``sc \\\\SERVER sdshow NAME``) names the service."""
     if len(text) > 1 and text[0] in "OGDS" and text[1] == ":":
         return "", text
+    command = _SDSHOW.search(text)
+    if command is not None:
+        return command.group(1), None
     if "\t" in text:
         name, _, sddl = text.partition("\t")
         return name.strip(), sddl.strip() or None
