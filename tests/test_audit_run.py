@@ -16,6 +16,7 @@ from ntsec.audit.rows import AuditInputError, Row
 from ntsec.audit.run import AuditOptions, run_audit
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
+from ntsec.model.sid import Sid
 
 VECTORS = Path(__file__).parent / "vectors"
 WHOAMI = sorted((VECTORS / "whoami").glob("*_all_*.txt"))
@@ -187,3 +188,49 @@ def test_principal_self_units_are_per_object(tmp_path: Path) -> None:
                 want.add((r.path, p.name))
     assert want == got
     assert got
+
+
+def test_principal_self_units_share_decisions_exactly(tmp_path: Path) -> None:
+    """Objects with one descriptor and different PRINCIPAL_SELF SIDs share decisions, also
+    when the descriptor names one of those SIDs literally (a deny for X, an allow for SELF)."""
+    from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+
+    x, y = f"{DOM}-1201", f"{DOM}-1202"
+    sd = SecurityDescriptor.from_sddl(
+        f"O:DAG:DAD:(D;;WP;;;{x})(A;;RPWP;;;PS)(A;;RP;;;AU)(A;;CR;;;{y})", domain_sid=DOM
+    )
+    on = GroupAttributes.SE_GROUP_ENABLED
+    deny_only = GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY
+
+    def token(*groups: tuple[str, GroupAttributes]) -> Token:
+        return Token(
+            user=SidAndAttributes(Sid.parse(f"{DOM}-3000")),
+            groups=(SidAndAttributes(Sid.parse("S-1-5-11"), on),
+                    *(SidAndAttributes(Sid.parse(s), a) for s, a in groups)),
+        )
+
+    people = [
+        Principal(name, Sid.parse(f"{DOM}-{3000 + n}"), tok, "t")
+        for n, (name, tok) in enumerate({
+            "none": token(),
+            "x": token((x, on)),
+            "y": token((y, on)),
+            "xy": token((x, on), (y, on)),
+            "x-deny-only": token((x, deny_only)),
+        }.items())
+    ]
+    rows = [Row(n + 1, f"CN=o{n},DC=x", sd, ObjectType.DS_OBJECT, Sid.parse(s))
+            for n, s in enumerate([x, y, x, f"{DOM}-1203"])]
+    for q in (Question(0x20), Question(0x10), Question()):
+        out = tmp_path / f"o{q.desired}"
+        summary = run_audit([], people, AuditOptions(out, question=q, fmt="jsonl"), rows=rows)
+        got = {(str(f["path"]), str(f["principal"]), int(f["granted"]))  # type: ignore[call-overload]
+               for f in findings(out)}
+        want = set()
+        for r in rows:
+            for p in people:
+                d, _ = decide_row(sd, p.token, q, ObjectType.DS_OBJECT, r.object_sid)
+                if d.allowed:
+                    want.add((r.path, p.name, d.granted))
+        assert want == got
+        assert summary.checks < len(rows) * len(people)

@@ -114,15 +114,24 @@ class Decider:
         *,
         principal_self: Sid | None = None,
         token: Token | None = None,
+        state: SelfState | None = None,
     ) -> Decision:
         """The decision for every principal of ``shape_id`` on unit ``unit_id``.
 
-        With ``principal_self`` (a unit whose DACL has PRINCIPAL_SELF ACEs) the principal's own
-        ``token`` is needed to know how it holds that SID."""
-        state = 0
+        With ``principal_self`` (a unit whose DACL has PRINCIPAL_SELF ACEs) the decision also
+        depends on how the principal holds that SID: give its ``token``, or that ``state``
+        (:func:`~ntsec.audit.shape.self_state`). The result depends on the substituted SID only
+        through that state, so units with the same descriptor bytes and object type may share
+        one ``unit_id`` (the caller's cache key) whatever their PRINCIPAL_SELF SIDs: a SID the
+        descriptor also names literally is tested through the shape, the substitute through
+        the state, in both units alike."""
         if principal_self is not None:
-            assert token is not None, "a PRINCIPAL_SELF unit needs the principal's token"
-            state = self_state(token, principal_self) | 16
+            if state is None:
+                assert token is not None, "a PRINCIPAL_SELF unit needs the principal's token"
+                state = self_state(token, principal_self)
+            state |= 16
+        else:
+            state = 0
         key = (unit_id, shape_id, state)
         hit = self._cache.get(key)
         if hit is not None:

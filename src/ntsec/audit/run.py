@@ -39,6 +39,7 @@ from ntsec.audit.shape import CorpusSids, Shape, shape_of
 from ntsec.audit.store import Store, path_key
 from ntsec.audit.task import PartResult, TaskSpec, run_partition
 from ntsec.authz.compiled import compile_descriptor
+from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 
 __all__ = [
@@ -176,6 +177,8 @@ def _in_scope(path: str, where: str | None) -> bool:
 @dataclass
 class _Ingest:
     keys: dict[UnitKey, int] = field(default_factory=dict)
+    bases: dict[tuple[bytes, ObjectType], int] = field(default_factory=dict)
+    base_of: dict[int, int] = field(default_factory=dict)
     corpus: CorpusSids = field(default_factory=CorpusSids)
     counts: dict[int, int] = field(default_factory=dict)
 
@@ -201,13 +204,17 @@ def _ingest(
         uid = state.keys.get(key)
         if uid is None:
             uid = state.keys[key] = len(state.keys)
-            store.add_unit(uid, key, item.sd)
-            state.corpus.add_compiled(compile_descriptor(item.sd))
-            if key.principal_self is not None:
-                state.corpus.sids.add(key.principal_self)
+            base = state.bases.setdefault((key.digest, key.object_type), uid)
+            state.base_of[uid] = base
+            store.add_unit(uid, key, item.sd, base)
+            if base == uid:
+                # PRINCIPAL_SELF SIDs stay out of the corpus's SIDs: the engine decides them
+                # through the principal's self state (ntsec.audit.engine.Decider.decide).
+                state.corpus.add_compiled(compile_descriptor(item.sd))
         state.counts[uid] = state.counts.get(uid, 0) + 1
         summary.rows += 1
-        batch.append((uid % parts, uid, item.source, item.line, item.path,
+        # Partitions by base unit: units sharing decisions are decided in the same task.
+        batch.append((state.base_of[uid] % parts, uid, item.source, item.line, item.path,
                       None if item.object_sid is None else str(item.object_sid)))
         if len(batch) >= 20_000:
             store.add_rows(batch)
@@ -284,11 +291,9 @@ def run_audit(
         if store.meta("complete") == "1" and store.meta("fingerprint") == fingerprint:
             resumed = True
             state = _Ingest()
-            for uid, sd, _ot, ss, n in store.units():
-                state.corpus.add_compiled(compile_descriptor(sd))
-                if ss is not None:
-                    state.corpus.sids.add(ss)
-                state.counts[uid] = n
+            for _uid, raw, _n in store.units():
+                state.corpus.add_compiled(compile_descriptor(SecurityDescriptor.from_bytes(raw)))
+            state.counts = store.row_counts()
             summary.rows = sum(state.counts.values())
             prev = store.meta("ingest")
             if prev:

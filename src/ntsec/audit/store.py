@@ -23,7 +23,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS units (
     id INTEGER PRIMARY KEY, digest BLOB NOT NULL, object_type TEXT NOT NULL,
-    self_sid TEXT, sd BLOB NOT NULL, rows INTEGER NOT NULL DEFAULT 0);
+    self_sid TEXT, sd BLOB NOT NULL, rows INTEGER NOT NULL DEFAULT 0, base INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (
     id INTEGER PRIMARY KEY, part INTEGER NOT NULL, unit INTEGER NOT NULL,
     source TEXT NOT NULL, line INTEGER NOT NULL, path TEXT NOT NULL, pkey TEXT NOT NULL,
@@ -86,11 +86,15 @@ class Store:
         self.db.commit()
 
     # ---------------------------------------------------------------- writing
-    def add_unit(self, uid: int, key: UnitKey, sd: SecurityDescriptor) -> None:
+    def add_unit(self, uid: int, key: UnitKey, sd: SecurityDescriptor, base: int) -> None:
+        """``base``: the first unit with the same descriptor and object type (units that differ
+        only in their PRINCIPAL_SELF SID share decisions, see ``Decider.decide``)."""
         self.db.execute(
-            "INSERT INTO units (id, digest, object_type, self_sid, sd) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO units (id, digest, object_type, self_sid, sd, base) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (uid, key.digest, key.object_type.value,
-             None if key.principal_self is None else str(key.principal_self), sd.to_bytes()),
+             None if key.principal_self is None else str(key.principal_self), sd.to_bytes(),
+             base),
         )
 
     def add_rows(self, rows: list[tuple[int, int, str, int, str, str | None]]) -> None:
@@ -108,19 +112,22 @@ class Store:
         self.db.commit()
 
     # ---------------------------------------------------------------- reading
-    def unit(self, uid: int) -> tuple[SecurityDescriptor, ObjectType, Sid | None]:
+    def unit(self, uid: int) -> tuple[bytes, ObjectType, Sid | None, int]:
+        """(descriptor bytes, object type, PRINCIPAL_SELF SID, base unit)."""
         row = self.db.execute(
-            "SELECT sd, object_type, self_sid FROM units WHERE id = ?", (uid,)
+            "SELECT sd, object_type, self_sid, base FROM units WHERE id = ?", (uid,)
         ).fetchone()
-        return (SecurityDescriptor.from_bytes(row[0]), ObjectType(row[1]),
-                None if row[2] is None else Sid.parse(row[2]))
+        return (bytes(row[0]), ObjectType(row[1]),
+                None if row[2] is None else Sid.parse(row[2]), int(row[3]))
 
-    def units(self) -> Iterator[tuple[int, SecurityDescriptor, ObjectType, Sid | None, int]]:
-        for uid, sd, ot, ss, n in self.db.execute(
-            "SELECT id, sd, object_type, self_sid, rows FROM units ORDER BY id"
-        ):
-            yield (uid, SecurityDescriptor.from_bytes(sd), ObjectType(ot),
-                   None if ss is None else Sid.parse(ss), n)
+    def units(self) -> Iterator[tuple[int, bytes, int]]:
+        """(unit, descriptor bytes, rows) of the units that are their own base."""
+        yield from self.db.execute(
+            "SELECT id, sd, rows FROM units WHERE base = id ORDER BY id"
+        )
+
+    def row_counts(self) -> dict[int, int]:
+        return {int(u): int(n) for u, n in self.db.execute("SELECT id, rows FROM units")}
 
     def rows(self, part: int) -> Iterator[tuple[int, str, int, str, str | None]]:
         """(unit, source, line, path, object SID) of one partition, in input order."""

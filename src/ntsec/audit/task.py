@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ntsec.audit.engine import Decider, Decision, Question, deciding_aces
 from ntsec.audit.outputs import PartWriter
 from ntsec.audit.shape import Shape
 from ntsec.audit.store import Store, parent_of, path_key
+from ntsec.authz.compiled import token_facts
 from ntsec.codec.sddl_format import format_ace
 from ntsec.model.ace import Ace, AceFlags
 from ntsec.model.descriptor import SecurityDescriptor
@@ -62,7 +64,8 @@ class _Unit:
     sd: SecurityDescriptor
     object_type: ObjectType
     self_sid: Sid | None
-    # shape id -> decision, for units without PRINCIPAL_SELF
+    base: int  # the decision cache key: units differing only in PRINCIPAL_SELF share it
+    # shape id -> decision with the PRINCIPAL_SELF SID not held (or no PRINCIPAL_SELF at all)
     decisions: dict[int, Decision] = field(default_factory=dict)
 
 
@@ -72,28 +75,58 @@ class _Partition:
         self.store = store
         self.decider = Decider(spec.question, spec.sids, spec.shapes, spec.examples)
         self.units: dict[int, _Unit] = {}
+        self.descriptors: dict[int, SecurityDescriptor] = {}
         self.parents: dict[str, int | None] = {}
         self.explained: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
         self.origins: dict[tuple[str, bytes], str | None] = {}
+        self.shape_of = [0] * len(spec.tokens)
+        for s, members in enumerate(spec.members):
+            for i in members:
+                self.shape_of[i] = s
+        self._holders: dict[Sid, frozenset[int]] | None = None
+
+    def holders(self, sid: Sid) -> frozenset[int]:
+        """The principals whose tokens hold ``sid`` in any way (the only ones for which a
+        PRINCIPAL_SELF unit can decide otherwise than for "not held")."""
+        if self._holders is None:
+            index: dict[Sid, list[int]] = {}
+            for i, tok in enumerate(self.spec.tokens):
+                tf = token_facts(tok)
+                for s in tf.deny | tf.r_deny | tf.allow | tf.r_allow:
+                    index.setdefault(s, []).append(i)
+            self._holders = {s: frozenset(v) for s, v in index.items()}
+        return self._holders.get(sid, frozenset())
 
     def unit(self, uid: int) -> _Unit:
         u = self.units.get(uid)
         if u is None:
             if len(self.units) > 50_000:
                 self.units.clear()
-            sd, ot, ss = self.store.unit(uid)
-            u = self.units[uid] = _Unit(sd, ot, ss)
+                self.descriptors.clear()
+            raw, ot, ss, base = self.store.unit(uid)
+            sd = self.descriptors.get(base)
+            if sd is None:
+                sd = self.descriptors[base] = SecurityDescriptor.from_bytes(raw)
+            u = self.units[uid] = _Unit(sd, ot, ss, base)
         return u
 
     def decision(self, uid: int, shape_id: int, principal: int) -> Decision:
+        """The decision for one principal (of shape ``shape_id``) on unit ``uid``."""
         u = self.unit(uid)
-        if u.self_sid is None:
-            d = u.decisions.get(shape_id)
-            if d is None:
-                d = u.decisions[shape_id] = self.decider.decide(uid, u.sd, u.object_type, shape_id)
-            return d
-        return self.decider.decide(uid, u.sd, u.object_type, shape_id,
+        if u.self_sid is None or principal not in self.holders(u.self_sid):
+            return self.common(u, shape_id)
+        return self.decider.decide(u.base, u.sd, u.object_type, shape_id,
                                    principal_self=u.self_sid, token=self.spec.tokens[principal])
+
+    def common(self, u: _Unit, shape_id: int) -> Decision:
+        """The decision for the principals of ``shape_id`` that do not hold the unit's
+        PRINCIPAL_SELF SID (all of them when it has none)."""
+        d = u.decisions.get(shape_id)
+        if d is None:
+            d = u.decisions[shape_id] = self.decider.decide(
+                u.base, u.sd, u.object_type, shape_id, principal_self=u.self_sid, state=0
+            )
+        return d
 
     def matches(self, u: _Unit, d: Decision) -> bool:
         if not d.allowed:
@@ -121,10 +154,11 @@ class _Partition:
     # ------------------------------------------------------------- explanations
     def deciding(self, uid: int, shape_id: int, principal: int, path: str) -> str:
         u = self.unit(uid)
-        key = (uid, shape_id, principal if u.self_sid is not None else -1)
+        own = u.self_sid is not None and principal in self.holders(u.self_sid)
+        key = (u.base, shape_id, principal if own else -1)
         aces = self.explained.get(key)
         if aces is None:
-            token = self.spec.tokens[principal] if u.self_sid is not None else None
+            token = self.spec.tokens[principal] if own else None
             explanation = self.decider.explain(
                 u.sd, u.object_type, token or self.spec.examples[shape_id], u.self_sid
             )
@@ -224,38 +258,48 @@ def run_partition(spec: TaskSpec) -> PartResult:
 def _expand(p: _Partition, writer: PartWriter, result: PartResult) -> None:
     spec = p.spec
     nprinc = len(spec.tokens)
-    counts = result.per_principal
-    shapes = range(len(spec.shapes))
     for uid, source, line, path, _osid in p.store.rows(spec.part):
         result.rows += 1
         result.decisions += nprinc
         u = p.unit(uid)
         parent = p.parent_unit(path) if spec.changed_only else None
-        per_principal = u.self_sid is not None or (
-            parent is not None and p.unit(parent).self_sid is not None
-        )
-        for s in shapes:
-            members = spec.members[s]
-            if not per_principal:
-                d = p.decision(uid, s, members[0])
-                if not p.matches(u, d):
-                    continue
-                if parent is not None and p.decision(parent, s, members[0]) == d:
-                    continue
-                targets: tuple[int, ...] = members
-            else:
-                targets = tuple(
-                    i for i in members
-                    if p.matches(u, p.decision(uid, s, i))
-                    and (parent is None or p.decision(parent, s, i) != p.decision(uid, s, i))
-                )
+        for d, group in _groups(p, uid, u):
+            if not p.matches(u, d):
+                continue
+            targets = group if parent is None else [
+                i for i in group if p.decision(parent, p.shape_of[i], i) != d
+            ]
             for i in targets:
-                d = p.decision(uid, s, i)
-                name, sid = spec.names[i]
-                deciding = p.deciding(uid, s, i, path) if spec.explain else "[]"
-                writer.write((
-                    source, line, path, u.object_type.value, name, sid, d.granted,
-                    "|".join(right_names(d.granted, u.object_type)), deciding,
-                    None if not spec.changed_only else True,
-                ))
-                counts[i] = counts.get(i, 0) + 1
+                _write(p, writer, result, (uid, u, i, d), (source, line, path))
+
+
+def _groups(p: _Partition, uid: int, u: _Unit) -> Iterator[tuple[Decision, Sequence[int]]]:
+    """(decision, principals) groups for one row: per shape, and for a PRINCIPAL_SELF unit the
+    principals holding its SID one by one."""
+    members = p.spec.members
+    if u.self_sid is None:
+        for s in range(len(members)):
+            yield p.common(u, s), members[s]
+        return
+    special = p.holders(u.self_sid)
+    for s in range(len(members)):
+        yield p.common(u, s), [i for i in members[s] if i not in special]
+    for i in sorted(special):
+        yield p.decision(uid, p.shape_of[i], i), (i,)
+
+
+def _write(
+    p: _Partition, writer: PartWriter, result: PartResult,
+    found: tuple[int, _Unit, int, Decision], where: tuple[str, int, str],
+) -> None:
+    uid, u, i, d = found
+    source, line, path = where
+    spec = p.spec
+    name, sid = spec.names[i]
+    deciding = p.deciding(uid, p.shape_of[i], i, path) if spec.explain else "[]"
+    writer.write((
+        source, line, path, u.object_type.value, name, sid, d.granted,
+        "|".join(right_names(d.granted, u.object_type)), deciding,
+        None if not spec.changed_only else True,
+    ))
+    result.per_principal[i] = result.per_principal.get(i, 0) + 1
