@@ -263,29 +263,37 @@ def _expand(p: _Partition, writer: PartWriter, result: PartResult) -> None:
         result.decisions += nprinc
         u = p.unit(uid)
         parent = p.parent_unit(path) if spec.changed_only else None
-        for d, group in _groups(p, uid, u):
+        for d, group, exclude in _groups(p, uid, u):
             if not p.matches(u, d):
                 continue
-            targets = group if parent is None else [
-                i for i in group if p.decision(parent, p.shape_of[i], i) != d
-            ]
+            targets: Sequence[int] = group
+            if exclude:
+                targets = [i for i in targets if i not in exclude]
+            if parent is not None:
+                targets = [i for i in targets if p.decision(parent, p.shape_of[i], i) != d]
             for i in targets:
                 _write(p, writer, result, (uid, u, i, d), (source, line, path))
 
 
-def _groups(p: _Partition, uid: int, u: _Unit) -> Iterator[tuple[Decision, Sequence[int]]]:
-    """(decision, principals) groups for one row: per shape, and for a PRINCIPAL_SELF unit the
-    principals holding its SID one by one."""
+_NONE: frozenset[int] = frozenset()
+
+
+def _groups(
+    p: _Partition, uid: int, u: _Unit
+) -> Iterator[tuple[Decision, Sequence[int], frozenset[int]]]:
+    """(decision, principals, principals to leave out) for one row: per shape, and for a
+    PRINCIPAL_SELF unit the principals holding its SID one by one (left out of their shape's
+    group, which is filtered only when it is output)."""
     members = p.spec.members
     if u.self_sid is None:
         for s in range(len(members)):
-            yield p.common(u, s), members[s]
+            yield p.common(u, s), members[s], _NONE
         return
     special = p.holders(u.self_sid)
     for s in range(len(members)):
-        yield p.common(u, s), [i for i in members[s] if i not in special]
+        yield p.common(u, s), members[s], special
     for i in sorted(special):
-        yield p.decision(uid, p.shape_of[i], i), (i,)
+        yield p.decision(uid, p.shape_of[i], i), (i,), _NONE
 
 
 def _write(
