@@ -8,6 +8,7 @@ per line it cannot read, with the line number, so that the caller decides to ski
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,9 +75,11 @@ def open_text(path: str | Path) -> IO[str]:
     return io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_descriptor(value: str) -> SecurityDescriptor:
     """A descriptor given as SDDL, or as the self-relative bytes in hexadecimal (an optional
-    ``0x``); raises ``ntsec.Error`` subclasses."""
+    ``0x``); raises ``ntsec.Error`` subclasses. Estates repeat a few descriptors over many
+    rows, so the same text returns the same (frozen) value."""
     text = value.strip()
     if text.lower().startswith("0x"):
         text = text[2:]

@@ -189,6 +189,9 @@ def _ingest(
 ) -> _Ingest:
     state = _Ingest()
     batch: list[tuple[int, int, str, int, str, str | None]] = []
+    # Readers return the same descriptor value for the same text (parse_descriptor's cache):
+    # its unit key is computed once (keyed by identity; the value is kept alive beside it).
+    keyed: dict[tuple[int, ObjectType, object], tuple[SecurityDescriptor, UnitKey]] = {}
     for item in rows:
         if isinstance(item, RowError):
             summary.errors += 1
@@ -200,7 +203,13 @@ def _ingest(
         if not _in_scope(item.path, opts.where):
             summary.filtered_out += 1
             continue
-        key = unit_key(item.sd, item.object_type, item.object_sid)
+        memo = (id(item.sd), item.object_type, item.object_sid)
+        hit = keyed.get(memo)
+        if hit is None or hit[0] is not item.sd:
+            if len(keyed) > 65536:
+                keyed.clear()
+            hit = keyed[memo] = (item.sd, unit_key(item.sd, item.object_type, item.object_sid))
+        key = hit[1]
         uid = state.keys.get(key)
         if uid is None:
             uid = state.keys[key] = len(state.keys)

@@ -5,6 +5,7 @@ same code runs in-process, in a ``concurrent.futures`` process pool, or on a Das
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -67,6 +68,9 @@ class _Unit:
     base: int  # the decision cache key: units differing only in PRINCIPAL_SELF share it
     # shape id -> decision with the PRINCIPAL_SELF SID not held (or no PRINCIPAL_SELF at all)
     decisions: dict[int, Decision] = field(default_factory=dict)
+    # the shapes whose common decision is a finding: computed once per unit, so that a row
+    # costs only its findings (not its unit's shapes)
+    matched: list[tuple[Decision, Sequence[int]]] | None = None
 
 
 class _Partition:
@@ -263,37 +267,46 @@ def _expand(p: _Partition, writer: PartWriter, result: PartResult) -> None:
         result.decisions += nprinc
         u = p.unit(uid)
         parent = p.parent_unit(path) if spec.changed_only else None
-        for d, group, exclude in _groups(p, uid, u):
-            if not p.matches(u, d):
-                continue
-            targets: Sequence[int] = group
-            if exclude:
-                targets = [i for i in targets if i not in exclude]
-            if parent is not None:
-                targets = [i for i in targets if p.decision(parent, p.shape_of[i], i) != d]
-            for i in targets:
+        for d, targets in _findings(p, uid, u):
+            chosen = targets if parent is None else [
+                i for i in targets if p.decision(parent, p.shape_of[i], i) != d
+            ]
+            for i in chosen:
                 _write(p, writer, result, (uid, u, i, d), (source, line, path))
 
 
-_NONE: frozenset[int] = frozenset()
-
-
-def _groups(
-    p: _Partition, uid: int, u: _Unit
-) -> Iterator[tuple[Decision, Sequence[int], frozenset[int]]]:
-    """(decision, principals, principals to leave out) for one row: per shape, and for a
-    PRINCIPAL_SELF unit the principals holding its SID one by one (left out of their shape's
-    group, which is filtered only when it is output)."""
-    members = p.spec.members
-    if u.self_sid is None:
+def _matched(p: _Partition, u: _Unit) -> list[tuple[Decision, Sequence[int]]]:
+    """The unit's findings shared by whole shapes (without the holders of its PRINCIPAL_SELF
+    SID, decided one by one in :func:`_findings`)."""
+    if u.matched is None:
+        members = p.spec.members
+        special = p.holders(u.self_sid) if u.self_sid is not None else frozenset()
+        out: list[tuple[Decision, Sequence[int]]] = []
         for s in range(len(members)):
-            yield p.common(u, s), members[s], _NONE
-        return
-    special = p.holders(u.self_sid)
-    for s in range(len(members)):
-        yield p.common(u, s), members[s], special
-    for i in sorted(special):
-        yield p.decision(uid, p.shape_of[i], i), (i,), _NONE
+            d = p.common(u, s)
+            if p.matches(u, d):
+                group = members[s]
+                if special:
+                    group = tuple(i for i in group if i not in special)
+                if group:
+                    out.append((d, group))
+        u.matched = out
+    return u.matched
+
+
+def _findings(p: _Partition, uid: int, u: _Unit) -> Iterator[tuple[Decision, Sequence[int]]]:
+    """(decision, principals) for every finding of one row."""
+    yield from _matched(p, u)
+    if u.self_sid is not None:
+        for i in sorted(p.holders(u.self_sid)):
+            d = p.decision(uid, p.shape_of[i], i)
+            if p.matches(u, d):
+                yield d, (i,)
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(granted: int, object_type: ObjectType) -> str:
+    return "|".join(right_names(granted, object_type))
 
 
 def _write(
@@ -307,7 +320,7 @@ def _write(
     deciding = p.deciding(uid, p.shape_of[i], i, path) if spec.explain else "[]"
     writer.write((
         source, line, path, u.object_type.value, name, sid, d.granted,
-        "|".join(right_names(d.granted, u.object_type)), deciding,
+        _names(d.granted, u.object_type), deciding,
         None if not spec.changed_only else True,
     ))
     result.per_principal[i] = result.per_principal.get(i, 0) + 1
