@@ -311,3 +311,21 @@ def test_engine_equals_per_row_on_a_dense_corpus() -> None:
     for q in QUESTION_LIST:
         for ot in (ObjectType.FILE, ObjectType.DS_OBJECT):
             _engine_vs_rows(sds, toks, q, ot, Sid.parse(f"{DOM}-1105"))
+
+
+def test_sids_pickled_in_another_process_still_match() -> None:
+    """Tasks reach Dask workers pickled; a SID's cached hash is salted per process, so an
+    unpickled SID must hash as one made here (else shape sets silently miss)."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, sys; from ntsec.model.sid import Sid; "
+        "sys.stdout.buffer.write(pickle.dumps(frozenset({Sid.parse('S-1-5-32-544')})))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    data = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          check=True).stdout
+    assert Sid.parse("S-1-5-32-544") in pickle.loads(data)

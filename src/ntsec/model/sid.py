@@ -95,6 +95,11 @@ class Sid:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[Sid], tuple[int, tuple[int, ...]]]:
+        # ``_hash`` is this process's (salted) hash of the bytes: a pickled copy must not carry
+        # it into another process (a Dask worker), where sets and dicts would miss it.
+        return (Sid, (self.authority, self.sub_authorities))
+
     # ----------------------------------------------------------------- construction
     @classmethod
     def parse(cls, text: str) -> Sid:
