@@ -296,9 +296,9 @@ def bench(estate: str, scale: float, work: Path, engines: list[str]) -> list[dic
     for label in engines:
         kw: dict[str, object] = {"fmt": "parquet", "explain": False}
         if label == "pool-2":
-            kw.update(workers=2, partitions=8)
+            kw.update(workers=2, partitions=4)
         elif label == "dask-local-2":
-            kw.update(workers=2, partitions=8, scheduler="local")
+            kw.update(workers=2, partitions=4, scheduler="local")
         else:
             kw.update(workers=1, partitions=1)
         r = one_run((src, fmt), people, q, work, label=label, **kw)

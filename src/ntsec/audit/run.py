@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +38,13 @@ from ntsec.audit.readers import (
 from ntsec.audit.rows import AuditInputError, Row, RowError
 from ntsec.audit.shape import CorpusSids, Shape, shape_of
 from ntsec.audit.store import Store, path_key
-from ntsec.audit.task import PartResult, TaskSpec, run_partition
+from ntsec.audit.task import (
+    PartResult,
+    TaskSpec,
+    install_shared,
+    run_partition,
+    run_shared_partition,
+)
 from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
@@ -419,9 +426,13 @@ def _bar(total: int, enabled: bool) -> Any:
 
 
 def _run_pool(todo: list[TaskSpec], workers: int, done: Callable[[PartResult], None]) -> None:
-    pool = ProcessPoolExecutor(max_workers=workers)
+    # The spec's shared part (principals, shapes) goes to each worker once, not per task.
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=install_shared,
+                               initargs=(todo[0],))
     try:
-        pending: set[Future[PartResult]] = {pool.submit(run_partition, s) for s in todo}
+        pending: set[Future[PartResult]] = {
+            pool.submit(run_shared_partition, s.part, s.out) for s in todo
+        }
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in finished:
@@ -443,6 +454,8 @@ def _run_dask(
         cluster = LocalCluster(
             n_workers=max(1, opts.workers), threads_per_worker=1,
             processes=opts.dask_processes, dashboard_address=":0" if opts.progress else None,
+            # Workers closing at the end log connection errors that are not failures.
+            silence_logs=logging.CRITICAL,
         )
         client = Client(cluster)
         summary.engine = f"dask LocalCluster ({max(1, opts.workers)} workers)"
@@ -453,7 +466,10 @@ def _run_dask(
         summary.dashboard = client.dashboard_link
         if on_progress is not None and summary.dashboard:
             on_progress(f"Dask dashboard: {summary.dashboard}")
-        futures = [client.submit(run_partition, s, pure=False) for s in todo]
+        # The shared part of the spec is scattered once to every worker.
+        shared = client.scatter(todo[0], broadcast=True)
+        futures = [client.submit(run_shared_partition, s.part, s.out, shared, pure=False)
+                   for s in todo]
         try:
             for fut in as_completed(futures):
                 done(fut.result())

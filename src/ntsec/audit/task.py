@@ -5,6 +5,7 @@ same code runs in-process, in a ``concurrent.futures`` process pool, or on a Das
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -25,7 +26,13 @@ from ntsec.model.rights import ObjectType, right_names
 from ntsec.model.sid import Sid
 from ntsec.model.token import Token
 
-__all__ = ["PartResult", "TaskSpec", "run_partition"]
+__all__ = [
+    "PartResult",
+    "TaskSpec",
+    "install_shared",
+    "run_partition",
+    "run_shared_partition",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +243,22 @@ def _holds_explicitly(u: _Unit, ace: Ace) -> bool:
         ):
             return True
     return False
+
+
+_SHARED: list[TaskSpec] = []
+
+
+def install_shared(spec: TaskSpec) -> None:
+    """Process-pool initializer: the spec every partition shares, received once per worker
+    (principals and shapes are the bulk of a spec)."""
+    _SHARED[:] = [spec]
+
+
+def run_shared_partition(part: int, out: str, spec: TaskSpec | None = None) -> PartResult:
+    """:func:`run_partition` for partition ``part`` of the shared spec (the pool's, or
+    ``spec`` as Dask hands over a scattered one)."""
+    base = spec if spec is not None else _SHARED[0]
+    return run_partition(dataclasses.replace(base, part=part, out=out))
 
 
 def run_partition(spec: TaskSpec) -> PartResult:
