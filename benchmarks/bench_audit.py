@@ -271,7 +271,11 @@ def one_run(source: tuple[Path, str], people: list[Principal], q: Question, work
         "shapes": s.shapes, "checks": s.checks, "decisions": s.decisions,
         "findings": s.findings, "wall_s": round(wall, 2),
         "decide_s": round(s.decide_seconds, 2),
-        "decisions_per_s_per_core": round(s.decisions / s.decide_seconds / workers),
+        "engine_startup_s": round(s.startup_seconds, 2),
+        "part_cpu_s": s.part_cpu_seconds,
+        "decisions_per_s_per_core": round(
+            s.decisions / max(1e-9, s.decide_seconds - s.startup_seconds) / workers
+        ),
         "peak_rss_mb": round(peak_mb()),
     }
 

@@ -109,6 +109,8 @@ class AuditSummary:
     findings: int = 0
     seconds: float = 0.0
     decide_seconds: float = 0.0
+    startup_seconds: float = 0.0  # starting the engine (process pool, Dask cluster)
+    part_cpu_seconds: list[float] = field(default_factory=list)
     engine: str = "in-process"
     dashboard: str | None = None
     per_principal: dict[str, int] = field(default_factory=dict)
@@ -353,6 +355,7 @@ def run_audit(
     results = _execute(todo, opts, summary, on_progress)
     summary.decide_seconds = time.perf_counter() - t0
     for r in results:
+        summary.part_cpu_seconds.append(round(r.cpu_seconds, 3))
         summary.checks += r.checks
         summary.decisions += r.decisions
         summary.findings += r.findings
@@ -450,6 +453,7 @@ def _run_dask(
     from distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
 
     cluster = None
+    started = time.perf_counter()
     if opts.scheduler == "local":
         cluster = LocalCluster(
             n_workers=max(1, opts.workers), threads_per_worker=1,
@@ -463,6 +467,7 @@ def _run_dask(
         client = Client(opts.scheduler)
         summary.engine = f"dask {opts.scheduler}"
     try:
+        summary.startup_seconds = time.perf_counter() - started
         summary.dashboard = client.dashboard_link
         if on_progress is not None and summary.dashboard:
             on_progress(f"Dask dashboard: {summary.dashboard}")

@@ -64,6 +64,7 @@ class PartResult:
     findings: int = 0
     checks: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     per_principal: dict[int, int] = field(default_factory=dict)
 
 
@@ -264,6 +265,7 @@ def run_shared_partition(part: int, out: str, spec: TaskSpec | None = None) -> P
 def run_partition(spec: TaskSpec) -> PartResult:
     """Decide and write one partition (see the module docstring)."""
     start = time.perf_counter()
+    cpu = time.process_time()
     store = Store(Path(spec.db), readonly=True)
     result = PartResult(spec.part)
     writer = PartWriter(Path(spec.out), spec.fmt)
@@ -279,6 +281,7 @@ def run_partition(spec: TaskSpec) -> PartResult:
     result.checks = p.decider.checks
     result.findings = writer.count
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = time.process_time() - cpu
     return result
 
 
