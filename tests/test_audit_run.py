@@ -234,3 +234,40 @@ def test_principal_self_units_share_decisions_exactly(tmp_path: Path) -> None:
                     want.add((r.path, p.name, d.granted))
         assert want == got
         assert summary.checks < len(rows) * len(people)
+
+
+def test_ctrl_c_keeps_finished_parts_and_resume_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ntsec.audit import run as run_module
+    from ntsec.audit.run import AuditInterruptedError
+
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(30))
+    calls = {"n": 0}
+    real = run_module.run_partition
+
+    def flaky(spec):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(spec)
+
+    monkeypatch.setattr(run_module, "run_partition", flaky)
+    opts = AuditOptions(tmp_path / "out", partitions=4, fmt="jsonl")
+    with pytest.raises(AuditInterruptedError) as caught:
+        run_audit([(str(src), "csv")], principals(), opts)
+    assert 2 == caught.value.summary.parts_done
+    parts = tmp_path / "out" / "parts"
+    assert 2 == len(list(parts.glob("part-*.jsonl")))
+    assert not list(parts.glob("*.tmp"))
+    monkeypatch.setattr(run_module, "run_partition", real)
+    again = run_audit([(str(src), "csv")], principals(),
+                      AuditOptions(tmp_path / "out", partitions=4, fmt="jsonl", resume=True))
+    assert 2 == again.parts_resumed
+    assert 4 == again.parts_done
+    fresh = run_audit([(str(src), "csv")], principals(),
+                      AuditOptions(tmp_path / "fresh", partitions=4, fmt="jsonl"))
+    assert sorted(json.dumps(f, sort_keys=True) for f in findings(tmp_path / "out")) == sorted(
+        json.dumps(f, sort_keys=True) for f in findings(tmp_path / "fresh"))
+    assert fresh.findings
