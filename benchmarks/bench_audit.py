@@ -272,9 +272,12 @@ def one_run(source: tuple[Path, str], people: list[Principal], q: Question, work
         "findings": s.findings, "wall_s": round(wall, 2),
         "decide_s": round(s.decide_seconds, 2),
         "engine_startup_s": round(s.startup_seconds, 2),
+        "engine_teardown_s": round(s.teardown_seconds, 2),
         "part_cpu_s": s.part_cpu_seconds,
         "decisions_per_s_per_core": round(
-            s.decisions / max(1e-9, s.decide_seconds - s.startup_seconds) / workers
+            s.decisions
+            / max(1e-9, s.decide_seconds - s.startup_seconds - s.teardown_seconds)
+            / workers
         ),
         "peak_rss_mb": round(peak_mb()),
     }
