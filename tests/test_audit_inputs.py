@@ -9,9 +9,11 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ntsec.audit.engine import Question, decide_row
-from ntsec.audit.ldif import read_ldif_rows
+from ntsec.audit.ldif import read_ldif, read_ldif_rows
 from ntsec.audit.principals import ldif_principals
 from ntsec.audit.readers import (
     read_csv,
@@ -20,7 +22,7 @@ from ntsec.audit.readers import (
     read_jsonl,
     read_sc_list,
 )
-from ntsec.audit.rows import Row, RowError
+from ntsec.audit.rows import AuditInputError, Row, RowError
 from ntsec.model.rights import ObjectType, parse_rights
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -339,3 +341,31 @@ def test_ldif_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
                 want.add((row.path, p.name, d.granted))
     assert want == got
     assert got
+
+
+# ----------------------------------------------------------------------------- robustness
+
+_READERS = [read_csv, read_jsonl, read_json, read_sc_list, read_icacls_save, read_ldif,
+            read_ldif_rows]
+_TEXT = st.one_of(
+    st.binary(max_size=300),
+    st.text(alphabet=st.sampled_from(list('abc:;,"\n\r\t {}[]()#\\=DOGSA-1S:')), max_size=300)
+    .map(lambda t: t.encode()),
+    st.sampled_from([b"path,sddl\n", b'"Path","Sddl"\n', b"dn: x\n", b"[", b"{"]).flatmap(
+        lambda head: st.binary(max_size=200).map(lambda tail: head + tail)),
+)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_TEXT, which=st.integers(0, len(_READERS) - 1))
+def test_readers_fail_only_with_row_errors_or_audit_input_error(
+    tmp_path: Path, data: bytes, which: int
+) -> None:
+    f = tmp_path / "input"
+    f.write_bytes(data)
+    try:
+        for item in _READERS[which](f):
+            assert isinstance(item, Row | RowError) or hasattr(item, "dn")
+    except AuditInputError:
+        pass

@@ -62,7 +62,7 @@ def _logical_lines(path: str | Path, source: str) -> Iterator[tuple[int, str]]:
     with open_text(path) as stream:
         start = 0
         parts: list[str] = []
-        for n, text in lines(stream):
+        for n, text in lines(stream, source):
             if text.startswith(" ") and parts:
                 parts.append(text[1:])
                 continue

@@ -221,8 +221,11 @@ def whoami_principals(paths: Iterable[str | Path]) -> Iterator[Principal]:
     from ntsec import whoami  # noqa: PLC0415  (whoami's parser is only needed here)
 
     for p in paths:
-        with open_text(p) as stream:
-            text = stream.read()
+        try:
+            with open_text(p) as stream:
+                text = stream.read()
+        except UnicodeDecodeError as exc:
+            raise AuditInputError(f"{p}: not {exc.encoding} text ({exc.reason})") from None
         try:
             report = whoami.parse(text)
         except (Error, ValueError) as exc:

@@ -90,13 +90,16 @@ def read_csv(
     """Rows of a CSV file (see the module docstring)."""
     source = str(path)
     with open_text(path) as stream:
-        numbered = lines(stream)
+        numbered = lines(stream, source)
         header: list[str] | None = None
         offset = 0
         for n, text in numbered:
             if not text.strip() or (header is None and text.startswith("#TYPE")):
                 continue
-            header = next(csv.reader([text]))
+            try:
+                header = next(csv.reader([text]))
+            except csv.Error as exc:
+                raise AuditInputError(f"{source}:{n}: not a CSV header: {exc}") from None
             offset = n
             break
         if header is None:
@@ -114,7 +117,13 @@ def read_csv(
 
         reader = csv.reader(feed())
         start = offset + 1
-        for fields in reader:
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over csv's size limit: the file is broken
+                raise AuditInputError(f"{source}:{start}: not CSV: {exc}") from None
             if fields and any(f.strip() for f in fields):
                 if len(fields) != len(header):
                     yield RowError(start, source, f"{len(fields)} fields, the header has "
@@ -130,7 +139,7 @@ def read_jsonl(
     """Rows of a JSON-lines file: one object per line."""
     source = str(path)
     with open_text(path) as stream:
-        for n, text in lines(stream):
+        for n, text in lines(stream, source):
             if not text.strip():
                 continue
             try:
@@ -159,7 +168,12 @@ def read_json(
         while True:
             # Keep at least one whole value in the buffer (values are small; read 64 KiB more).
             while not eof and len(buf) - pos < 65536:
-                chunk = stream.read(65536)
+                try:
+                    chunk = stream.read(65536)
+                except UnicodeDecodeError as exc:
+                    raise AuditInputError(
+                        f"{source}:{line}: not {exc.encoding} text ({exc.reason})"
+                    ) from None
                 if not chunk:
                     eof = True
                 buf = buf[pos:] + chunk
@@ -193,7 +207,7 @@ def read_sc_list(path: str | Path) -> Iterator[Row | RowError]:
     source = str(path)
     pending: tuple[int, str] | None = None
     with open_text(path) as stream:
-        for n, raw in lines(stream):
+        for n, raw in lines(stream, source):
             text = raw.strip()
             if not text or text.startswith("#"):
                 continue
@@ -253,7 +267,7 @@ def read_icacls_save(
     source = str(path)
     with open_text(path) as stream:
         pending: tuple[int, str] | None = None
-        for n, raw in lines(stream):
+        for n, raw in lines(stream, source):
             text = raw.strip()
             if not text:
                 continue

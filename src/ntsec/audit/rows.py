@@ -88,7 +88,19 @@ def parse_descriptor(value: str) -> SecurityDescriptor:
     return SecurityDescriptor.from_sddl(value.strip())
 
 
-def lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line without its end) for each line of ``stream``."""
-    for n, line in enumerate(stream, 1):
+def lines(stream: IO[str], source: str = "") -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its end) for each line of ``stream``; bytes that
+    are not text in the detected encoding stop the file with AuditInputError (its line)."""
+    n = 0
+    it = iter(stream)
+    while True:
+        try:
+            line = next(it)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise AuditInputError(
+                f"{source}:{n + 1}: not {exc.encoding} text ({exc.reason})"
+            ) from None
+        n += 1
         yield n, line.rstrip("\r\n")
