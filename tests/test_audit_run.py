@@ -271,3 +271,38 @@ def test_ctrl_c_keeps_finished_parts_and_resume_finishes(
     assert sorted(json.dumps(f, sort_keys=True) for f in findings(tmp_path / "out")) == sorted(
         json.dumps(f, sort_keys=True) for f in findings(tmp_path / "fresh"))
     assert fresh.findings
+
+
+@pytest.mark.parametrize("can", [None, "write"])
+def test_changed_only_equals_a_per_row_comparison_with_the_parent(
+    tmp_path: Path, can: str | None
+) -> None:
+    """The distinguished view: a finding is reported where the principal's decision on the row
+    differs from its decision on the row's parent in the input (or the row has none)."""
+    from ntsec.audit.store import parent_of
+
+    rows = estate(25)
+    src = tmp_path / "acl.csv"
+    write_csv(src, rows)
+    q, _ = question(can, object_type=ObjectType.FILE)
+    people = principals()
+    run_audit([(str(src), "csv")], people,
+              AuditOptions(tmp_path / "out", question=q, fmt="jsonl", changed_only=True))
+    got = {(str(f["path"]), str(f["principal"])) for f in findings(tmp_path / "out")}
+    by_path: dict[str, SecurityDescriptor] = {}
+    for p, s in rows:  # a path listed twice: its first row is the parent (as documented)
+        by_path.setdefault(p.lower(), SecurityDescriptor.from_sddl(s))
+    want = set()
+    for path, sddl in rows:
+        sd = SecurityDescriptor.from_sddl(sddl)
+        parent = parent_of(path)
+        psd = by_path.get(parent.lower()) if parent else None
+        for p in people:
+            d, _ = decide_row(sd, p.token, q, ObjectType.FILE)
+            if not d.allowed:
+                continue
+            if psd is not None and decide_row(psd, p.token, q, ObjectType.FILE)[0] == d:
+                continue
+            want.add((path, p.name))
+    assert want == got
+    assert got

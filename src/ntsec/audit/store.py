@@ -137,8 +137,9 @@ class Store:
         )
 
     def unit_of(self, path: str) -> int | None:
+        """The unit of ``path``'s row (its first row when the input lists it more than once)."""
         row = self.db.execute(
-            "SELECT unit FROM rows WHERE pkey = ? LIMIT 1", (path_key(path),)
+            "SELECT unit FROM rows WHERE pkey = ? ORDER BY id LIMIT 1", (path_key(path),)
         ).fetchone()
         return None if row is None else int(row[0])
 
