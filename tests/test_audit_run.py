@@ -306,3 +306,14 @@ def test_changed_only_equals_a_per_row_comparison_with_the_parent(
             want.add((path, p.name))
     assert want == got
     assert got
+
+
+def test_where_is_a_path_prefix_or_a_dn_suffix() -> None:
+    from ntsec.audit.run import _in_scope
+
+    assert _in_scope("C:\\Share\\a\\b.txt", "c:\\share")
+    assert _in_scope("C:\\Share", "C:\\Share\\")
+    assert not _in_scope("C:\\Shared\\x", "C:\\Share")
+    assert _in_scope("CN=u1,OU=Sales,DC=corp,DC=example", "ou=sales,dc=corp,dc=example")
+    assert _in_scope("OU=Sales,DC=corp,DC=example", "OU=Sales,DC=corp,DC=example")
+    assert not _in_scope("CN=u1,OU=PreSales,DC=corp,DC=example", "OU=Sales,DC=corp,DC=example")

@@ -134,6 +134,8 @@ def detect_format(path: str | Path) -> str:
             return fmt
     from ntsec.audit.rows import open_text  # noqa: PLC0415
 
+    if str(path) == "-":
+        raise AuditInputError(f"standard input: give --format ({', '.join(FORMATS)})")
     with open_text(path) as f:
         head = f.readline().strip()
     if head.startswith(("dn:", "version:", "#")):
