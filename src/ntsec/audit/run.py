@@ -475,11 +475,12 @@ def _run_dask(
     try:
         client.run(_warm)  # workers import the task's modules before the clock runs
         summary.startup_seconds = time.perf_counter() - started
-        summary.dashboard = client.dashboard_link
+        if cluster is None or opts.progress:  # a LocalCluster without progress has none
+            summary.dashboard = client.dashboard_link
         if on_progress is not None and summary.dashboard:
             on_progress(f"Dask dashboard: {summary.dashboard}")
         # The shared part of the spec is scattered once to every worker.
-        shared = client.scatter(todo[0], broadcast=True)
+        shared = client.scatter(todo[0], broadcast=True, hash=False)  # no tokenizing
         futures = [client.submit(run_shared_partition, s.part, s.out, shared, pure=False)
                    for s in todo]
         try:
