@@ -8,11 +8,14 @@ from collections.abc import Iterator
 
 from ntsec.audit.principals import Principal
 from ntsec.audit.rows import Row
+from ntsec.model.names import WellKnownResolver
 from ntsec.model.sid import Sid
 from ntsec.model.token import SidAndAttributes
 from ntsec.system.machine import Machine
 
 __all__ = ["machine_principals", "machine_rows"]
+
+_WELL_KNOWN = WellKnownResolver()
 
 
 def machine_rows(machine: Machine) -> Iterator[Row]:
@@ -31,6 +34,6 @@ def machine_principals(machine: Machine) -> Iterator[Principal]:
         if key in seen:
             continue
         seen.add(key)
-        resolved = machine.accounts.lookup(token.user.sid)
+        resolved = machine.accounts.lookup(token.user.sid) or _WELL_KNOWN.lookup(token.user.sid)
         name = resolved.display if resolved is not None else str(token.user.sid)
         yield Principal(f"{name} ({proc.image})", token.user.sid, token, "machine")

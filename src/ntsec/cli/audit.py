@@ -23,18 +23,18 @@ _TYPES = {t.value: t for t in ObjectType}
 
 @click.command(
     epilog="""\b
+Inputs (streamed): a Get-Acl CSV (Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl |
+Export-Csv acl.csv) or its ConvertTo-Json; path,sddl / path,sd_hex CSV or JSON lines; an
+ldapsearch LDIF with nTSecurityDescriptor (its users are the principals); sc sdshow lists
+(--format sc); icacls /save files (--format icacls-save). Principals: --whoami FILE, --ldif
+FILE. Engines: --workers N (process pool), --scheduler local|tcp://HOST:8786 (Dask).
+See docs/audit.md.
+\b
 Examples:
-  # who can write anywhere under D:\\Shares (Get-Acl export), findings as Parquet
-  ntsec audit acl.csv --whoami alice.txt --whoami bob.txt --can write --where 'D:\\Shares'
-\b
-  # every user of an LDIF dump against the dump's own objects: who controls what
-  ntsec audit domain.ldif --dangerous --non-admins --out audit-ad --opengraph ad-edges.json
-\b
-  # what can bob do, only where it differs from the parent folder, on a Dask cluster
-  ntsec audit acl.jsonl --whoami bob.txt --changed --scheduler tcp://10.0.0.5:8786
-\b
-  # the simulated machine's objects and processes
-  ntsec --machine lab.db audit --from-machine --can WRITE_DAC --output-format csv
+  ntsec --machine lab.db audit --from-machine --can write --where 'C:\\Users' --output-format csv
+  ntsec --machine lab.db audit --from-machine --whoami whoami-all.txt --dangerous \\
+      --non-admins --opengraph edges.json
+  ntsec --machine lab.db audit --from-machine --changed --output-format jsonl --json
 """,
 )
 @click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
