@@ -317,3 +317,24 @@ def test_where_is_a_path_prefix_or_a_dn_suffix() -> None:
     assert _in_scope("CN=u1,OU=Sales,DC=corp,DC=example", "ou=sales,dc=corp,dc=example")
     assert _in_scope("OU=Sales,DC=corp,DC=example", "OU=Sales,DC=corp,DC=example")
     assert not _in_scope("CN=u1,OU=PreSales,DC=corp,DC=example", "OU=Sales,DC=corp,DC=example")
+
+
+def test_dask_scheduler_address(tmp_path: Path) -> None:
+    """--scheduler tcp://HOST:PORT: an existing cluster (here one in this process)."""
+    distributed = pytest.importorskip("distributed")
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(12))
+    q, _ = question("write")
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith(("tcp://", "inproc://"))
+        summary = run_audit([(str(src), "csv")], principals(),
+                            AuditOptions(tmp_path / "d", question=q, partitions=2,
+                                         scheduler=address))
+    local = run_audit([(str(src), "csv")], principals(),
+                      AuditOptions(tmp_path / "l", question=q, partitions=2))
+    assert summary.engine.startswith("dask ")
+    assert sorted(json.dumps(f, sort_keys=True) for f in findings(tmp_path / "d")) == sorted(
+        json.dumps(f, sort_keys=True) for f in findings(tmp_path / "l"))
+    assert local.findings
