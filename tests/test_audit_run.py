@@ -338,3 +338,16 @@ def test_dask_scheduler_address(tmp_path: Path) -> None:
     assert sorted(json.dumps(f, sort_keys=True) for f in findings(tmp_path / "d")) == sorted(
         json.dumps(f, sort_keys=True) for f in findings(tmp_path / "l"))
     assert local.findings
+
+
+def test_can_takes_words_generic_and_type_specific_names() -> None:
+    from ntsec.errors import ParseError
+
+    assert 0x40000000 == question("write")[0].desired
+    assert 0x2 == question("FILE_WRITE_DATA")[0].desired  # winnt.h
+    assert 0x2 == question("SERVICE_CHANGE_CONFIG")[0].desired  # winsvc.h
+    assert 0x00040000 == question("WRITE_DAC")[0].desired
+    assert (0x02000000, 0x40000000) == (question("write", any_bit=True)[0].desired,
+                                        question("write", any_bit=True)[1])
+    with pytest.raises(ParseError):
+        question("BOGUS")

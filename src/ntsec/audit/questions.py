@@ -12,6 +12,7 @@ its bits instead, from the MAXIMUM_ALLOWED result.
 from __future__ import annotations
 
 from ntsec.audit.engine import MAXIMUM_ALLOWED, Question
+from ntsec.errors import ParseError
 from ntsec.model.rights import ObjectType, parse_rights
 from ntsec.model.sid import Sid
 from ntsec.model.token import Token
@@ -72,6 +73,24 @@ def is_admin_equivalent(token: Token) -> bool:
     )
 
 
+def _rights(text: str, object_type: ObjectType | None) -> int:
+    """``parse_rights`` for the given type; without one, generic and standard names first, then
+    the first object type whose specific names read the text (FILE_WRITE_DATA, KEY_SET_VALUE,
+    SERVICE_CHANGE_CONFIG: each name belongs to one family)."""
+    try:
+        return parse_rights(text, object_type)
+    except ParseError as exc:
+        if object_type is not None:
+            raise
+        error = exc
+    for t in ObjectType:
+        try:
+            return parse_rights(text, t)
+        except ParseError:
+            continue
+    raise error
+
+
 def question(
     can: str | None,
     *,
@@ -85,7 +104,7 @@ def question(
     word = can.strip().lower()
     mask = WORDS.get(word)
     if mask is None:
-        mask = parse_rights(can, object_type)
+        mask = _rights(can, object_type)
     if any_bit:
         return Question(MAXIMUM_ALLOWED, backup_intent=backup_intent), mask
     return Question(mask, backup_intent=backup_intent), None
