@@ -26,9 +26,7 @@ from typing import Any
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
 from ntsec.authz.findings_rules import (
-    CLASS_GUIDS,
     DS_RULES,
-    GUIDS,
     LAPS_ATTRIBUTES,
     LAPS_RULE,
     SERVICE_RULES,
@@ -38,6 +36,7 @@ from ntsec.authz.findings_text import report_text
 from ntsec.authz.group_facts import group_fact, is_admin_equivalent
 from ntsec.codec.sddl_format import format_ace
 from ntsec.errors import InvalidValueError
+from ntsec.model import schema
 from ntsec.model.ace import Ace, AceFlags
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.names import NameResolver, WellKnownResolver
@@ -75,6 +74,7 @@ _GROUP = GroupAttributes(0x7)  # mandatory, enabled by default, enabled
 _LABEL = GroupAttributes.SE_GROUP_INTEGRITY | GroupAttributes.SE_GROUP_INTEGRITY_ENABLED
 _MAXIMUM_ALLOWED = 0x02000000
 _GENERIC_BITS = 0xF0000000
+_CREATE_CHILD = 0x1  # makes schema.lookup prefer a class for a shared GUID
 #: Object type list root when the caller does not name the object's class: a GUID no schema
 #: class has, so ACEs scoped to a class never match it (the class is unknown).
 _UNKNOWN_CLASS = uuid.UUID(int=0)
@@ -106,11 +106,12 @@ class DecidingAce:
     bits: int
     sid: str
     matched_sid: str | None
+    object_type_name: str | None = None  # the schema name of the ACE's ObjectType
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "sddl": self.sddl, "inherited": self.inherited,
                 "outcome": self.outcome, "bits": f"0x{self.bits:08x}", "sid": self.sid,
-                "matched_sid": self.matched_sid}
+                "matched_sid": self.matched_sid, "object_type_name": self.object_type_name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +261,10 @@ def _principals(
 def _class_guid(object_class: str | None) -> tuple[str | None, uuid.UUID]:
     if object_class is None:
         return None, _UNKNOWN_CLASS
-    for name, guid in CLASS_GUIDS.items():
-        if name.lower() == object_class.lower() or str(guid) == object_class.lower():
-            return name, guid
-    known = ", ".join(CLASS_GUIDS)
-    raise InvalidValueError(f"unknown object class {object_class!r} (known: {known})")
+    entry = schema.lookup(object_class, _CREATE_CHILD)
+    if entry is None or entry.kind is not schema.SchemaKind.CLASS:
+        raise InvalidValueError(f"{object_class!r} is not an Active Directory schema class")
+    return entry.name, entry.guid
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,23 +278,36 @@ class _Question:
     note: str | None = None
 
 
-def _question(rule: Rule, root: uuid.UUID, guids: Mapping[str, uuid.UUID],
+def _path(name: str, extra: Mapping[str, uuid.UUID]) -> tuple[uuid.UUID, ...]:
+    """The object type list path to ``name``: an attribute sits below its property set (its
+    attributeSecurityGUID), as the directory builds the list for a property access (MS-ADTS
+    5.1.3.2, property sets; MS-DTYP 2.5.3.2, object type lists)."""
+    if name in extra:
+        return (extra[name],)
+    entry = schema.lookup(name)
+    if entry is None:
+        raise InvalidValueError(f"no schema entry for {name!r}")  # a bug in the rules table
+    if entry.kind is schema.SchemaKind.ATTRIBUTE and entry.property_set is not None:
+        return entry.property_set, entry.guid
+    return (entry.guid,)
+
+
+def _question(rule: Rule, root: uuid.UUID, extra: Mapping[str, uuid.UUID],
               note: str | None = None) -> _Question:
-    """The object type list: the class at level 0, each path below it (MS-DTYP 2.5.3.2:
-    levels 1..4 under one root)."""
+    """The object type list: the class at level 0, each path below it (levels 1..4)."""
     items: list[tuple[int, uuid.UUID]] = [(0, root)]
     targets: list[int] = []
     scope: set[uuid.UUID] = set()
-    for path in rule.nodes:
-        if not path:
+    for name in rule.nodes:
+        if not name:
             targets.append(0)
             continue
-        for level, name in enumerate(path, start=1):
-            guid = guids[name]
+        path = _path(name, extra)
+        for level, guid in enumerate(path, start=1):
             scope.add(guid)
             if (level, guid) not in items:
                 items.append((level, guid))
-        targets.append(items.index((len(path), guids[path[-1]])))
+        targets.append(items.index((len(path), path[-1])))
     return _Question(rule, tuple(items), tuple(targets), frozenset(scope), note)
 
 
@@ -303,7 +316,7 @@ def _ds_questions(
     notes: list[str],
 ) -> list[_Question]:
     out = [
-        _question(rule, root, GUIDS) for rule in DS_RULES
+        _question(rule, root, {}) for rule in DS_RULES
         if object_class is None or rule.classes is None or object_class in rule.classes
     ]
     if object_class is None or object_class == "computer":
@@ -314,7 +327,7 @@ def _ds_questions(
             guids[name] = uuid.uuid5(_UNKNOWN_CLASS, name)
         for name in LAPS_ATTRIBUTES:
             rule = Rule(LAPS_RULE.kind, f"{LAPS_RULE.right} ({name})", LAPS_RULE.desired,
-                        ((name,),), LAPS_RULE.classes, LAPS_RULE.meaning, LAPS_RULE.source)
+                        (name,), LAPS_RULE.classes, LAPS_RULE.meaning, LAPS_RULE.source)
             note = None
             if name in unknown:
                 note = (f"{name}'s schemaIDGUID is forest-specific and was not given: only "
@@ -360,8 +373,9 @@ def _deciding(
 
 
 def _deciding_ace(a: AceDecision, ace: Ace) -> DecidingAce:
+    named = None if ace.object_type is None else schema.name_of(ace.object_type, ace.mask)
     return DecidingAce(a.index, _ace_sddl(ace), bool(ace.flags & AceFlags.INHERITED_ACE),
-                       a.outcome.value, a.bits, a.sid, a.matched_sid)
+                       a.outcome.value, a.bits, a.sid, a.matched_sid, named)
 
 
 def _via_groups_only(p: Principal, deciding: Sequence[DecidingAce], owner_bits: int) -> bool:

@@ -19,7 +19,8 @@ def _finding_lines(f: Finding) -> list[str]:
         lines.append("    via:     only Everyone / Authenticated Users (the assumed groups)")
     for d in f.deciding:
         where = "inherited" if d.inherited else "explicit"
-        lines.append(f"    ACE {d.index} ({where}) {d.outcome} {d.bits:#010x}: {d.sddl}")
+        named = f" [{d.object_type_name}]" if d.object_type_name else ""
+        lines.append(f"    ACE {d.index} ({where}) {d.outcome} {d.bits:#010x}: {d.sddl}{named}")
     if f.explanation is not None:
         lines += [f"    check:   {s}" for s in f.explanation.steps]
     if f.note:
