@@ -57,6 +57,7 @@ _EVERYONE = Sid.from_parts(1, 0)
 _AUTHENTICATED_USERS = Sid.from_parts(5, 11)
 _ANONYMOUS = Sid.from_parts(5, 7)
 _OWNER_RIGHTS = Sid.from_parts(3, 4)
+_NULL_SID = Sid.from_parts(0, 0)
 _PRINCIPAL_SELF = Sid.from_parts(5, 10)
 #: SIDs that stand for someone else in an ACE: CREATOR OWNER / GROUP and their server forms
 #: are replaced when the ACE is inherited, OWNER RIGHTS by the owner, PRINCIPAL_SELF by the
@@ -125,7 +126,7 @@ class Finding:
     source: str
     deciding: tuple[DecidingAce, ...]
     explanation: Explanation | None
-    only_via_assumed_groups: bool  # granted only through Everyone/Authenticated Users
+    only_via_assumed_groups: bool  # Everyone/Authenticated Users hold it without this SID
     note: str | None = None
 
     @property
@@ -378,11 +379,11 @@ def _deciding_ace(a: AceDecision, ace: Ace) -> DecidingAce:
                        a.outcome.value, a.bits, a.sid, a.matched_sid, named)
 
 
-def _via_groups_only(p: Principal, deciding: Sequence[DecidingAce], owner_bits: int) -> bool:
-    if not p.assumed or owner_bits:
-        return False
-    granted = [d for d in deciding if d.outcome == "granted"]
-    return bool(granted) and all(d.matched_sid != str(p.sid) for d in granted)
+def _groups_alone(p: Principal) -> Principal:
+    """The assumed groups without the principal's SID (the user is the NULL SID, S-1-0-0,
+    which no ACE names): what every authenticated logon holds anyway."""
+    token = Token(user=SidAndAttributes(_NULL_SID), groups=p.token.groups)
+    return Principal(p.sid, p.name, token, True, p.expected)
 
 
 def _ask(sd: SecurityDescriptor, p: Principal, q: _Question, object_type: ObjectType,
@@ -403,10 +404,12 @@ def _rule_findings(
             explained = _ask(sd, p, q, object_type, principal_self, explain=True)
             e = explained.explanation
             assert e is not None  # explain=True always explains
-            deciding = _deciding(sd, e, q)
+            # Held "only through the assumed groups" when those groups hold it without the
+            # principal's SID: any authenticated logon has it, so the text shows it once.
+            group_only = p.assumed and len(p.token.groups) > 1 and _held(
+                _ask(sd, _groups_alone(p), q, object_type, principal_self, explain=False), q)
             out.append(Finding(q.rule.kind, q.rule.right, p, q.rule.meaning, q.rule.source,
-                               deciding, e, _via_groups_only(p, deciding, e.owner_rights),
-                               q.note))
+                               _deciding(sd, e, q), e, group_only, q.note))
     return out
 
 
