@@ -7,13 +7,16 @@ the name a capture printed for them. ``allows`` restates Microsoft Learn's "Acti
 security groups" page (:data:`LEARN_GROUPS`); ``escalation`` names the publicly documented
 technique that turns membership into domain or SYSTEM control, with the write-up's address.
 
-The table is data only: :func:`group_fact` looks a SID (and its printed name) up.
+:func:`group_fact` looks a SID (and its printed name) up; :func:`memberships` lists the known
+groups of a token with their state (only an enabled group grants anything).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from ntsec.authz.privilege_facts import EscalationRisk
 from ntsec.model.sid import Sid
@@ -22,9 +25,11 @@ __all__ = [
     "GROUP_FACTS",
     "LEARN_GROUPS",
     "GroupFact",
+    "GroupMembership",
     "GroupScope",
     "group_fact",
     "is_admin_equivalent",
+    "memberships",
 ]
 
 #: Microsoft Learn, "Active Directory security groups" (default groups, what each can do).
@@ -53,6 +58,8 @@ _ADMINSDHOLDER = (
 _NT = 5
 _BUILTIN = 32
 _DOMAIN = 21
+_ENABLED = 0x4  # SE_GROUP_ENABLED (MS-DTYP 2.4.2.4 / winnt.h)
+_DENY_ONLY = 0x10  # SE_GROUP_USE_FOR_DENY_ONLY
 
 
 class GroupScope(Enum):
@@ -261,3 +268,54 @@ def is_admin_equivalent(sid: Sid, name: str | None = None) -> bool:
     Enterprise / Schema Admins, Administrators, Domain Controllers, SYSTEM...)."""
     fact = group_fact(sid, name)
     return fact is not None and fact.admin_equivalent
+
+
+# ----------------------------------------------------------------------------- token groups
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembership:
+    """A token's membership of a group :data:`GROUP_FACTS` knows, with its state."""
+
+    sid: Sid
+    name: str | None  # as the capture (or the well-known table) names it
+    state: str  # "enabled", "deny-only" or "disabled"
+    fact: GroupFact
+    matched_by: str  # "rid", "sid" or "name"
+
+    @property
+    def usable(self) -> bool:
+        """Only an enabled group grants through allow ACEs (docs/windows-rules.md I.1)."""
+        return self.state == "enabled"
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.fact
+        return {
+            "sid": str(self.sid), "name": self.name, "group": f.name, "key": f.key,
+            "state": self.state, "matched_by": self.matched_by, "allows": f.allows,
+            "risk": f.risk.value, "escalation": f.escalation,
+            "admin_equivalent": f.admin_equivalent, "sources": list(f.sources),
+        }
+
+
+def memberships(
+    entries: Iterable[tuple[Sid, int, str | None]],
+) -> tuple[GroupMembership, ...]:
+    """The known groups among ``entries`` (SID, SE_GROUP_* attributes, printed name)."""
+    out = []
+    for sid, attributes, name in entries:
+        fact = group_fact(sid)
+        how = "sid" if fact is not None and fact.sid is not None else "rid"
+        if fact is None:
+            fact = group_fact(sid, name)
+            how = "name"
+        if fact is None:
+            continue
+        if attributes & _DENY_ONLY:
+            state = "deny-only"
+        elif attributes & _ENABLED:
+            state = "enabled"
+        else:
+            state = "disabled"
+        out.append(GroupMembership(sid, name, state, fact, how))
+    return tuple(out)
