@@ -70,15 +70,17 @@ def _schema_rows(path: Path, kind: str, source: str) -> list[list[str]]:
         if "schemaidguid" not in rec or "ldapdisplayname" not in rec:
             continue
         pset = rec.get("attributesecurityguid", [""])[0]
-        rows.append([
-            kind,
-            _guid(rec["schemaidguid"][0]),
-            rec["ldapdisplayname"][0],
-            rec["cn"][0],
-            _guid(pset) if pset else "",
-            "",
-            source,
-        ])
+        rows.append(
+            [
+                kind,
+                _guid(rec["schemaidguid"][0]),
+                rec["ldapdisplayname"][0],
+                rec["cn"][0],
+                _guid(pset) if pset else "",
+                "",
+                source,
+            ]
+        )
     return rows
 
 

@@ -15,6 +15,8 @@ import threading
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ntsec
 from ntsec.model import schema
@@ -252,3 +254,44 @@ def test_concurrent_first_use() -> None:
     for t in threads:
         t.join()
     assert [schema.guid_of("member")] * 8 == found
+
+
+def test_loose_spelling_of_a_display_name() -> None:
+    # ADSchema r-user-account-restrictions: "| Display-Name | Account Restrictions |".
+    entry = schema.lookup("Account-Restrictions")
+    assert entry is not None
+    assert "User-Account-Restrictions" == entry.name
+    assert schema.guid_of("reset-password") == schema.guid_of("User-Force-Change-Password")
+
+
+def test_object_type_list_levels() -> None:
+    # Personal-Information's members include telephoneNumber (ADSchema r-personal-information:
+    # "Telephone-Number"); member is in Membership (r-membership).
+    got = schema.object_type_list(
+        ["user", "Personal-Information", "telephoneNumber", "+Membership", "++member",
+         "member", "DS-Replication-Get-Changes", "+++12345678-1234-5678-1122-334455667788"]
+    )
+    g = schema.guid_of
+    assert (
+        (0, g("user")), (1, g("Personal-Information")), (2, g("telephoneNumber")),
+        (1, g("Membership")), (2, g("member")), (2, g("member")),
+        (1, g("DS-Replication-Get-Changes")),
+        (3, uuid.UUID("12345678-1234-5678-1122-334455667788")),
+    ) == got
+    # An attribute whose set is not the entry above it sits at level 1.
+    assert 1 == schema.object_type_list(["user", "member"])[1][0]
+
+
+@given(st.text(max_size=60))
+def test_lookup_never_fails(text: str) -> None:
+    entry = schema.lookup(text)
+    assert entry is None or isinstance(entry, schema.SchemaEntry)
+
+
+@given(st.lists(st.text(max_size=40), max_size=5))
+def test_object_type_list_fails_only_with_invalid_value(specs: list[str]) -> None:
+    try:
+        out = schema.object_type_list(specs)
+    except ntsec.InvalidValueError:
+        return
+    assert len(specs) == len(out)

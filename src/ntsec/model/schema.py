@@ -42,6 +42,7 @@ from __future__ import annotations
 import enum
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -57,6 +58,7 @@ __all__ = [
     "guid_of",
     "lookup",
     "name_of",
+    "object_type_list",
 ]
 
 
@@ -91,16 +93,18 @@ class SchemaEntry:
 
 
 #: Names whose schemaIDGUID each forest generates when its schema is extended (see module doc).
-FOREST_GENERATED: frozenset[str] = frozenset({
-    "ms-Mcs-AdmPwd",
-    "ms-Mcs-AdmPwdExpirationTime",
-    "msLAPS-Password",
-    "msLAPS-EncryptedPassword",
-    "msLAPS-EncryptedPasswordHistory",
-    "msLAPS-EncryptedDSRMPassword",
-    "msLAPS-EncryptedDSRMPasswordHistory",
-    "msLAPS-PasswordExpirationTime",
-})
+FOREST_GENERATED: frozenset[str] = frozenset(
+    {
+        "ms-Mcs-AdmPwd",
+        "ms-Mcs-AdmPwdExpirationTime",
+        "msLAPS-Password",
+        "msLAPS-EncryptedPassword",
+        "msLAPS-EncryptedPasswordHistory",
+        "msLAPS-EncryptedDSRMPassword",
+        "msLAPS-EncryptedDSRMPasswordHistory",
+        "msLAPS-PasswordExpirationTime",
+    }
+)
 
 # Names used for a right elsewhere (other tools, older documents) that differ from its cn.
 _ALIASES = {"ms-ds-validated-write-computer": "DS-Validated-Write-Computer"}
@@ -144,6 +148,7 @@ class _Tables:
     all: tuple[SchemaEntry, ...]
     by_guid: dict[uuid.UUID, tuple[SchemaEntry, ...]]
     by_name: dict[str, SchemaEntry]
+    by_loose: dict[str, SchemaEntry]
     by_set: dict[uuid.UUID, tuple[SchemaEntry, ...]]
 
 
@@ -183,12 +188,23 @@ def _build() -> _Tables:
             names[key] = found[0]
     for alias, target in _ALIASES.items():
         names[alias] = names[target.lower()]
+    # Last resort: spelled without regard to '-', '_' and spaces ("Account-Restrictions" for
+    # the display name "Account Restrictions"), where that still names one entry.
+    loose: dict[str, set[int]] = {}
+    by_id = {id(e): e for e in names.values()}
+    for key, entry in names.items():
+        loose.setdefault(_loose(key), set()).add(id(entry))
     return _Tables(
         all=rows,
         by_guid={g: tuple(v) for g, v in by_guid.items()},
         by_name=names,
+        by_loose={k: by_id[next(iter(v))] for k, v in loose.items() if len(v) == 1},
         by_set={g: tuple(v) for g, v in by_set.items()},
     )
+
+
+def _loose(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
 def _get() -> _Tables:
@@ -231,10 +247,12 @@ def lookup(name_or_guid: str | uuid.UUID, access_mask: int | None = None) -> Sch
     """The entry for a GUID (``uuid.UUID`` or its string, braces allowed) or for a name.
 
     Names are matched without regard to case against ``name`` and, where unambiguous,
-    ``display_name``. When a GUID names several entries, ``access_mask`` (the ACE's mask)
-    chooses: CONTROL_ACCESS an extended right, WRITE_PROPERTY_EXTENDED a validated write,
-    READ/WRITE_PROPERTY an attribute or property set, CREATE/DELETE_CHILD a class; without a
-    mask a class or attribute comes first. ``None`` when nothing is known.
+    ``display_name``; failing that, without regard to '-', '_' and spaces where that still
+    names one entry (``Account-Restrictions``). When a GUID names several entries,
+    ``access_mask`` (the ACE's mask) chooses: CONTROL_ACCESS an extended right,
+    WRITE_PROPERTY_EXTENDED a validated write, READ/WRITE_PROPERTY an attribute or property
+    set, CREATE/DELETE_CHILD a class; without a mask a class or attribute comes first.
+    ``None`` when nothing is known.
     """
     tables = _get()
     guid = _as_guid(name_or_guid)
@@ -242,7 +260,8 @@ def lookup(name_or_guid: str | uuid.UUID, access_mask: int | None = None) -> Sch
         found = tables.by_guid.get(guid)
         return _pick(found, access_mask) if found else None
     assert isinstance(name_or_guid, str)
-    return tables.by_name.get(name_or_guid.strip().lower())
+    key = name_or_guid.strip().lower()
+    return tables.by_name.get(key) or tables.by_loose.get(_loose(key))
 
 
 def entries_for(guid: uuid.UUID) -> tuple[SchemaEntry, ...]:
@@ -286,3 +305,57 @@ def entries(kind: SchemaKind | None = None) -> tuple[SchemaEntry, ...]:
     """Every entry of the table, or those of one kind, in table order."""
     rows = _get().all
     return rows if kind is None else tuple(e for e in rows if e.kind is kind)
+
+
+# OBJECT_TYPE_LIST levels (winnt.h ACCESS_OBJECT_GUID, ACCESS_PROPERTY_SET_GUID,
+# ACCESS_PROPERTY_GUID; AccessCheckByTypeResultList on Learn), used by the level inference below.
+_LEVEL_OBJECT, _LEVEL_PROPERTY_SET, _LEVEL_PROPERTY = 0, 1, 2
+_MAX_LEVEL = 4  # ACCESS_MAX_LEVEL
+
+
+def object_type_list(specs: Sequence[str]) -> tuple[tuple[int, uuid.UUID], ...]:
+    """An OBJECT_TYPE_LIST, as (level, GUID) pairs, from names or GUIDs.
+
+    Each spec is a name or GUID with as many leading ``+`` as its level
+    (``user``, ``+Personal-Information``, ``++telephoneNumber``). Without ``+`` the level comes
+    from the schema, in the shape a directory check uses (the object's class, then property
+    sets or rights, then the attributes of a set; Learn OBJECT_TYPE_LIST): a class at 0;
+    a property set, extended right or validated write at 1; an attribute at 2 when the nearest
+    level-1 entry above it is its property set, else at 1. A GUID the table does not know needs
+    its ``+`` unless it comes first. Checking the shape of the list (one root, no level skipped)
+    is left to the access check, which reports STATUS_INVALID_PARAMETER as Windows does.
+    """
+    out: list[tuple[int, uuid.UUID]] = []
+    parent_set: uuid.UUID | None = None
+    for spec in specs:
+        text = spec.strip()
+        plus = len(text) - len(text.lstrip("+"))
+        key = text[plus:].strip()
+        guid = guid_of(key)
+        entry = lookup(guid) if _as_guid(key) is not None else lookup(key)
+        if plus:
+            level = plus
+        elif entry is None:
+            if out:
+                raise InvalidValueError(
+                    f"object type {key!r} is not in the schema table: give its level with "
+                    "leading '+' (one per level)"
+                )
+            level = _LEVEL_OBJECT
+        else:
+            level = _infer_level(entry, parent_set)
+        if level > _MAX_LEVEL:
+            raise InvalidValueError(f"object type {spec!r}: level {level} is above {_MAX_LEVEL}")
+        if level == _LEVEL_PROPERTY_SET:
+            parent_set = guid
+        out.append((level, guid))
+    return tuple(out)
+
+
+def _infer_level(entry: SchemaEntry, parent_set: uuid.UUID | None) -> int:
+    if entry.kind is SchemaKind.CLASS:
+        return _LEVEL_OBJECT
+    if entry.kind is SchemaKind.ATTRIBUTE:
+        in_set = entry.property_set is not None and entry.property_set == parent_set
+        return _LEVEL_PROPERTY if in_set else _LEVEL_PROPERTY_SET
+    return _LEVEL_PROPERTY_SET
