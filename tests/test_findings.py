@@ -423,3 +423,27 @@ def test_to_dict_is_json_ready() -> None:
 def test_only_ds_and_service_types() -> None:
     with pytest.raises(InvalidValueError):
         find(SecurityDescriptor.from_sddl("D:"), ObjectType.FILE)
+
+
+# ----------------------------------------------------------------------------- a Windows descriptor
+
+
+def test_domain_head_descriptor_from_the_windows_verified_vectors() -> None:
+    # tests/vectors/samba-windows.json, sddl_roundtrip[20]: a domain-head DACL (41 ACEs) that
+    # Samba's tests ran through Windows' SDDL functions. Expected, by R3/R6 and MS-ADTS
+    # 5.1.3.2.1: DCSync needs CR on Get-Changes (1131f6aa) and Get-Changes-All (1131f6ad).
+    # Whole-object ACEs with CR: BO, BA, SY, ES (RDS Endpoint Servers, S-1-5-32-576) -> held.
+    # ED has 1131f6aa but not 1131f6ad, NO has 1131f6ad only, AU's CRs are other rights.
+    # GenericAll (all 13 DS letters): SY and ES only; BA and BO lack DC and DT.
+    import json
+    from pathlib import Path
+
+    vectors = json.loads((Path(__file__).parent / "vectors" / "samba-windows.json").read_text())
+    case = vectors["sddl_roundtrip"][20]
+    assert "1131f6ad" in case["in"]
+    r = find(SecurityDescriptor.from_sddl(case["in"], domain_sid=case["domain_sid"]),
+             object_class="domainDNS")
+    assert holders(r, "DCSync") == {"S-1-5-32-551", "S-1-5-32-544", "S-1-5-18", "S-1-5-32-576"}
+    assert holders(r, "GenericAll") == {"S-1-5-18", "S-1-5-32-576"}
+    expected = {str(f.principal.sid) for f in r.findings if f.expected}
+    assert expected == {"S-1-5-32-544", "S-1-5-18"}

@@ -369,14 +369,14 @@ def _deciding(
         if a.object_type is not None and uuid.UUID(a.object_type) not in q.scope:
             continue
         ace = aces[a.index]
-        out.append(_deciding_ace(a, ace))
+        out.append(_deciding_ace(a, ace, q.rule.desired))
     return tuple(out)
 
 
-def _deciding_ace(a: AceDecision, ace: Ace) -> DecidingAce:
+def _deciding_ace(a: AceDecision, ace: Ace, desired: int) -> DecidingAce:
     named = None if ace.object_type is None else schema.name_of(ace.object_type, ace.mask)
     return DecidingAce(a.index, _ace_sddl(ace), bool(ace.flags & AceFlags.INHERITED_ACE),
-                       a.outcome.value, a.bits, a.sid, a.matched_sid, named)
+                       a.outcome.value, a.bits & desired, a.sid, a.matched_sid, named)
 
 
 def _groups_alone(p: Principal) -> Principal:

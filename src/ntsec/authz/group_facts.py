@@ -50,6 +50,7 @@ _SHADOW_CREDENTIALS = (
     "takeover-8ee1a53566ab"
 )
 _PRIVEXCHANGE = "https://dirkjanm.io/abusing-exchange-one-api-call-away-from-domain-admin/"
+_WRP = "https://learn.microsoft.com/windows/win32/wfp/about-windows-resource-protection"
 _ADMINSDHOLDER = (
     "https://learn.microsoft.com/windows-server/identity/ad-ds/plan/security-best-practices/"
     "appendix-c--protected-accounts-and-groups-in-active-directory"
@@ -231,6 +232,14 @@ GROUP_FACTS: tuple[GroupFact, ...] = (
     GroupFact("system", "SYSTEM", GroupScope.WELL_KNOWN, None,
               "the operating system itself", _E, "already SYSTEM", (LEARN_GROUPS,),
               admin_equivalent=True, sid="S-1-5-18"),
+    # NT SERVICE\TrustedInstaller: RtlCreateServiceSid("TrustedInstaller"), the owner of
+    # system files and of many services' descriptors (ntsec.model.wellknown.service_sid).
+    GroupFact("trustedinstaller", "TrustedInstaller", GroupScope.WELL_KNOWN, None,
+              "the Windows Modules Installer service: the only principal Windows Resource "
+              "Protection lets replace protected system files and keys", _E,
+              "already beyond an administrator over system files", (_WRP,),
+              admin_equivalent=True,
+              sid="S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"),
 )
 
 _BY_BUILTIN = {f.rid: f for f in GROUP_FACTS if f.scope is GroupScope.BUILTIN}
