@@ -447,3 +447,39 @@ def test_domain_head_descriptor_from_the_windows_verified_vectors() -> None:
     assert holders(r, "GenericAll") == {"S-1-5-18", "S-1-5-32-576"}
     expected = {str(f.principal.sid) for f in r.findings if f.expected}
     assert expected == {"S-1-5-32-544", "S-1-5-18"}
+
+
+# ------------------------------------------------------------------------- inherited by children
+
+OU = (f"O:DAD:(OA;CIIO;CR;{FORCE_CHANGE_PASSWORD};bf967a86-0de6-11d0-a285-00aa003049e2;{X})"
+      f"(A;CIIO;{FULL};;;{Y})(A;;WD;;;{DOM}-1107)")
+
+
+def test_children_inherited_object_type_scopes_what_flows_down() -> None:
+    # MS-DTYP 2.5.3.4 (ComputeACL): an object ACE with an InheritedObjectType is inherited only
+    # by objects of that class (here computer, bf967a86); a CI ACE by every child container
+    # (AD objects count as containers); an ACE without CI/OI is not inherited at all.
+    users = find(SecurityDescriptor.from_sddl(OU, domain_sid=DOM), inherited_by="user")
+    computers = find(SecurityDescriptor.from_sddl(OU, domain_sid=DOM), inherited_by="computer")
+    assert X not in holders(users, "ForceChangePassword")
+    assert X in holders(computers, "ForceChangePassword")
+    assert Y in holders(users, "GenericAll")
+    assert f"{DOM}-1107" not in holders(users, "WriteDacl")
+    assert users.object_class == "user"
+    assert users.inherited_descriptor is not None
+    assert "CIID" in users.inherited_descriptor
+    # The creator owns a new object: CREATOR OWNER is no principal of its own.
+    assert "S-1-3-0" not in {str(p.sid) for p in users.principals}
+
+
+def test_children_on_the_ou_itself_nothing_inherit_only_applies() -> None:
+    r = report(OU, "organizationalUnit")  # R2: both CIIO ACEs are skipped on the OU itself
+    assert {str(f.principal.sid) for f in r.findings if not f.expected} == {f"{DOM}-1107"}
+
+
+def test_children_needs_a_ds_object_and_no_object_class() -> None:
+    sd = SecurityDescriptor.from_sddl(OU, domain_sid=DOM)
+    with pytest.raises(InvalidValueError):
+        find(sd, object_class="user", inherited_by="user")
+    with pytest.raises(InvalidValueError):
+        find(sd, ObjectType.SERVICE, inherited_by="user")

@@ -83,3 +83,11 @@ def test_help_has_examples() -> None:
     result = run("findings", "--help")
     assert result.exit_code == 0
     assert "ntsec findings --class domainDNS" in result.output
+
+
+def test_children_option_shows_the_inherited_descriptor() -> None:
+    sddl = f"O:DAD:(A;CIIO;{FULL};;;{FSMITH_SID})"
+    result = run("findings", sddl, "--domain-sid", DOM, "--children", "user")
+    assert result.exit_code == 0, result.output
+    assert "Inherited descriptor: O:COD:AI(A;CIID;" in result.output
+    assert f"GenericAll: {FSMITH_SID}" in result.output

@@ -34,6 +34,7 @@ from ntsec.authz.findings_rules import (
 )
 from ntsec.authz.findings_text import report_text
 from ntsec.authz.group_facts import group_fact, is_admin_equivalent
+from ntsec.authz.inherit import AutoInheritFlags, create_security_descriptor
 from ntsec.codec.sddl_format import format_ace
 from ntsec.errors import InvalidValueError
 from ntsec.model import schema
@@ -71,6 +72,7 @@ _PLACEHOLDERS = {
     _PRINCIPAL_SELF: "PRINCIPAL SELF",
 }
 _MEDIUM = Sid.from_parts(16, 0x2000)
+_CREATOR_OWNER = Sid.from_parts(3, 0)
 _GROUP = GroupAttributes(0x7)  # mandatory, enabled by default, enabled
 _LABEL = GroupAttributes.SE_GROUP_INTEGRITY | GroupAttributes.SE_GROUP_INTEGRITY_ENABLED
 _MAXIMUM_ALLOWED = 0x02000000
@@ -79,6 +81,8 @@ _CREATE_CHILD = 0x1  # makes schema.lookup prefer a class for a shared GUID
 #: Object type list root when the caller does not name the object's class: a GUID no schema
 #: class has, so ACEs scoped to a class never match it (the class is unknown).
 _UNKNOWN_CLASS = uuid.UUID(int=0)
+#: The creator's explicit descriptor for inherited_by: owner CREATOR OWNER, an empty DACL.
+_CREATOR = SecurityDescriptor.from_sddl("O:COD:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +168,13 @@ class FindingsReport:
     principals: tuple[Principal, ...]
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]
+    inherited_descriptor: str | None = None  # with inherited_by: the child's computed SDDL
 
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:
         return {
             "object_type": self.object_type.value,
             "object_class": self.object_class,
+            "inherited_descriptor": self.inherited_descriptor,
             "owner": None if self.owner is None else str(self.owner),
             "principals": [{"sid": str(p.sid), "name": p.name, "assumed_token": p.assumed,
                             "expected": p.expected} for p in self.principals],
@@ -226,9 +232,11 @@ def _principals(
                                  _expected_token(token, names)))
         return out
     seen: dict[Sid, None] = {}
-    if sd.owner is not None:
-        seen[sd.owner] = None
     placeholders: dict[str, None] = {}
+    if sd.owner in _PLACEHOLDERS:
+        placeholders[_PLACEHOLDERS[sd.owner]] = None  # a new object: its creator owns it
+    elif sd.owner is not None:
+        seen[sd.owner] = None
     for ace in sd.dacl.aces if sd.dacl is not None else ():
         if ace.sid is None:
             continue
@@ -464,6 +472,7 @@ def find(
     principal_self: Sid | None = None,
     laps_guids: Mapping[str, uuid.UUID] | None = None,
     names: NameResolver | None = None,
+    inherited_by: str | None = None,
 ) -> FindingsReport:
     """Every dangerous right anyone holds on an object with ``sd``.
 
@@ -474,13 +483,22 @@ def find(
     without it every rule is asked and ACEs scoped to a class match nothing. ``tokens``
     (label, token) replace the principals taken from the descriptor. ``principal_self`` is the
     object's own SID (for PRINCIPAL_SELF ACEs). ``laps_guids`` maps LAPS attribute names to the
-    forest's schemaIDGUIDs.
+    forest's schemaIDGUIDs. ``inherited_by`` (a class, instead of ``object_class``) asks about
+    a new object of that class created below this one: the descriptor it inherits is computed
+    first (so InheritedObjectType and inherit-only flags decide what flows down).
     """
     if object_type not in (ObjectType.DS_OBJECT, ObjectType.SERVICE):
         raise InvalidValueError(f"findings know directory objects and services, not "
                                 f"{object_type.value}")
     resolver: NameResolver = names if names is not None else WellKnownResolver()
     notes: list[str] = []
+    inherited_sddl = None
+    if inherited_by is not None:
+        if object_type is not ObjectType.DS_OBJECT or object_class is not None:
+            raise InvalidValueError("inherited_by is for directory objects, instead of "
+                                    "object_class")
+        sd, object_class = _child(sd, inherited_by, notes)
+        inherited_sddl = sd.to_sddl()
     principals = _principals(sd, tokens, resolver, principal_self, notes)
     cls: str | None = None
     root: uuid.UUID | None = None
@@ -508,4 +526,21 @@ def find(
     found = _owner_findings(sd, principals, object_type, root)
     found += _rule_findings(sd, principals, questions, object_type, principal_self)
     return FindingsReport(object_type, cls, sd.owner, tuple(principals), tuple(found),
-                          tuple(notes))
+                          tuple(notes), inherited_sddl)
+
+
+def _child(sd: SecurityDescriptor, child_class: str, notes: list[str]
+           ) -> tuple[SecurityDescriptor, str]:
+    """The descriptor a new object of ``child_class`` gets below ``sd``: CreatePrivateObject-
+    SecurityEx with the class as its object type and DACL auto-inheritance (MS-DTYP 2.5.3.4;
+    docs/windows-rules.md I.10), an empty explicit DACL and CREATOR OWNER as owner."""
+    name, guid = _class_guid(child_class)
+    assert name is not None
+    child = create_security_descriptor(
+        sd, _CREATOR, True, assumed_token(_CREATOR_OWNER), ObjectType.DS_OBJECT,
+        object_types=(guid,), auto_inherit_flags=AutoInheritFlags.SEF_DACL_AUTO_INHERIT)
+    notes.append(
+        f"findings on a new {name} object created below this one: only the ACEs it inherits "
+        "(its class's defaultSecurityDescriptor adds explicit ACEs, not included); ACE "
+        "indexes refer to the inherited descriptor")
+    return child, name

@@ -39,6 +39,8 @@ def report_text(r: FindingsReport, *, hide_expected: bool, show_group_only: bool
              f"{len({f.principal.sid for f in r.findings})} of {len(r.principals)} principals"]
     if r.owner is not None:
         lines.append(f"Owner: {r.owner}")
+    if r.inherited_descriptor is not None:
+        lines.append(f"Inherited descriptor: {r.inherited_descriptor}")
     hidden_expected = hidden_groups = 0
     for f in r.findings:
         if hide_expected and f.expected:

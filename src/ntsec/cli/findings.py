@@ -56,6 +56,7 @@ Examples:
   ntsec findings --class domainDNS --domain-sid S-1-5-21-1-2-3 \\
       'O:DAD:(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;S-1-5-21-1-2-3-1105)'
   ntsec findings --file user.sddl --class user --token whoami-all.txt --json
+  ntsec findings --file ou.sddl --children user --hide-expected
   sc sdshow Spooler | ntsec findings - --type service --hide-expected
 """
 )
@@ -78,6 +79,13 @@ Examples:
     metavar="CLASS",
     help="The AD object's class: user, computer, group, domainDNS, organizationalUnit, "
     "groupPolicyContainer, pKICertificateTemplate (or its schemaIDGUID).",
+)
+@click.option(
+    "--children",
+    "children",
+    metavar="CLASS",
+    help="Instead of the object itself: a new CLASS object created below it, with the ACEs "
+    "it inherits (e.g. the users of an OU).",
 )
 @click.option(
     "--token",
@@ -115,6 +123,7 @@ def findings(
     domain_sid: str | None,
     type_: str,
     object_class: str | None,
+    children: str | None,
     token_files: tuple[str, ...],
     self_sid: str | None,
     laps: tuple[str, ...],
@@ -144,6 +153,7 @@ def findings(
         principal_self=None if self_sid is None else Sid.parse(self_sid.strip()),
         laps_guids=_laps(laps),
         names=ChainResolver(*resolvers, WellKnownResolver()),
+        inherited_by=children,
     )
     if wants_json(ctx, as_json):
         emit_json(report.to_dict(full=full))
