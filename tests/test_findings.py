@@ -306,7 +306,7 @@ LAPS = uuid.UUID("11111111-2222-3333-4444-555555555555")  # a forest's generated
 
 
 def test_laps_read_property_alone_is_not_enough_for_a_confidential_attribute() -> None:
-    # MS-ADTS 3.1.1.4: a confidential attribute (LAPS: searchFlags 904) needs RP and CR.
+    # MS-ADTS 3.1.1.4.4: a confidential attribute (LAPS: searchFlags 904) needs RP and CR.
     r = report(f"O:DAD:(OA;;RP;{LAPS};;{X})", "computer", laps_guids={"ms-Mcs-AdmPwd": LAPS})
     assert X not in holders(r, "ReadLAPSPassword")
 
