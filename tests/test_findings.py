@@ -268,6 +268,8 @@ def test_write_spn_through_public_information() -> None:
     # R6: servicePrincipalName's attributeSecurityGUID is Public-Information (MS-ADA3).
     r = report(f"O:DAD:(OA;;WP;{PUBLIC_INFORMATION};;{X})", "user")
     assert X in holders(r, "WriteSPN")
+    # WP is not the validated write SW, and Validated-SPN is a node of its own (R6).
+    assert X not in holders(r, "ValidatedSPN")
 
 
 # ----------------------------------------------------------------------------- AddKeyCredentialLink
