@@ -228,9 +228,15 @@ class TokenAnalysis:
 
     @property
     def group_escalation_paths(self) -> tuple[GroupMembership, ...]:
-        """Enabled groups that are a known way up (deny-only ones grant nothing)."""
-        return tuple(g for g in self.groups
-                     if g.usable and g.fact.risk is EscalationRisk.ESCALATION)
+        """Enabled groups that are a known way up (deny-only ones grant nothing; groups that
+        already hold the domain or the machine are :attr:`admin_groups`)."""
+        return tuple(g for g in self.groups if g.usable and not g.fact.admin_equivalent
+                     and g.fact.risk is EscalationRisk.ESCALATION)
+
+    @property
+    def admin_groups(self) -> tuple[GroupMembership, ...]:
+        """Enabled groups that already hold the domain or the machine."""
+        return tuple(g for g in self.groups if g.usable and g.fact.admin_equivalent)
 
     @property
     def escalation_paths(self) -> tuple[PrivilegeFinding, ...]:
@@ -266,6 +272,7 @@ class TokenAnalysis:
             "escalation_paths": [p.privilege.name for p in self.escalation_paths],
             "groups": [g.to_dict() for g in self.groups],
             "group_escalation_paths": [g.fact.key for g in self.group_escalation_paths],
+            "admin_groups": [g.fact.key for g in self.admin_groups],
             "deny_only_groups": [g.to_dict() for g in self.deny_only],
             "not_shown": list(self.not_shown),
         }
