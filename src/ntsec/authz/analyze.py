@@ -6,7 +6,8 @@ renders itself as text (:meth:`TokenAnalysis.to_text`) and as a stable JSON-read
 (:meth:`TokenAnalysis.to_dict`). Every statement carries the rule it rests on: a SEMANTICS.md
 section (Windows' rules with their sources), a Microsoft Learn page, or public research for the
 known privilege-escalation techniques (gtworek/Priv2Admin, "translating" each privilege to a path
-to administrator).
+to administrator). Privileged groups (Domain Admins, Backup Operators, DnsAdmins...) are named
+with what they allow and their known escalation from :mod:`ntsec.authz.group_facts`.
 
 A whoami capture shows the user, the groups with their attributes and label, and the privileges
 with their states — not the elevation type, the linked token, restricting SIDs or the mandatory
