@@ -90,7 +90,7 @@ def test_spec_guids_are_the_schema_guids_the_rules_use() -> None:
 
 
 def test_dcsync_deny_before_allow_blocks_it() -> None:
-    # BloodHound #392 (deny ACEs dropped). R1: the deny of Get-Changes-All comes first, so
+    # Deny ACEs dropped (SpecterOps/BloodHound#392). R1: the deny of Get-Changes-All comes first, so
     # that node is denied; DCSync needs both nodes (MS-ADTS 5.1.3.2.1) -> not held by X.
     r = report(f"O:DAD:(OD;;CR;{GET_CHANGES_ALL};;{X})(OA;;CR;{GET_CHANGES};;{X})"
                f"(OA;;CR;{GET_CHANGES_ALL};;{X})", "domainDNS")
@@ -295,6 +295,15 @@ def test_rbcd_denied_on_the_attribute_before_the_property_set_allow() -> None:
     r = report(f"O:DAD:(OD;;WP;{RBCD};;{X})(OA;;WP;{USER_ACCOUNT_RESTRICTIONS};;{X})",
                "computer")
     assert X not in holders(r, "WriteRBCD")
+
+
+def test_rbcd_denied_despite_full_control_bloodhound_392() -> None:
+    # SpecterOps/BloodHound#392: full control on a computer, but a deny of WP on
+    # msDS-AllowedToActOnBehalfOfOtherIdentity before it. R1 + R3: the attribute's node is
+    # denied WP first; the full-control allow cannot give it back, so no RBCD.
+    r = report(f"O:DAD:(OD;;WP;{RBCD};;{X})(A;;{FULL};;;{X})", "computer")
+    assert X not in holders(r, "WriteRBCD")
+    assert X in holders(r, "AddKeyCredentialLink")  # other attributes are still writable
 
 
 def test_rbcd_positive_through_the_property_set() -> None:
