@@ -38,11 +38,15 @@ class UnitKey:
     digest: bytes
     object_type: ObjectType
     principal_self: Sid | None
+    object_class: str | None = None  # only when findings rules (which depend on it) run
 
 
 def unit_key(
-    sd: SecurityDescriptor, object_type: ObjectType, principal_self: Sid | None = None
+    sd: SecurityDescriptor,
+    object_type: ObjectType,
+    principal_self: Sid | None = None,
+    object_class: str | None = None,
 ) -> UnitKey:
     """The unit of ``sd``; ``principal_self`` is kept only when the DACL uses it."""
     keep = principal_self if principal_self is not None and has_self_aces(sd) else None
-    return UnitKey(descriptor_key(sd), object_type, keep)
+    return UnitKey(descriptor_key(sd), object_type, keep, object_class)

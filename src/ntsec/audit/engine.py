@@ -105,6 +105,10 @@ class Decider:
             self._reps[key] = tok
         return tok
 
+    def representative(self, shape_id: int) -> Token:
+        """The representative token of a shape (no PRINCIPAL_SELF substitute held)."""
+        return self._rep(shape_id, None, 0)
+
     def decide(
         self,
         unit_id: int,

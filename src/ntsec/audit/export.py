@@ -37,9 +37,10 @@ def findings(part_files: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
         yield from read_part(Path(f))
 
 
-def write_opengraph(part_files: Iterable[str | Path], out: Path, edge_kind: str) -> int:
+def write_opengraph(part_files: Iterable[str | Path], out: Path, edge_kind: str | None) -> int:
     """Write the findings as OpenGraph edges ``principal -[edge_kind]-> object``; returns the
-    number of edges."""
+    number of edges. ``edge_kind=None``: each finding's rule kind (``--rules``), as
+    ``NTSec<Kind>``."""
     principals: dict[str, str] = {}
     objects: dict[str, str] = {}
     n = 0
@@ -50,8 +51,12 @@ def write_opengraph(part_files: Iterable[str | Path], out: Path, edge_kind: str)
             sid, path = str(rec["principal_sid"]), str(rec["path"])
             principals.setdefault(sid, str(rec["principal"]))
             objects.setdefault(path, str(rec["object_type"]))
+            kind = edge_kind
+            if kind is None:
+                rule = str(rec["rights"]).split(":", 1)[0]
+                kind = "NTSec" + "".join(c for c in rule if c.isalnum())
             edge = {
-                "kind": edge_kind,
+                "kind": kind,
                 "start": {"value": sid, "match_by": "id"},
                 "end": {"value": path, "match_by": "id"},
                 "properties": {"granted": int(rec["granted"]), "rights": rec["rights"],

@@ -143,4 +143,8 @@ def read_ldif_rows(path: str | Path) -> Iterator[Row | RowError]:
         except (Error, ValueError) as exc:
             yield RowError(item.line, source, f"{item.dn}: {str(exc).splitlines()[0]}")
             continue
-        yield Row(item.line, item.dn, sd, ObjectType.DS_OBJECT, sid)
+        classes = item.text("objectClass")
+        # AD returns objectClass from top down to the object's structural class (MS-ADTS
+        # 3.1.1.1.4 "objectClass": the class and all its superclasses): the last one.
+        yield Row(item.line, item.dn, sd, ObjectType.DS_OBJECT, sid,
+                  object_class=classes[-1].strip() if classes else None)

@@ -40,6 +40,7 @@ class Row:
     object_type: ObjectType
     object_sid: Sid | None = None
     source: str = ""
+    object_class: str | None = None  # an AD object's structural class (LDIF objectClass)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ class AuditOptions:
     on_error: str = "skip"
     explain: bool = True
     changed_only: bool = False
+    rules: bool = False  # DS objects and services: the findings rules (ntsec.authz.findings)
     non_admins: bool = False
     partitions: int | None = None
     workers: int = 1
@@ -189,7 +190,7 @@ def _in_scope(path: str, where: str | None) -> bool:
 @dataclass
 class _Ingest:
     keys: dict[UnitKey, int] = field(default_factory=dict)
-    bases: dict[tuple[bytes, ObjectType], int] = field(default_factory=dict)
+    bases: dict[tuple[bytes, ObjectType, str | None], int] = field(default_factory=dict)
     base_of: dict[int, int] = field(default_factory=dict)
     corpus: CorpusSids = field(default_factory=CorpusSids)
     counts: dict[int, int] = field(default_factory=dict)
@@ -203,7 +204,8 @@ def _ingest(
     batch: list[tuple[int, int, str, int, str, str | None]] = []
     # Readers return the same descriptor value for the same text (parse_descriptor's cache):
     # its unit key is computed once (keyed by identity; the value is kept alive beside it).
-    keyed: dict[tuple[int, ObjectType, object], tuple[SecurityDescriptor, UnitKey]] = {}
+    keyed: dict[tuple[int, ObjectType, object, str | None],
+                tuple[SecurityDescriptor, UnitKey]] = {}
     for item in rows:
         if isinstance(item, RowError):
             summary.errors += 1
@@ -215,17 +217,20 @@ def _ingest(
         if not _in_scope(item.path, opts.where):
             summary.filtered_out += 1
             continue
-        memo = (id(item.sd), item.object_type, item.object_sid)
+        cls = item.object_class if opts.rules else None
+        memo = (id(item.sd), item.object_type, item.object_sid, cls)
         hit = keyed.get(memo)
         if hit is None or hit[0] is not item.sd:
             if len(keyed) > 65536:
                 keyed.clear()
-            hit = keyed[memo] = (item.sd, unit_key(item.sd, item.object_type, item.object_sid))
+            hit = keyed[memo] = (
+                item.sd, unit_key(item.sd, item.object_type, item.object_sid, cls)
+            )
         key = hit[1]
         uid = state.keys.get(key)
         if uid is None:
             uid = state.keys[key] = len(state.keys)
-            base = state.bases.setdefault((key.digest, key.object_type), uid)
+            base = state.bases.setdefault((key.digest, key.object_type, key.object_class), uid)
             state.base_of[uid] = base
             store.add_unit(uid, key, item.sd, base)
             if base == uid:
@@ -275,7 +280,7 @@ def _fingerprint(sources: Sequence[tuple[str, str]], principals: Sequence[Princi
     for p in principals:
         h.update(f"{p.name}|{p.sid}".encode())
     h.update(repr((opts.question, opts.any_of, opts.fmt, opts.where, opts.object_type,
-                   opts.explain, opts.changed_only, opts.non_admins, parts,
+                   opts.explain, opts.changed_only, opts.non_admins, opts.rules, parts,
                    sorted((k.value, v) for k, v in (opts.dangerous or {}).items()))).encode())
     return h.hexdigest()
 
@@ -388,7 +393,7 @@ def _specs(
         members=tuple(tuple(m) for m in members),
         names=tuple((p.name, str(p.sid)) for p in principals),
         tokens=tuple(p.token for p in principals),
-        explain=opts.explain, changed_only=opts.changed_only,
+        explain=opts.explain, changed_only=opts.changed_only, rules=opts.rules,
     )
     return [
         replace(base, part=k, out=str(opts.out_dir / "parts" / f"part-{k:05d}{suffix(opts.fmt)}"))

@@ -23,7 +23,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS units (
     id INTEGER PRIMARY KEY, digest BLOB NOT NULL, object_type TEXT NOT NULL,
-    self_sid TEXT, sd BLOB NOT NULL, rows INTEGER NOT NULL DEFAULT 0, base INTEGER NOT NULL);
+    self_sid TEXT, sd BLOB NOT NULL, rows INTEGER NOT NULL DEFAULT 0, base INTEGER NOT NULL,
+    object_class TEXT);
 CREATE TABLE IF NOT EXISTS rows (
     id INTEGER PRIMARY KEY, part INTEGER NOT NULL, unit INTEGER NOT NULL,
     source TEXT NOT NULL, line INTEGER NOT NULL, path TEXT NOT NULL, pkey TEXT NOT NULL,
@@ -90,11 +91,11 @@ class Store:
         """``base``: the first unit with the same descriptor and object type (units that differ
         only in their PRINCIPAL_SELF SID share decisions, see ``Decider.decide``)."""
         self.db.execute(
-            "INSERT INTO units (id, digest, object_type, self_sid, sd, base) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO units (id, digest, object_type, self_sid, sd, base, object_class) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (uid, key.digest, key.object_type.value,
              None if key.principal_self is None else str(key.principal_self), sd.to_bytes(),
-             base),
+             base, key.object_class),
         )
 
     def add_rows(self, rows: list[tuple[int, int, str, int, str, str | None]]) -> None:
@@ -112,13 +113,14 @@ class Store:
         self.db.commit()
 
     # ---------------------------------------------------------------- reading
-    def unit(self, uid: int) -> tuple[bytes, ObjectType, Sid | None, int]:
-        """(descriptor bytes, object type, PRINCIPAL_SELF SID, base unit)."""
+    def unit(self, uid: int) -> tuple[bytes, ObjectType, Sid | None, int, str | None]:
+        """(descriptor bytes, object type, PRINCIPAL_SELF SID, base unit, object class)."""
         row = self.db.execute(
-            "SELECT sd, object_type, self_sid, base FROM units WHERE id = ?", (uid,)
+            "SELECT sd, object_type, self_sid, base, object_class FROM units WHERE id = ?",
+            (uid,),
         ).fetchone()
         return (bytes(row[0]), ObjectType(row[1]),
-                None if row[2] is None else Sid.parse(row[2]), int(row[3]))
+                None if row[2] is None else Sid.parse(row[2]), int(row[3]), row[4])
 
     def units(self) -> Iterator[tuple[int, bytes, int]]:
         """(unit, descriptor bytes, rows) of the units that are their own base."""

@@ -20,6 +20,7 @@ from ntsec.audit.shape import Shape
 from ntsec.audit.store import Store, parent_of, path_key
 from ntsec.authz.compiled import token_facts
 from ntsec.codec.sddl_format import format_ace
+from ntsec.errors import Error
 from ntsec.model.ace import Ace, AceFlags
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, right_names
@@ -54,6 +55,7 @@ class TaskSpec:
     tokens: tuple[Token, ...]  # per principal (PRINCIPAL_SELF states)
     explain: bool = True
     changed_only: bool = False
+    rules: bool = False  # DS objects and services: ntsec.authz.findings rules, not ``question``
 
 
 @dataclass(slots=True)
@@ -74,6 +76,7 @@ class _Unit:
     object_type: ObjectType
     self_sid: Sid | None
     base: int  # the decision cache key: units differing only in PRINCIPAL_SELF share it
+    object_class: str | None
     # shape id -> decision with the PRINCIPAL_SELF SID not held (or no PRINCIPAL_SELF at all)
     decisions: dict[int, Decision] = field(default_factory=dict)
     # the shapes whose common decision is a finding: computed once per unit, so that a row
@@ -96,6 +99,7 @@ class _Partition:
             for i in members:
                 self.shape_of[i] = s
         self._holders: dict[Sid, frozenset[int]] | None = None
+        self.rule_cache: dict[tuple[int, int], list[_RuleHit]] = {}
 
     def holders(self, sid: Sid) -> frozenset[int]:
         """The principals whose tokens hold ``sid`` in any way (the only ones for which a
@@ -115,11 +119,11 @@ class _Partition:
             if len(self.units) > 50_000:
                 self.units.clear()
                 self.descriptors.clear()
-            raw, ot, ss, base = self.store.unit(uid)
+            raw, ot, ss, base, cls = self.store.unit(uid)
             sd = self.descriptors.get(base)
             if sd is None:
                 sd = self.descriptors[base] = SecurityDescriptor.from_bytes(raw)
-            u = self.units[uid] = _Unit(sd, ot, ss, base)
+            u = self.units[uid] = _Unit(sd, ot, ss, base, cls)
         return u
 
     def decision(self, uid: int, shape_id: int, principal: int) -> Decision:
@@ -292,6 +296,11 @@ def _expand(p: _Partition, writer: PartWriter, result: PartResult) -> None:
         result.rows += 1
         result.decisions += nprinc
         u = p.unit(uid)
+        if spec.rules and u.object_type in _RULE_TYPES:
+            for hit in rule_hits(p, uid, u):
+                for i in hit.targets:
+                    _write_rule(p, writer, result, (u, i, hit), (source, line, path))
+            continue
         parent = p.parent_unit(path) if spec.changed_only else None
         for d, targets in _findings(p, uid, u):
             chosen = targets if parent is None else [
@@ -328,6 +337,88 @@ def _findings(p: _Partition, uid: int, u: _Unit) -> Iterator[tuple[Decision, Seq
             d = p.decision(uid, p.shape_of[i], i)
             if p.matches(u, d):
                 yield d, (i,)
+
+
+# ----------------------------------------------------------------------------- findings rules
+
+_RULE_TYPES = frozenset({ObjectType.DS_OBJECT, ObjectType.SERVICE})
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleHit:
+    """One finding of ``ntsec.authz.findings.find`` and the principals it holds for."""
+
+    kind: str
+    right: str
+    deciding: tuple[Any, ...]  # findings.DecidingAce
+    targets: tuple[int, ...]
+
+
+def rule_hits(p: _Partition, uid: int, u: _Unit) -> list[_RuleHit]:
+    """The findings rules (DCSync, GenericAll, WriteDacl, ForceChangePassword, AddMember,
+    RBCD, ...; service rights) for one row: ``find`` is run once per unique descriptor with one
+    representative token per shape (the rules are access checks, so a shape decides them as
+    it decides any check), and once per object with the real tokens of the principals holding
+    its PRINCIPAL_SELF SID. Principals of a shape share the shape's findings."""
+    common = p.rule_cache.get((u.base, -1))
+    if common is None:
+        tokens = [(f"#{s}", p.decider.representative(s)) for s in range(len(p.spec.shapes))]
+        # PRINCIPAL_SELF as a SID nobody holds: the shapes' findings for non-holders.
+        common = _hits(p, u, tokens, _NOBODY if u.self_sid is not None else None, shared=True)
+        p.rule_cache[(u.base, -1)] = common
+    if u.self_sid is None:
+        return common
+    special = p.holders(u.self_sid)
+    out = [
+        _RuleHit(h.kind, h.right, h.deciding, tuple(i for i in h.targets if i not in special))
+        for h in common
+    ]
+    if special:
+        own = [(f"@{i}", p.spec.tokens[i]) for i in sorted(special)]
+        out += _hits(p, u, own, u.self_sid, shared=False)
+    return out
+
+
+_NOBODY = Sid.from_parts(5, 21, 0, 0, 0, 3, 0)  # a domain prefix no Windows domain has
+
+
+def _hits(p: _Partition, u: _Unit, tokens: list[tuple[str, Token]], principal_self: Sid | None,
+          *, shared: bool) -> list[_RuleHit]:
+    from ntsec.authz import findings  # noqa: PLC0415  (only when rules are asked for)
+
+    cls = u.object_class if u.object_type is ObjectType.DS_OBJECT else None
+    try:
+        report = findings.find(u.sd, u.object_type, object_class=cls, tokens=tokens,
+                               principal_self=principal_self)
+    except Error:  # an object class the schema table does not know: ask every rule
+        report = findings.find(u.sd, u.object_type, tokens=tokens,
+                               principal_self=principal_self)
+    out = []
+    for f in report.findings:
+        label = f.principal.name or ""
+        targets = tuple(p.spec.members[int(label[1:])]) if shared else (int(label[1:]),)
+        out.append(_RuleHit(f.kind, f.right, f.deciding, targets))
+    return out
+
+
+def _write_rule(
+    p: _Partition, writer: PartWriter, result: PartResult,
+    found: tuple[_Unit, int, _RuleHit], where: tuple[str, int, str],
+) -> None:
+    u, i, hit = found
+    source, line, path = where
+    name, sid = p.spec.names[i]
+    deciding = []
+    for d in hit.deciding:
+        entry = d.to_dict()
+        if d.inherited:
+            entry["origin"] = p.origin(path, dacl_ace(u.sd, d.index))
+        deciding.append(entry)
+    writer.write((
+        source, line, path, u.object_type.value, name, sid, 0, f"{hit.kind}: {hit.right}",
+        json.dumps(deciding), None,
+    ))
+    result.per_principal[i] = result.per_principal.get(i, 0) + 1
 
 
 @functools.lru_cache(maxsize=4096)

@@ -61,6 +61,9 @@ Examples:
 @click.option("--any", "any_bit", is_flag=True, help="At least one bit of --can, not all.")
 @click.option("--dangerous", is_flag=True,
               help="Any right that hands over the object (DACL, owner, data/config writes).")
+@click.option("--rules", is_flag=True,
+              help="DS objects and services: the rules of 'ntsec findings' (DCSync, "
+                   "GenericAll, WriteDacl, ForceChangePassword, AddMember, RBCD, ...).")
 @click.option("--non-admins", is_flag=True, help="Leave out administrators and SYSTEM.")
 @click.option("--where", metavar="PATH|DN", help="Only objects under this path or DN.")
 @click.option("--changed", is_flag=True,
@@ -100,6 +103,7 @@ def audit(ctx: click.Context, /, **o: Any) -> None:
         dangerous=DANGEROUS if o["dangerous"] else None, fmt=o["output_format"],
         where=o["where"], object_type=object_type, on_error=o["on_error"],
         explain=not o["no_explain"], changed_only=o["changed"], non_admins=o["non_admins"],
+        rules=o["rules"],
         partitions=o["partitions"], workers=o["workers"] or os.cpu_count() or 1,
         scheduler=o["scheduler"], resume=o["resume"],
         progress=not o["no_progress"] and not as_json,
@@ -112,7 +116,10 @@ def audit(ctx: click.Context, /, **o: Any) -> None:
         click.echo(f"ntsec audit: {exc}; rerun with --resume to finish", err=True)
         ctx.exit(EXIT_DENIED)
     if o["opengraph"]:
-        if o["dangerous"]:
+        kind: str | None
+        if o["rules"]:
+            kind = None  # each finding's own kind
+        elif o["dangerous"]:
             kind = "NTSecControls"
         elif o["can"] is None:
             kind = "NTSecCanAccess"
