@@ -132,3 +132,20 @@ def test_machine_objects_and_processes(machine_path: Path, tmp_path: Path) -> No
         m.close()
     assert want == got
     assert got
+
+
+def test_rules_with_opengraph_kinds(tmp_path: Path) -> None:
+    samba = VEC / "samba-dbcheck-links-deleted-user.ldif"
+    og = tmp_path / "og.json"
+    code, out, err = run("audit", str(samba), "--ldif", str(samba), *whoami_args(), "--rules",
+                         "--opengraph", str(og), "--out", str(tmp_path / "o"),
+                         "--output-format", "jsonl", "--json", "--workers", "1")
+    assert 0 == code, err
+    summary = json.loads(out)
+    found = [f for p in summary["part_files"] for f in read_part(Path(p))]
+    assert found
+    edges = json.loads(og.read_text())["graph"]["edges"]
+    assert len(edges) == len(found)
+    for f, e in zip(found, edges, strict=True):
+        kind = str(f["rights"]).split(":", 1)[0]
+        assert e["kind"] == "NTSec" + "".join(c for c in kind if c.isalnum())
