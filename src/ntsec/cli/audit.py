@@ -35,6 +35,7 @@ Examples:
   ntsec --machine lab.db audit --from-machine --whoami whoami-all.txt --dangerous \\
       --non-admins --opengraph edges.json
   ntsec --machine lab.db audit --from-machine --changed --output-format jsonl --json
+  ntsec --machine lab.db audit --from-machine --rules --non-admins
 """,
 )
 @click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
