@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ntsec.cli._app import emit_json, json_option, wants_json
-from ntsec.cli._inputs import decode_text, read_bytes
+from ntsec.cli._inputs import DWORD, decode_text, read_bytes
 from ntsec.cli._token import token_to_json
 from ntsec.codec import whoami as codec
 
@@ -31,8 +31,8 @@ Examples:
     metavar="FILE",
     help="A captured whoami output (any switches and format) describing the token; '-' is stdin.",
 )
-@click.option("--pid", type=int, default=None, help="With --machine: a process's token.")
-@click.option("--tid", type=int, default=None, help="With --machine: a thread's token.")
+@click.option("--pid", type=DWORD, default=None, help="With --machine: a process's token.")
+@click.option("--tid", type=DWORD, default=None, help="With --machine: a thread's token.")
 @click.option("--all", "all_", is_flag=True, help="Same as /all.")
 @click.option("--user", is_flag=True, help="Same as /user.")
 @click.option("--groups", is_flag=True, help="Same as /groups.")
