@@ -23,7 +23,7 @@ from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
 from ntsec.cli._render import default_object_type, describe
 from ntsec.codec import whoami
-from ntsec.errors import Error
+from ntsec.errors import Error, error_text, printable
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, parse_rights, right_names
 from ntsec.model.sid import Sid
@@ -81,8 +81,9 @@ def sample_capture(key: str) -> str:
 
 
 def _message(exc: Error) -> str:
-    # ParseError's str() is the message, the input and a caret line under the bad offset.
-    return str(exc)
+    # One printable line (control characters escaped, a huge echoed value cut), then for a
+    # ParseError the input and a caret line under the bad offset; the CLI shows the same.
+    return error_text(exc)
 
 
 def _kind(value: str) -> ObjectType:
@@ -442,7 +443,7 @@ def view_sddl(*, text: str, input_format: str, object_type: str, domain_sid: str
         view.errors["text"] = _message(exc)
         return view
     except _InputError as exc:
-        view.errors["text"] = str(exc)
+        view.errors["text"] = printable(str(exc))
         return view
     kind = ObjectType(object_type) if object_type in dict(OBJECT_TYPES) else None
     kind = kind or default_object_type(sd)
@@ -487,7 +488,7 @@ def view_whoami(*, text: str, switches: str) -> WhoamiView:
         result = whoami.run(report, view.switches, line_end="\n")
     except Error as exc:
         # The capture does not hold what these switches print (e.g. /priv from /groups).
-        view.whoami_error = str(exc)
+        view.whoami_error = "\n".join(printable(line) for line in str(exc).splitlines())
         return view
     if result.exit_code:
         view.whoami_error = result.stderr
