@@ -8,7 +8,7 @@ Screenshots: the browser tests always take them (a page that cannot be drawn fai
 them over the tracked ``docs/screenshots/*.png`` only on request, so running the tests leaves
 the checkout clean::
 
-    NTSEC_WRITE_SCREENSHOTS=1 python -m pytest tests/web/test_browser.py tests/web/test_browser_machine.py
+    NTSEC_WRITE_SCREENSHOTS=1 python -m pytest tests/web/test_browser*.py
 
 Otherwise they go to pytest's temporary directory.
 """

@@ -1,7 +1,7 @@
 """The web app under hostile load (issue 10, items 1 and 7): size limits with honest answers,
 library work off the event loop, loopback Host names, safe error text.
 
-* A form field over ``MAX_FIELD`` is refused with 413 and a message naming the field, its size
+* A text field over ``MAX_FIELD`` is refused with 413 and a message naming the field, its size
   and the limit (checked before the CSRF check reads the form, so it is never reported as a
   CSRF failure); a body over ``MAX_BODY`` is refused with 413 whether it declares its length
   or streams without one.
@@ -100,14 +100,11 @@ def test_a_streamed_large_body_is_refused(client: TestClient) -> None:
     assert f"The request body is more than {MAX_BODY} bytes" in response.text
 
 
-def test_a_file_upload_is_refused(client: TestClient) -> None:
-    response = client.post(
-        "/sddl",
-        data={"csrf_token": token_of(client)},
-        files={"text": ("sd.txt", b"D:", "text/plain")},
-    )
+def test_too_many_file_uploads_are_refused(client: TestClient) -> None:
+    files = [("upload", (f"sd{n}.txt", b"D:", "text/plain")) for n in range(5)]
+    response = client.post("/sddl", data={"csrf_token": token_of(client)}, files=files)
     assert 400 == response.status_code
-    assert "Maximum number of files is 0" in response.text
+    assert "Maximum number of files is 4" in response.text
 
 
 # ----------------------------------------------------------------------------- event loop

@@ -13,10 +13,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ntsec.authz.findings import FindingsReport, find
-from ntsec.errors import Error
+from ntsec.errors import Error, error_text
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
+from ntsec.web._offload import run_cpu
 
 __all__ = ["FindingsView", "findings_routes", "view_findings"]
 
@@ -48,7 +49,7 @@ def view_findings(*, sddl: str, type_: str, object_class: str, children: str, do
         try:
             dom = Sid.parse(view.domain_sid)
         except Error as exc:
-            view.errors["domain_sid"] = str(exc)
+            view.errors["domain_sid"] = error_text(exc)
     if not sddl.strip():
         view.errors["sddl"] = "Give a security descriptor (SDDL, e.g. sc sdshow output)."
     if view.errors:
@@ -56,13 +57,13 @@ def view_findings(*, sddl: str, type_: str, object_class: str, children: str, do
     try:
         sd = SecurityDescriptor.from_sddl(sddl.strip(), domain_sid=dom)
     except Error as exc:
-        view.errors["sddl"] = str(exc)
+        view.errors["sddl"] = error_text(exc)
         return view
     try:
         view.report = find(sd, ObjectType(view.type), object_class=view.object_class or None,
                            inherited_by=view.children or None)
     except Error as exc:
-        view.errors["object_class"] = str(exc)
+        view.errors["object_class"] = error_text(exc)
         return view
     view.shown = [f for f in view.report.findings if not (hide_expected and f.expected)
                   and not f.only_via_assumed_groups]
@@ -80,7 +81,8 @@ def findings_routes(render: Callable[..., Response]) -> list[Route]:
                 value = form.get(name)
                 return value if isinstance(value, str) else ""
 
-            view = view_findings(sddl=text("sddl"), type_=text("type"),
+            # Off the event loop (ntsec.web._offload): parsing and the findings are CPU work.
+            view = await run_cpu(view_findings, sddl=text("sddl"), type_=text("type"),
                                  object_class=text("object_class"), children=text("children"),
                                  domain_sid=text("domain_sid"),
                                  hide_expected=text("hide_expected") == "on")
@@ -88,6 +90,6 @@ def findings_routes(render: Callable[..., Response]) -> list[Route]:
         else:
             view, status = FindingsView(), 200
         context = {"active": "findings", "view": view, "classes": CLASSES}
-        return render(request, "findings.html", context, status)
+        return await run_cpu(render, request, "findings.html", context, status)
 
     return [Route("/findings", page, methods=["GET", "POST"], name="findings")]
