@@ -8,7 +8,7 @@ import click
 
 from ntsec.cli._app import emit_json, json_option, wants_json
 from ntsec.cli._inputs import OBJECT_TYPE_CHOICE, load_descriptor, object_type, parse_sid_option
-from ntsec.cli._render import default_object_type, describe, describe_text
+from ntsec.ui.describe import default_object_type, describe, describe_text
 
 __all__ = ["sddl"]
 

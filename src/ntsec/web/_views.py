@@ -21,13 +21,13 @@ from typing import Any
 
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
-from ntsec.cli._render import default_object_type, describe
 from ntsec.codec import whoami
 from ntsec.errors import Error, error_text, printable
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, parse_rights, right_names
 from ntsec.model.sid import Sid
 from ntsec.model.wellknown import lookup
+from ntsec.ui.describe import default_object_type, describe
 
 __all__ = [
     "OBJECT_TYPES",
