@@ -224,6 +224,13 @@ def _cases() -> Iterator[tuple[str, list[str], str | bytes | None]]:
         "set-security-pid": (
             ["--machine", "{M}", "set-security", "C:\\Windows", "--pid", "{V}", "--sddl", "D:",
              "--dacl"], NUMERIC),
+        "findings-sddl": (["findings", "{V}"], tuple(h for h in HOSTILE if h != "empty")),
+        "findings-hex": (["findings", "--hex", "{V}"], tuple(HOSTILE)),
+        "findings-base64": (["findings", "--base64", "{V}"], (*HOSTILE, "non-ascii")),
+        "findings-class": (["findings", "D:", "--class", "{V}"], tuple(HOSTILE)),
+        "findings-self": (["findings", "D:", "--self", "{V}"], tuple(HOSTILE)),
+        "findings-laps-guid": (["findings", "D:", "--laps-guid", "{V}"], tuple(HOSTILE)),
+        "findings-domain-sid": (["findings", "D:", "--domain-sid", "{V}"], tuple(HOSTILE)),
         "serve-host": (["serve", "--host", "{V}", "--port", "0"],
                        ("bad-utf8", "long", "escape", "huge")),
         "serve-port": (["serve", "--port", "{V}"], NUMERIC),
@@ -242,6 +249,8 @@ def _file_cases() -> Iterator[tuple[str, list[str], str]]:
         "check-token": ["check", "--sd", "D:", "--access", "read", "--token", "{F}"],
         "whoami-token": ["whoami", "/all", "--token", "{F}"],
         "token-analyze": ["token", "analyze", "{F}"],
+        "findings-file": ["findings", "--file", "{F}"],
+        "findings-token": ["findings", "D:", "--token", "{F}"],
         "machine-init-scenario": ["--machine", "{M}.new", "machine", "init", "--scenario",
                                   "{F}"],
         "machine-show": ["--machine", "{F}", "machine", "show"],
@@ -253,7 +262,7 @@ def _file_cases() -> Iterator[tuple[str, list[str], str]]:
         for kind in kinds:
             if name in ("machine-show", "ps") and kind == "missing":
                 continue  # a missing --machine path is created on purpose by 'machine init'
-            if name in ("sddl-file", "check-sd-file") and kind == "empty-file":
+            if name in ("sddl-file", "check-sd-file", "findings-file") and kind == "empty-file":
                 continue  # an empty SDDL file is the empty descriptor (see VALID)
             yield f"{name}-{kind}", argv, kind
 
