@@ -418,3 +418,26 @@ def test_parse_error_caret_stays_under_the_offset_after_escapes() -> None:
     assert "bad character (at offset 4)" == head
     assert "ab\\x1b\\x1bcd" == shown
     assert "c" == shown[caret.index("^")]
+
+
+def test_a_machine_at_a_path_that_is_not_utf8_works(tmp_path: Path) -> None:
+    """A POSIX file name is bytes: an existing file whose name is not UTF-8 is used, and
+    printed back as the same bytes (not refused, not an internal error)."""
+    path = os.fsencode(tmp_path) + b"/caf\xe9.db"
+    for argv in ([b"machine", b"init"], [b"ps"], [b"machine", b"show"],
+                 [b"machine", b"init", b"--force"]):
+        if argv == [b"machine", b"init"]:
+            # Created by the library (the command line refuses an undecodable name that is
+            # not an existing file: it cannot tell a path from a name).
+            from ntsec.system.machine import Machine
+
+            Machine.create(os.fsdecode(path)).close()
+            continue
+        proc = subprocess.run(
+            [sys.executable, "-m", "ntsec", b"--machine", path, *argv],
+            capture_output=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"},
+            timeout=120,
+        )
+        assert 0 == proc.returncode, proc.stderr
+        if argv == [b"machine", b"show"]:
+            assert b"path: " + path in proc.stdout
