@@ -6,8 +6,17 @@ import click
 
 from ntsec.authz.access import access_check
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
-from ntsec.cli._inputs import OBJECT_TYPE_CHOICE, load_descriptor, parse_sid_option, read_text
-from ntsec.cli._token import INTEGRITY_WORDS, build_token, load_token
+from ntsec.cli._inputs import (
+    OBJECT_TYPE_CHOICE,
+    load_descriptor,
+    load_names,
+    note_repairs,
+    parse_sid_option,
+    paste_descriptors,
+    paste_token,
+    read_bytes,
+)
+from ntsec.cli._token import INTEGRITY_WORDS, build_token
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
 
 __all__ = ["check", "parse_access"]
@@ -42,12 +51,21 @@ def parse_access(spec: str, object_type: ObjectType) -> int:
 Examples:
   ntsec check --sd 'D:(A;;FR;;;BU)' --type file --access read \\
       --user S-1-5-21-1-2-3-1001 --group S-1-5-32-545 --explain
-  ntsec check --sd @sd.sddl --access 0x120089 --token whoami-all.txt --json
+  ntsec samples standard-user.txt | ntsec check --token - \\
+      --sd 'O:BAG:SYD:(A;;FR;;;BU)' --access read --json
+  echo 'C:\\x BUILTIN\\Users:(OI)(CI)(RX)' | ntsec check --sd @- --access read \\
+      --user S-1-5-21-1-2-3-1001 --group BU
   ntsec check --sd 'D:(A;;GA;;;BA)' --access MAXIMUM_ALLOWED \\
       --user S-1-5-18 --group S-1-5-32-544:deny-only --integrity high
 """
 )
-@click.option("--sd", "sd_text", metavar="SDDL|@FILE", help="The descriptor as SDDL, or @FILE.")
+@click.option(
+    "--sd",
+    "sd_text",
+    metavar="TEXT|@FILE",
+    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), or @FILE.",
+)
+@click.option("--names", "names_file", metavar="FILE", help="NAME=SID lines for icacls names.")
 @click.option("--sd-hex", metavar="HEX", help="The descriptor as binary self-relative hex.")
 @click.option("--domain-sid", metavar="SID", help="Domain SID for domain-relative SDDL aliases.")
 @click.option(
@@ -103,6 +121,7 @@ def check(
     ctx: click.Context,
     *,
     sd_text: str | None,
+    names_file: str | None,
     sd_hex: str | None,
     domain_sid: str | None,
     type_: str,
@@ -123,17 +142,30 @@ def check(
     exactly those SIDs. Exit status 0 when access is granted, 1 when denied, 2 on bad input.
     """
     kind = ObjectType(type_.lower())
-    if sd_text is not None and sd_text.startswith("@"):
-        sd_text = read_text(sd_text[1:])
-    sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=parse_sid_option(domain_sid))
+    pasted_token = None
     if token_file is not None:
         if user or groups or privs or restricted:
             raise click.UsageError("give the token either as --token or as --user/--group/...")
-        token = load_token(token_file)
+        pasted_token = paste_token(token_file)
+        note_repairs(pasted_token)
+        assert pasted_token.report is not None
+        token = pasted_token.report.token
     elif user is not None:
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
+    dom = parse_sid_option(domain_sid)
+    if sd_text is not None and sd_hex is None:
+        source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
+        pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
+                                   whoami=pasted_token)
+        note_repairs(pasted)
+        if len(pasted.descriptors) != 1:
+            raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes "
+                                     "one", param_hint="--sd")
+        sd = pasted.descriptors[0].descriptor
+    else:
+        sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom)
     desired = parse_access(access, kind)
     result = access_check(sd, token, desired, object_type=kind, explain=explain)
     granted = result.granted
