@@ -16,7 +16,7 @@ from ntsec.codec.paste_result import Pasted, PastedDescriptor, PasteKind
 from ntsec.codec.paste_text import Line, Repair, decode, is_prompt, split_lines
 from ntsec.codec.paste_token import looks_like_whoami, read_token_json, read_whoami
 from ntsec.codec.whoami_report import WhoamiReport
-from ntsec.errors import PasteError
+from ntsec.errors import ParseError, PasteError
 from ntsec.model.sid import Sid
 
 __all__ = ["read", "read_descriptors", "read_token"]
@@ -73,7 +73,7 @@ def read_token(text: str | bytes, *, names: Mapping[str, Sid] | None = None,
             raise PasteError("no whoami output (empty text)")
         try:
             kind = read(text, names=names, domain_sid=domain_sid).kind.value
-        except PasteError:
+        except ParseError:
             kind = None
         what = f" (it reads as {kind})" if kind else ""
         raise PasteError(f"not whoami output or a JSON token{what}", body, 0, 0)

@@ -92,11 +92,14 @@ class DescriptorReader:
             self.repairs.append(Repair(body[0].number, "unwrap",
                                        f"joined {len(body)} wrapped lines"))
         text = "".join(ln.text.strip(" ") for ln in body)
-        return self.sddl(text, body[0])
+        return self.sddl(text, body[0], wrapped=len(body) > 1)
 
-    def sddl(self, text: str, line: Line) -> SecurityDescriptor:
+    def sddl(self, text: str, line: Line, *, wrapped: bool = False) -> SecurityDescriptor:
+        """One SDDL string. Spaces inside it are removed only when it came wrapped over several
+        lines (a terminal or a page put them there); a one-line string is Windows' to judge
+        (ConvertStringSecurityDescriptorToSecurityDescriptor rejects "D :S:")."""
         text = self.unquote(text.strip(), line)
-        squeezed = _squeeze(text)
+        squeezed = _squeeze(text) if wrapped else text
         if squeezed != text:
             self.repairs.append(Repair(line.number, "spaces",
                                        "removed spaces inside the SDDL (outside conditions)"))
@@ -171,7 +174,8 @@ class DescriptorReader:
                                                f"joined the Sddl field's {len(value)} lines"))
                 text = "".join(v.text.strip(" ") for v in value)
                 first = Line(value[0].number, text)
-                out.append(PastedDescriptor(path, self.sddl(text, first), kind))
+                sd = self.sddl(text, first, wrapped=len(value) > 1)
+                out.append(PastedDescriptor(path, sd, kind))
 
         for line in lines:
             label = _label_of(line)
