@@ -77,12 +77,14 @@ class DescriptorReader:
             sd = self.sddl_lines(body)
             return PasteKind.SC_SDSHOW, [PastedDescriptor(sc_name, sd, ObjectType.SERVICE)]
         if len(body) > 1 and all(_starts_sddl(ln.text) for ln in body):
-            # One descriptor per line (a list of them), not one wrapped over several lines.
+            # One string wrapped before its D: or S: part, or one descriptor per line.
+            saved = list(self.repairs)
             try:
-                return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines([ln]))
-                                        for ln in body]
+                return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines(body))]
             except SDDLError:
-                pass
+                self.repairs[:] = saved
+            return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines([ln]))
+                                    for ln in body]
         return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines(body))]
 
     # ------------------------------------------------------------ SDDL
@@ -204,7 +206,15 @@ class DescriptorReader:
         if len(body) < 2 or len(body) % 2:
             return False
         return all(_starts_sddl(b.text) and not _starts_sddl(a.text)
+                   and a.text.strip()[:1] not in "\"'`(" and self.parses(b.text)
                    for a, b in zip(body[::2], body[1::2], strict=True))
+
+    def parses(self, text: str) -> bool:
+        try:
+            sddl_codec.parse(text.strip(), self.domain_sid)
+        except SDDLError as err:
+            return "relative to a domain" in err.message
+        return True
 
     def save_file(self, body: list[Line]) -> list[PastedDescriptor]:
         # "icacls name /save aclfile": the file name, then its DACL as SDDL (Learn "icacls").
