@@ -73,7 +73,8 @@ class DescriptorReader:
         data = _binary(joined)
         if data is not None:
             return PasteKind.BINARY, [PastedDescriptor(None, self.binary(data, body[0]))]
-        if sc_name is not None or (leading_blank and len(body) == 1):
+        if sc_name is not None or (leading_blank and len(body) == 1
+                                   and _service_rights_only(body[0].text)):
             sd = self.sddl_lines(body)
             return PasteKind.SC_SDSHOW, [PastedDescriptor(sc_name, sd, ObjectType.SERVICE)]
         if len(body) > 1 and all(_starts_sddl(ln.text) for ln in body):
@@ -247,6 +248,23 @@ def _provider_path(value: str) -> tuple[str | None, ObjectType | None]:
         return value, None
     name = provider.rsplit("\\", 1)[-1].lower()
     return rest, _PROVIDERS.get(name)
+
+
+#: The right letters sc sdshow prints: a service's rights are the generic DS-style letters of
+#: MS-DTYP 2.5.1.1 (SERVICE_QUERY_CONFIG is CC, SERVICE_START is RP...; Learn "Service Security
+#: and Access Rights"), never file letters (FA, FR) or hex.
+_SERVICE_LETTERS = {"CC", "DC", "LC", "SW", "RP", "WP", "DT", "LO", "CR", "SD", "RC", "WD", "WO",
+                    "GA", "GR", "GW", "GX"}
+_RIGHTS_FIELD = re.compile(r"\((?:[^;()]*);(?:[^;()]*);([^;()]*);")
+
+
+def _service_rights_only(text: str) -> bool:
+    """True when every ACE's rights are service letters: with a leading empty line, the
+    shape of ``sc sdshow`` output rather than any SDDL pasted after an empty line."""
+    fields = _RIGHTS_FIELD.findall(text)
+    return bool(fields) and all(
+        len(f) % 2 == 0 and {f[i:i + 2] for i in range(0, len(f), 2)} <= _SERVICE_LETTERS
+        for f in fields)
 
 
 def _starts_sddl(text: str) -> bool:
