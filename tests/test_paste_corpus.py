@@ -73,6 +73,16 @@ def test_manifest_entry_is_complete(item: dict[str, Any]) -> None:
         assert item[key], key
 
 
+@pytest.mark.parametrize("item", [it for it in ITEMS if it["has_prompt_line"]], ids=_id)
+def test_skipped_prompt_lines_are_accounted_for(item: dict[str, Any]) -> None:
+    """Issue 11: nothing is changed silently; an artefact holding a prompt or command line
+    (read by eye, manifest field has_prompt_line) is read with at least one repair listed."""
+    pasted = _read(item)
+    assert pasted.repairs
+    for repair in pasted.repairs:
+        assert repair.message
+
+
 # ----------------------------------------------------------------------------- whoami
 @pytest.mark.parametrize("item", WHOAMI, ids=_id)
 def test_whoami_capture_yields_its_facts(item: dict[str, Any]) -> None:
