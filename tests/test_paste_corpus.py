@@ -62,6 +62,13 @@ def test_corpus_size_and_mix() -> None:
     assert len(sc_outputs) >= 5
 
 
+def test_every_stored_artefact_is_in_the_manifest() -> None:
+    on_disk = {str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*") if p.is_file()}
+    listed = [it["file"] for it in ITEMS]
+    assert len(listed) == len(set(listed))
+    assert on_disk == set(listed)
+
+
 @pytest.mark.parametrize("item", ITEMS, ids=_id)
 def test_manifest_entry_is_complete(item: dict[str, Any]) -> None:
     """Every item names its file, a source (repository + commit or URL), the command that
