@@ -308,7 +308,8 @@ def test_wrapped_quoted_sddl_gives_the_same_descriptor(
     text, domain = item
     dom = None if domain is None else Sid.parse(domain)
     expected = sddl.parse(text, dom)
-    p = paste.read(quote + _wrap(text, cuts, indent) + quote + "\n", domain_sid=dom)
+    prompt = "PS C:\\Users\\bob> (Get-Acl C:\\x).Sddl\n" if indent % 2 else ""
+    p = paste.read(prompt + quote + _wrap(text, cuts, indent) + quote + "\n", domain_sid=dom)
     assert paste.PasteKind.SDDL == p.kind
     assert [expected] == [d.descriptor for d in p.descriptors]
 
