@@ -114,6 +114,7 @@ def sddl(
         return
     values = [_convert(sd, to, dom) if to else None for _, sd, _ in items]
     if json_out:
+        assert to is not None
         out_json: dict[str, object] = {to: values[0]}
         if len(values) > 1:
             out_json["values"] = values
