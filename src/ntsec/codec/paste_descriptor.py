@@ -228,7 +228,9 @@ class DescriptorReader:
         return True
 
     def save_file(self, body: list[Line]) -> list[PastedDescriptor]:
-        # "icacls name /save aclfile": the file name, then its DACL as SDDL (Learn "icacls").
+        # "icacls name /save aclfile" stores the DACLs only (Learn "icacls", /save); the file
+        # holds each object's name on one line and its DACL as SDDL on the next (issue 11's
+        # description; not verified on a captured file).
         self.repairs.append(Repair(None, "icacls", "an icacls /save file holds DACLs only: no "
                                    "owner, group or SACL"))
         return [PastedDescriptor(a.text.strip(), self.sddl(b.text, b))

@@ -4,10 +4,10 @@ Every reader of pasted artefacts (whoami output, SDDL, Get-Acl, icacls...) works
 :class:`Line` values that keep their 1-based number in the text as given, and records each change
 it makes as a :class:`Repair`, so nothing is silently altered.
 
-Bytes are decoded the way the tools that write them do: ``icacls /save`` writes UTF-16LE without
-a byte-order mark (Learn "icacls", /save; the files start with the path's first character and a
-NUL), PowerShell's ``Out-File`` writes UTF-16LE with a BOM in Windows PowerShell 5.1, and
-everything else is UTF-8 with or without a BOM.
+Bytes are decoded the way the tools that write them do: UTF-16 with a byte-order mark (Windows
+PowerShell 5.1's ``Out-File`` and ``>``), UTF-16LE without one (recognised by its NUL bytes:
+``icacls /save`` files are described so in issue 11; no captured file was at hand to verify the
+mark), and UTF-8 with or without a BOM.
 """
 
 from __future__ import annotations
