@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from ntsec.authz.access import access_check
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
@@ -164,6 +165,9 @@ def check(
             raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes "
                                      "one", param_hint="--sd")
         sd = pasted.descriptors[0].descriptor
+        implied = pasted.descriptors[0].object_type
+        if implied is not None and ctx.get_parameter_source("type_") is ParameterSource.DEFAULT:
+            kind = implied  # sc sdshow: a service; Get-Acl of a registry path: a key
     else:
         sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom)
     desired = parse_access(access, kind)
