@@ -97,16 +97,19 @@ def read_whoami(text: str, lines: list[Line]) -> tuple[WhoamiReport, list[Repair
     try:
         report, more = _parse_trimming(text, kept)
     except WhoamiParseError as err:
-        unwrapped = _unwrap(kept)
-        if unwrapped is None:
-            raise
-        lines2, joined, width = unwrapped
-        try:
-            report, more = _parse_trimming(text, lines2)
-        except WhoamiParseError:
-            raise err from None
-        repairs.append(Repair(None, "unwrap", f"joined {joined} lines a terminal wrapped at "
-                              f"{width} columns"))
+        for unwrap in (_unwrap, _unwrap_chunks):
+            unwrapped = unwrap(kept)
+            if unwrapped is None:
+                continue
+            lines2, joined, width = unwrapped
+            try:
+                report, more = _parse_trimming(text, lines2)
+            except WhoamiParseError:
+                continue
+            repairs.append(Repair(None, "unwrap", f"joined {joined} lines a terminal wrapped "
+                                  f"at {width} columns"))
+            return report, repairs + more
+        raise err from None
     return report, repairs + more
 
 
@@ -145,12 +148,15 @@ def _unwrap(lines: list[Line]) -> tuple[list[Line], int, int] | None:
     out: list[Line] = []
     joined = 0
     i = 0
+    last: int | None = None  # the width of the last '=' row seen
     while i < len(lines):
         first = lines[i]
         # The table this line belongs to: its own '=' row, the one just below (a header), or
         # the last one above (a row). Lines are joined up to that table's width only.
+        if i in rules:
+            last = rules[i]
         full = rules.get(i) or next((rules[j] for j in range(i + 1, min(i + 4, len(lines)))
-                                     if j in rules), None) or _last_rule(rules, i)
+                                     if j in rules), None) or last
         text = piece = first.text
         while (full is not None and len(piece) == width and len(text) < full
                and i + 1 < len(lines) and lines[i + 1].text.strip() not in _TITLES):
@@ -160,11 +166,17 @@ def _unwrap(lines: list[Line]) -> tuple[list[Line], int, int] | None:
             joined += 1
         out.append(Line(first.number, text))
         i += 1
+    # The next non-empty line after each line, by one backward scan.
+    following = [""] * len(out)
+    ahead = ""
+    for at in range(len(out) - 1, -1, -1):
+        following[at] = ahead
+        ahead = out[at].text.strip() or ahead
     kept: list[Line] = []
     in_table = False
     for at, line in enumerate(out):
         stripped = line.text.strip()
-        nxt = next((ln.text.strip() for ln in out[at + 1:] if ln.text.strip()), "")
+        nxt = following[at]
         if stripped.startswith("=") and set(stripped) <= {"=", " "}:
             in_table = True
         elif stripped in _TITLES:
@@ -175,6 +187,56 @@ def _unwrap(lines: list[Line]) -> tuple[list[Line], int, int] | None:
             continue
         kept.append(line)
     return (kept, joined, width) if joined else None
+
+
+def _unwrap_chunks(lines: list[Line]) -> tuple[list[Line], int, int] | None:
+    """Undo a console's hard wrap by counting: whoami pads every table line to the table's
+    width F (docs/whoami-format.md §4), so on a console W wide each header, '=' and data row
+    took exactly ceil(F / W) screen lines, whatever the copy later stripped from them."""
+    texts = [ln.text.rstrip(" ") for ln in lines]
+    width = max((len(t) for t in texts), default=0)
+    if width < 40:
+        return None
+    rules: dict[int, int] = {}
+    i = 0
+    while i < len(texts):
+        if texts[i].startswith("=") and set(texts[i]) <= {"=", " "}:
+            j = i
+            while j + 1 < len(texts) and texts[j + 1] and set(texts[j + 1]) <= {"=", " "}:
+                j += 1
+            if j > i:
+                rules[i] = len("".join(t.ljust(width) for t in texts[i:j]) + texts[j])
+            i = j + 1
+            continue
+        i += 1
+    if not rules:
+        return None
+    out: list[Line] = []
+    joined = 0
+    i = 0
+    while i < len(lines):
+        k = next((d for d in range(1, 9) if i + d in rules
+                  and d == -(-rules[i + d] // width)), None) if i not in rules else None
+        start_table = k is not None
+        if not start_table:
+            out.append(lines[i])
+            i += 1
+            continue
+        assert k is not None
+        # Header (k lines), '=' row (k lines), then rows of k lines up to a title or a blank.
+        at = i
+        first_row = True
+        while at + k <= len(lines):
+            group = texts[at:at + k]
+            if not first_row and (not group[0] or group[0].strip() in _TITLES):
+                break
+            out.append(Line(lines[at].number,
+                            "".join(t.ljust(width) for t in group[:-1]) + group[-1]))
+            joined += k - 1
+            at += k
+            first_row = False
+        i = at
+    return (out, joined, width) if joined else None
 
 
 def _rule_widths(texts: list[str], width: int) -> dict[int, int]:
@@ -194,11 +256,6 @@ def _rule_widths(texts: list[str], width: int) -> dict[int, int]:
             continue
         i += 1
     return out
-
-
-def _last_rule(rules: dict[int, int], at: int) -> int | None:
-    before = [i for i in rules if i < at]
-    return rules[max(before)] if before else None
 
 
 def _before_output(lines: list[Line], repairs: list[Repair]) -> list[Line]:
