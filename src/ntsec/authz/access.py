@@ -605,9 +605,12 @@ def _check_by_type(
             rec.restricted_check = "each node keeps what both passes granted it"
     results = tree.results(wanted, max_mode, cap)
     root = results[0]
-    explanation = None if rec is None else rec.build(root.granted, root.status.name, object_type)
+    # AccessCheckByType's GrantedAccess is 0 when access is denied (ReactOS apitest
+    # NtAccessCheckByType DenyAccessTests), whatever the result list reports per entry.
+    granted = root.granted if root.status == NtStatus.STATUS_SUCCESS else 0
+    explanation = None if rec is None else rec.build(granted, root.status.name, object_type)
     return AccessResult(
-        root.granted,
+        granted,
         root.status,
         privileges_used if root.status == NtStatus.STATUS_SUCCESS else (),
         explanation,

@@ -490,15 +490,19 @@ class ObjectTypeTree:
             have = self.granted[i] & cap
             if max_mode:
                 ok = bool(have) and not wanted & ~have
-                node_granted = have
+                node_granted = have if ok else 0
             else:
                 ok = not wanted & ~have
-                node_granted = wanted
+                # A denied entry of AccessCheckByTypeResultList still reports the requested
+                # rights it was granted (ReactOS apitest NtAccessCheckByTypeResultList
+                # DenyAccessTests, run on Windows: READ_CONTROL from the owner is returned with
+                # STATUS_ACCESS_DENIED). The single result of AccessCheckByType is 0 instead.
+                node_granted = wanted if ok else wanted & have
             out.append(
                 ObjectTypeResult(
                     lvl,
                     g,
-                    node_granted if ok else 0,
+                    node_granted,
                     NtStatus.STATUS_SUCCESS if ok else NtStatus.STATUS_ACCESS_DENIED,
                 )
             )

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from ntsec.model import rights as _rights
+from ntsec.model import schema
 from ntsec.model.rights import ObjectType
 
 __all__ = [
@@ -161,6 +162,7 @@ class Explanation:
                     "token_sid_attributes": a.token_sid_attributes,
                     "condition": a.condition,
                     "object_type": a.object_type,
+                    "object_type_name": _object_name(a),
                 }
                 for a in self.aces
             ],
@@ -198,7 +200,8 @@ class Explanation:
         for a in self.aces:
             head = f"  [{a.phase}] ACE {a.index}: {a.ace_type} 0x{a.mask:08x} {a.sid}"
             if a.object_type:
-                head += f" object {a.object_type}"
+                name = _object_name(a)
+                head += f" object {a.object_type}" + (f" ({name})" if name else "")
             detail = a.outcome.value
             if a.bits:
                 detail += f" 0x{a.bits:08x}"
@@ -270,6 +273,12 @@ class ExplanationBuilder:
 
 
 # ----------------------------------------------------------------------------- right names
+
+
+def _object_name(a: AceDecision) -> str | None:
+    """The AD schema name of an object ACE's ObjectType (the ACE's mask picks among entries
+    that share a GUID, see ``ntsec.model.schema.lookup``)."""
+    return None if a.object_type is None else schema.name_of(a.object_type, a.mask)
 
 
 def right_names(mask: int, object_type: ObjectType | None) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from enum import IntFlag
 from typing import Any
 
 from ntsec.codec.sddl import format_ace
+from ntsec.model import schema
 from ntsec.model.ace import Ace, AceFlags, AceType, SystemMandatoryLabelPolicy
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -91,6 +92,14 @@ def _guid(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _schema_name(value: uuid.UUID | None, mask: int | None) -> str | None:
+    return None if value is None else schema.name_of(value, mask)
+
+
+def _guid_text(guid: str, name: str | None) -> str:
+    return f"{guid} ({name})" if name else guid
+
+
 def _ace(ace: Ace, object_type: ObjectType, domain_sid: Sid | None) -> dict[str, Any]:
     kind = ace.type.name if isinstance(ace.type, AceType) else f"0x{int(ace.type):02X}"
     out: dict[str, Any] = {
@@ -114,6 +123,10 @@ def _ace(ace: Ace, object_type: ObjectType, domain_sid: Sid | None) -> dict[str,
     if ace.is_object:
         out["object_type"] = _guid(ace.object_type)
         out["inherited_object_type"] = _guid(ace.inherited_object_type)
+        # Names from the AD schema table; the ACE's mask says which of several entries
+        # sharing a GUID (an attribute and its validated write) it means.
+        out["object_type_name"] = _schema_name(ace.object_type, ace.mask)
+        out["inherited_object_type_name"] = _schema_name(ace.inherited_object_type, None)
     if ace.application_data:
         out["application_data"] = ace.application_data.hex()
     out["sddl"] = format_ace(ace, domain_sid)
@@ -180,9 +193,11 @@ def _acl_text(title: str, acl: dict[str, Any]) -> list[str]:
         if ace["flags"]:
             lines.append(f"       flags:      {', '.join(ace['flags'])}")
         if ace.get("object_type"):
-            lines.append(f"       object:     {ace['object_type']}")
+            shown = _guid_text(ace["object_type"], ace.get("object_type_name"))
+            lines.append(f"       object:     {shown}")
         if ace.get("inherited_object_type"):
-            lines.append(f"       inherited by objects of class {ace['inherited_object_type']}")
+            shown = _guid_text(ace["inherited_object_type"], ace.get("inherited_object_type_name"))
+            lines.append(f"       inherited by objects of class {shown}")
         lines.append(f"       sddl:       {ace['sddl']}")
     return lines
 

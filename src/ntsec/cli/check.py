@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from click.core import ParameterSource
 
-from ntsec.authz.access import access_check
+from ntsec import paste
+from ntsec.authz.access import AccessResult, access_check
+from ntsec.authz.tokenops import adjust_privileges
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
 from ntsec.cli._inputs import (
     OBJECT_TYPE_CHOICE,
@@ -18,7 +23,15 @@ from ntsec.cli._inputs import (
     read_bytes,
 )
 from ntsec.cli._token import INTEGRITY_WORDS, build_token
+from ntsec.codec.sddl_tokens import RIGHT_TOKENS
+from ntsec.errors import InvalidValueError
+from ntsec.model import schema
+from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.privileges import Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
+from ntsec.model.sid import Sid
+from ntsec.model.status import NtStatus
+from ntsec.model.token import Token
 
 __all__ = ["check", "parse_access"]
 
@@ -27,8 +40,8 @@ def parse_access(spec: str, object_type: ObjectType) -> int:
     """``read,write``, ``FILE_READ_DATA|SYNCHRONIZE``, ``0x120089``, ``MAXIMUM_ALLOWED``...
 
     The words read, write, execute and all stand for the GENERIC_* bits (the names of the
-    StandardRights members without their prefix); everything else is the library's
-    ``parse_rights`` for the object type.
+    StandardRights members without their prefix); SDDL right strings (CR, RP, WP, FR...) for
+    their bits; everything else is the library's ``parse_rights`` for the object type.
     """
     words = spec.replace("|", ",").replace("+", ",").split(",")
     mask = 0
@@ -37,6 +50,10 @@ def parse_access(spec: str, object_type: ObjectType) -> int:
         generic = StandardRights.__members__.get("GENERIC_" + word.upper())
         if generic is not None and word.lower() == word:
             mask |= int(generic)
+        elif word in RIGHT_TOKENS:
+            # SDDL's right strings (MS-DTYP 2.5.1.1: CR, RP, WP, SW, KA, FR...), as written in
+            # the descriptor being checked.
+            mask |= RIGHT_TOKENS[word]
         else:
             rest.append(word)
     if not mask:
@@ -46,6 +63,154 @@ def parse_access(spec: str, object_type: ObjectType) -> int:
         mask |= parse_rights(",".join(rest), object_type)
     return mask
 
+
+# ----------------------------------------------------------------------------- by-type options
+# AccessCheckByTypeResultList's inputs (object type list, PrincipalSelfSid), backup intent and
+# privileges to enable: one block, separate from how the token and descriptor are read.
+
+
+def _ds_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--object-type",
+            "object_type_specs",
+            multiple=True,
+            metavar="[+...]NAME|GUID",
+            help="An entry of the object type list (AccessCheckByTypeResultList): a schema name"
+            " or GUID, with one leading '+' per level (user, +Personal-Information,"
+            " ++telephoneNumber). Without '+': a class is level 0, a property set or right 1, an"
+            " attribute 2 under its property set. Repeatable, in list order; one result each.",
+        ),
+        click.option(
+            "--principal-self",
+            metavar="SID",
+            help="The SID that PRINCIPAL_SELF (PS, S-1-5-10) ACEs stand for.",
+        ),
+        click.option(
+            "--backup-intent",
+            is_flag=True,
+            help="Open with backup intent: enabled SeBackup/SeRestore grant their rights.",
+        ),
+        click.option(
+            "--privilege",
+            "enable_privileges",
+            multiple=True,
+            metavar="NAME",
+            help="Enable this privilege of the token first (AdjustTokenPrivileges). Repeatable.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _enable_privileges(token: Token, names: tuple[str, ...]) -> Token:
+    if not names:
+        return token
+    wanted = [Privilege.lookup(n.strip()) for n in names]
+    adjusted = adjust_privileges(
+        token, [(p, int(PrivilegeAttributes.SE_PRIVILEGE_ENABLED)) for p in wanted]
+    )
+    if adjusted.not_all_assigned:
+        held = {e.privilege for e in token.privileges}
+        enabled = {e.privilege for e in adjusted.token.privileges if e.enabled}
+        for p in wanted:
+            if p not in enabled:
+                why = (
+                    "the token does not hold it"
+                    if p not in held
+                    else "it cannot be enabled below High integrity"
+                )
+                raise InvalidValueError(f"cannot enable {p.name}: {why} (ERROR_NOT_ALL_ASSIGNED)")
+    return adjusted.token
+
+
+def _results_json(result: AccessResult, kind: ObjectType, desired: int) -> list[dict[str, object]]:
+    return [
+        {
+            "level": r.level,
+            "guid": str(r.guid),
+            "name": schema.name_of(r.guid, desired),
+            "granted": r.granted,
+            "granted_names": list(right_names(r.granted, kind)),
+            "status": r.status.name,
+        }
+        for r in result.results
+    ]
+
+
+def _echo_results(result: AccessResult, kind: ObjectType, desired: int) -> None:
+    click.echo("object types:")
+    for r in result.results:
+        name = schema.name_of(r.guid, desired) or "?"
+        rights = ", ".join(right_names(r.granted, kind)) or "(nothing)"
+        label = "  " * r.level + name
+        status = r.status.name
+        click.echo(f"  {r.level}  {label:<44} {r.guid}  {status:<21} 0x{r.granted:08x} {rights}")
+
+
+def _report(
+    result: AccessResult,
+    kind: ObjectType,
+    desired: int,
+    *,
+    by_type: bool,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    granted = result.granted
+    if as_json:
+        out: dict[str, object] = {
+            "granted": granted,
+            "granted_names": list(right_names(granted, kind)),
+            "status": result.status.name,
+            "desired": desired,
+            "object_type": kind.value,
+        }
+        if by_type:
+            out["results"] = _results_json(result, kind, desired)
+        if explain and result.explanation is not None:
+            out["explanation"] = result.explanation.to_dict()
+        emit_json(out)
+        return
+    names = ", ".join(right_names(granted, kind)) or "(nothing)"
+    click.echo(f"granted: 0x{granted:08x} {names}")
+    click.echo(f"status:  {result.status.name}")
+    if by_type:
+        _echo_results(result, kind, desired)
+    if explain and result.explanation is not None:
+        click.echo("")
+        click.echo(result.explanation.to_text())
+
+
+
+def _descriptor(
+    ctx: click.Context,
+    *,
+    sd_text: str | None,
+    sd_hex: str | None,
+    names_file: str | None,
+    dom: Sid | None,
+    pasted_token: paste.Pasted | None,
+    kind: ObjectType,
+) -> tuple[SecurityDescriptor, ObjectType]:
+    """The descriptor from --sd (anything pasted, or @FILE, '@-' for stdin) or --sd-hex, and
+    the object type: --type, else the one the artefact implies (sc sdshow: a service; Get-Acl
+    of a registry path: a key), else file."""
+    if sd_text is None or sd_hex is not None:
+        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind
+    source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
+    pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
+                               whoami=pasted_token)
+    note_repairs(pasted)
+    if len(pasted.descriptors) != 1:
+        raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes one",
+                                 param_hint="--sd")
+    found = pasted.descriptors[0]
+    if found.object_type is not None and (
+            ctx.get_parameter_source("type_") is ParameterSource.DEFAULT):
+        kind = found.object_type
+    return found.descriptor, kind
 
 @click.command(
     epilog="""\b
@@ -58,6 +223,14 @@ Examples:
       --user S-1-5-21-1-2-3-1001 --group BU
   ntsec check --sd 'D:(A;;GA;;;BA)' --access MAXIMUM_ALLOWED \\
       --user S-1-5-18 --group S-1-5-32-544:deny-only --integrity high
+  # Can this token DCSync? (AccessCheckByTypeResultList on a domain head)
+  ntsec check --sd @sd.sddl --type ds --access CR --token whoami-all.txt \\
+      --object-type domainDNS --object-type DS-Replication-Get-Changes \\
+      --object-type DS-Replication-Get-Changes-All
+  # Levels by hand: one '+' per level below the object's class
+  ntsec check --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --type ds \\
+      --access RP --token whoami-all.txt --object-type user --object-type +Personal-Information \\
+      --object-type ++telephoneNumber
 """
 )
 @click.option(
@@ -82,8 +255,8 @@ Examples:
     "access",
     required=True,
     metavar="RIGHTS",
-    help="Desired access: names (read,write or FILE_READ_DATA), a mask (0x120089), "
-    "MAXIMUM_ALLOWED; joined with ',' or '|'.",
+    help="Desired access: names (read,write or FILE_READ_DATA), SDDL right strings (CR, RP,"
+    " WP), a mask (0x120089), MAXIMUM_ALLOWED; joined with ',' or '|'.",
 )
 @click.option(
     "--token",
@@ -116,6 +289,7 @@ Examples:
 )
 @click.option("--restricted", multiple=True, metavar="SID", help="A restricting SID. Repeatable.")
 @click.option("--explain", is_flag=True, help="Explain the decision ACE by ACE.")
+@_ds_options
 @json_option
 @click.pass_context
 def check(
@@ -134,6 +308,10 @@ def check(
     integrity: str,
     restricted: tuple[str, ...],
     explain: bool,
+    object_type_specs: tuple[str, ...],
+    principal_self: str | None,
+    backup_intent: bool,
+    enable_privileges: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Run the Windows access check (AccessCheck) of a token against a descriptor.
@@ -155,42 +333,30 @@ def check(
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
-    dom = parse_sid_option(domain_sid)
-    if sd_text is not None and sd_hex is None:
-        source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
-        pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
-                                   whoami=pasted_token)
-        note_repairs(pasted)
-        if len(pasted.descriptors) != 1:
-            raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes "
-                                     "one", param_hint="--sd")
-        sd = pasted.descriptors[0].descriptor
-        implied = pasted.descriptors[0].object_type
-        if implied is not None and ctx.get_parameter_source("type_") is ParameterSource.DEFAULT:
-            kind = implied  # sc sdshow: a service; Get-Acl of a registry path: a key
-    else:
-        sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom)
+    sd, kind = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
+                           dom=parse_sid_option(domain_sid), pasted_token=pasted_token, kind=kind)
+    token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
-    result = access_check(sd, token, desired, object_type=kind, explain=explain)
-    granted = result.granted
-    status = result.status.name
-    if wants_json(ctx, as_json):
-        out: dict[str, object] = {
-            "granted": granted,
-            "granted_names": list(right_names(granted, kind)),
-            "status": status,
-            "desired": desired,
-            "object_type": kind.value,
-        }
-        if explain and result.explanation is not None:
-            out["explanation"] = result.explanation.to_dict()
-        emit_json(out)
-    else:
-        names = ", ".join(right_names(granted, kind)) or "(nothing)"
-        click.echo(f"granted: 0x{granted:08x} {names}")
-        click.echo(f"status:  {status}")
-        if explain and result.explanation is not None:
-            click.echo("")
-            click.echo(result.explanation.to_text())
+    object_types = schema.object_type_list(object_type_specs) if object_type_specs else None
+    result = access_check(
+        sd,
+        token,
+        desired,
+        object_type=kind,
+        explain=explain,
+        object_types=object_types,
+        principal_self=Sid.parse(principal_self.strip()) if principal_self else None,
+        backup_intent=backup_intent,
+    )
+    if result.call_status != NtStatus.STATUS_SUCCESS:
+        raise InvalidValueError(f"the access check refused its input: {result.call_status.name}")
+    _report(
+        result,
+        kind,
+        desired,
+        by_type=object_types is not None,
+        explain=explain,
+        as_json=wants_json(ctx, as_json),
+    )
     if not result.allowed:
         ctx.exit(EXIT_DENIED)
