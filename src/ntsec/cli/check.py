@@ -224,13 +224,14 @@ Examples:
   ntsec check --sd 'D:(A;;GA;;;BA)' --access MAXIMUM_ALLOWED \\
       --user S-1-5-18 --group S-1-5-32-544:deny-only --integrity high
   # Can this token DCSync? (AccessCheckByTypeResultList on a domain head)
-  ntsec check --sd @sd.sddl --type ds --access CR --token whoami-all.txt \\
+  ntsec samples elevated-admin.txt | ntsec check --type ds --access CR --token - \\
+      --sd 'D:(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;BA)(A;;RP;;;BA)' \\
       --object-type domainDNS --object-type DS-Replication-Get-Changes \\
       --object-type DS-Replication-Get-Changes-All
   # Levels by hand: one '+' per level below the object's class
-  ntsec check --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --type ds \\
-      --access RP --token whoami-all.txt --object-type user --object-type +Personal-Information \\
-      --object-type ++telephoneNumber
+  ntsec samples standard-user.txt | ntsec check --type ds --access RP --token - \\
+      --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --object-type user \\
+      --object-type +Personal-Information --object-type ++telephoneNumber
 """
 )
 @click.option(
