@@ -230,6 +230,8 @@ def _cases() -> Iterator[tuple[str, list[str], str | bytes | None]]:
         "findings-self": (["findings", "D:", "--self", "{V}"], tuple(HOSTILE)),
         "findings-laps-guid": (["findings", "D:", "--laps-guid", "{V}"], tuple(HOSTILE)),
         "findings-domain-sid": (["findings", "D:", "--domain-sid", "{V}"], tuple(HOSTILE)),
+        "samples": (["samples", "{V}"], tuple(h for h in HOSTILE if h != "negative")),
+        "samples-traversal": (["samples", "../{V}errors.py"], ("empty",)),
         "serve-host": (["serve", "--host", "{V}", "--port", "0"],
                        ("bad-utf8", "long", "escape", "huge")),
         "serve-port": (["serve", "--port", "{V}"], NUMERIC),
@@ -237,7 +239,7 @@ def _cases() -> Iterator[tuple[str, list[str], str | bytes | None]]:
     values = {**HOSTILE, "non-ascii": "AQAEgBQAAAAgAAAAAAAAAAAAAAABAQ€"}
     for name, (argv, kinds) in value_args.items():
         for kind in kinds:
-            yield f"{name}-{kind}", [values[kind] if a == "{V}" else a for a in argv], None
+            yield f"{name}-{kind}", [a.replace("{V}", values[kind]) for a in argv], None
 
 
 def _file_cases() -> Iterator[tuple[str, list[str], str]]:
