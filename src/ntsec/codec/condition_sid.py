@@ -36,6 +36,10 @@ def parse_sid_string(text: str, start: int, end: int, domain_sid: Sid | None) ->
         except (SidError, InvalidValueError) as err:
             offset = getattr(err, "offset", 0)
             raise ConditionError(f"bad SID: {err}", text, start + offset) from None
+        except ValueError:
+            # Sid.parse hands a field of more than 4,300 decimal digits to int(), which
+            # refuses it; no SID field is that long but for leading zeros.
+            raise ConditionError("bad SID: a number with too many digits", text, start) from None
     raise ConditionError("not a SID string or SID alias", text, start)
 
 
