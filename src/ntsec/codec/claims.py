@@ -48,6 +48,9 @@ _TYPE_CODES: dict[str, ClaimValueType] = {
 _CODE_OF: dict[ClaimValueType, str] = {v: k for k, v in _TYPE_CODES.items()}
 _NAME_STOP = frozenset('!&()><=|" \t\n\v\f\r')
 _DIGITS = frozenset("0123456789")
+#: More values than this cannot fit an ACE (at most 65,535 bytes, MS-DTYP 2.4.4.1): each takes
+#: a 4-byte offset and at least 2 bytes (an empty string's NUL), so the parser stops there.
+_MOST_VALUES = 0xFFFF // 6
 
 
 def _utf16z(text: str) -> bytes:
@@ -211,6 +214,8 @@ class _ResourceAttributeParser(ConditionParser):
             if self.peek() == ")":
                 self.pos += 1
                 break
+            if len(values) > _MOST_VALUES:
+                raise self.error("too many values for the 65,535 bytes of an ACE")
             self.comma()
             values.append(self.value(value_type))
         try:
