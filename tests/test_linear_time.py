@@ -10,6 +10,7 @@ lists, strings, names, spaces, digits, nesting.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 import pytest
@@ -162,3 +163,20 @@ def _claim(n: int) -> bytes:
 
 def test_claim_decode_is_linear() -> None:
     assert_linear(_claim, claims.resource_attribute_to_sddl, small=500, large=10_000)
+
+
+def _overlapping_claim(n: int) -> bytes:
+    # Every value offset points at one long string (Windows writes each value once): read
+    # naively, n bytes would decode to about (n / 8) ** 2 characters.
+    count = n // 8
+    name_at = 16 + 4 * count
+    string_at = name_at + 4
+    head = struct.pack("<IHHII", name_at, 3, 0, 0, count)
+    text = "a" * ((n - string_at) // 2)
+    return head + struct.pack("<I", string_at) * count + "x\x00".encode("utf-16-le") + (
+        text.encode("utf-16-le") + b"\x00\x00"
+    )
+
+
+def test_claim_with_overlapping_values_is_linear() -> None:
+    assert_linear(_overlapping_claim, claims.decode_claim, small=10_000, large=60_000)

@@ -105,11 +105,13 @@ def _read_string(data: bytes, offset: int) -> str:
         raise ConditionError("claim string offset is outside the data", data, offset)
     end = offset
     while True:
-        if end + 1 >= len(data):
+        # The first NUL code unit: two zero bytes at an even distance from the start.
+        end = data.find(b"\x00\x00", end)
+        if end < 0:
             raise ConditionError("claim string is not NUL-terminated", data, offset)
-        if data[end] == 0 and data[end + 1] == 0:
+        if (end - offset) % 2 == 0:
             return data[offset:end].decode("utf-16-le", "surrogatepass")
-        end += 2
+        end += 1
 
 
 def _read_counted(data: bytes, offset: int) -> bytes:
@@ -169,11 +171,22 @@ def decode_claim(data: bytes) -> ClaimAttribute:
     if _HEADER.size + 4 * count > len(data):
         raise ConditionError("claim value offsets run past the end of the data", data, 12)
     name = _read_string(data, name_offset)
-    values = tuple(
-        _decode_value(data, value_type, _U32.unpack_from(data, _HEADER.size + 4 * i)[0])
-        for i in range(count)
-    )
-    return ClaimAttribute(name, value_type, values, flags)
+    # Values are found by their offsets, so several may point into one long string; read so,
+    # a 64 KiB claim could stand for gigabytes of values (decoded in quadratic time). Windows
+    # writes each value once, one after the other, so the values together take no more bytes
+    # than the data holds: more is refused.
+    budget = len(data)
+    values: list[ClaimValue] = []
+    for i in range(count):
+        value = _decode_value(data, value_type, _U32.unpack_from(data, _HEADER.size + 4 * i)[0])
+        if isinstance(value, Fqbn):
+            budget -= len(value.name) + _FQBN.size
+        else:
+            budget -= len(value) if isinstance(value, (str, bytes)) else 8
+        if budget < 0:
+            raise ConditionError("claim values overlap: more than the data holds", data, 16)
+        values.append(value)
+    return ClaimAttribute(name, value_type, tuple(values), flags)
 
 
 # ---------------------------------------------------------------------- SDDL
