@@ -692,3 +692,13 @@ def test_hostile_text_raises_only_sddl_error(text: str) -> None:
     with contextlib.suppress(SDDLError):
         sd = sddl.parse(text)
         assert _bytes_after_printing(sd.to_bytes()) == sd.to_bytes()
+
+
+def test_acl_of_few_characters_and_many_bytes_is_refused() -> None:
+    # "UD," is 3 characters and 40 bytes of a resource attribute (S-1-5-84-0-0-0-0-0): 8,100
+    # characters of them are 108,000 bytes, past the 16-bit AclSize (MS-DTYP 2.4.5).
+    text = 'S:(RA;;;;;WD;("a",TD,0x0,' + ",".join(["UD"] * 2700) + "))"
+    with pytest.raises(SDDLError, match="65535"):
+        sddl.parse(text)
+    fits = 'S:(RA;;;;;WD;("a",TD,0x0,' + ",".join(["UD"] * 1600) + "))"
+    assert len(sddl.parse(fits).to_bytes()) < 0x10000

@@ -7,10 +7,13 @@ operands. Every node maps to exactly one token of the binary form, so decode(enc
 
 Trees may be as deep as the binary form allows: a 64 KiB ACE holds some 65,000 nested ``!``
 tokens, and a flat ``a && b && c ...`` is a left-leaning chain as deep as it is long. Windows
-runs the program on a stack (MS-DTYP 2.4.4.17.4: postfix notation) and sets no nesting limit
-of its own that any recorded run shows, so nothing here recurses over the tree: every walk
-(equality, hashing, repr, encoding, printing, evaluation) goes over :func:`postfix`, or an
-explicit stack, and any depth the bytes can carry works.
+runs the program on a stack (MS-DTYP 2.4.4.17.4: postfix notation) and no recorded Windows run
+shows a nesting limit of its own. Samba caps programs at 10,000 bytes and 2,000 tokens, limits
+its own IDL calls "arbitrarily chosen" (librpc/idl/conditional_ace.idl
+CONDITIONAL_ACE_MAX_LENGTH, CONDITIONAL_ACE_MAX_TOKENS), not Windows'. So ntsec sets no depth
+limit and nothing here recurses over the tree: every walk (equality, hashing, repr, encoding,
+printing, evaluation) goes over :func:`postfix`, or an explicit stack, and any depth the
+bytes can carry works; the only bound is the ACE's 16-bit size (MS-DTYP 2.4.4.1).
 """
 
 from __future__ import annotations

@@ -555,10 +555,14 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     return _new_acl(aces, _ACL_REVISION_DS if has_object else _ACL_REVISION, None), flags, pos
 
 
-#: An ACL of at most this many characters is at most 65,535 bytes: no ACE takes more than
-#: eight bytes per character of its text (an INT64 attribute value "1," is 12 bytes for 2
-#: characters), so only longer ones need their size counted (by _acl_size, as they are read).
-_SHORT_ACL = 0x1FFF
+#: An ACL of at most this many characters is at most 65,535 bytes, so only longer ones need
+#: their size counted (by _acl_size, as they are read). The most bytes per character of text
+#: is a resource attribute's SID value written as an alias: "UD," is 3 characters for a 4-byte
+#: offset, a 4-byte length and the 32-byte S-1-5-84-0-0-0-0-0 (40 bytes, under 14 per
+#: character); an ACE's own SID field, a SID(..) literal or an INT64 value take less.
+#: Resource attributes are read without the domain SID, so domain-relative aliases (up to 68
+#: bytes) do not reach that place.
+_SHORT_ACL = 0xFFFF // 14
 
 
 def _acl_size(  # noqa: PLR0917  (the reading state of _acl)
