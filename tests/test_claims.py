@@ -234,3 +234,10 @@ def test_values_overlapping_beyond_the_data_are_refused() -> None:
     shared = struct.pack("<IHHII", 24, 3, 0, 0, 2) + struct.pack("<II", 28, 28)
     shared += "x\x00".encode("utf-16-le") + "ab\x00".encode("utf-16-le")
     assert claims.decode_claim(shared).values == ("ab", "ab")
+
+
+def test_wrong_argument_types_raise_condition_error() -> None:
+    with pytest.raises(ConditionError):
+        claims.decode_claim("not bytes")  # type: ignore[arg-type]
+    with pytest.raises(ConditionError):
+        claims.sddl_to_resource_attribute(None, 0)  # type: ignore[arg-type]

@@ -490,3 +490,19 @@ def test_token_soup_decodes_or_raises_condition_error(program: bytes) -> None:
     with contextlib.suppress(ConditionError):
         text = condition.to_sddl(expr)
         assert condition.encode(condition.parse(text)) == condition.encode(expr)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: condition.parse(5), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.sddl_to_application_data(None, 0, None), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.decode("artx"), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.application_data_to_sddl(7, None), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.to_sddl("x"), InvalidValueError),  # type: ignore[arg-type]
+        (lambda: condition.encode(3), InvalidValueError),  # type: ignore[arg-type]
+    ],
+)
+def test_wrong_argument_types_raise_documented_errors(call: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        call()

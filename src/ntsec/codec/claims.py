@@ -160,6 +160,8 @@ def decode_claim(data: bytes) -> ClaimAttribute:
     Raises :class:`ConditionError` for offsets outside the data, an unknown value type or a
     malformed value.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ConditionError("claim data must be bytes", b"", 0)
     data = bytes(data)
     if len(data) < _HEADER.size:
         raise ConditionError("claim shorter than its 16-byte header", data, len(data))
@@ -289,6 +291,8 @@ def sddl_to_resource_attribute(
     domain-relative aliases when ``domain_sid`` is given. Raises :class:`ConditionError` with
     offsets into ``text``.
     """
+    if not isinstance(text, str):
+        raise ConditionError("a resource attribute must be text", "", 0)
     parser = _ResourceAttributeParser(text, start, domain_sid)
     claim = parser.claim()
     return encode_claim(claim), parser.pos

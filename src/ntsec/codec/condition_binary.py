@@ -77,12 +77,14 @@ def _write_literal(node: Literal, out: bytearray) -> None:
         raw = node.sid.to_bytes()
         out.append(_T.SID)
         out += _U32.pack(len(raw)) + raw
-    else:
+    elif isinstance(node, Composite):
         inner = bytearray()
         for item in node.items:
             _write_literal(item, inner)
         out.append(_T.COMPOSITE)
         out += _U32.pack(len(inner)) + inner
+    else:
+        raise InvalidValueError(f"{node!r} is not a conditional expression node")
 
 
 def encode_tokens(expr: Expression) -> bytes:
@@ -181,6 +183,8 @@ def decode(data: bytes) -> Expression:
     Raises :class:`ConditionError` for a missing signature, an unknown or truncated token, an
     operator without enough operands, or a program that does not leave exactly one value.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ConditionError("conditional ACE data must be bytes", b"", 0)
     data = bytes(data)
     if data[:4] != ACE_CONDITION_SIGNATURE:
         raise ConditionError("conditional ACE data does not start with 'artx'", data, 0)

@@ -49,7 +49,7 @@ from ntsec.codec.condition_ast import (
     UnaryOp,
 )
 from ntsec.codec.condition_sid import parse_sid_string, sid_to_string
-from ntsec.errors import ConditionError
+from ntsec.errors import ConditionError, InvalidValueError
 from ntsec.model.sid import Sid
 
 __all__ = ["ConditionParser", "escape_attribute_name", "format_expression"]
@@ -554,6 +554,8 @@ def _format_literal(node: Literal, domain_sid: Sid | None) -> str:
         return "#" + node.value.hex()
     if isinstance(node, SidLiteral):
         return f"SID({sid_to_string(node.sid, domain_sid)})"
+    if not isinstance(node, Composite):
+        raise InvalidValueError(f"{node!r} is not a conditional expression node")
     # Composites hold no composites (see Composite).
     return "{" + ", ".join(_format_literal(i, domain_sid) for i in node.items) + "}"
 
