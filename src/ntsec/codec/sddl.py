@@ -581,8 +581,26 @@ def _acl_size(  # noqa: PLR0917  (the reading state of _acl)
         size += sum(map(ace_size, run))
     needed = size + oversize * _OVERSIZE_BYTES
     if needed > 0xFFFF:
-        raise SDDLError(f"ACL of {needed} bytes or more exceeds the 65535-byte limit", text, at)
+        message = f"ACL of {needed} bytes or more exceeds the 65535-byte limit"
+        raise SDDLError(message, text, _crossing(text, at, runs[-1], needed))
     return size, len(runs)
+
+
+def _crossing(text: str, at: int, run: tuple[Ace, ...], needed: int) -> int:
+    """Where the ACE that takes the ACL past 65,535 bytes begins, ``run`` being the ACEs read
+    last, from ``at``: the ACEs of a run the fast path read are written back to back and hold
+    no parenthesis, so the k-th of them opens at the k-th '(' from ``at``."""
+    if len(run) == 1:
+        return at
+    excess = needed - 0xFFFF
+    k = len(run)
+    while k > 1 and excess > 0:
+        k -= 1
+        excess -= ace_size(run[k])
+    pos = at
+    for _ in range(k):
+        pos = text.find("(", pos + 1)
+    return pos
 
 
 class _Parser:
