@@ -643,12 +643,17 @@ def test_sid_fields_of_thousands_of_digits(text: str, owner: str) -> None:
         "D:(XA;;FA;;;WD;(@User.x == 0x1" + "0" * 5000 + "))",
         'S:(RA;;;;;WD;("a",TI,' + "1" * 5000 + ",1))",
         'S:(RA;;;;;WD;("a",TI,0,' + "1" * 5000 + "))",
-        "D:(XA;;FA;;;WD;(Member_of SID(S-1-5-" + "0" * 5000 + "32)))",
+        "D:(XA;;FA;;;WD;(Member_of SID(S-1-5-32-" + "9" * 5000 + ")))",
     ],
 )
 def test_numbers_of_thousands_of_digits_are_sddl_errors(text: str) -> None:
     with pytest.raises(SDDLError):
         sddl.parse(text)
+
+
+def test_sid_literal_with_thousands_of_leading_zeros() -> None:
+    long = sddl.parse("D:(XA;;FA;;;WD;(Member_of SID(S-1-5-32-" + "0" * 5000 + "544)))")
+    assert long.to_bytes() == sddl.parse("D:(XA;;FA;;;WD;(Member_of SID(BA)))").to_bytes()
 
 
 def test_rights_of_thousands_of_digits_saturate() -> None:
