@@ -438,22 +438,7 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     if flags is not None:
         pos = paren
     else:
-        flags = 0
-        while pos < n and text[pos] != "(":
-            c = text[pos]
-            if c == "P":
-                flags |= _DACL_PROTECTED
-                pos += 1
-            elif text.startswith("AI", pos):
-                flags |= _DACL_AUTO_INHERITED
-                pos += 2
-            elif text.startswith("AR", pos):
-                flags |= _DACL_AUTO_INHERIT_REQ
-                pos += 2
-            elif c == " ":
-                pos += 1
-            else:
-                break
+        flags, pos = _acl_flags(text, pos)
         if text.startswith(_NO_ACCESS_CONTROL, pos):
             # A NULL ACL: present, but no ACL at all (MS-DTYP 2.5.1.1).
             pos = _spaces(text, pos + len(_NO_ACCESS_CONTROL))
@@ -553,6 +538,29 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     # 65,535 ACEs (the byte limit above bounds them), a revision, no size: what
     # Acl.__post_init__ checks.
     return _new_acl(aces, _ACL_REVISION_DS if has_object else _ACL_REVISION, None), flags, pos
+
+
+def _acl_flags(text: str, pos: int) -> tuple[int, int]:
+    """ACL flags read token by token (P, AI, AR and spaces in any order): their DACL control
+    bits and where they end."""
+    n = len(text)
+    flags = 0
+    while pos < n and text[pos] != "(":
+        c = text[pos]
+        if c == "P":
+            flags |= _DACL_PROTECTED
+            pos += 1
+        elif text.startswith("AI", pos):
+            flags |= _DACL_AUTO_INHERITED
+            pos += 2
+        elif text.startswith("AR", pos):
+            flags |= _DACL_AUTO_INHERIT_REQ
+            pos += 2
+        elif c == " ":
+            pos += 1
+        else:
+            break
+    return flags, pos
 
 
 #: An ACL of at most this many characters is at most 65,535 bytes, so only longer ones need
