@@ -36,6 +36,7 @@ from ntsec.codec.condition_ast import (
     SidLiteral,
     StringLiteral,
     UnaryOp,
+    postfix,
 )
 from ntsec.codec.condition_binary import decode
 from ntsec.errors import ConditionError
@@ -384,15 +385,6 @@ def _not(a: Tri) -> Tri:
 # ---------------------------------------------------------------------- the machine
 
 
-def _postfix(expr: Expression, out: list[Expression]) -> None:
-    if isinstance(expr, BinaryOp):
-        _postfix(expr.left, out)
-        _postfix(expr.right, out)
-    elif isinstance(expr, UnaryOp):
-        _postfix(expr.operand, out)
-    out.append(expr)
-
-
 @functools.lru_cache(maxsize=8192)
 def _program(data: bytes) -> tuple[Expression, ...] | None:
     """The postfix program of conditional ApplicationData, or None when it does not decode.
@@ -401,9 +393,8 @@ def _program(data: bytes) -> tuple[Expression, ...] | None:
         expr = decode(data)
     except ConditionError:
         return None
-    out: list[Expression] = []
-    _postfix(expr, out)
-    return tuple(out)
+    # postfix() walks without recursion: a program may nest as deep as its bytes allow.
+    return tuple(postfix(expr))
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,10 +567,8 @@ def evaluate_expression(
     for_deny: bool = False,
 ) -> Tri:
     """Evaluate an expression tree against ``token`` (see :func:`evaluate`)."""
-    program: list[Expression] = []
-    _postfix(expr, program)
     ctx = _Context(token, resource_attributes, local_claims, principal_self, for_deny)
-    return _run_or_unknown(tuple(program), ctx)
+    return _run_or_unknown(tuple(postfix(expr)), ctx)
 
 
 def evaluate(

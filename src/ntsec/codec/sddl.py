@@ -46,6 +46,7 @@ from ntsec.codec.sddl_tokens import (
     ACE_TYPE_TOKENS,
     CONDITION_ACE_TYPES,
     DACL_ACE_TYPES,
+    OVERSIZE_SIDS,
     RIGHT_PAIRS,
     RIGHT_TOKENS,
     SACL_ACE_TYPES,
@@ -62,7 +63,6 @@ from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
-from ntsec.model.aliases import FIXED_ALIASES
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
 
@@ -122,7 +122,7 @@ _ACL_FLAGS_LONGEST = max(map(len, _ACL_FLAG_FIELDS))
 # ACE does this: (A;;;;;WD), (A;;;;;BO), (D;;;;;S-1-5-88-...), (XD;OI;;;;IS;...) and the other
 # 300-odd empty-rights ACEs in the same vectors are sized exactly with revision 2. Why those two
 # SIDs is not known; the rule reproduces every recorded Windows result.
-_OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
+_OVERSIZE_SIDS = OVERSIZE_SIDS
 _OVERSIZE_BYTES = 4
 
 #: Entries kept by the parse cache (text, domain SID) -> descriptor; descriptors are frozen
@@ -438,22 +438,7 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     if flags is not None:
         pos = paren
     else:
-        flags = 0
-        while pos < n and text[pos] != "(":
-            c = text[pos]
-            if c == "P":
-                flags |= _DACL_PROTECTED
-                pos += 1
-            elif text.startswith("AI", pos):
-                flags |= _DACL_AUTO_INHERITED
-                pos += 2
-            elif text.startswith("AR", pos):
-                flags |= _DACL_AUTO_INHERIT_REQ
-                pos += 2
-            elif c == " ":
-                pos += 1
-            else:
-                break
+        flags, pos = _acl_flags(text, pos)
         if text.startswith(_NO_ACCESS_CONTROL, pos):
             # A NULL ACL: present, but no ACL at all (MS-DTYP 2.5.1.1).
             pos = _spaces(text, pos + len(_NO_ACCESS_CONTROL))
@@ -466,6 +451,18 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     parser = None
     guess = True
     start = pos
+    # Every search below is remembered, so that the ACL is read in linear time whatever its
+    # shape: the next ':' (colon) and the next run end (run_end) from an earlier position are
+    # still the next ones from any later position up to them (-1: none to the end of the
+    # text; -2: not searched yet). The fast path may stop short in a run and be tried again
+    # on the rest of it after the full parser has read one ACE, which reads that rest again;
+    # the text it is given in all is bounded (budget), past which the full parser reads the
+    # remaining ACEs, so that an ACL of many ACEs the fast path does not take is still read
+    # in linear time.
+    colon = run_end = -2
+    budget = 3 * n
+    counted = 0  # runs whose size is in size (the exact sum is kept for long ACLs only)
+    size = 8
     while pos < n and text[pos] == "(":
         # A run of ACEs "(...)(...)...(...)" ends at the first ')' that no '(' follows
         # (_RUN_END). Plain ACEs hold no ':', so when a run of them is all there is up to the
@@ -477,15 +474,20 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
         # there had been no guess.
         close = -1
         if guess:
-            colon = text.find(":", pos)
+            if -1 != colon < pos:
+                colon = text.find(":", pos)
             close = (n if colon < 0 else colon - 1) - 1
             if close <= pos or text[close] != ")":
                 close = -1
         if close < 0:
-            run = _RUN_END.search(text, pos)
-            if run is not None:
-                close = run.start()
+            if -1 != run_end < pos:
+                run = _RUN_END.search(text, pos)
+                run_end = -1 if run is None else run.start()
+            close = run_end
+        if close - pos > budget:
+            close = -1  # see budget above
         if close >= 0:
+            budget -= close - pos
             # As many ACEs of the run as the fast path takes (a whole run is memoised).
             key = (text[pos + 1 : close], is_dacl, domain_key)
             hit = _run_cache.get(key)
@@ -503,10 +505,13 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
                 runs.append(aces)
                 oversize += odd
                 has_object = has_object or objects
+            at = pos
             pos = end
             if pos > close:
                 if pos < n and text[pos] == " ":
                     pos = _spaces(text, pos)
+                if pos - start > _SHORT_ACL:
+                    size, counted = _acl_size(text, at, runs, counted, size, oversize)
                 continue
             if guess:
                 guess = False
@@ -514,21 +519,17 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
         # One ACE the fast path did not take, read by the full parser.
         if parser is None:
             parser = _Parser(text, domain, _ace_memo(is_dacl, domain_key))
+        at = pos
         ace, pos, odd = parser._ace(pos, DACL_ACE_TYPES if is_dacl else SACL_ACE_TYPES)
         runs.append((ace,))
         oversize += odd
         if ace.type in OBJECT_ACE_TYPES:
             has_object = True
         pos = _spaces(text, pos)
+        if pos - start > _SHORT_ACL:
+            size, counted = _acl_size(text, at, runs, counted, size, oversize)
         guess = True
     aces = runs[0] if len(runs) == 1 else tuple(chain.from_iterable(runs))
-    # An ACL holds at most 65,535 bytes (16-bit AclSize). No ACE takes more than eight bytes per
-    # character of its text (an INT64 attribute value "1," is 12 bytes for 2 characters), so
-    # only long ACLs need the exact sum.
-    if pos - start > 0x1FFF:
-        needed = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
-        if needed > 0xFFFF:
-            raise SDDLError(f"ACL of {needed} bytes exceeds the 65535-byte limit", text, start)
     if oversize:
         size = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
         return Acl(aces, _ACL_REVISION_DS, size), flags, pos
@@ -537,6 +538,77 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     # 65,535 ACEs (the byte limit above bounds them), a revision, no size: what
     # Acl.__post_init__ checks.
     return _new_acl(aces, _ACL_REVISION_DS if has_object else _ACL_REVISION, None), flags, pos
+
+
+def _acl_flags(text: str, pos: int) -> tuple[int, int]:
+    """ACL flags read token by token (P, AI, AR and spaces in any order): their DACL control
+    bits and where they end."""
+    n = len(text)
+    flags = 0
+    while pos < n and text[pos] != "(":
+        c = text[pos]
+        if c == "P":
+            flags |= _DACL_PROTECTED
+            pos += 1
+        elif text.startswith("AI", pos):
+            flags |= _DACL_AUTO_INHERITED
+            pos += 2
+        elif text.startswith("AR", pos):
+            flags |= _DACL_AUTO_INHERIT_REQ
+            pos += 2
+        elif c == " ":
+            pos += 1
+        else:
+            break
+    return flags, pos
+
+
+#: An ACL of at most this many characters is at most 65,535 bytes, so only longer ones need
+#: their size counted (by _acl_size, as they are read). The most bytes per character of text
+#: is a resource attribute's SID value written as an alias: "UD," is 3 characters for a 4-byte
+#: offset, a 4-byte length and the 32-byte S-1-5-84-0-0-0-0-0 (40 bytes, under 14 per
+#: character); an ACE's own SID field, a SID(..) literal or an INT64 value take less.
+#: Resource attributes are read without the domain SID, so domain-relative aliases (up to 68
+#: bytes) do not reach that place.
+_SHORT_ACL = 0xFFFF // 14
+
+
+def _acl_size(  # noqa: PLR0917  (the reading state of _acl)
+    text: str,
+    at: int,
+    runs: list[tuple[Ace, ...]],
+    counted: int,
+    size: int,
+    oversize: int,
+) -> tuple[int, int]:
+    """Add the sizes of runs[counted:] to ``size`` (the bytes of the ACL so far without
+    Windows' oversize padding). An ACL holds at most 65,535 bytes (its 16-bit AclSize, MS-DTYP
+    2.4.5), so once the ACEs read so far need more, the ACL is refused there, at ``at`` (where
+    the last ACE or run read begins), without reading the rest."""
+    for run in runs[counted:]:
+        size += sum(map(ace_size, run))
+    needed = size + oversize * _OVERSIZE_BYTES
+    if needed > 0xFFFF:
+        message = f"ACL of {needed} bytes or more exceeds the 65535-byte limit"
+        raise SDDLError(message, text, _crossing(text, at, runs[-1], needed))
+    return size, len(runs)
+
+
+def _crossing(text: str, at: int, run: tuple[Ace, ...], needed: int) -> int:
+    """Where the ACE that takes the ACL past 65,535 bytes begins, ``run`` being the ACEs read
+    last, from ``at``: the ACEs of a run the fast path read are written back to back and hold
+    no parenthesis, so the k-th of them opens at the k-th '(' from ``at``."""
+    if len(run) == 1:
+        return at
+    excess = needed - 0xFFFF
+    k = len(run)
+    while k > 1 and excess > 0:
+        k -= 1
+        excess -= ace_size(run[k])
+    pos = at
+    for _ in range(k):
+        pos = text.find("(", pos + 1)
+    return pos
 
 
 class _Parser:
@@ -694,7 +766,12 @@ class _Parser:
             i += 1
         if i == first:
             raise self._error("expected a number in the access rights", at + start)
-        value = min(int(field[first:i], base), 0xFFFFFFFF)
+        # Saturated, so the value of more than 12 significant digits (in any base) is
+        # 0xFFFFFFFF whatever they are: int() is not given thousands of them.
+        significant = field[first:i].lstrip("0")
+        value = 0xFFFFFFFF
+        if len(significant) <= 12:
+            value = min(int(significant or "0", base), 0xFFFFFFFF)
         if negative:
             value = -value & 0xFFFFFFFF
         return value, i

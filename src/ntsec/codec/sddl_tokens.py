@@ -28,6 +28,7 @@ __all__ = [
     "CONDITION_ACE_TYPES",
     "DACL_ACE_TYPES",
     "LABEL_RIGHT_TOKENS",
+    "OVERSIZE_SIDS",
     "RIGHT_PAIRS",
     "RIGHT_TOKENS",
     "SACL_ACE_TYPES",
@@ -131,6 +132,11 @@ ACE_FLAG_TOKENS = MappingProxyType(
         "TP": AceFlags.TRUST_PROTECTED_FILTER_ACE_FLAG,
     }
 )
+
+#: The SIDs whose non-object ACEs with an empty rights field make Windows' SDDL converter size
+#: the ACL four bytes too large (AU and MP; the rule and its vectors are at
+#: ntsec.codec.sddl._OVERSIZE_SIDS). The printer needs them too: see sddl_format._format_acl.
+OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
 
 #: Access-right strings (MS-DTYP 2.5.1.1; SEMANTICS.md C.4). Single bits are listed in
 #: ascending bit order, the order Windows prints them ("CCDCLCSWRPWPDTLOCRSDRCWDWO",
@@ -266,6 +272,7 @@ _DEC = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _MAX_AUTHORITY = (1 << 48) - 1
 _MAX_SUB = 0xFFFFFFFF
+_MOST_FIELD_DIGITS = 20  # decimal digits of 2**64 - 1 (hex needs 16)
 
 
 def _scan_field(text: str, pos: int, hex_mode: bool) -> tuple[int, int]:
@@ -295,7 +302,18 @@ def _scan_field(text: str, pos: int, hex_mode: bool) -> tuple[int, int]:
         pos -= 1
     if pos == first:
         raise SDDLError("expected a number in the SID", text, start)
-    return int(text[first:pos], 16 if base16 else 10), pos
+    return _field_value(text[first:pos], 16 if base16 else 10), pos
+
+
+def _field_value(digits: str, base: int) -> int:
+    """The value of a numeric field, leading zeros included ("S-1-5-0000032" is S-1-5-32,
+    wcstoul reads it so). Every field saturates or is refused beyond 48 bits, so any value of
+    more than 20 significant digits stands for all of them: int() is not given thousands of
+    digits (it refuses decimal ones past 4,300)."""
+    significant = digits.lstrip("0")
+    if len(significant) > _MOST_FIELD_DIGITS:
+        return 1 << 64
+    return int(significant or "0", base)
 
 
 def _scan_numeric_sid(text: str, pos: int) -> tuple[Sid, int]:
