@@ -11,6 +11,7 @@ operation that Windows reports with a warning) are *results*, not exceptions.
     │   ├── SDDLError           SDDL that Windows' SDDL converter rejects
     │   ├── ConditionError      a conditional-ACE expression (text or binary) that does not decode
     │   ├── BinaryFormatError   self-relative descriptor / ACL / ACE bytes that are malformed
+    │   ├── PasteError          a pasted artefact that is none of the kinds ntsec.paste reads
     │   └── WhoamiParseError    text that is not whoami output (carries the line number)
     ├── InvalidValueError (also ValueError): a value built with fields Windows would not accept
     ├── NtStatusError: an operation Windows fails with an NTSTATUS (carries ``status``)
@@ -29,6 +30,7 @@ __all__ = [
     "InvalidValueError",
     "NtStatusError",
     "ParseError",
+    "PasteError",
     "SDDLError",
     "SidError",
     "WhoamiError",
@@ -83,6 +85,19 @@ class ConditionError(ParseError):
 
 class BinaryFormatError(ParseError):
     """Malformed self-relative security descriptor, ACL, ACE or SID bytes."""
+
+
+class PasteError(ParseError):
+    """Pasted text (or bytes) that ``ntsec.paste`` cannot read as any artefact it knows, or a
+    name in it that nothing given resolves. ``line`` is 1-based (0: the text as a whole)."""
+
+    def __init__(self, message: str, text: str | bytes = "", offset: int = 0,
+                 line: int = 0) -> None:
+        super().__init__(message, text, offset)
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 class WhoamiParseError(ParseError):

@@ -19,6 +19,7 @@ from ntsec.cli.check import check
 from ntsec.cli.ipc import events, impersonate, open_, pipe
 from ntsec.cli.machine import group, machine, rights, user
 from ntsec.cli.network import network
+from ntsec.cli.samples import samples
 from ntsec.cli.sddl import sddl
 from ntsec.cli.security import set_security
 from ntsec.cli.serve import serve
@@ -41,7 +42,7 @@ Exit status: 0 ok, 1 access denied or failed decision, 2 bad input, 3 internal e
 Examples:
   ntsec sddl 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)'
   ntsec --json check --sd 'O:BAG:SYD:(A;;FR;;;BU)' --access read --user S-1-5-32-545
-  ntsec whoami /all --token whoami-all.txt
+  ntsec samples standard-user.txt | ntsec whoami /all --token -
 """,
 )
 @click.version_option(package_name="ntsec", message="%(prog)s %(version)s")
@@ -64,6 +65,7 @@ cli.add_command(whoami)
 cli.add_command(token)
 cli.add_command(serve)
 cli.add_command(set_security)
+cli.add_command(samples)
 for _command in (
     machine,
     user,

@@ -10,8 +10,17 @@ import click
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.tokenops import adjust_privileges
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
-from ntsec.cli._inputs import OBJECT_TYPE_CHOICE, load_descriptor, parse_sid_option, read_text
-from ntsec.cli._token import INTEGRITY_WORDS, build_token, load_token
+from ntsec.cli._inputs import (
+    OBJECT_TYPE_CHOICE,
+    load_descriptor,
+    load_names,
+    note_repairs,
+    parse_sid_option,
+    paste_descriptors,
+    paste_token,
+    read_bytes,
+)
+from ntsec.cli._token import INTEGRITY_WORDS, build_token
 from ntsec.codec.sddl_tokens import RIGHT_TOKENS
 from ntsec.errors import InvalidValueError
 from ntsec.model import schema
@@ -176,7 +185,10 @@ def _report(
 Examples:
   ntsec check --sd 'D:(A;;FR;;;BU)' --type file --access read \\
       --user S-1-5-21-1-2-3-1001 --group S-1-5-32-545 --explain
-  ntsec check --sd @sd.sddl --access 0x120089 --token whoami-all.txt --json
+  ntsec samples standard-user.txt | ntsec check --token - \\
+      --sd 'O:BAG:SYD:(A;;FR;;;BU)' --access read --json
+  echo 'C:\\x BUILTIN\\Users:(OI)(CI)(RX)' | ntsec check --sd @- --access read \\
+      --user S-1-5-21-1-2-3-1001 --group BU
   ntsec check --sd 'D:(A;;GA;;;BA)' --access MAXIMUM_ALLOWED \\
       --user S-1-5-18 --group S-1-5-32-544:deny-only --integrity high
   # Can this token DCSync? (AccessCheckByTypeResultList on a domain head)
@@ -189,7 +201,13 @@ Examples:
       --object-type ++telephoneNumber
 """
 )
-@click.option("--sd", "sd_text", metavar="SDDL|@FILE", help="The descriptor as SDDL, or @FILE.")
+@click.option(
+    "--sd",
+    "sd_text",
+    metavar="TEXT|@FILE",
+    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), or @FILE.",
+)
+@click.option("--names", "names_file", metavar="FILE", help="NAME=SID lines for icacls names.")
 @click.option("--sd-hex", metavar="HEX", help="The descriptor as binary self-relative hex.")
 @click.option("--domain-sid", metavar="SID", help="Domain SID for domain-relative SDDL aliases.")
 @click.option(
@@ -246,6 +264,7 @@ def check(
     ctx: click.Context,
     *,
     sd_text: str | None,
+    names_file: str | None,
     sd_hex: str | None,
     domain_sid: str | None,
     type_: str,
@@ -270,17 +289,30 @@ def check(
     exactly those SIDs. Exit status 0 when access is granted, 1 when denied, 2 on bad input.
     """
     kind = ObjectType(type_.lower())
-    if sd_text is not None and sd_text.startswith("@"):
-        sd_text = read_text(sd_text[1:])
-    sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=parse_sid_option(domain_sid))
+    pasted_token = None
     if token_file is not None:
         if user or groups or privs or restricted:
             raise click.UsageError("give the token either as --token or as --user/--group/...")
-        token = load_token(token_file)
+        pasted_token = paste_token(token_file)
+        note_repairs(pasted_token)
+        assert pasted_token.report is not None
+        token = pasted_token.report.token
     elif user is not None:
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
+    dom = parse_sid_option(domain_sid)
+    if sd_text is not None and sd_hex is None:
+        source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
+        pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
+                                   whoami=pasted_token)
+        note_repairs(pasted)
+        if len(pasted.descriptors) != 1:
+            raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes "
+                                     "one", param_hint="--sd")
+        sd = pasted.descriptors[0].descriptor
+    else:
+        sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom)
     token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
     object_types = schema.object_type_list(object_type_specs) if object_type_specs else None

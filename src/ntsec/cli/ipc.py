@@ -352,11 +352,14 @@ def events(
 ) -> None:
     """The security event log (4624, 4625, 4634, 4648, 4672, 4688, 4656, 4663, 4673, 4703)."""
     m = open_machine(ctx)
+    user = None if account is None else m.accounts.find_user(account)
     found = m.events.query(
         ids or None,
         account=None if account is None else resolve_account(m.accounts, account),
         logon_id=None if logon_id is None else parse_id(logon_id, "--logon-id"),
         success=False if failures else None,
+        # A failed logon (4625) names the account only by TargetUserName.
+        account_name=user.name if user is not None else None,
     )
     if last is not None:
         found = found[-last:] if last else []

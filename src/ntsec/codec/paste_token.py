@@ -1,0 +1,240 @@
+"""Tokens as people paste them: whoami output out of a terminal, a reverse shell or a web page,
+and ntsec's own JSON (``ntsec whoami --json``, ``ntsec token analyze --json``).
+
+whoami text loses its prompt lines and banners here (each one recorded), its common indentation
+(a Markdown code block), and the lines after the output; the rest of the damage is repaired by
+:func:`ntsec.codec.whoami_parse.parse_lines`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ntsec.codec.paste_text import Line, Repair, is_prompt
+from ntsec.codec.sddl import parse_sid
+from ntsec.codec.whoami_parse import parse_lines
+from ntsec.codec.whoami_render import ENGLISH
+from ntsec.codec.whoami_report import WhoamiFormat, WhoamiReport, WhoamiSection
+from ntsec.errors import InvalidValueError, PasteError, SidError, WhoamiParseError
+from ntsec.model.names import ResolvedName
+from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
+from ntsec.model.sid import Sid
+from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from ntsec.model.wellknown import IntegrityLevel, lookup
+
+__all__ = ["attribute_words", "looks_like_whoami", "read_token_json", "read_whoami"]
+
+_G = GroupAttributes
+_DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
+_INTEGRITY_GROUP = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_LOGON_SID = re.compile(r"S-1-5-5-\d{1,10}-\d{1,10}")
+_TITLES = {ENGLISH.user_title, ENGLISH.groups_title, ENGLISH.privileges_title,
+           ENGLISH.claims_title}
+_HEADER_STARTS = (
+    *(h[0] + sep for h in (ENGLISH.user_headers, ENGLISH.groups_headers,
+                           ENGLISH.privileges_headers) for sep in ("  ", " " + h[1][:1], ":")),
+    '"User Name"', '"Group Name"', '"Privilege Name"',
+)
+
+
+def _word(member: GroupAttributes) -> str:
+    return (member.name or "").removeprefix("SE_GROUP_").lower().replace("_", "-")
+
+
+def attribute_words() -> dict[str, GroupAttributes]:
+    """The attribute words of ntsec's JSON tokens: GroupAttributes' member names without the
+    SE_GROUP_ prefix, lower case, '-' for '_' (``use-for-deny-only``), plus ``deny-only``."""
+    words = {_word(m): m for m in GroupAttributes.__members__.values()}
+    words["deny-only"] = _G.SE_GROUP_USE_FOR_DENY_ONLY
+    return words
+
+
+_WORDS = attribute_words()
+_LEVELS = {
+    lv.name.removeprefix("SECURITY_MANDATORY_").removesuffix("_RID").lower().replace("_", "-"): lv
+    for lv in IntegrityLevel
+}
+
+
+# ---------------------------------------------------------------- whoami text
+def _anchor(text: str) -> bool:
+    s = text.strip()
+    return (s in _TITLES or s.startswith(_HEADER_STARTS) or s == ENGLISH.claims_error
+            or _LOGON_SID.fullmatch(s) is not None or (s.startswith("=") and set(s) <= {"=", " "}))
+
+
+def looks_like_whoami(lines: list[Line]) -> bool:
+    """True when some line is a whoami title, column header, CSV header or logon SID, or the
+    only line is ``domain\\user``."""
+    texts = [ln.text.strip() for ln in lines if ln.text.strip()]
+    if any(_anchor(t) for t in texts):
+        return True
+    return len(texts) == 1 and "\\" in texts[0] and ":(" not in texts[0] and ":" not in texts[0]
+
+
+def read_whoami(text: str, lines: list[Line]) -> tuple[WhoamiReport, list[Repair]]:
+    """Read whoami output from pasted lines: drop prompts and what surrounds the output, then
+    parse with the repairs of :func:`parse_lines`."""
+    repairs: list[Repair] = []
+    kept: list[Line] = []
+    for line in lines:
+        if is_prompt(line.text):
+            repairs.append(Repair(line.number, "prompt", "skipped a prompt line"))
+        else:
+            kept.append(line)
+    kept = _before_output(kept, repairs)
+    kept = _dedent(kept, repairs)
+    while True:
+        try:
+            report, more = parse_lines(text, kept)
+        except WhoamiParseError as err:
+            cut = _after_output(kept, err)
+            if cut is None:
+                raise
+            repairs.append(Repair(kept[cut].number, "after",
+                                  f"ignored {len(kept) - cut} lines after the whoami output"))
+            kept = kept[:cut]
+            continue
+        return report, repairs + more
+
+
+def _before_output(lines: list[Line], repairs: list[Repair]) -> list[Line]:
+    texts = [ln.text for ln in lines]
+    first = next((i for i, t in enumerate(texts) if _anchor(t)), None)
+    if first is None:
+        return lines
+    # A header row or '=' row: the title (and its underline) just above belong to the output.
+    start = first
+    while start > 0 and (texts[start - 1].strip() in _TITLES
+                         or set(texts[start - 1].strip()) == {"-"} or not texts[start - 1].strip()):
+        start -= 1
+    skipped = [ln for ln in lines[:start] if ln.text.strip()]
+    if skipped:
+        repairs.append(Repair(skipped[0].number, "before",
+                              f"skipped {len(skipped)} lines before the whoami output"))
+    return lines[start:]
+
+
+def _after_output(lines: list[Line], err: WhoamiParseError) -> int | None:
+    """Where the output ended, when the parse failed on text after complete sections."""
+    if "expected a whoami section title" not in err.message:
+        return None
+    at = next((i for i, ln in enumerate(lines) if ln.number == err.line), None)
+    if at is None or at == 0:
+        return None
+    before = [ln.text for ln in lines[:at] if ln.text.strip()]
+    return at if any(_anchor(t) for t in before) else None
+
+
+def _dedent(lines: list[Line], repairs: list[Repair]) -> list[Line]:
+    texts = [ln.text for ln in lines if ln.text.strip()]
+    if not texts:
+        return lines
+    indent = min(len(t) - len(t.lstrip(" ")) for t in texts)
+    if not indent:
+        return lines
+    repairs.append(Repair(None, "indent", f"removed {indent} spaces of indentation from every "
+                          "line"))
+    return [Line(ln.number, ln.text[indent:]) for ln in lines]
+
+
+# ---------------------------------------------------------------- JSON
+def read_token_json(text: str) -> WhoamiReport:
+    """A token in ntsec's JSON (``ntsec whoami --json``: user, groups with attribute words,
+    privileges, integrity, restricted; or ``token analyze --json``, which holds it under
+    ``token``) as a report with the user, groups and privileges sections."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PasteError(f"bad JSON: {exc.msg}", text, exc.pos, exc.lineno) from None
+    if isinstance(data, dict) and isinstance(data.get("token"), dict):
+        data = data["token"]
+    if not isinstance(data, dict) or "user" not in data:
+        raise PasteError("a JSON token is an object with at least 'user'", text, 0, 1)
+    try:
+        token = _token(data)
+    except (SidError, InvalidValueError, ValueError) as exc:
+        raise PasteError(f"bad JSON token: {exc}", text, 0, 1) from None
+    names = []
+    for sa in (token.user, *token.groups):
+        hit = lookup(sa.sid)
+        if hit is not None:
+            names.append((sa.sid, ResolvedName(hit.domain, hit.name, hit.sid_type)))
+    return WhoamiReport(
+        token=token, names=tuple(names),
+        sections=(WhoamiSection.USER, WhoamiSection.GROUPS, WhoamiSection.PRIVILEGES),
+        format=WhoamiFormat.TABLE,
+    )
+
+
+def _sid(value: object) -> Sid:
+    if isinstance(value, dict):
+        value = value.get("sid", "")
+    return parse_sid(str(value).strip())  # SDDL aliases (BU, SY) as `ntsec check` takes them
+
+
+def _attributes(spec: object) -> GroupAttributes:
+    if spec is None:
+        return _DEFAULT_GROUP
+    if isinstance(spec, int):
+        return GroupAttributes(spec)
+    words = spec if isinstance(spec, list) else str(spec).replace("+", ",").split(",")
+    attrs = _G(0)
+    for word in (str(w).strip().lower() for w in words):
+        if word == "disabled" or not word:
+            continue
+        if word.startswith("0x") or word.isdigit():
+            attrs |= GroupAttributes(int(word, 0))
+            continue
+        member = _WORDS.get(word)
+        if member is None:
+            raise ValueError(f"unknown group attribute {word!r}")
+        attrs |= member
+    return attrs
+
+
+def _group(item: object) -> SidAndAttributes:
+    if isinstance(item, str):
+        sid_text, sep, attrs = item.partition(":")
+        return SidAndAttributes(_sid(sid_text), _attributes(attrs) if sep else _DEFAULT_GROUP)
+    if isinstance(item, dict) and "sid" in item:
+        return SidAndAttributes(_sid(item["sid"]), _attributes(item.get("attributes")))
+    raise ValueError(f"bad group entry {item!r}")
+
+
+def _privilege(item: object) -> PrivilegeEntry:
+    if isinstance(item, str):
+        name, sep, state = item.partition(":")
+        enabled = not sep or state.strip().lower() == "enabled"
+    elif isinstance(item, dict) and "name" in item:
+        name, enabled = str(item["name"]), bool(item.get("enabled", True))
+    else:
+        raise ValueError(f"bad privilege entry {item!r}")
+    priv = Privilege.lookup(name.strip())
+    attrs = PrivilegeAttributes.SE_PRIVILEGE_ENABLED if enabled else PrivilegeAttributes(0)
+    return PrivilegeEntry(priv, attrs)
+
+
+def _list(data: dict[str, Any], key: str) -> list[object]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{key!r} must be a list")
+    return value
+
+
+def _token(data: dict[str, Any]) -> Token:
+    groups = [_group(g) for g in _list(data, "groups")]
+    integrity = data.get("integrity", "medium")
+    if integrity is not None:
+        word = str(integrity).strip().lower()
+        level = _LEVELS.get(word)
+        sid = level.sid if level is not None else _sid(integrity)
+        groups.append(SidAndAttributes(sid, _INTEGRITY_GROUP))
+    return Token(
+        user=SidAndAttributes(_sid(data["user"])),
+        groups=tuple(groups),
+        privileges=tuple(_privilege(p) for p in _list(data, "privileges")),
+        restricted_sids=tuple(SidAndAttributes(_sid(r)) for r in _list(data, "restricted")),
+    )
