@@ -25,6 +25,7 @@ from ntsec.authz.analyze import (
     analyze,
     analyze_report,
 )
+from ntsec.authz.group_facts import GROUP_FACTS, LEARN_GROUPS
 from ntsec.authz.privilege_facts import PRIVILEGE_FACTS
 from ntsec.authz.tokenops import (
     RestrictedTokenFlags,
@@ -34,6 +35,7 @@ from ntsec.authz.tokenops import (
 )
 from ntsec.codec import whoami
 from ntsec.codec.whoami_report import WhoamiReport
+from ntsec.model.names import TableResolver
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
@@ -284,7 +286,10 @@ def test_service_account_capture_has_the_potato_path() -> None:
 
 def test_domain_user_list_capture() -> None:
     a = captured(DOMAIN_10)
-    assert TokenKind.STANDARD_USER == a.kind
+    # F.1's last-RID rule (below) makes the token elevated, so the kind must not say
+    # "standard user" beside "Elevated: yes" (issue 11): an elevated non-administrator.
+    assert TokenKind.ELEVATED_USER == a.kind
+    assert "S-1-5-32-554" in a.kind_reason.text
     assert not a.administrator
     # D.3: Medium Plus is 0x2100, named as whoami printed it.
     assert (0x2100, "Medium Plus Mandatory Level") == (a.integrity.rid, a.integrity.name)
@@ -460,8 +465,11 @@ def test_capture_of_privileges_only() -> None:
 ANALYSIS_KEYS = {
     "source", "user", "kind", "kind_text", "kind_reason", "integrity_level", "elevated",
     "elevated_reason", "administrator", "system", "restricted", "elevation", "integrity",
-    "traits", "privileges", "escalation_paths", "deny_only_groups", "not_shown",
+    "traits", "privileges", "escalation_paths", "deny_only_groups", "not_shown", "groups",
+    "group_escalation_paths",
 }
+GROUP_KEYS = {"sid", "name", "group", "key", "state", "matched_by", "allows", "risk",
+              "escalation", "admin_equivalent", "sources"}
 PRIVILEGE_KEYS = {"name", "description", "enabled", "enabled_by_default", "usable", "allows",
                   "risk", "escalation", "target", "source"}
 
@@ -472,6 +480,7 @@ def test_json_shape_is_stable(stem: str) -> None:
     assert ANALYSIS_KEYS == set(data)
     assert {"type", "reason", "linked_token", "linked_reason"} == set(data["elevation"])
     assert all(PRIVILEGE_KEYS == set(p) for p in data["privileges"])
+    assert all(GROUP_KEYS == set(g) for g in data["groups"])
     assert "whoami capture" == data["source"]
     # whoami /priv's Description column (B.1 display names) is carried through.
     by_name = {p["name"]: p["description"] for p in data["privileges"]}
@@ -534,3 +543,95 @@ def test_any_token_is_analysed_consistently(
     # The identity of well-known users wins (A.3).
     if token.user.sid == Sid.parse("S-1-5-18"):
         assert TokenKind.SYSTEM == a.kind
+    # Issue 11: the kind never says "standard user" beside "Elevated: yes".
+    if a.kind is TokenKind.STANDARD_USER:
+        assert a.elevated is False
+    # Deny-only groups grant nothing, so they are never an escalation path (I.1).
+    assert all(g.state == "enabled" for g in a.group_escalation_paths)
+
+
+# ---------------------------------------------------------------- issue 11: kind and user
+
+
+def test_elevated_non_administrator_kinds() -> None:
+    # B.3: SeImpersonatePrivilege or SeBackupPrivilege alone make TokenElevation true; F.1's
+    # list (RID 551, Backup Operators) too. None is Administrators: an elevated user.
+    user = "S-1-5-21-1-2-3-1001"
+    for groups, privileges in (([], {P.SeImpersonatePrivilege: False}),
+                               ([], {P.SeBackupPrivilege: True}),
+                               (["S-1-5-32-551"], {})):
+        a = analyze(_token(user, ["S-1-1-0", *groups], privileges, 0x3000))
+        assert (TokenKind.ELEVATED_USER, True, False) == (a.kind, a.elevated, a.administrator)
+        assert "elevated" in a.to_text().split("\n")[1]
+    # Nothing of B.3 / F.1: a standard user, not elevated.
+    a = analyze(_token(user, ["S-1-1-0", "S-1-5-32-545"], {P.SeChangeNotifyPrivilege: True},
+                       0x2000))
+    assert (TokenKind.STANDARD_USER, False) == (a.kind, a.elevated)
+
+
+def test_capture_without_user_section_says_so() -> None:
+    # docs/whoami-format.md 5: a capture of /groups or /logonid alone has no user section.
+    path = WHOAMI / "28_logonid.txt"
+    a = analyze_report(whoami.parse(path.read_text(encoding="utf-8")))
+    assert a.user is None
+    assert a.to_text().splitlines()[0] == "User:                 not in the capture"
+    assert a.to_dict()["user"] is None
+    assert "S-1-0-0" not in a.to_text()
+
+
+# ---------------------------------------------------------------- privileged groups
+
+DOMAIN = "S-1-5-21-1004336348-1177238915-682003330"
+
+
+def test_groups_recognised_by_builtin_and_domain_rid() -> None:
+    # MS-DTYP 2.4.2.4: builtin aliases S-1-5-32-<rid>, domain groups <domain>-<rid>.
+    a = analyze(_token(f"{DOMAIN}-1105", ["S-1-1-0", "S-1-5-32-551", f"{DOMAIN}-512",
+                                          f"{DOMAIN}-525", "S-1-5-32-555", f"{DOMAIN}-526"],
+                       {}, 0x3000))
+    keys = {g.fact.key: g for g in a.groups}
+    assert set(keys) == {"backup-operators", "domain-admins", "protected-users",
+                         "remote-desktop-users", "key-admins"}
+    assert {g.fact.key for g in a.group_escalation_paths} == {
+        "backup-operators", "domain-admins", "key-admins"}
+    assert keys["protected-users"].fact.risk is EscalationRisk.NONE
+    assert keys["domain-admins"].fact.admin_equivalent
+    assert all(g.matched_by == "rid" for g in a.groups)
+    text = a.to_text()
+    assert "Privileged groups (5; escalation paths: " in text
+    assert "understand-security-groups" in text
+
+
+def test_deny_only_group_is_listed_but_is_no_path() -> None:
+    # The UAC filter leaves Domain Admins deny-only: it matches deny ACEs only (I.1).
+    token = _token(f"{DOMAIN}-1105", ["S-1-1-0"], {}, 0x2000)
+    token = replace(token, groups=(*token.groups,
+                                   SidAndAttributes(Sid.parse(f"{DOMAIN}-512"),
+                                                    G.SE_GROUP_USE_FOR_DENY_ONLY)))
+    a = analyze(token)
+    (g,) = a.groups
+    assert ("domain-admins", "deny-only", False) == (g.fact.key, g.state, g.usable)
+    assert () == a.group_escalation_paths
+    assert "grants nothing until an elevated" in a.to_text()
+
+
+def test_dnsadmins_is_recognised_by_the_name_the_capture_printed() -> None:
+    # DnsAdmins is created with a variable RID (Learn, "Active Directory security groups"):
+    # only its name identifies it.
+    resolver = TableResolver({Sid.parse(f"{DOMAIN}-1101"): ("CORP", "DnsAdmins", 4)})
+    token = _token(f"{DOMAIN}-1105", ["S-1-1-0", f"{DOMAIN}-1101"], {}, 0x2000)
+    a = analyze(token, names=resolver)
+    (g,) = a.groups
+    assert ("dnsadmins", "name", "enabled") == (g.fact.key, g.matched_by, g.state)
+    assert g in a.group_escalation_paths
+    assert "serverlevelplugindll" in (g.fact.escalation or "")
+
+
+def test_every_group_fact_has_https_sources_and_the_learn_page_for_fixed_rids() -> None:
+    for fact in GROUP_FACTS:
+        assert fact.sources
+        assert all(src.startswith("https://") for src in fact.sources)
+        if fact.rid is not None:
+            assert fact.sources[0] == LEARN_GROUPS
+        if fact.risk is EscalationRisk.ESCALATION:
+            assert fact.escalation

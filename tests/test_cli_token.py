@@ -33,9 +33,11 @@ def run(*args: str, stdin: str | None = None) -> Result:
         (SERVICE_01, "service-account", "High Mandatory Level"),
         # A.4 RID 500, F.1 not split by default; High label.
         (ELEVATED_35, "builtin-administrator", "High Mandatory Level"),
-        # No Administrators, no filtered groups (I.1, F.1); Medium / Medium Plus (D.3).
+        # No Administrators, no filtered groups (I.1, F.1); Medium (D.3).
         (STANDARD_24, "standard-user", "Medium Mandatory Level"),
-        (DOMAIN_10, "standard-user", "Medium Plus Mandatory Level"),
+        # No Administrators, but BUILTIN\Pre-Windows 2000 Compatible Access (RID 554) is in
+        # F.1's list: elevated, so an elevated non-administrator; Medium Plus (D.3).
+        (DOMAIN_10, "elevated-user", "Medium Plus Mandatory Level"),
     ],
 )
 def test_json_and_text(capture: Path, kind: str, level: str) -> None:
@@ -93,3 +95,24 @@ def test_help_has_an_example() -> None:
     out = run("token", "analyze", "--help").stdout
     assert "Example" in out
     assert "ntsec samples standard-user.txt | ntsec token analyze -" in out
+
+
+def test_capture_without_user_says_not_in_the_capture() -> None:
+    # Issue 11: a /logonid capture has no user section; never print the NULL SID for it.
+    capture = WHOAMI / "28_logonid.txt"
+    text = run("token", "analyze", str(capture))
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[0] == "User:                 not in the capture"
+    assert "S-1-0-0" not in text.stdout
+    data = json.loads(run("token", "analyze", str(capture), "--json").stdout)
+    assert data["analysis"]["user"] is None
+
+
+def test_privileged_groups_are_shown_beside_the_privileges() -> None:
+    # fsmith's capture: BUILTIN\Remote Management Users (S-1-5-32-580), enabled.
+    result = run("token", "analyze", str(DOMAIN_10))
+    assert "Privileged groups (2; escalation paths: none):" in result.stdout
+    assert "BUILTIN\\Remote Management Users (S-1-5-32-580) [enabled]" in result.stdout
+    data = json.loads(run("token", "analyze", str(DOMAIN_10), "--json").stdout)
+    keys = [g["key"] for g in data["analysis"]["groups"]]
+    assert keys == ["remote-management-users", "pre-windows-2000"]

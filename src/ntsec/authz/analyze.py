@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from ntsec.authz.analyze_text import elevation_word as _elevation_word
+from ntsec.authz.analyze_text import text_lines
+from ntsec.authz.group_facts import GroupMembership, memberships
 from ntsec.authz.privilege_facts import PRIVILEGE_FACTS, EscalationRisk, PrivilegeFact
 from ntsec.codec.whoami_report import WhoamiReport, WhoamiSection
 from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
@@ -89,6 +92,7 @@ class TokenKind(Enum):
     BUILTIN_ADMINISTRATOR = "builtin-administrator"
     ELEVATED_ADMINISTRATOR = "elevated-administrator"
     FILTERED_ADMINISTRATOR = "uac-filtered-administrator"
+    ELEVATED_USER = "elevated-user"
     STANDARD_USER = "standard-user"
     UNKNOWN = "unknown"
 
@@ -104,6 +108,10 @@ _KIND_TEXT: dict[TokenKind, str] = {
     TokenKind.ELEVATED_ADMINISTRATOR: "an elevated administrator",
     TokenKind.FILTERED_ADMINISTRATOR: (
         "a UAC-filtered administrator (limited half of a split token)"
+    ),
+    TokenKind.ELEVATED_USER: (
+        "an elevated user outside BUILTIN\\Administrators (groups or privileges Windows counts "
+        "as administrative)"
     ),
     TokenKind.STANDARD_USER: "a standard user",
     TokenKind.UNKNOWN: "cannot tell: the capture lacks the user or groups section",
@@ -199,7 +207,7 @@ class IntegrityFinding:
 class TokenAnalysis:
     """Everything :func:`analyze` found. ``elevation_type`` is None when it cannot be told."""
 
-    user: Sid
+    user: Sid | None  # None: the capture has no user section
     user_name: str | None
     kind: TokenKind
     kind_reason: Finding
@@ -216,6 +224,13 @@ class TokenAnalysis:
     deny_only: tuple[GroupFinding, ...]
     not_shown: tuple[str, ...]
     from_capture: bool
+    groups: tuple[GroupMembership, ...] = ()  # privileged groups the token holds
+
+    @property
+    def group_escalation_paths(self) -> tuple[GroupMembership, ...]:
+        """Enabled groups that are a known way up (deny-only ones grant nothing)."""
+        return tuple(g for g in self.groups
+                     if g.usable and g.fact.risk is EscalationRisk.ESCALATION)
 
     @property
     def escalation_paths(self) -> tuple[PrivilegeFinding, ...]:
@@ -227,7 +242,8 @@ class TokenAnalysis:
         elevation = self.elevation_type
         return {
             "source": "whoami capture" if self.from_capture else "token",
-            "user": {"sid": str(self.user), "name": self.user_name},
+            "user": None if self.user is None else {"sid": str(self.user),
+                                                    "name": self.user_name},
             "kind": self.kind.value,
             "kind_text": _KIND_TEXT[self.kind],
             "kind_reason": self.kind_reason.to_dict(),
@@ -248,13 +264,15 @@ class TokenAnalysis:
             "privileges": None if self.privileges is None
             else [p.to_dict() for p in self.privileges],
             "escalation_paths": [p.privilege.name for p in self.escalation_paths],
+            "groups": [g.to_dict() for g in self.groups],
+            "group_escalation_paths": [g.fact.key for g in self.group_escalation_paths],
             "deny_only_groups": [g.to_dict() for g in self.deny_only],
             "not_shown": list(self.not_shown),
         }
 
     def to_text(self) -> str:
         """The analysis for people."""
-        return "\n".join(_text_lines(self))
+        return "\n".join(text_lines(self, _KIND_TEXT[self.kind]))
 
 
 # ---------------------------------------------------------------- privileges
@@ -425,9 +443,26 @@ def _kind(
     if not user_shown:
         return TokenKind.UNKNOWN, Finding(
             "no-user", "the capture has no user section", "WHOAMI.md 5", inferred=True)
+    if token.is_elevated:
+        # The kernel's "elevated" test (TOKEN_ELEVATION) looks for these groups and privileges,
+        # not for Administrators: such a token is elevated though not an administrator's, and
+        # an interactive logon of it would be split by UAC (Forshaw, Windows Security
+        # Internals ch. 4 "What Makes an Administrator User?"; docs/windows-rules.md B.3, F.1).
+        return TokenKind.ELEVATED_USER, Finding(
+            "elevated-user", "not a member of BUILTIN\\Administrators (enabled), but it holds "
+            "groups or privileges that make Windows report the token elevated: "
+            + _elevating_parts(token),
+            "Learn TOKEN_ELEVATION; docs/windows-rules.md B.3, F.1", inferred)
     return TokenKind.STANDARD_USER, Finding(
         "standard-user", "not a member of BUILTIN\\Administrators (enabled), no deny-only "
         "administrator groups, not a service identity", "SEMANTICS.md I.1, F.1, E.4")
+
+
+def _elevating_parts(token: Token) -> str:
+    groups = [str(g.sid) for g in token.groups if _elevated_rid(g) and not g.deny_only]
+    privileges = [p.privilege.name for p in token.privileges
+                  if p.privilege in ELEVATING_PRIVILEGES]
+    return ", ".join(groups + privileges)
 
 
 def _elevated_reason(
@@ -677,8 +712,8 @@ def analyze(
     if from_capture and not groups_shown:
         not_shown.insert(0, "groups and integrity level: the capture has no groups section")
     return TokenAnalysis(
-        user=user,
-        user_name=user_hit.display if user_hit is not None else None,
+        user=user if user_shown else None,
+        user_name=user_hit.display if user_hit is not None and user_shown else None,
         kind=kind,
         kind_reason=kind_reason,
         elevation_type=elevation,
@@ -695,7 +730,18 @@ def analyze(
         deny_only=_deny_only(token, resolver, from_capture),
         not_shown=tuple(not_shown),
         from_capture=from_capture,
+        groups=_memberships(token, resolver) if groups_shown else (),
     )
+
+
+def _memberships(token: Token, names: NameResolver) -> tuple[GroupMembership, ...]:
+    """The token's groups that :data:`~ntsec.authz.group_facts.GROUP_FACTS` knows: by RID, or
+    by the name the capture printed for groups without a fixed RID (DnsAdmins)."""
+    entries = []
+    for g in token.groups:
+        hit = names.lookup(g.sid)
+        entries.append((g.sid, int(g.attributes), hit.display if hit is not None else None))
+    return memberships(entries)
 
 
 def analyze_report(report: WhoamiReport, names: NameResolver | None = None) -> TokenAnalysis:
@@ -711,72 +757,3 @@ def analyze_report(report: WhoamiReport, names: NameResolver | None = None) -> T
         user_shown=WhoamiSection.USER in shown,
         groups_shown=WhoamiSection.GROUPS in shown,
     )
-
-
-# ---------------------------------------------------------------- text
-
-
-def _elevation_word(value: TokenElevationType) -> str:
-    return value.name.removeprefix("TokenElevationType")
-
-
-def _mark(f: Finding) -> str:
-    return f"{f.text} [{f.source}{'; inferred' if f.inferred else ''}]"
-
-
-def _yes(value: bool | None) -> str:
-    return "unknown" if value is None else "yes" if value else "no"
-
-
-def _row(label: str, value: str) -> str:
-    return f"{label + ':':<22}{value}"
-
-
-def _text_lines(a: TokenAnalysis) -> list[str]:
-    user = f"{a.user_name} ({a.user})" if a.user_name else str(a.user)
-    elevation = "unknown" if a.elevation_type is None else _elevation_word(a.elevation_type)
-    lines = [
-        _row("User", user),
-        _row("Token", _KIND_TEXT[a.kind]),
-        _row("  why", _mark(a.kind_reason)),
-        _row("Integrity", a.integrity.name),
-        _row("Elevated", _yes(a.elevated)),
-        _row("  why", _mark(a.elevated_reason)),
-        _row("Administrators", _yes(a.administrator)
-             + (" (enabled member of BUILTIN\\Administrators)" if a.administrator else "")),
-        _row("Elevation type", elevation + (" (inferred)" if a.elevation_reason.inferred else "")),
-        _row("  why", _mark(a.elevation_reason)),
-        _row("Linked token", a.linked_token.value
-             + (" (inferred)" if a.linked_reason.inferred else "")),
-        _row("  why", _mark(a.linked_reason)),
-    ]
-    if a.traits:
-        lines += ["", "Traits:"]
-        lines += [f"  - {_mark(t)}" for t in a.traits]
-    lines += ["", f"Integrity ({a.integrity.name}):"]
-    lines += [f"  - {_mark(c)}" for c in a.integrity.consequences]
-    lines.append("")
-    if a.privileges is None:
-        lines.append("Privileges: not in the capture")
-    else:
-        paths = a.escalation_paths
-        lines.append(f"Privileges ({len(a.privileges)}; escalation paths: "
-                     + (", ".join(p.privilege.name for p in paths) or "none") + "):")
-        for p in a.privileges:
-            state = "Enabled" if p.enabled else "Disabled"
-            lines.append(f"  {p.privilege.name} [{state}] risk: {p.fact.risk.value}")
-            lines.append(f"      allows:  {p.fact.allows}")
-            if p.fact.escalation:
-                lines.append(f"      path:    {p.fact.escalation} -> {p.fact.target}")
-            if not p.enabled:
-                lines.append(f"      state:   {p.usable}")
-            lines.append(f"      source:  {p.fact.source}")
-    if a.deny_only:
-        lines += ["", "Deny-only groups:"]
-        for g in a.deny_only:
-            who = f"{g.name} ({g.sid})" if g.name else str(g.sid)
-            lines.append(f"  {who}: {g.meaning} [{g.source}]")
-    if a.not_shown:
-        lines += ["", "Not in a whoami capture (so inferred or unknown):"]
-        lines += [f"  - {n}" for n in a.not_shown]
-    return lines

@@ -16,6 +16,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by tests/tes
 
 from ntsec.cli._app import NtsecGroup
 from ntsec.cli.check import check
+from ntsec.cli.findings import findings
 from ntsec.cli.ipc import events, impersonate, open_, pipe
 from ntsec.cli.machine import group, machine, rights, user
 from ntsec.cli.network import network
@@ -82,6 +83,7 @@ for _command in (
     pipe,
     events,
     network,
+    findings,
 ):
     cli.add_command(_command)
 

@@ -33,11 +33,12 @@ Examples:
 @json_option
 @click.pass_context
 def analyze(ctx: click.Context, *, file: str, as_json: bool) -> None:
-    """What a token is and what its holder can do: identity (standard user, UAC-filtered or
-    elevated administrator, SYSTEM, service account, IIS app pool...), elevation type and
-    linked token, integrity level and its consequences, each privilege with what it allows and
-    whether it is a known escalation path, and deny-only groups. Every statement names the rule
-    it rests on.
+    """What a token is and what its holder can do: identity (standard user, elevated user,
+    UAC-filtered or elevated administrator, SYSTEM, service account, IIS app pool...),
+    elevation type and linked token, integrity level and its consequences, each privilege and
+    each privileged group (Domain Admins, Backup Operators, DnsAdmins...) with what it allows
+    and whether it is a known escalation path, and deny-only groups. Every statement names the
+    rule or write-up it rests on.
 
     FILE is a whoami capture ('-' reads stdin) as pasted: any switches and format, with prompt
     lines, lost empty lines or stripped spaces (each repair is noted on stderr), or ntsec's JSON

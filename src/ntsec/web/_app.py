@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from ntsec.errors import InvalidValueError
 from ntsec.web import _machine_views, _views
+from ntsec.web._findings_routes import findings_routes
 from ntsec.web._machine import MACHINE_SECTIONS, open_machine
 from ntsec.web._machine_routes import machine_routes
 from ntsec.web._security import (
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/sddl", sddl, methods=["GET", "POST"], name="sddl"),
         Route("/whoami", whoami_page, methods=["GET", "POST"], name="whoami"),
         Route("/explorer/machine", explorer_machine, methods=["POST"]),
+        *findings_routes(render),
         *machine_routes(machine, render),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]

@@ -1,0 +1,161 @@
+"""``ntsec findings``: who holds which dangerous right on an AD object or a service.
+
+Thin: read the descriptor and any tokens, call :func:`ntsec.authz.findings.find`, render."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+
+from ntsec.authz.findings import find
+from ntsec.cli._app import emit_json, json_option, wants_json
+from ntsec.cli._inputs import decode_text, load_descriptor, parse_sid_option, read_bytes
+from ntsec.cli._token import load_token
+from ntsec.codec import whoami
+from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
+from ntsec.model.rights import ObjectType
+from ntsec.model.sid import Sid
+from ntsec.model.token import Token
+
+__all__ = ["findings"]
+
+
+def _tokens(paths: tuple[str, ...]) -> tuple[list[tuple[str | None, Token]], list[NameResolver]]:
+    tokens: list[tuple[str | None, Token]] = []
+    resolvers: list[NameResolver] = []
+    for path in paths:
+        text = decode_text(read_bytes(path), path)
+        if text.lstrip().startswith("{"):
+            tokens.append((None, load_token(path)))
+            continue
+        report = whoami.parse(text)
+        resolver = report.resolver()
+        resolvers.append(resolver)
+        hit = resolver.lookup(report.token.user.sid)
+        tokens.append((hit.display if hit is not None else None, report.token))
+    return tokens, resolvers
+
+
+def _laps(values: tuple[str, ...]) -> dict[str, uuid.UUID]:
+    out = {}
+    for value in values:
+        name, sep, guid = value.partition("=")
+        try:
+            out[name.strip()] = uuid.UUID(guid.strip())
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise click.BadParameter(f"{value!r}: expected NAME=GUID", param_hint="--laps-guid")
+    return out
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  ntsec findings --class domainDNS --domain-sid S-1-5-21-1-2-3 \\
+      'O:DAD:(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;S-1-5-21-1-2-3-1105)'
+  ntsec findings --file user.sddl --class user --token whoami-all.txt --json
+  ntsec findings --file ou.sddl --children user --hide-expected
+  sc sdshow Spooler | ntsec findings - --type service --hide-expected
+"""
+)
+@click.argument("text", required=False, metavar="[SDDL|-]")
+@click.option("--hex", "hex_", metavar="HEX", help="A binary self-relative descriptor in hex.")
+@click.option("--base64", "b64", metavar="B64", help="A binary self-relative descriptor in base64.")
+@click.option("--file", metavar="FILE", help="SDDL text or a binary descriptor ('-' is stdin).")
+@click.option("--domain-sid", metavar="SID", help="Domain SID for aliases such as DA and DU.")
+@click.option(
+    "--type",
+    "type_",
+    type=click.Choice(["ds", "service"], case_sensitive=False),
+    default="ds",
+    show_default=True,
+    help="A directory object (AccessCheckByType per right) or a service (sc sdshow).",
+)
+@click.option(
+    "--class",
+    "object_class",
+    metavar="CLASS",
+    help="The AD object's class: user, computer, group, domainDNS, organizationalUnit, "
+    "groupPolicyContainer, pKICertificateTemplate (or its schemaIDGUID).",
+)
+@click.option(
+    "--children",
+    "children",
+    metavar="CLASS",
+    help="Instead of the object itself: a new CLASS object created below it, with the ACEs "
+    "it inherits (e.g. the users of an OU).",
+)
+@click.option(
+    "--token",
+    "token_files",
+    multiple=True,
+    metavar="FILE",
+    help="Check this token (whoami /all capture or JSON) instead of the descriptor's SIDs. "
+    "Repeatable.",
+)
+@click.option("--self", "self_sid", metavar="SID", help="The object's own SID (PRINCIPAL_SELF).")
+@click.option(
+    "--laps-guid",
+    "laps",
+    multiple=True,
+    metavar="NAME=GUID",
+    help="The forest's schemaIDGUID of a LAPS attribute (ms-Mcs-AdmPwd, msLAPS-Password, "
+    "msLAPS-EncryptedPassword). Repeatable.",
+)
+@click.option("--hide-expected", is_flag=True, help="Leave out admin-equivalent principals.")
+@click.option(
+    "--show-group-only",
+    is_flag=True,
+    help="Repeat findings held only through Everyone/Authenticated Users for every principal.",
+)
+@click.option("--full", is_flag=True, help="With --json: the whole access-check explanation.")
+@json_option
+@click.pass_context
+def findings(
+    ctx: click.Context,
+    *,
+    text: str | None,
+    hex_: str | None,
+    b64: str | None,
+    file: str | None,
+    domain_sid: str | None,
+    type_: str,
+    object_class: str | None,
+    children: str | None,
+    token_files: tuple[str, ...],
+    self_sid: str | None,
+    laps: tuple[str, ...],
+    hide_expected: bool,
+    show_group_only: bool,
+    full: bool,
+    as_json: bool,
+) -> None:
+    """List who holds each dangerous right on an object, as Windows' access check decides.
+
+    AD objects: DCSync, GenericAll, WriteDacl, WriteOwner, owner, ForceChangePassword,
+    AddMember/AddSelf, WriteSPN, AddKeyCredentialLink, RBCD, ReadLAPSPassword, GPLink,
+    certificate Enroll/AutoEnroll. Services: SERVICE_CHANGE_CONFIG, WRITE_DAC, WRITE_OWNER,
+    SERVICE_ALL_ACCESS, GENERIC_WRITE. Each right is asked of the real AccessCheckByType per
+    principal, so deny ACEs, ACE order, object-type scoping, inherit-only ACEs and OWNER RIGHTS
+    count. Principals are the descriptor's SIDs (each with Everyone and Authenticated Users) or
+    the --token captures. Admin-equivalent principals are marked expected, never dropped.
+    """
+    dom = parse_sid_option(domain_sid)
+    sd = load_descriptor(sddl=text, hex_=hex_, b64=b64, file=file, domain_sid=dom)
+    tokens, resolvers = _tokens(token_files)
+    report = find(
+        sd,
+        ObjectType(type_.lower()),
+        object_class=object_class,
+        tokens=tokens or None,
+        principal_self=None if self_sid is None else Sid.parse(self_sid.strip()),
+        laps_guids=_laps(laps),
+        names=ChainResolver(*resolvers, WellKnownResolver()),
+        inherited_by=children,
+    )
+    if wants_json(ctx, as_json):
+        emit_json(report.to_dict(full=full))
+        return
+    click.echo(report.to_text(hide_expected=hide_expected, show_group_only=show_group_only))
