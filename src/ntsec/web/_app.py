@@ -27,6 +27,7 @@ from ntsec.web import _machine_views, _views
 from ntsec.web._findings_routes import findings_routes
 from ntsec.web._machine import MACHINE_SECTIONS, open_machine
 from ntsec.web._machine_routes import machine_routes
+from ntsec.web._paste_views import read_upload
 from ntsec.web._security import (
     CSRF_FIELD,
     LOOPBACK_HOSTS,
@@ -34,6 +35,7 @@ from ntsec.web._security import (
     SecurityPolicy,
     is_loopback,
 )
+from ntsec.web._token_routes import token_routes
 
 __all__ = ["Settings", "create_app"]
 
@@ -107,7 +109,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def explorer(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
-            view = _views.explore(
+            view = await run_in_threadpool(
+                _views.explore,
+                sd_file=await read_upload(form, "sd_file"),
                 sddl=_text(form, "sddl"),
                 token_source=_text(form, "token_source"),
                 whoami_text=_text(form, "whoami_text"),
@@ -149,7 +153,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def sddl(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
-            view = _views.view_sddl(
+            view = await run_in_threadpool(
+                _views.view_sddl,
+                data=await read_upload(form, "file"),
+                names=_text(form, "names"),
                 text=_text(form, "text"),
                 input_format=_text(form, "input_format"),
                 object_type=_text(form, "object_type"),
@@ -169,7 +176,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def whoami_page(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
-            view = _views.view_whoami(text=_text(form, "text"), switches=_text(form, "switches"))
+            view = await run_in_threadpool(
+                _views.view_whoami, text=_text(form, "text"), switches=_text(form, "switches")
+            )
             status = 400 if view.errors else 200
         else:
             view, status = _views.WhoamiView(), 200
@@ -188,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/whoami", whoami_page, methods=["GET", "POST"], name="whoami"),
         Route("/explorer/machine", explorer_machine, methods=["POST"]),
         *findings_routes(render),
+        *token_routes(render),
         *machine_routes(machine, render),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]

@@ -309,7 +309,8 @@ class SecurityMiddleware:
         if offered is None:
             request = Request(scope, receive=_replay(body, _no_more))
             try:
-                form = await request.form(max_files=0, max_fields=100)
+                # One file field: the icacls /save upload of the paste forms.
+                form = await request.form(max_files=1, max_fields=100)
             except Exception:
                 return refused
             value = form.get(CSRF_FIELD)

@@ -1,0 +1,147 @@
+"""What a paste was read as, for the pages: its kind, the repairs made, errors with their place.
+
+Every page that takes pasted text (explorer, SDDL decoder, whoami, token analysis, findings)
+reads it through :mod:`ntsec.paste` and shows the same account of it: what the text was
+recognised as and each change made to read it (issue 11: nothing is silently changed). Names
+in explanations come from :func:`name_sids`, which puts a name before each SID it knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.datastructures import UploadFile
+
+from ntsec import paste
+from ntsec.errors import Error, ParseError
+from ntsec.model.sid import Sid
+
+__all__ = [
+    "KIND_LABELS",
+    "PasteNotes",
+    "error_text",
+    "name_sids",
+    "parse_domain_sid",
+    "parse_names",
+    "paste_notes",
+    "read_upload",
+]
+
+#: What each kind of paste is called on the pages.
+KIND_LABELS: dict[paste.PasteKind, str] = {
+    paste.PasteKind.WHOAMI: "whoami output",
+    paste.PasteKind.TOKEN_JSON: "ntsec token JSON",
+    paste.PasteKind.SDDL: "SDDL",
+    paste.PasteKind.GET_ACL: "PowerShell Get-Acl | Format-List output",
+    paste.PasteKind.SC_SDSHOW: "sc sdshow output (a service's descriptor)",
+    paste.PasteKind.ICACLS: "icacls output",
+    paste.PasteKind.ICACLS_SAVE: "an icacls /save file",
+    paste.PasteKind.BINARY: "a binary descriptor (hex or base64)",
+}
+
+_TOKEN_KINDS = frozenset({paste.PasteKind.WHOAMI, paste.PasteKind.TOKEN_JSON})
+
+
+@dataclass(frozen=True, slots=True)
+class PasteNotes:
+    """What a paste was read as and every repair made to read it, as the page shows them."""
+
+    kind: str  # PasteKind's value (stable, for tests and CSS)
+    label: str
+    repairs: tuple[str, ...]
+    domain_sid: str | None
+    is_token: bool
+
+
+def paste_notes(pasted: paste.Pasted) -> PasteNotes:
+    return PasteNotes(
+        kind=pasted.kind.value,
+        label=KIND_LABELS[pasted.kind],
+        repairs=tuple(str(r) for r in pasted.repairs),
+        domain_sid=None if pasted.domain_sid is None else str(pasted.domain_sid),
+        is_token=pasted.kind in _TOKEN_KINDS,
+    )
+
+
+def error_text(exc: Error) -> str:
+    """The library's message with the place it names: the line, and a caret under the offset
+    (a :class:`ParseError` whose own text does not carry the caret gets it here)."""
+    text = str(exc)
+    if isinstance(exc, ParseError) and exc.input and "\n" not in text:
+        text += "\n" + _caret_line(exc)
+    return text
+
+
+def _caret_line(exc: ParseError) -> str:
+    # The caret of the offending line only, when the input is text: a whole paste on one line
+    # (ParseError.caret joins lines) would put the caret under the wrong text.
+    if isinstance(exc.input, str):
+        start = exc.input.rfind("\n", 0, exc.offset) + 1
+        end = exc.input.find("\n", exc.offset)
+        line = exc.input[start : end if end >= 0 else len(exc.input)].rstrip("\r")
+        if len(line) <= 160:
+            return line + "\n" + " " * (exc.offset - start) + "^"
+    return exc.caret()
+
+
+_SID = re.compile(r"\bS-1-\d+(?:-\d+)+\b")
+
+
+def name_sids(text: str, name_of: Callable[[str], str | None]) -> str:
+    """``text`` with each SID that ``name_of`` knows written as ``NAME (SID)``."""
+
+    def named(match: re.Match[str]) -> str:
+        sid = match.group(0)
+        name = name_of(sid)
+        return f"{name} ({sid})" if name else sid
+
+    return _SID.sub(named, text)
+
+
+async def read_upload(form: object, name: str) -> bytes | None:
+    """The bytes of an uploaded file field (None when no file was chosen); the request body,
+    and so the file, is bounded by the security middleware. The upload's spool file is closed
+    here, whether or not a file was chosen."""
+    value = getattr(form, "get", lambda _: None)(name)
+    if not isinstance(value, UploadFile):
+        return None
+    try:
+        data = await value.read() if value.filename else b""
+    finally:
+        await value.close()
+    return data or None
+
+
+def parse_domain_sid(text: str, errors: dict[str, str], field: str = "domain_sid") -> Sid | None:
+    """The optional domain SID of a form (its error on ``field``)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return Sid.parse(text)
+    except Error as exc:
+        errors[field] = error_text(exc)
+        return None
+
+
+def parse_names(text: str, errors: dict[str, str], field: str = "names") -> dict[str, Sid] | None:
+    """``NAME=SID`` lines (empty lines and ``#`` comments skipped) for the account names an
+    icacls output uses without SIDs; None when there are none. A bad line is an error on
+    ``field`` naming the line."""
+    names: dict[str, Sid] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, sid = line.rpartition("=")
+        if not sep or not name.strip():
+            errors[field] = f"line {number}: expected NAME=SID, e.g. HOST\\alice=S-1-5-21-..."
+            return None
+        try:
+            names[name.strip()] = Sid.parse(sid.strip())
+        except Error as exc:
+            errors[field] = f"line {number}: {exc}"
+            return None
+    return names or None
