@@ -298,3 +298,52 @@ def test_nav_links_the_token_page(client: Any) -> None:
     page = client.get("/token").text
     assert 'aria-current="page">Token analysis</a>' in page
     assert 'id="token-form"' in page
+
+
+# ----------------------------------------------------------------------------- findings
+
+
+def test_findings_reads_sc_sdshow_as_a_service(post_form: Any) -> None:
+    # HTB DnsAdmins write-up's `sc.exe sdshow DNS`: Server Operators (SO) hold DC, WD and WO,
+    # SERVICE_CHANGE_CONFIG among them (Learn "Service Security and Access Rights": DC is
+    # SERVICE_CHANGE_CONFIG in service SDDL); the form said "directory object".
+    name = "sc_sdshow/01-dnsadmins-dns-service.txt"
+    response = post_form("/findings", {"sddl": corpus(name), "type": "ds",
+                                       "hide_expected": "on"})
+    assert response.status_code == 200
+    page = response.text
+    assert kind(page) == "sc-sdshow"
+    assert repairs(page) == ["line 1: skipped a prompt line"]
+    assert 'id="type-note"' in page
+    assert '<option value="service" selected>' in page
+    rows = re.findall(r'<tr class="finding">\s*<td>(\w+)</td>\s*<td>(.*?)</td>', page, re.S)
+    held = {(k, re.sub(r"<[^>]+>", "", who)) for k, who in rows}
+    assert ("ChangeConfig", "BUILTIN\\Server Operators S-1-5-32-549") in held
+    assert not any("S-1-5-32-544" in who for _, who in held)  # admin-equivalent: hidden
+
+
+def test_findings_checks_the_pasted_captures(post_form: Any, capture: Any) -> None:
+    # INTERACTIVE (IU) may change the service's configuration: the standard user's capture
+    # (logged on interactively, S-1-5-4 enabled) holds it; the service account's capture
+    # (a service logon, no INTERACTIVE) does not.
+    sddl = "D:(A;;CCDCLCSWRPWPDTLOCRRC;;;IU)(A;;CCLCSWRPWPDTLOCRRC;;;SY)"
+    response = post_form("/findings", {
+        "sddl": sddl, "type": "service", "hide_expected": "on",
+        "whoami_1": damage(capture(STANDARD_USER)),
+        "whoami_2": capture("01_nt-service-mssql_all_high_cmdshell.txt")})
+    assert response.status_code == 200
+    page = response.text
+    user = whoami.parse(capture(STANDARD_USER)).token.user.sid
+    service = whoami.parse(capture("01_nt-service-mssql_all_high_cmdshell.txt")).token.user.sid
+    assert f'<code class="sid">{user}</code>' in page
+    assert f'<code class="sid">{service}</code>' not in page
+    assert "line 1: skipped a prompt line" in repairs(page, "capture-notes-1")
+    assert repairs(page, "capture-notes-2") == []
+    assert html.escape(damage(capture(STANDARD_USER)).splitlines()[0]) in page
+
+
+def test_findings_capture_error_is_on_its_field(post_form: Any) -> None:
+    response = post_form("/findings", {"sddl": "D:(A;;GA;;;BA)", "type": "service",
+                                       "whoami_2": "O:BAG:SYD:(A;;FA;;;BU)"})
+    assert response.status_code == 400
+    assert "not whoami output" in pre(response.text, "error-whoami_2")
