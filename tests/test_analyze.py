@@ -466,7 +466,7 @@ ANALYSIS_KEYS = {
     "source", "user", "kind", "kind_text", "kind_reason", "integrity_level", "elevated",
     "elevated_reason", "administrator", "system", "restricted", "elevation", "integrity",
     "traits", "privileges", "escalation_paths", "deny_only_groups", "not_shown", "groups",
-    "group_escalation_paths",
+    "group_escalation_paths", "admin_groups",
 }
 GROUP_KEYS = {"sid", "name", "group", "key", "state", "matched_by", "allows", "risk",
               "escalation", "admin_equivalent", "sources"}
@@ -592,13 +592,13 @@ def test_groups_recognised_by_builtin_and_domain_rid() -> None:
     keys = {g.fact.key: g for g in a.groups}
     assert set(keys) == {"backup-operators", "domain-admins", "protected-users",
                          "remote-desktop-users", "key-admins"}
-    assert {g.fact.key for g in a.group_escalation_paths} == {
-        "backup-operators", "domain-admins", "key-admins"}
+    assert {g.fact.key for g in a.group_escalation_paths} == {"backup-operators", "key-admins"}
+    assert [g.fact.key for g in a.admin_groups] == ["domain-admins"]
     assert keys["protected-users"].fact.risk is EscalationRisk.NONE
     assert keys["domain-admins"].fact.admin_equivalent
     assert all(g.matched_by == "rid" for g in a.groups)
     text = a.to_text()
-    assert "Privileged groups (5; escalation paths: " in text
+    assert "Privileged groups (5; admin-equivalent: Domain Admins; escalation paths: " in text
     assert "understand-security-groups" in text
 
 

@@ -90,7 +90,7 @@ def test_spec_guids_are_the_schema_guids_the_rules_use() -> None:
 
 
 def test_dcsync_deny_before_allow_blocks_it() -> None:
-    # BloodHound #392 (deny ACEs dropped). R1: the deny of Get-Changes-All comes first, so
+    # Deny ACEs dropped (SpecterOps/BloodHound#392). R1: the deny of Get-Changes-All comes first, so
     # that node is denied; DCSync needs both nodes (MS-ADTS 5.1.3.2.1) -> not held by X.
     r = report(f"O:DAD:(OD;;CR;{GET_CHANGES_ALL};;{X})(OA;;CR;{GET_CHANGES};;{X})"
                f"(OA;;CR;{GET_CHANGES_ALL};;{X})", "domainDNS")
@@ -268,6 +268,8 @@ def test_write_spn_through_public_information() -> None:
     # R6: servicePrincipalName's attributeSecurityGUID is Public-Information (MS-ADA3).
     r = report(f"O:DAD:(OA;;WP;{PUBLIC_INFORMATION};;{X})", "user")
     assert X in holders(r, "WriteSPN")
+    # WP is not the validated write SW, and Validated-SPN is a node of its own (R6).
+    assert X not in holders(r, "ValidatedSPN")
 
 
 # ----------------------------------------------------------------------------- AddKeyCredentialLink
@@ -295,6 +297,15 @@ def test_rbcd_denied_on_the_attribute_before_the_property_set_allow() -> None:
     assert X not in holders(r, "WriteRBCD")
 
 
+def test_rbcd_denied_despite_full_control_bloodhound_392() -> None:
+    # SpecterOps/BloodHound#392: full control on a computer, but a deny of WP on
+    # msDS-AllowedToActOnBehalfOfOtherIdentity before it. R1 + R3: the attribute's node is
+    # denied WP first; the full-control allow cannot give it back, so no RBCD.
+    r = report(f"O:DAD:(OD;;WP;{RBCD};;{X})(A;;{FULL};;;{X})", "computer")
+    assert X not in holders(r, "WriteRBCD")
+    assert X in holders(r, "AddKeyCredentialLink")  # other attributes are still writable
+
+
 def test_rbcd_positive_through_the_property_set() -> None:
     r = report(f"O:DAD:(OA;;WP;{USER_ACCOUNT_RESTRICTIONS};;{X})", "computer")
     assert X in holders(r, "WriteRBCD")
@@ -306,7 +317,7 @@ LAPS = uuid.UUID("11111111-2222-3333-4444-555555555555")  # a forest's generated
 
 
 def test_laps_read_property_alone_is_not_enough_for_a_confidential_attribute() -> None:
-    # MS-ADTS 3.1.1.4: a confidential attribute (LAPS: searchFlags 904) needs RP and CR.
+    # MS-ADTS 3.1.1.4.4: a confidential attribute (LAPS: searchFlags 904) needs RP and CR.
     r = report(f"O:DAD:(OA;;RP;{LAPS};;{X})", "computer", laps_guids={"ms-Mcs-AdmPwd": LAPS})
     assert X not in holders(r, "ReadLAPSPassword")
 

@@ -109,3 +109,10 @@ def test_service_owner_gets_write_dac_unless_owner_rights() -> None:
 def test_inherit_only_service_ace_is_skipped() -> None:
     r = svc(f"D:(A;IO;DC;;;{BU})")  # R2
     assert BU not in holders(r, "ChangeConfig")
+
+
+def test_write_owner_denied_to_everyone_first() -> None:
+    # R5: every checked token holds Everyone; R1: the deny comes before BU's allow.
+    r = svc(f"D:(D;;WO;;;WD)(A;;WOWD;;;{BU})")
+    assert BU not in holders(r, "WriteOwner")
+    assert BU in holders(r, "WriteDacl")

@@ -18,7 +18,9 @@ operation that Windows reports with a warning) are *results*, not exceptions.
     └── WhoamiError: whoami.exe refuses its switches (carries whoami's ``text`` and ``exit_code``)
 
 Parse errors render as one line followed by the input and a caret under the offending offset,
-so the CLI can print ``str(err)`` as is.
+so the CLI can print ``str(err)`` as is. :func:`error_text` is what both front ends show for an
+error: the same text with control characters escaped (a pasted terminal escape must not reach a
+terminal) and echoed input cut to a readable length.
 """
 
 from __future__ import annotations
@@ -35,9 +37,42 @@ __all__ = [
     "SidError",
     "WhoamiError",
     "WhoamiParseError",
+    "error_text",
+    "printable",
 ]
 
 _CONTEXT = 60  # characters of input shown on each side of the caret
+#: Longest error line shown whole; a longer one (a 100 KB value echoed) keeps its start and end.
+LINE_LIMIT = 240
+_HEAD, _TAIL = 160, 60
+
+
+def _escape(text: str) -> str:
+    # str.isprintable() is False for exactly the characters a terminal may act on or hide:
+    # C0/C1 controls and DEL (ESC starts an escape sequence), format characters (bidi overrides,
+    # zero-width), lone surrogates (undecodable argv bytes), line and paragraph separators.
+    # ascii() spells each as Python does: \x1b, \n, \u202e, \udcff.
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def printable(text: str, limit: int = LINE_LIMIT) -> str:
+    """``text`` as one safe line: control characters escaped (``\x1b``), and when longer than
+    ``limit`` characters, its start and end with the number of characters left out between."""
+    if len(text) > limit:
+        omitted = len(text) - _HEAD - _TAIL
+        return f"{_escape(text[:_HEAD])}… ({omitted} characters) …{_escape(text[-_TAIL:])}"
+    return _escape(text)
+
+
+def error_text(exc: BaseException) -> str:
+    """What a front end shows for ``exc``: one printable line (:func:`printable`), and for a
+    :class:`ParseError` with its input, the caret block under it."""
+    if isinstance(exc, ParseError):
+        head = printable(exc.summary())
+        return f"{head}\n{exc.caret()}" if exc.input and exc.shows_caret else head
+    return printable(str(exc))
 
 
 class Error(Exception):
@@ -62,13 +97,23 @@ class ParseError(Error, ValueError):
         end = min(len(shown), pos + _CONTEXT)
         prefix = "..." if start > 0 else ""
         suffix = "..." if end < len(shown) else ""
-        line = prefix + shown[start:end].replace("\n", " ").replace("\r", " ") + suffix
-        return line + "\n" + " " * (len(prefix) + pos - start) + "^"
+        # Line ends become spaces (one character, so the caret stays put); other control
+        # characters are escaped, and the caret moves by the width of the escapes before it.
+        before = _escape(shown[start:pos].replace("\n", " ").replace("\r", " "))
+        after = _escape(shown[pos:end].replace("\n", " ").replace("\r", " "))
+        return f"{prefix}{before}{after}{suffix}\n{' ' * (len(prefix) + len(before))}^"
+
+    #: Whether str() and error_text() add the caret block (WhoamiParseError names a line instead).
+    shows_caret = True
+
+    def summary(self) -> str:
+        """The first line: the message and where."""
+        return f"{self.message} (at offset {self.offset})"
 
     def __str__(self) -> str:
         if not self.input:
-            return f"{self.message} (at offset {self.offset})"
-        return f"{self.message} (at offset {self.offset})\n{self.caret()}"
+            return self.summary()
+        return f"{self.summary()}\n{self.caret()}"
 
 
 class SidError(ParseError):
@@ -96,8 +141,11 @@ class PasteError(ParseError):
         super().__init__(message, text, offset)
         self.line = line
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
+
+    def __str__(self) -> str:
+        return self.summary()
 
 
 class WhoamiParseError(ParseError):
@@ -107,8 +155,13 @@ class WhoamiParseError(ParseError):
         super().__init__(message, text, offset)
         self.line = line
 
-    def __str__(self) -> str:
+    shows_caret = False
+
+    def summary(self) -> str:
         return f"{self.message} (line {self.line})" if self.line else self.message
+
+    def __str__(self) -> str:
+        return self.summary()
 
 
 class InvalidValueError(Error, ValueError):

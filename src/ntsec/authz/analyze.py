@@ -6,7 +6,8 @@ renders itself as text (:meth:`TokenAnalysis.to_text`) and as a stable JSON-read
 (:meth:`TokenAnalysis.to_dict`). Every statement carries the rule it rests on: a SEMANTICS.md
 section (Windows' rules with their sources), a Microsoft Learn page, or public research for the
 known privilege-escalation techniques (gtworek/Priv2Admin, "translating" each privilege to a path
-to administrator).
+to administrator). Privileged groups (Domain Admins, Backup Operators, DnsAdmins...) are named
+with what they allow and their known escalation from :mod:`ntsec.authz.group_facts`.
 
 A whoami capture shows the user, the groups with their attributes and label, and the privileges
 with their states — not the elevation type, the linked token, restricting SIDs or the mandatory
@@ -228,9 +229,15 @@ class TokenAnalysis:
 
     @property
     def group_escalation_paths(self) -> tuple[GroupMembership, ...]:
-        """Enabled groups that are a known way up (deny-only ones grant nothing)."""
-        return tuple(g for g in self.groups
-                     if g.usable and g.fact.risk is EscalationRisk.ESCALATION)
+        """Enabled groups that are a known way up (deny-only ones grant nothing; groups that
+        already hold the domain or the machine are :attr:`admin_groups`)."""
+        return tuple(g for g in self.groups if g.usable and not g.fact.admin_equivalent
+                     and g.fact.risk is EscalationRisk.ESCALATION)
+
+    @property
+    def admin_groups(self) -> tuple[GroupMembership, ...]:
+        """Enabled groups that already hold the domain or the machine."""
+        return tuple(g for g in self.groups if g.usable and g.fact.admin_equivalent)
 
     @property
     def escalation_paths(self) -> tuple[PrivilegeFinding, ...]:
@@ -266,6 +273,7 @@ class TokenAnalysis:
             "escalation_paths": [p.privilege.name for p in self.escalation_paths],
             "groups": [g.to_dict() for g in self.groups],
             "group_escalation_paths": [g.fact.key for g in self.group_escalation_paths],
+            "admin_groups": [g.fact.key for g in self.admin_groups],
             "deny_only_groups": [g.to_dict() for g in self.deny_only],
             "not_shown": list(self.not_shown),
         }

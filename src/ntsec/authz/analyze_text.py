@@ -77,8 +77,10 @@ def _group_lines(a: TokenAnalysis) -> list[str]:
     if not a.groups:
         return []
     paths = a.group_escalation_paths
-    lines = ["", f"Privileged groups ({len(a.groups)}; escalation paths: "
-             + (", ".join(g.fact.name for g in paths) or "none") + "):"]
+    admin = a.admin_groups
+    lines = ["", f"Privileged groups ({len(a.groups)}; "
+             + (f"admin-equivalent: {', '.join(g.fact.name for g in admin)}; " if admin else "")
+             + "escalation paths: " + (", ".join(g.fact.name for g in paths) or "none") + "):"]
     for g in a.groups:
         who = f"{g.name} ({g.sid})" if g.name else f"{g.fact.name} ({g.sid})"
         lines.append(f"  {who} [{g.state}] risk: {g.fact.risk.value}")

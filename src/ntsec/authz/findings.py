@@ -337,10 +337,16 @@ def _ds_questions(
         for name in LAPS_ATTRIBUTES:
             rule = Rule(LAPS_RULE.kind, f"{LAPS_RULE.right} ({name})", LAPS_RULE.desired,
                         (name,), LAPS_RULE.classes, LAPS_RULE.meaning, LAPS_RULE.source)
-            note = None
+            parts = []
             if name in unknown:
-                note = (f"{name}'s schemaIDGUID is forest-specific and was not given: only "
-                        "ACEs for the whole object were evaluated")
+                parts.append(f"{name}'s schemaIDGUID is forest-specific and was not given: "
+                             "only ACEs for the whole object were evaluated")
+            if name == "msLAPS-EncryptedPassword":
+                # Learn, Windows LAPS concepts (password encryption): the blob is encrypted to
+                # the configured authorized decryptor; reading it is not decrypting it.
+                parts.append("reading the encrypted password gives it only to members of the "
+                             "authorized decryptor group configured in LAPS policy")
+            note = "; ".join(parts) or None
             out.append(_question(rule, root, guids, note))
         if unknown:
             notes.append("LAPS attributes without a GUID (" + ", ".join(unknown) + "): pass "
@@ -354,6 +360,8 @@ def _ds_questions(
 def _held(result: AccessResult, q: _Question) -> bool:
     if q.object_types is None:
         return result.allowed
+    if len(result.results) != len(q.object_types):
+        return False  # denied as a whole before the list was evaluated (mandatory checks)
     return all(result.results[i].status.name == "STATUS_SUCCESS" for i in q.targets)
 
 

@@ -120,12 +120,12 @@ DS_RULES: tuple[Rule, ...] = (
 )
 
 #: LAPS: a confidential attribute is read with RIGHT_DS_READ_PROPERTY and
-#: RIGHT_DS_CONTROL_ACCESS on it (MS-ADTS 3.1.1.4, fCONFIDENTIAL in searchFlags).
+#: RIGHT_DS_CONTROL_ACCESS on it (MS-ADTS 3.1.1.4.4, fCONFIDENTIAL in searchFlags).
 LAPS_RULE = Rule(
     "ReadLAPSPassword", "read property and control access on a LAPS password attribute",
     _RP | _CR, (), frozenset({"computer"}),
     "read the local administrator password of the computer",
-    "MS-ADTS 3.1.1.4 (reads; fCONFIDENTIAL attributes need RP and CR); Learn "
+    "MS-ADTS 3.1.1.4.4 (reads; fCONFIDENTIAL attributes need RP and CR); Learn "
     "windows-server/identity/laps/laps-technical-reference (searchFlags 904 has fCONFIDENTIAL)")
 
 # Service rights (winsvc.h; Learn services/service-security-and-access-rights)

@@ -37,7 +37,8 @@ __all__ = ["cli", "main"]
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
-Exit status: 0 ok, 1 access denied or failed decision, 2 bad input, 3 internal error (a bug).
+Exit status: 0 ok, 1 access denied or failed decision, 2 bad input,
+3 internal error (a bug in ntsec: please report it; NTSEC_DEBUG=1 shows the traceback).
 
 \b
 Examples:

@@ -21,6 +21,7 @@ from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
 __all__ = [
+    "DWORD",
     "OBJECT_TYPE_CHOICE",
     "decode_hex",
     "decode_text",
@@ -38,6 +39,10 @@ __all__ = [
 
 #: ``--type`` values are ObjectType's own values (file, directory, key, ...).
 OBJECT_TYPE_CHOICE = click.Choice([t.value for t in ObjectType], case_sensitive=False)
+
+#: Process, thread, connection and event IDs: a DWORD on Windows (PIDs and TIDs are DWORDs,
+#: [N] API:GetCurrentProcessId), so a negative number or one of 2^32 and more is bad input.
+DWORD = click.IntRange(0, 0xFFFFFFFF)
 
 _SD_REVISION = 1  # MS-DTYP 2.4.6: a self-relative descriptor starts with Revision = 1, Sbz1.
 
@@ -85,7 +90,7 @@ def decode_hex(text: str, what: str = "--hex") -> bytes:
 def _decode_base64(text: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: characters beyond ASCII
         raise click.BadParameter(str(exc), param_hint="--base64") from None
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ntsec.cli._inputs import DWORD
 from ntsec.errors import InvalidValueError
 from ntsec.system.machine import Machine
 
@@ -20,6 +21,7 @@ __all__ = [
     "machine_path",
     "open_machine",
     "parse_id",
+    "prompt_password",
     "read_password",
 ]
 
@@ -58,18 +60,49 @@ def open_machine(ctx: click.Context) -> Machine:
 
 def read_password() -> str:
     """One line from standard input, without its line end (``--password-stdin``)."""
-    line = sys.stdin.readline()
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise click.BadParameter(
+            "the password on standard input is not UTF-8 text", param_hint="--password-stdin"
+        ) from None
     return line.rstrip("\r\n")
 
 
+def prompt_password(password_stdin: bool) -> str:
+    """The password from standard input (``--password-stdin``), else asked for on the terminal;
+    with neither (a script, a pipe) there is no one to ask, which is a usage error."""
+    if password_stdin:
+        return read_password()
+    if not sys.stdin.isatty():
+        raise click.UsageError(
+            "no terminal to ask for the password on: give it on standard input with "
+            "--password-stdin"
+        )
+    return str(click.prompt("Password", hide_input=True, default="", show_default=False))
+
+
+#: Largest logon ID or handle: a LUID is 64 bits (MS-DTYP 2.3.7).
+_MAX_ID = 2**64 - 1
+
+
 def parse_id(text: str, what: str) -> int:
-    """A logon ID or handle: ``0x3e7`` or decimal."""
-    try:
-        return int(text, 0)
-    except ValueError:
+    """A logon ID or handle: ``0x3e7`` or decimal, from 0 to 2^64 - 1."""
+    # The length check comes first: int() refuses more than 4,300 decimal digits with an
+    # unrelated message, and no 64-bit number needs more than 20 digits (or 0x + 16).
+    value = None
+    stripped = text.strip()
+    if len(stripped) <= 40:
+        try:
+            value = int(stripped, 0)
+        except ValueError:
+            value = None
+    if value is None or not 0 <= value <= _MAX_ID:
         raise click.BadParameter(
-            f"{text!r} is not a number (0x... or decimal)", param_hint=what
-        ) from None
+            f"{text!r} is not a number from 0 to 0x{_MAX_ID:x} (0x... or decimal)",
+            param_hint=what,
+        )
+    return value
 
 
 _C = TypeVar("_C", bound=click.Command)
@@ -80,7 +113,7 @@ def thread_option(func: _F) -> _F:
     """The ``--tid`` option of commands that act with a thread's effective token (G.2)."""
     return click.option(
         "--tid",
-        type=int,
+        type=DWORD,
         default=None,
         help="The thread (its impersonation token, if any, is used; G.2).",
     )(func)

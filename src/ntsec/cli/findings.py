@@ -55,9 +55,9 @@ def _laps(values: tuple[str, ...]) -> dict[str, uuid.UUID]:
 Examples:
   ntsec findings --class domainDNS --domain-sid S-1-5-21-1-2-3 \\
       'O:DAD:(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;S-1-5-21-1-2-3-1105)'
-  ntsec findings --file user.sddl --class user --token whoami-all.txt --json
-  ntsec findings --file ou.sddl --children user --hide-expected
-  sc sdshow Spooler | ntsec findings - --type service --hide-expected
+  ntsec findings --file sd.sddl --class user --token whoami-all.txt --json
+  ntsec findings 'O:BAD:(A;CIIO;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;AU)' --children user
+  echo 'D:(A;;DCRC;;;IU)' | ntsec findings - --type service --hide-expected
 """
 )
 @click.argument("text", required=False, metavar="[SDDL|-]")

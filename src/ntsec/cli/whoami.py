@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ntsec.cli._app import emit_json, json_option, wants_json
-from ntsec.cli._inputs import note_repairs, paste_token
+from ntsec.cli._inputs import DWORD, note_repairs, paste_token
 from ntsec.cli._token import token_to_json
 from ntsec.codec import whoami as codec
 
@@ -32,8 +32,8 @@ Examples:
     help="A whoami capture as pasted (any switches and format, prompts and damage) or a JSON "
     "token; '-' is stdin.",
 )
-@click.option("--pid", type=int, default=None, help="With --machine: a process's token.")
-@click.option("--tid", type=int, default=None, help="With --machine: a thread's token.")
+@click.option("--pid", type=DWORD, default=None, help="With --machine: a process's token.")
+@click.option("--tid", type=DWORD, default=None, help="With --machine: a thread's token.")
 @click.option("--all", "all_", is_flag=True, help="Same as /all.")
 @click.option("--user", is_flag=True, help="Same as /user.")
 @click.option("--groups", is_flag=True, help="Same as /groups.")

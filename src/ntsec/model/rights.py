@@ -505,7 +505,9 @@ def _token_value(
         ok = bool(digits) and all(c in "0123456789abcdefABCDEF" for c in digits)
         value = int(digits, 16) if ok else None
     elif token.isascii() and token.isdigit():
-        value = int(token)
+        # No mask needs more than 10 digits; int() of 4,300+ digits raises a bare ValueError.
+        digits = token.lstrip("0") or "0"
+        value = int(digits) if len(digits) <= 10 else None
     else:
         value = table.get(token.upper())
         if value is None:

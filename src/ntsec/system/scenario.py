@@ -137,7 +137,11 @@ class Scenario:
 def load(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     p = Path(path)
-    return loads(p.read_text(encoding="utf-8"), name=p.stem)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidValueError(f"{p.stem}: not UTF-8 text ({exc.reason})") from None
+    return loads(text, name=p.stem)
 
 
 def builtin(name: str = "workstation") -> Scenario:

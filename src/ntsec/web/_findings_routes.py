@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from ntsec.errors import Error
 from ntsec.model.names import ChainResolver, WellKnownResolver
 from ntsec.model.rights import ObjectType
 from ntsec.model.token import Token
+from ntsec.web._offload import run_cpu
 from ntsec.web._paste_views import (
     PasteNotes,
     error_text,
@@ -146,7 +146,7 @@ def findings_routes(render: Callable[..., Response]) -> list[Route]:
                 value = form.get(name)
                 return value if isinstance(value, str) else ""
 
-            view = await run_in_threadpool(
+            view = await run_cpu(
                 view_findings, sddl=text("sddl"), type_=text("type"),
                 object_class=text("object_class"), children=text("children"),
                 domain_sid=text("domain_sid"), hide_expected=text("hide_expected") == "on",

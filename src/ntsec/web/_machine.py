@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ntsec.errors import Error
+from ntsec.errors import Error, error_text
 from ntsec.system.machine import Machine
 
 __all__ = ["MACHINE_SECTIONS", "MachineSection", "MachineStatus", "open_machine"]
@@ -91,5 +91,5 @@ def open_machine(path: Path | None) -> MachineStatus:
     try:
         machine = cli_open_machine(ctx)
     except Error as exc:
-        return MachineStatus(available=False, reason=str(exc), path=where)
+        return MachineStatus(available=False, reason=error_text(exc), path=where)
     return MachineStatus(available=True, reason="", path=where, machine=machine)

@@ -18,7 +18,7 @@ from typing import Any
 from ntsec.authz.impersonation import ImpersonationResult
 from ntsec.cli._render import describe
 from ntsec.codec.whoami_render import attribute_text
-from ntsec.errors import Error, InvalidValueError, NtStatusError
+from ntsec.errors import Error, InvalidValueError, NtStatusError, error_text
 from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import (
@@ -544,7 +544,7 @@ def events_view(
         try:
             sid = resolve_account(m.accounts, account.strip())
         except Error as exc:
-            view.errors["account"] = str(exc)
+            view.errors["account"] = error_text(exc)
     luid = None
     if logon_id.strip():
         try:
@@ -680,7 +680,7 @@ def explore_machine(m: Machine, *, pid: str, tid: str, target: str, rights: str)
                 result = m.open_object(subject, obj.path, desired, kind=obj.kind, tid=thread).result
     except Error as exc:
         # The library's refusal (no such process or object, rights it cannot parse).
-        errors["machine"] = str(exc)
+        errors["machine"] = error_text(exc)
         return view
 
     def names(sid: str) -> str | None:
@@ -838,7 +838,7 @@ def set_object_security(m: Machine, path: str, kind: str, action: str,
             token = m.effective_token(pid, tid)
             result = m.set_object_security(pid, obj.path, sd, si, tid=tid, kind=obj.kind)
     except Error as exc:
-        edit.error = str(exc)
+        edit.error = error_text(exc)
         return 404 if isinstance(exc, NtStatusError) else 400
     outcome = result.to_json(machine_sid)
     outcome["subject"] = _subject_label(m, pid, tid, token)

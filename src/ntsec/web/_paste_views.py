@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from starlette.datastructures import UploadFile
 
-from ntsec import paste
-from ntsec.errors import Error, ParseError
+from ntsec import errors, paste
+from ntsec.errors import Error, ParseError, printable
 from ntsec.model.sid import Sid
 
 __all__ = [
@@ -66,24 +66,27 @@ def paste_notes(pasted: paste.Pasted) -> PasteNotes:
 
 
 def error_text(exc: Error) -> str:
-    """The library's message with the place it names: the line, and a caret under the offset
-    (a :class:`ParseError` whose own text does not carry the caret gets it here)."""
-    text = str(exc)
-    if isinstance(exc, ParseError) and exc.input and "\n" not in text:
-        text += "\n" + _caret_line(exc)
-    return text
+    """What a page shows for ``exc`` (:func:`ntsec.errors.error_text`: one printable line and,
+    for a parse error, the caret block); for a paste of several lines, the caret block is the
+    offending line alone, so the caret sits under the text it points at."""
+    if (
+        isinstance(exc, ParseError)
+        and exc.shows_caret
+        and isinstance(exc.input, str)
+        and "\n" in exc.input.strip("\r\n")
+    ):
+        return f"{printable(exc.summary())}\n{_caret_line(exc)}"
+    return errors.error_text(exc)
 
 
 def _caret_line(exc: ParseError) -> str:
-    # The caret of the offending line only, when the input is text: a whole paste on one line
-    # (ParseError.caret joins lines) would put the caret under the wrong text.
-    if isinstance(exc.input, str):
-        start = exc.input.rfind("\n", 0, exc.offset) + 1
-        end = exc.input.find("\n", exc.offset)
-        line = exc.input[start : end if end >= 0 else len(exc.input)].rstrip("\r")
-        if len(line) <= 160:
-            return line + "\n" + " " * (exc.offset - start) + "^"
-    return exc.caret()
+    assert isinstance(exc.input, str)
+    start = exc.input.rfind("\n", 0, exc.offset) + 1
+    end = exc.input.find("\n", exc.offset)
+    line = exc.input[start : end if end >= 0 else len(exc.input)].rstrip("\r")
+    if len(line) > 160 or not line.isprintable():
+        return exc.caret()  # trimmed around the offset, control characters shown safely
+    return line + "\n" + " " * (exc.offset - start) + "^"
 
 
 _SID = re.compile(r"\bS-1-\d+(?:-\d+)+\b")

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,6 +16,7 @@ from starlette.routing import Route
 from ntsec import paste
 from ntsec.authz.analyze import analyze_report
 from ntsec.errors import Error
+from ntsec.web._offload import run_cpu
 from ntsec.web._paste_views import PasteNotes, error_text, paste_notes
 
 __all__ = ["TokenPageView", "token_routes", "view_token"]
@@ -57,7 +57,7 @@ def token_routes(render: Callable[..., Response]) -> list[Route]:
         if request.method == "POST":
             form = await request.form()
             value = form.get("text")
-            view = await run_in_threadpool(
+            view = await run_cpu(
                 view_token, text=value if isinstance(value, str) else ""
             )
             status = 400 if view.errors else 200

@@ -24,7 +24,7 @@ from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
 from ntsec.cli._render import default_object_type, describe
 from ntsec.codec import whoami
-from ntsec.errors import Error
+from ntsec.errors import Error, printable
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, parse_rights, right_names
 from ntsec.model.sid import Sid
@@ -534,7 +534,7 @@ def view_sddl(
     except Error as exc:
         view.errors["text"] = _message(exc)
     except _InputError as exc:
-        view.errors["text"] = str(exc)
+        view.errors["text"] = printable(str(exc))
     chosen = ObjectType(object_type) if object_type in dict(OBJECT_TYPES) else None
     for path, sd, implied in found:
         kind = chosen or implied or default_object_type(sd)
@@ -590,7 +590,7 @@ def view_whoami(*, text: str, switches: str) -> WhoamiView:
         result = whoami.run(report, view.switches, line_end="\n")
     except Error as exc:
         # The capture does not hold what these switches print (e.g. /priv from /groups).
-        view.whoami_error = str(exc)
+        view.whoami_error = "\n".join(printable(line) for line in str(exc).splitlines())
         return view
     if result.exit_code:
         view.whoami_error = result.stderr
