@@ -31,6 +31,7 @@ Examples:
   ntsec samples standard-user.txt
   ntsec samples standard-user.txt | ntsec token analyze -
   ntsec samples elevated-admin.txt | ntsec whoami /groups /fo csv --token -
+  ntsec samples icacls-mmc.txt | ntsec sddl -
 """
 )
 @click.argument("name", required=False)
@@ -40,8 +41,8 @@ Examples:
 def samples(ctx: click.Context, *, name: str | None, show_path: bool, as_json: bool) -> None:
     """List the sample captures shipped with ntsec, or print one (to pipe into a command).
 
-    The whoami samples are real captures copied unchanged from public write-ups; the sources
-    are listed in the package's web/samples/README.md.
+    The samples are real whoami captures and icacls outputs copied unchanged from public
+    pages; the sources are listed in the package's web/samples/README.md.
     """
     files = _files()
     if name is None:

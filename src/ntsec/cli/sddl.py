@@ -33,6 +33,7 @@ Examples:
   ntsec sddl 'O:DAG:DUD:(A;;RPWP;;;DA)' --domain-sid S-1-5-21-1-2-3 --to hex
   ntsec sddl --hex 010004801c0000000000000000000000140000000200080000000000010100000000000512000000
   echo 'D:P(A;;FA;;;SY)' | ntsec sddl -
+  ntsec samples icacls-mmc.txt | ntsec sddl -
   echo 'C:\\x BUILTIN\\Users:(OI)(CI)(RX)' | ntsec --json sddl --file -
 
 The text (argument, '-' or --file) may be anything pasted: SDDL wrapped over lines or quoted, a

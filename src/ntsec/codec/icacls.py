@@ -209,12 +209,16 @@ def _split_head(head: str, line: Line, resolve: Resolver) -> tuple[str | None, s
         sid = resolve(head[i + 1:])
         if sid is not None:
             return head[:i], head[i + 1:], sid
-    raise _unresolved(head[spaces[-1] + 1:] if spaces else head, line)
+    if len(spaces) == 1:
+        raise _unresolved(head[spaces[0] + 1:], line)
+    raise PasteError(
+        f"no trustee at the end of '{head}' resolves through the well-known names, a whoami "
+        "capture or the name map (give it as NAME=SID)", line.text, 0, line.number)
 
 
 def _unresolved(name: str, line: Line) -> PasteError:
     return PasteError(
-        f"icacls names {name!r}, which no well-known name, whoami capture or name map "
+        f"icacls names '{name}', which no well-known name, whoami capture or name map "
         "resolves (give it as NAME=SID)", line.text, 0, line.number)
 
 

@@ -73,16 +73,19 @@ class DescriptorReader:
         data = _binary(joined)
         if data is not None:
             return PasteKind.BINARY, [PastedDescriptor(None, self.binary(data, body[0]))]
-        if sc_name is not None or (leading_blank and len(body) == 1):
+        if sc_name is not None or (leading_blank and len(body) == 1
+                                   and _service_rights_only(body[0].text)):
             sd = self.sddl_lines(body)
             return PasteKind.SC_SDSHOW, [PastedDescriptor(sc_name, sd, ObjectType.SERVICE)]
         if len(body) > 1 and all(_starts_sddl(ln.text) for ln in body):
-            # One descriptor per line (a list of them), not one wrapped over several lines.
+            # One string wrapped before its D: or S: part, or one descriptor per line.
+            saved = list(self.repairs)
             try:
-                return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines([ln]))
-                                        for ln in body]
+                return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines(body))]
             except SDDLError:
-                pass
+                self.repairs[:] = saved
+            return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines([ln]))
+                                    for ln in body]
         return PasteKind.SDDL, [PastedDescriptor(None, self.sddl_lines(body))]
 
     # ------------------------------------------------------------ SDDL
@@ -204,7 +207,15 @@ class DescriptorReader:
         if len(body) < 2 or len(body) % 2:
             return False
         return all(_starts_sddl(b.text) and not _starts_sddl(a.text)
+                   and a.text.strip()[:1] not in "\"'`(" and self.parses(b.text)
                    for a, b in zip(body[::2], body[1::2], strict=True))
+
+    def parses(self, text: str) -> bool:
+        try:
+            sddl_codec.parse(text.strip(), self.domain_sid)
+        except SDDLError as err:
+            return "relative to a domain" in err.message
+        return True
 
     def save_file(self, body: list[Line]) -> list[PastedDescriptor]:
         # "icacls name /save aclfile": the file name, then its DACL as SDDL (Learn "icacls").
@@ -237,6 +248,23 @@ def _provider_path(value: str) -> tuple[str | None, ObjectType | None]:
         return value, None
     name = provider.rsplit("\\", 1)[-1].lower()
     return rest, _PROVIDERS.get(name)
+
+
+#: The right letters sc sdshow prints: a service's rights are the generic DS-style letters of
+#: MS-DTYP 2.5.1.1 (SERVICE_QUERY_CONFIG is CC, SERVICE_START is RP...; Learn "Service Security
+#: and Access Rights"), never file letters (FA, FR) or hex.
+_SERVICE_LETTERS = {"CC", "DC", "LC", "SW", "RP", "WP", "DT", "LO", "CR", "SD", "RC", "WD", "WO",
+                    "GA", "GR", "GW", "GX"}
+_RIGHTS_FIELD = re.compile(r"\((?:[^;()]*);(?:[^;()]*);([^;()]*);")
+
+
+def _service_rights_only(text: str) -> bool:
+    """True when every ACE's rights are service letters: with a leading empty line, the
+    shape of ``sc sdshow`` output rather than any SDDL pasted after an empty line."""
+    fields = _RIGHTS_FIELD.findall(text)
+    return bool(fields) and all(
+        len(f) % 2 == 0 and {f[i:i + 2] for i in range(0, len(f), 2)} <= _SERVICE_LETTERS
+        for f in fields)
 
 
 def _starts_sddl(text: str) -> bool:

@@ -101,6 +101,7 @@ _PROMPT = re.compile(
     r"|[\w.-]{1,64}@[\w.-]{1,64}(?::[^$#\n]{0,260})?\s?[$#]"  # user@host:path$
     r"|[$#>]\s"  # a bare Unix prompt and the command after it
     r"|(?:meterpreter|msf\d?|shell)\s?[>(]"
+    r"|[┌└]─"  # zsh's two-line prompt (Kali): ┌──(kali㉿kali)-[~] / └─$ command
 )
 #: Lines a terminal session prints around a command's output.
 _NOISE = re.compile(

@@ -30,6 +30,8 @@ _G = GroupAttributes
 _DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
 _INTEGRITY_GROUP = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
 _LOGON_SID = re.compile(r"S-1-5-5-\d{1,10}-\d{1,10}")
+_UPN = re.compile(r"[^\s@\\:()]+@[^\s@\\:()]+")
+_FQDN = re.compile(r"(?i)CN=[^,]+(?:,(?:CN|OU|DC)=[^,]+)+")
 _TITLES = {ENGLISH.user_title, ENGLISH.groups_title, ENGLISH.privileges_title,
            ENGLISH.claims_title}
 _HEADER_STARTS = (
@@ -71,7 +73,12 @@ def looks_like_whoami(lines: list[Line]) -> bool:
     texts = [ln.text.strip() for ln in lines if ln.text.strip()]
     if any(_anchor(t) for t in texts):
         return True
-    return len(texts) == 1 and "\\" in texts[0] and ":(" not in texts[0] and ":" not in texts[0]
+    if len(texts) != 1:
+        return False
+    only = texts[0]
+    # plain `whoami` (domain\user), `whoami /upn` (user@domain), `whoami /fqdn` (CN=...).
+    return ("\\" in only and ":" not in only) or _UPN.fullmatch(only) is not None or (
+        _FQDN.fullmatch(only) is not None)
 
 
 def read_whoami(text: str, lines: list[Line]) -> tuple[WhoamiReport, list[Repair]]:

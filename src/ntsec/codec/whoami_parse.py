@@ -77,6 +77,10 @@ class _Found:
     fqdn: str | None = None
 
 
+class _LayoutError(WhoamiParseError):
+    """A table whose rows do not fit its '=' row (pasted text may still be read by contents)."""
+
+
 def _words(text: str) -> list[tuple[int, int]]:
     """(start, end) of each run of non-space characters, by one scan."""
     out: list[tuple[int, int]] = []
@@ -134,6 +138,11 @@ class _Parser:
                                     self.lines[-1].number if self.lines else 0)
         offset = sum(len(r) + 1 for r in self.text.split("\n")[: line.number - 1])
         return WhoamiParseError(message, self.text, offset, line.number)
+
+    def layout(self, message: str, line: _Line) -> _LayoutError:
+        err = self.error(message, line)
+        return _LayoutError(err.message, err.input if isinstance(err.input, str) else "",
+                            err.offset, err.line)
 
     def repair(self, line: _Line | None, kind: str, message: str) -> None:
         self.repairs.append(Repair(line.number if line else None, kind, message))
@@ -218,6 +227,10 @@ class _Parser:
         if use is None:
             raise self.error(f"unknown Type {kind!r}", line)
         sid = self.sid(sid_text, line)
+        if (not attr_text and use is not SidNameUse.SidTypeLabel and line is self.lines[-1]
+                and not self.text.rstrip(" ").endswith("\n")):
+            # The paste ends in this row, without a line end, before its Attributes.
+            raise self.error(f"the Attributes of {sid_text} are missing (cut off?)", line)
         attrs = self.attributes(attr_text, line)
         if use is SidNameUse.SidTypeLabel:
             if self.found.format is WhoamiFormat.TABLE and line.raw == line.text and not attr_text:
@@ -410,10 +423,14 @@ class _Parser:
     def body_lines(self, section: WhoamiSection) -> list[_Line]:
         """The lines of one section body: up to the next title (blank lines kept)."""
         start = self.pos
+        first = self.peek()
+        table = first is not None and not first.text.startswith(self.headers(section)[0] + ":")
         while (line := self.peek()) is not None:
             if (line.text in self.titles or line.text == self.s.claims_error
                     or _LOGON_SID_RE.fullmatch(line.text)):
                 break
+            if self.lenient and table and not line.text:
+                break  # a table has no empty line: what follows is not part of it
             if self.lenient and self.pos > start:
                 other = self.header_section(line)
                 if other is not None and other is not section:
@@ -456,7 +473,7 @@ class _Parser:
         try:
             self.fixed_table(section, headers, body)
             return
-        except WhoamiParseError as err:
+        except _LayoutError as err:
             first_error = err
         (self.found.groups, self.found.privileges, self.found.names, self.found.user,
          self.found.user_name) = saved
@@ -478,15 +495,17 @@ class _Parser:
         sep = body[1].text
         runs = sep.split(" ")
         if any(not r or set(r) != {"="} for r in runs) or len(runs) != len(headers):
-            raise self.error("malformed '=' row", body[1])
+            raise self.layout("malformed '=' row", body[1])
         widths = [len(r) for r in runs]
         full = sum(widths) + len(widths) - 1
         rows = body[2:]
         head = self.cells_fixed(body[0], widths)
         if tuple(head) != headers:
-            raise self.error("unexpected column headers", body[0])
+            raise self.layout("unexpected column headers", body[0])
+        if self.lenient and max(len(r.raw) for r in body) > full:
+            raise self.layout("row wider than its table", body[0])
         if section is WhoamiSection.USER and len(rows) != 1:
-            raise self.error("the user table has one row", rows[1] if rows else body[1])
+            raise self.layout("the user table has one row", rows[1] if rows else body[1])
         cells = [self.cells_fixed(r, widths) for r in rows]
         # Trailing spaces survived when any line of the table still has them. Strictly, every
         # line then has the full width; pasted text may have lost the spaces of some lines
@@ -504,26 +523,33 @@ class _Parser:
     def check_widths(self, headers: tuple[str, ...], widths: list[int],
                      cells: list[list[str]], rows: list[_Line]) -> None:
         # whoami makes each column as wide as its widest cell or header (docs/whoami-format.md
-        # §4), so a column that nothing fills lost the end of a value: name the short row.
+        # §4), so a column that nothing fills lost the end of a value, or its '=' run is too
+        # long. A paste that ends inside this table's last row without a line end was cut
+        # there: name that row. Otherwise (lenient) the rows are read by their contents.
         for i, width in enumerate(widths):
             widest = max([len(headers[i]), *(len(c[i]) for c in cells)])
-            if widest < width:
-                short = [r for r, c in zip(rows, cells, strict=True) if len(c[i]) < width]
-                line = short[-1] if short else rows[-1] if rows else None
-                raise self.error(f"the {headers[i]} column is {width} wide but no value fills "
-                                 f"it: a value was cut off", line)
+            if widest >= width:
+                continue
+            message = (f"the {headers[i]} column is {width} wide but no value fills it: a value "
+                       "was cut off")
+            cut = (bool(rows) and rows[-1] is self.lines[-1]
+                   and not self.text.rstrip(" ").endswith("\n"))
+            if self.lenient and not cut:
+                raise self.layout(message, rows[-1] if rows else self.lines[-1])
+            short = [r for r, c in zip(rows, cells, strict=True) if len(c[i]) < width]
+            raise self.error(message, short[-1] if short else rows[-1] if rows else None)
 
     def cells_fixed(self, line: _Line, widths: list[int]) -> list[str]:
         text = line.text
         if len(text) > sum(widths) + len(widths) - 1:
-            raise self.error("row wider than its table", line)
+            raise self.layout("row wider than its table", line)
         cells, start = [], 0
         for w in widths:
             if start and len(text) > start - 1 and text[start - 1] != " ":
-                raise self.error("no column separator where the '=' row puts one", line)
+                raise self.layout("no column separator where the '=' row puts one", line)
             cell = text[start:start + w]
             if cell.startswith(" ") and cell.strip():
-                raise self.error("a cell does not start at its column", line)
+                raise self.layout("a cell does not start at its column", line)
             cells.append(cell.rstrip(" "))
             start += w + 1
         return cells
