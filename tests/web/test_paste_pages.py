@@ -347,3 +347,22 @@ def test_findings_capture_error_is_on_its_field(post_form: Any) -> None:
                                        "whoami_2": "O:BAG:SYD:(A;;FA;;;BU)"})
     assert response.status_code == 400
     assert "not whoami output" in pre(response.text, "error-whoami_2")
+
+
+def test_explorer_reads_an_uploaded_save_file_and_says_the_text_was_not_used(
+    client: Any, csrf_token: Any
+) -> None:
+    saved = "hosts\r\nD:AI(A;ID;FA;;;SY)(A;ID;0x1200a9;;;BU)\r\n"
+    response = client.post(
+        "/explorer",
+        data={"csrf_token": csrf_token("/explorer"), "token_source": "standard-user",
+              "whoami_text": "", "sddl": "D:(A;;FA;;;WD)", "object_type": "file",
+              "rights": "FILE_WRITE_DATA"},
+        files={"sd_file": ("acl.save", saved.encode("utf-16-le"), "application/octet-stream")},
+    )
+    page = response.text
+    assert kind(page, "sd-paste") == "icacls-save"
+    assert 'id="sd-notice"' in page
+    # BUILTIN\Users hold 0x1200a9 (read and execute, no FILE_WRITE_DATA): denied. The text's
+    # Everyone-full-control descriptor would have granted it.
+    assert status(page) == "STATUS_ACCESS_DENIED"

@@ -4,6 +4,7 @@ scenario's processes (src/ntsec/system/scenarios/workstation.toml)."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -103,3 +104,20 @@ def test_sample_accounts_log_on(machine_client: Any) -> None:
                                    follow_redirects=False)
     assert response.status_code == 303
     assert "logged on" in machine_client.get(response.headers["location"]).text
+
+
+def test_object_page_explanation_names_sids(machine_client: Any) -> None:
+    # alice's filtered shell (PID 92) asks WRITE_DAC on C:\Windows and is denied; the
+    # explanation names the SIDs it mentions as the machine does (LookupAccountSid).
+    page_url = "/objects/view?kind=directory&path=C:\\Windows"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', machine_client.get(page_url).text)
+    assert token is not None
+    response = machine_client.post("/objects/set-security", data={
+        "csrf_token": token.group(1), "path": "C:\\Windows", "kind": "directory", "pid": "92",
+        "sddl": "D:(A;;FA;;;WD)", "action": "set"})
+    assert response.status_code == 403
+    explanation = html.unescape(response.text.split('id="set-explanation">', 1)[1])
+    explanation = explanation.split("</pre>", 1)[0]
+    assert "ACE 4: ACCESS_ALLOWED_ACE_TYPE 0x001301bf BUILTIN\\Administrators (S-1-5-32-544)" in (
+        explanation)
+    assert "NT AUTHORITY\\SYSTEM (S-1-5-18)" in explanation

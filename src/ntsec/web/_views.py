@@ -259,6 +259,7 @@ class ExplorerView:
     sd_paste: PasteNotes | None = None
     path: str | None = None
     type_note: str | None = None
+    sd_notice: str | None = None
     more: list[ExplorerView] = field(default_factory=list)
 
 
@@ -316,6 +317,8 @@ def explore(
         else:
             view.sd_paste = paste_notes(pasted)
             descriptors = pasted.descriptors
+            if sd_file and sddl.strip():
+                view.sd_notice = "The uploaded file was read, not the text in the box."
             dom = dom or pasted.domain_sid
     kind = _kind(object_type)
     implied = {d.object_type for d in descriptors if d.object_type is not None}
