@@ -224,6 +224,13 @@ def _cases() -> Iterator[tuple[str, list[str], str | bytes | None]]:
         "set-security-pid": (
             ["--machine", "{M}", "set-security", "C:\\Windows", "--pid", "{V}", "--sddl", "D:",
              "--dacl"], NUMERIC),
+        "findings-sddl": (["findings", "{V}"], tuple(h for h in HOSTILE if h != "empty")),
+        "findings-hex": (["findings", "--hex", "{V}"], tuple(HOSTILE)),
+        "findings-base64": (["findings", "--base64", "{V}"], (*HOSTILE, "non-ascii")),
+        "findings-class": (["findings", "D:", "--class", "{V}"], tuple(HOSTILE)),
+        "findings-self": (["findings", "D:", "--self", "{V}"], tuple(HOSTILE)),
+        "findings-laps-guid": (["findings", "D:", "--laps-guid", "{V}"], tuple(HOSTILE)),
+        "findings-domain-sid": (["findings", "D:", "--domain-sid", "{V}"], tuple(HOSTILE)),
         "serve-host": (["serve", "--host", "{V}", "--port", "0"],
                        ("bad-utf8", "long", "escape", "huge")),
         "serve-port": (["serve", "--port", "{V}"], NUMERIC),
@@ -242,6 +249,8 @@ def _file_cases() -> Iterator[tuple[str, list[str], str]]:
         "check-token": ["check", "--sd", "D:", "--access", "read", "--token", "{F}"],
         "whoami-token": ["whoami", "/all", "--token", "{F}"],
         "token-analyze": ["token", "analyze", "{F}"],
+        "findings-file": ["findings", "--file", "{F}"],
+        "findings-token": ["findings", "D:", "--token", "{F}"],
         "machine-init-scenario": ["--machine", "{M}.new", "machine", "init", "--scenario",
                                   "{F}"],
         "machine-show": ["--machine", "{F}", "machine", "show"],
@@ -253,7 +262,7 @@ def _file_cases() -> Iterator[tuple[str, list[str], str]]:
         for kind in kinds:
             if name in ("machine-show", "ps") and kind == "missing":
                 continue  # a missing --machine path is created on purpose by 'machine init'
-            if name in ("sddl-file", "check-sd-file") and kind == "empty-file":
+            if name in ("sddl-file", "check-sd-file", "findings-file") and kind == "empty-file":
                 continue  # an empty SDDL file is the empty descriptor (see VALID)
             yield f"{name}-{kind}", argv, kind
 
@@ -409,3 +418,26 @@ def test_parse_error_caret_stays_under_the_offset_after_escapes() -> None:
     assert "bad character (at offset 4)" == head
     assert "ab\\x1b\\x1bcd" == shown
     assert "c" == shown[caret.index("^")]
+
+
+def test_a_machine_at_a_path_that_is_not_utf8_works(tmp_path: Path) -> None:
+    """A POSIX file name is bytes: an existing file whose name is not UTF-8 is used, and
+    printed back as the same bytes (not refused, not an internal error)."""
+    path = os.fsencode(tmp_path) + b"/caf\xe9.db"
+    for argv in ([b"machine", b"init"], [b"ps"], [b"machine", b"show"],
+                 [b"machine", b"init", b"--force"]):
+        if argv == [b"machine", b"init"]:
+            # Created by the library (the command line refuses an undecodable name that is
+            # not an existing file: it cannot tell a path from a name).
+            from ntsec.system.machine import Machine
+
+            Machine.create(os.fsdecode(path)).close()
+            continue
+        proc = subprocess.run(
+            [sys.executable, "-m", "ntsec", b"--machine", path, *argv],
+            capture_output=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"},
+            timeout=120,
+        )
+        assert 0 == proc.returncode, proc.stderr
+        if argv == [b"machine", b"show"]:
+            assert b"path: " + path in proc.stdout

@@ -72,18 +72,22 @@ def capture() -> Callable[[str], str]:
     return _capture
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _default_machine_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Apps made without ``machine_path`` serve the per-user default machine (found by
-    ``ntsec.cli._machine.default_machine_path``); in tests it lives in a temporary directory,
-    never in the user's own data directory."""
-    from ntsec.cli import _machine
+@pytest.fixture(scope="session")
+def _default_machine_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("default-machine") / "machine.db"
 
-    where = tmp_path_factory.mktemp("default-machine") / "machine.db"
-    original = _machine.default_machine_path
-    _machine.default_machine_path = lambda: where
-    yield
-    _machine.default_machine_path = original
+
+@pytest.fixture(scope="module", autouse=True)
+def _default_machine_elsewhere(_default_machine_dir: Path) -> Iterator[None]:
+    """Apps made without ``machine_path`` serve the per-user default machine (found by
+    ``ntsec.ui.machine.default_machine_path``); in tests it lives in a temporary directory,
+    never in the user's own data directory. Module scope: set up before the module-scoped
+    servers, and undone after each module, so tests outside tests/web see the real function."""
+    from ntsec.ui import machine as _machine
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_machine, "default_machine_path", lambda: _default_machine_dir)
+        yield
 
 
 @pytest.fixture

@@ -6,6 +6,9 @@ render the result. Failures become exit codes in one place, :class:`ntsec.cli._a
 
 from __future__ import annotations
 
+import io
+import sys
+
 try:
     import click
 except ImportError:  # pragma: no cover - exercised in a subprocess by tests/test_cli.py
@@ -91,4 +94,12 @@ for _command in (
 
 def main() -> None:
     """Console-script entry point (``ntsec = ntsec.cli:main``)."""
+    # A file name that is not UTF-8 reaches Python as surrogate escapes (PEP 383); printed
+    # back (``machine show`` prints the machine's path) it must become the same bytes again
+    # rather than fail to encode.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") in (
+            "utf8",
+        ):
+            stream.reconfigure(errors="surrogateescape")
     cli.main(prog_name="ntsec")

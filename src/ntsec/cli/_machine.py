@@ -1,6 +1,5 @@
-"""Finding and opening the simulated machine for the machine commands (DESIGN.md "The simulated
-machine"): ``--machine PATH`` or ``NTSEC_MACHINE``, else the per-user data directory
-(platformdirs), created from the built-in workstation scenario on first use."""
+"""The machine commands' plumbing: the machine named by the root command's ``--machine`` (found
+and opened by :mod:`ntsec.ui.machine`, which the web app uses too), passwords, IDs, examples."""
 
 from __future__ import annotations
 
@@ -12,11 +11,11 @@ from typing import Any, TypeVar
 import click
 
 from ntsec.cli._inputs import DWORD
-from ntsec.errors import InvalidValueError
 from ntsec.system.machine import Machine
+from ntsec.ui.machine import machine_location
+from ntsec.ui.machine import open_machine as ui_open_machine
 
 __all__ = [
-    "default_machine_path",
     "examples",
     "machine_path",
     "open_machine",
@@ -26,34 +25,15 @@ __all__ = [
 ]
 
 
-def default_machine_path() -> Path:
-    """The embedded default machine: ``<user data dir>/ntsec/machine.db``."""
-    import platformdirs  # noqa: PLC0415 - the cli extra; only needed here
-
-    return Path(platformdirs.user_data_dir("ntsec", appauthor=False)) / "machine.db"
-
-
 def machine_path(ctx: click.Context) -> tuple[Path, bool]:
-    """The machine path and whether it is the embedded default."""
-    given = ctx.find_root().params.get("machine")
-    if given:
-        return Path(given), False
-    return default_machine_path(), True
+    """The machine path (``--machine`` on the root command) and whether it is the default."""
+    return machine_location(ctx.find_root().params.get("machine"))
 
 
 def open_machine(ctx: click.Context) -> Machine:
-    """Open the machine; the default one is created from the workstation scenario on first
-    use. The machine is closed when the command ends."""
-    path, default = machine_path(ctx)
-    if not path.exists() or not path.stat().st_size:
-        if not default:
-            raise InvalidValueError(
-                f"{path}: no machine there (run 'ntsec --machine {path} machine init' first)"
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        machine = Machine.create(path)
-    else:
-        machine = Machine.open(path)
+    """Open the machine (:func:`ntsec.ui.machine.open_machine`); it is closed when the command
+    ends."""
+    machine = ui_open_machine(ctx.find_root().params.get("machine"))
     ctx.call_on_close(machine.close)
     return machine
 

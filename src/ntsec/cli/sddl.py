@@ -18,9 +18,9 @@ from ntsec.cli._inputs import (
     paste_descriptors,
     read_bytes,
 )
-from ntsec.cli._render import default_object_type, describe, describe_text
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.sid import Sid
+from ntsec.ui.describe import default_object_type, describe, describe_text
 
 __all__ = ["sddl"]
 

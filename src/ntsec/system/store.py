@@ -252,7 +252,8 @@ def probe(path: str | Path) -> Probe:
         raise StoreError(f"{p}: not an SQLite database, so not an ntsec machine")
     wal = Path(f"{p}-wal")
     immutable = "" if wal.is_file() and wal.stat().st_size else "&immutable=1"
-    uri = f"file:{urllib.parse.quote(str(p.resolve()))}?mode=ro{immutable}"
+    # Quoted from the path's bytes: a POSIX file name need not be UTF-8.
+    uri = f"file:{urllib.parse.quote(os.fsencode(p.resolve()))}?mode=ro{immutable}"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as con:
             version = int(con.execute("PRAGMA user_version").fetchone()[0])
@@ -305,10 +306,10 @@ def replace_atomically(path: str | Path, build: Callable[[Path], None]) -> None:
     tmp = Path(name)
     try:
         build(tmp)
-        with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+        with closing(sqlite3.connect(os.fsencode(tmp), isolation_level=None)) as con:
             con.execute("PRAGMA journal_mode = DELETE")  # checkpoints, then drops tmp's -wal
         if target.exists():
-            with closing(sqlite3.connect(target, isolation_level=None)) as con:
+            with closing(sqlite3.connect(os.fsencode(target), isolation_level=None)) as con:
                 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         os.replace(tmp, target)
     except BaseException:
@@ -338,7 +339,7 @@ class Store:
         # we issue BEGIN IMMEDIATE / COMMIT ourselves.
         try:
             self._conn = sqlite3.connect(
-                str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
+                os.fsencode(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
                 check_same_thread=False,
             )
             self._conn.row_factory = sqlite3.Row

@@ -156,6 +156,6 @@ def findings_routes(render: Callable[..., Response]) -> list[Route]:
         else:
             view, status = FindingsView(), 200
         context = {"active": "findings", "view": view, "classes": CLASSES}
-        return render(request, "findings.html", context, status)
+        return await run_cpu(render, request, "findings.html", context, status)
 
     return [Route("/findings", page, methods=["GET", "POST"], name="findings")]

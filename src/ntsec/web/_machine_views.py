@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ntsec.authz.impersonation import ImpersonationResult
-from ntsec.cli._render import describe
 from ntsec.codec.whoami_render import attribute_text
 from ntsec.errors import Error, InvalidValueError, NtStatusError, error_text
 from ntsec.model.ace import Ace, AceFlags, AceType
@@ -35,6 +34,7 @@ from ntsec.system.events import Event
 from ntsec.system.lsa import LogonType
 from ntsec.system.machine import Machine
 from ntsec.system.scenario import ObjectKind
+from ntsec.ui.describe import describe
 from ntsec.web._paste_views import name_sids
 
 __all__ = [

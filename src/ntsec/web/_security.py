@@ -86,6 +86,7 @@ MAX_BODY = 2 * 1024 * 1024
 #: is 16 bits) is about 131 KB, 262 KB as hex; whoami /all output is a few KB.
 MAX_FIELD = 512 * 1024
 _MAX_FIELDS = 100
+_MAX_FILES = 4
 
 #: Sent with every response (OWASP Secure Headers Project recommendations).
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
@@ -353,8 +354,7 @@ def _too_large(what: str) -> HTMLResponse:
 async def _read_form(scope: Scope, body: bytes) -> tuple[dict[str, str], Response | None]:
     """The text fields of a form body (url-encoded or multipart), each checked against
     :data:`MAX_FIELD`; a body of another type has no fields (the CSRF header must be used).
-    One file upload is taken (the paste forms' file field, for an ``icacls /save`` file); the
-    body limit bounds it."""
+    Uploaded files (a few: the paste forms take a file) are bounded by :data:`MAX_BODY` only."""
     content_type = Headers(scope=scope).get("content-type", "").partition(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return {}, None
@@ -362,14 +362,16 @@ async def _read_form(scope: Scope, body: bytes) -> tuple[dict[str, str], Respons
     try:
         # max_part_size: the body limit already bounds every part; the field limit below
         # gives the honest message.
-        form = await request.form(max_files=1, max_fields=_MAX_FIELDS, max_part_size=MAX_BODY)
+        form = await request.form(
+            max_files=_MAX_FILES, max_fields=_MAX_FIELDS, max_part_size=MAX_BODY
+        )
     except HTTPException as exc:
         return {}, _page(400, "Unreadable form", html.escape(str(exc.detail)))
     fields: dict[str, str] = {}
     try:
         for name, value in form.multi_items():
             if not isinstance(value, str):
-                continue  # the one upload: bounded by MAX_BODY, read by its page
+                continue
             size = len(value.encode("utf-8", "surrogatepass"))
             if size > MAX_FIELD:
                 shown = html.escape(printable(name, 60))

@@ -22,13 +22,13 @@ from typing import Any
 from ntsec import paste
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
-from ntsec.cli._render import default_object_type, describe
 from ntsec.codec import whoami
 from ntsec.errors import Error, printable
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, parse_rights, right_names
 from ntsec.model.sid import Sid
 from ntsec.model.wellknown import lookup
+from ntsec.ui.describe import default_object_type, describe
 from ntsec.web._paste_views import PasteNotes, error_text, name_sids, parse_names, paste_notes
 
 __all__ = [
