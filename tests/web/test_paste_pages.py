@@ -366,3 +366,15 @@ def test_explorer_reads_an_uploaded_save_file_and_says_the_text_was_not_used(
     # BUILTIN\Users hold 0x1200a9 (read and execute, no FILE_WRITE_DATA): denied. The text's
     # Everyone-full-control descriptor would have granted it.
     assert status(page) == "STATUS_ACCESS_DENIED"
+
+
+def test_sddl_page_names_field_errors_name_the_line(post_form: Any) -> None:
+    response = post_form("/sddl", {"text": corpus(ICACLS_TWO), "input_format": "auto",
+                                   "object_type": "", "domain_sid": "",
+                                   "names": "# comment\nCHATTERBOX\\Alfred S-1-5-21-1-2-3-1001"})
+    assert response.status_code == 400
+    assert pre(response.text, "error-names").startswith("line 2: expected NAME=SID")
+    response = post_form("/sddl", {"text": corpus(ICACLS_TWO), "input_format": "auto",
+                                   "object_type": "", "domain_sid": "",
+                                   "names": "CHATTERBOX\\Alfred=S-1-5-21-x"})
+    assert pre(response.text, "error-names").startswith("line 1: ")

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from ntsec import errors, paste
 from ntsec.errors import Error, ParseError, printable
 from ntsec.model.sid import Sid
+from ntsec.ui.names import parse_name_map
 
 __all__ = [
     "KIND_LABELS",
@@ -130,21 +131,11 @@ def parse_domain_sid(text: str, errors: dict[str, str], field: str = "domain_sid
 
 
 def parse_names(text: str, errors: dict[str, str], field: str = "names") -> dict[str, Sid] | None:
-    """``NAME=SID`` lines (empty lines and ``#`` comments skipped) for the account names an
-    icacls output uses without SIDs; None when there are none. A bad line is an error on
-    ``field`` naming the line."""
-    names: dict[str, Sid] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, sid = line.rpartition("=")
-        if not sep or not name.strip():
-            errors[field] = f"line {number}: expected NAME=SID, e.g. HOST\\alice=S-1-5-21-..."
-            return None
-        try:
-            names[name.strip()] = Sid.parse(sid.strip())
-        except Error as exc:
-            errors[field] = f"line {number}: {exc}"
-            return None
-    return names or None
+    """The form's ``NAME=SID`` lines (:func:`ntsec.ui.names.parse_name_map`) for the account
+    names an icacls output uses without SIDs; None when there are none; an error on
+    ``field``."""
+    try:
+        return parse_name_map(text) or None
+    except Error as exc:
+        errors[field] = error_text(exc)
+        return None
