@@ -262,9 +262,9 @@ def test_stdin_and_files_give_the_same_descriptor(tmp_path: Path) -> None:
 
 def test_to_sddl_json_wraps_the_string() -> None:
     result = run("--json", "sddl", "O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)", "--to", "hex")
-    assert {"hex": to_binary("O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)").hex()} == json.loads(
-        result.stdout
-    )
+    data = json.loads(result.stdout)
+    assert to_binary("O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)").hex() == data["hex"]
+    assert ("sddl", []) == (data["kind"], data["repairs"])  # what was read, and no repair
 
 
 # --- ntsec sddl: the explanation ------------------------------------------------------------

@@ -121,3 +121,15 @@ def test_samples_list_and_print() -> None:
     assert 2 == run("samples", "nope.txt").exit_code
     path = Path(run("samples", "system.txt", "--path").stdout.strip())
     assert path.read_text("utf-8") == run("samples", "system.txt").stdout
+
+
+def test_check_takes_the_object_type_the_artefact_implies() -> None:
+    """sc sdshow output is a service's descriptor: --access names service rights without
+    --type (an explicit --type still wins)."""
+    sd = "C:\\> sc sdshow demo\n\nD:(A;;CCLCSWLOCRRC;;;IU)\n"
+    args = ["--json", "check", "--sd", sd, "--access", "SERVICE_QUERY_STATUS",
+            "--user", "S-1-5-21-1-2-3-1001", "--group", "S-1-5-4"]
+    result = run(*args)
+    assert 0 == result.exit_code, result.output
+    assert "service" == json.loads(result.stdout)["object_type"]
+    assert 2 == run(*args, "--type", "file").exit_code  # no SERVICE_QUERY_STATUS for files

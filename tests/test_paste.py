@@ -308,7 +308,8 @@ def test_wrapped_quoted_sddl_gives_the_same_descriptor(
     text, domain = item
     dom = None if domain is None else Sid.parse(domain)
     expected = sddl.parse(text, dom)
-    p = paste.read(quote + _wrap(text, cuts, indent) + quote + "\n", domain_sid=dom)
+    prompt = "PS C:\\Users\\bob> (Get-Acl C:\\x).Sddl\n" if indent % 2 else ""
+    p = paste.read(prompt + quote + _wrap(text, cuts, indent) + quote + "\n", domain_sid=dom)
     assert paste.PasteKind.SDDL == p.kind
     assert [expected] == [d.descriptor for d in p.descriptors]
 
@@ -453,3 +454,28 @@ def test_shuffled_capture_lines_raise_only_parse_errors(lines: list[str]) -> Non
 def test_an_unknown_kind_error_is_a_parse_error() -> None:
     with pytest.raises(SDDLError):
         paste.read_descriptors("hello world")
+
+
+def _terminal_wrap(text: str, width: int, strip: bool) -> str:
+    """What an SSH or PowerShell console of ``width`` columns shows: every longer line cut
+    into pieces of ``width``; copying may strip each piece's trailing spaces."""
+    out = []
+    for line in text.split("\n"):
+        pieces = [line[i:i + width] for i in range(0, len(line), width)] or [""]
+        out += [p.rstrip(" ") if strip else p for p in pieces]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("stem", [s for s in TABLES if meta(s)["trailing_spaces_present"]])
+@given(data=st.data())
+@settings(max_examples=30, deadline=None)
+def test_a_capture_hard_wrapped_by_a_terminal(stem: str, data: st.DataObject) -> None:
+    """Like tests/vectors/paste/whoami/05-servmon-nadine-ssh.txt (an SSH console 103 wide),
+    with the pieces' trailing spaces kept or stripped by the copy."""
+    text = capture(stem)
+    widest = max(len(line) for line in text.split("\n") if line.startswith("="))
+    width = data.draw(st.integers(60, widest - 1), label="width")
+    p = paste.read(_terminal_wrap(text, width, data.draw(st.booleans(), label="strip")))
+    assert p.report is not None
+    assert whoami.parse(text).token == p.report.token
+    assert "unwrap" in kinds(p)

@@ -1,4 +1,4 @@
-"""``ntsec.paste``: read anything people paste (DESIGN.md "Public API").
+"""``ntsec.paste``: read anything people paste (issue 11).
 
 :func:`read` tells what a paste is and reads it: whoami output as it comes out of a terminal, a
 reverse shell or a web page (prompts, lost empty lines, stripped spaces, missing titles, CSV with

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
+from ntsec import paste
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.tokenops import adjust_privileges
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
@@ -24,6 +26,7 @@ from ntsec.cli._token import INTEGRITY_WORDS, build_token
 from ntsec.codec.sddl_tokens import RIGHT_TOKENS
 from ntsec.errors import InvalidValueError
 from ntsec.model import schema
+from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
 from ntsec.model.sid import Sid
@@ -180,6 +183,35 @@ def _report(
         click.echo(result.explanation.to_text())
 
 
+
+def _descriptor(
+    ctx: click.Context,
+    *,
+    sd_text: str | None,
+    sd_hex: str | None,
+    names_file: str | None,
+    dom: Sid | None,
+    pasted_token: paste.Pasted | None,
+    kind: ObjectType,
+) -> tuple[SecurityDescriptor, ObjectType]:
+    """The descriptor from --sd (anything pasted, or @FILE, '@-' for stdin) or --sd-hex, and
+    the object type: --type, else the one the artefact implies (sc sdshow: a service; Get-Acl
+    of a registry path: a key), else file."""
+    if sd_text is None or sd_hex is not None:
+        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind
+    source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
+    pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
+                               whoami=pasted_token)
+    note_repairs(pasted)
+    if len(pasted.descriptors) != 1:
+        raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes one",
+                                 param_hint="--sd")
+    found = pasted.descriptors[0]
+    if found.object_type is not None and (
+            ctx.get_parameter_source("type_") is ParameterSource.DEFAULT):
+        kind = found.object_type
+    return found.descriptor, kind
+
 @click.command(
     epilog="""\b
 Examples:
@@ -192,13 +224,14 @@ Examples:
   ntsec check --sd 'D:(A;;GA;;;BA)' --access MAXIMUM_ALLOWED \\
       --user S-1-5-18 --group S-1-5-32-544:deny-only --integrity high
   # Can this token DCSync? (AccessCheckByTypeResultList on a domain head)
-  ntsec check --sd @sd.sddl --type ds --access CR --token whoami-all.txt \\
+  ntsec samples elevated-admin.txt | ntsec check --type ds --access CR --token - \\
+      --sd 'D:(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;BA)(A;;RP;;;BA)' \\
       --object-type domainDNS --object-type DS-Replication-Get-Changes \\
       --object-type DS-Replication-Get-Changes-All
   # Levels by hand: one '+' per level below the object's class
-  ntsec check --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --type ds \\
-      --access RP --token whoami-all.txt --object-type user --object-type +Personal-Information \\
-      --object-type ++telephoneNumber
+  ntsec samples standard-user.txt | ntsec check --type ds --access RP --token - \\
+      --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --object-type user \\
+      --object-type +Personal-Information --object-type ++telephoneNumber
 """
 )
 @click.option(
@@ -301,18 +334,8 @@ def check(
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
-    dom = parse_sid_option(domain_sid)
-    if sd_text is not None and sd_hex is None:
-        source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
-        pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
-                                   whoami=pasted_token)
-        note_repairs(pasted)
-        if len(pasted.descriptors) != 1:
-            raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes "
-                                     "one", param_hint="--sd")
-        sd = pasted.descriptors[0].descriptor
-    else:
-        sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom)
+    sd, kind = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
+                           dom=parse_sid_option(domain_sid), pasted_token=pasted_token, kind=kind)
     token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
     object_types = schema.object_type_list(object_type_specs) if object_type_specs else None

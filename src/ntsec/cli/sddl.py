@@ -114,7 +114,12 @@ def sddl(
         return
     values = [_convert(sd, to, dom) if to else None for _, sd, _ in items]
     if json_out:
-        emit_json({to: values[0], "values": values} if len(values) > 1 else {to: values[0]})
+        assert to is not None
+        out_json: dict[str, object] = {to: values[0]}
+        if len(values) > 1:
+            out_json["values"] = values
+        out_json.update(kind=pasted.kind.value, repairs=[r.to_dict() for r in pasted.repairs])
+        emit_json(out_json)
         return
     for (found, sd, kind), value in zip(items, values, strict=True):
         if len(items) > 1 and found.path:

@@ -223,19 +223,32 @@ def _unresolved(name: str, line: Line) -> PasteError:
 
 
 def parse_output(lines: list[Line], resolve: Resolver) -> tuple[list[IcaclsObject], list[Repair]]:
-    """Read ``icacls`` output (prompt lines already removed) into objects."""
+    """Read ``icacls`` output (prompt lines already removed) into objects. Lines before the
+    first ACE (a writer's prose) are skipped and said; a path alone on its line, followed by
+    indented ACE lines (output re-flowed by hand), starts an object."""
     objects: list[tuple[str | None, int, list[IcaclsAce]]] = []
     repairs: list[Repair] = []
-    for line in lines:
+    texts = [ln for ln in lines if ln.text.strip()]
+    skipped: list[Line] = []
+    for at, line in enumerate(texts):
         text = line.text.rstrip(" ")
-        if not text.strip():
-            continue
         if _SUMMARY.fullmatch(text.strip()):
             repairs.append(Repair(line.number, "summary", "skipped icacls' summary line"))
             continue
         found = split_ace(text)
         if found is None or not _known_groups(found[1]):
-            raise PasteError("not an icacls line (expected NAME:(rights))", text, 0, line.number)
+            nxt = texts[at + 1].text.rstrip(" ") if at + 1 < len(texts) else ""
+            follow = split_ace(nxt)
+            if follow is not None and _known_groups(follow[1]) and (
+                    nxt.startswith(" ") or resolve(follow[0].strip(" ")) is not None):
+                objects.append((text.strip(" "), line.number, []))
+                repairs.append(Repair(line.number, "path", "a path alone on its line"))
+                continue
+            if objects:
+                raise PasteError("not an icacls line (expected NAME:(rights))", text, 0,
+                                 line.number)
+            skipped.append(line)
+            continue
         head, groups = found
         path, name, sid = _split_head(head, line, resolve)
         sddl, label = ace_sddl(groups, sid, line)
@@ -244,7 +257,10 @@ def parse_output(lines: list[Line], resolve: Resolver) -> tuple[list[IcaclsObjec
             objects.append((path, line.number, [ace]))
         else:
             objects[-1][2].append(ace)
-    if not objects:
+    if skipped:
+        repairs.insert(0, Repair(skipped[0].number, "before",
+                                 f"skipped {len(skipped)} lines before the icacls output"))
+    if not objects or not any(aces for _, _, aces in objects):
         raise PasteError("no icacls entries", "", 0, 0)
     out = [IcaclsObject(p, tuple(aces), n) for p, n, aces in objects]
     repairs.append(Repair(None, "icacls", "icacls shows no owner, group or control flags: the "

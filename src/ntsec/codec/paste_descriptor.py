@@ -28,7 +28,7 @@ __all__ = ["DescriptorReader", "sc_command"]
 
 _SDDL_START = re.compile(r"[\"']?\s*(?:[OGDS]:|\()")
 _SID_IN_TEXT = re.compile(r"S-1-5-21-\d{1,10}-\d{1,10}-\d{1,10}-\d{1,10}")
-_LABEL = re.compile(r"\s*([A-Za-z]{2,12})\s*:(?:\s(.*)|$)")
+_LABEL = re.compile(r"([A-Za-z]{2,40})\s*:(?:\s(.*)|$)")
 _SC_COMMAND = re.compile(r"(?i).*\bsc(?:\.exe)?\s+sdshow\s+\"?([^\s\"]+)")
 _HEX = re.compile(r"(?:0x)?(?:[0-9A-Fa-f]{2})+")
 _B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
@@ -112,6 +112,11 @@ class DescriptorReader:
         return self.parse_sddl(text)
 
     def unquote(self, text: str, line: Line) -> str:
+        if text[-2:] in ('",', "',", '";', "';"):
+            # Copied out of a JSON array or a script: the separator after the string.
+            self.repairs.append(Repair(line.number, "quotes",
+                                       f"removed the {text[-1]!r} after the quoted SDDL"))
+            text = text[:-1]
         for q in ('"', "'", "`"):
             if len(text) >= 2 and text[0] == q and text[-1] == q:
                 self.repairs.append(Repair(line.number, "quotes",
@@ -162,8 +167,11 @@ class DescriptorReader:
 
     # ------------------------------------------------------------ Get-Acl | Format-List
     def get_acl(self, lines: list[Line]) -> list[PastedDescriptor]:
-        """Records of ``Label : value`` lines; a value continues on indented lines (PowerShell
-        wraps long values at the console width, anywhere in the SDDL)."""
+        """Records of ``Label : value`` lines (``Format-List``, ``fl *`` too); a value continues
+        on the lines indented past the labels (PowerShell wraps long values at the console
+        width, anywhere in the SDDL)."""
+        base = min(len(ln.text) - len(ln.text.lstrip(" ")) for ln in lines
+                   if _label_of(ln) == "sddl")
         out: list[PastedDescriptor] = []
         path: str | None = None
         kind: ObjectType | None = None
@@ -181,22 +189,24 @@ class DescriptorReader:
                 out.append(PastedDescriptor(path, sd, kind))
 
         for line in lines:
-            label = _label_of(line)
-            if label is not None and not line.text.startswith(" " * 12):
+            indent = len(line.text) - len(line.text.lstrip(" "))
+            m = _LABEL.match(line.text, indent) if indent == base else None
+            if m is not None:
                 finish()
-                current, value = label, []
-                rest = _LABEL.match(line.text)
-                assert rest is not None
-                first = (rest[2] or "").strip(" ")
-                if label == "path":
+                current, value = m[1].lower(), []
+                first = (m[2] or "").strip(" ")
+                if current == "path":
                     path, kind = _provider_path(first)
                 if first:
                     value.append(Line(line.number, first))
             elif not line.text.strip():
                 finish()
                 current, value = None, []
-            elif current is not None:
+            elif current is not None and indent > base:
                 value.append(line)
+            else:
+                finish()
+                current, value = None, []
         finish()
         if not out:
             raise PasteError("a Get-Acl listing without an Sddl value", self.text, 0, 0)
@@ -218,7 +228,9 @@ class DescriptorReader:
         return True
 
     def save_file(self, body: list[Line]) -> list[PastedDescriptor]:
-        # "icacls name /save aclfile": the file name, then its DACL as SDDL (Learn "icacls").
+        # "icacls name /save aclfile" stores the DACLs only (Learn "icacls", /save); the file
+        # holds each object's name on one line and its DACL as SDDL on the next (issue 11's
+        # description; not verified on a captured file).
         self.repairs.append(Repair(None, "icacls", "an icacls /save file holds DACLs only: no "
                                    "owner, group or SACL"))
         return [PastedDescriptor(a.text.strip(), self.sddl(b.text, b))
@@ -233,7 +245,7 @@ def sc_command(text: str) -> str | None:
 
 
 def _label_of(line: Line) -> str | None:
-    m = _LABEL.match(line.text)
+    m = _LABEL.match(line.text.lstrip(" "))
     if m is None:
         return None
     label = m[1].lower()

@@ -4,10 +4,10 @@ Every reader of pasted artefacts (whoami output, SDDL, Get-Acl, icacls...) works
 :class:`Line` values that keep their 1-based number in the text as given, and records each change
 it makes as a :class:`Repair`, so nothing is silently altered.
 
-Bytes are decoded the way the tools that write them do: ``icacls /save`` writes UTF-16LE without
-a byte-order mark (Learn "icacls", /save; the files start with the path's first character and a
-NUL), PowerShell's ``Out-File`` writes UTF-16LE with a BOM in Windows PowerShell 5.1, and
-everything else is UTF-8 with or without a BOM.
+Bytes are decoded the way the tools that write them do: UTF-16 with a byte-order mark (Windows
+PowerShell 5.1's ``Out-File`` and ``>``), UTF-16LE without one (recognised by its NUL bytes:
+``icacls /save`` files are described so in issue 11; no captured file was at hand to verify the
+mark), and UTF-8 with or without a BOM.
 """
 
 from __future__ import annotations
@@ -97,10 +97,10 @@ def split_lines(text: str) -> list[Line]:
 #: carry the echoed command after it.
 _PROMPT = re.compile(
     r"(?:\*Evil-WinRM\*\s+)?PS\s+[^>\n]{0,260}>"  # PowerShell, Evil-WinRM
-    r"|[A-Za-z]:\\[^>\n]{0,260}>"  # cmd
+    r"|(?:[\w.-]{1,64}@[\w.-]{1,64}\s+)?[A-Za-z]:\\[^>\n]{0,260}>"  # cmd (user@host over SSH)
     r"|[\w.-]{1,64}@[\w.-]{1,64}(?::[^$#\n]{0,260})?\s?[$#]"  # user@host:path$
     r"|[$#>]\s"  # a bare Unix prompt and the command after it
-    r"|(?:meterpreter|msf\d?|shell)\s?[>(]"
+    r"|(?:meterpreter|msf\d?|shell|SQL|mysql|sqlcmd)\s?[>(]"
     r"|[┌└]─"  # zsh's two-line prompt (Kali): ┌──(kali㉿kali)-[~] / └─$ command
 )
 #: Lines a terminal session prints around a command's output.
@@ -115,10 +115,17 @@ _NOISE = re.compile(
 )
 
 
+#: HTML tags a web page left at the start of a line (``</strong>c:\\temp>icacls x``).
+_TAGS = re.compile(r"(?:<[^<>\n]{0,100}>)+")
+
+
 def is_prompt(text: str) -> bool:
     """True for a shell prompt line (with or without the command typed after it) or a line
     a terminal session prints around output (banners, code fences of a web page)."""
     s = text.strip()
+    m = _TAGS.match(s)
+    if m is not None:
+        s = s[m.end():].strip()
     if not s:
         return False
     return _PROMPT.match(s) is not None or _NOISE.fullmatch(s) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from typing import Any
 
 from ntsec.codec.paste_text import Line, Repair, is_prompt
@@ -93,6 +94,28 @@ def read_whoami(text: str, lines: list[Line]) -> tuple[WhoamiReport, list[Repair
             kept.append(line)
     kept = _before_output(kept, repairs)
     kept = _dedent(kept, repairs)
+    try:
+        report, more = _parse_trimming(text, kept)
+    except WhoamiParseError as err:
+        for unwrap in (_unwrap, _unwrap_chunks):
+            unwrapped = unwrap(kept)
+            if unwrapped is None:
+                continue
+            lines2, joined, width = unwrapped
+            try:
+                report, more = _parse_trimming(text, lines2)
+            except WhoamiParseError:
+                continue
+            repairs.append(Repair(None, "unwrap", f"joined {joined} lines a terminal wrapped "
+                                  f"at {width} columns"))
+            return report, repairs + more
+        raise err from None
+    return report, repairs + more
+
+
+def _parse_trimming(text: str, kept: list[Line]) -> tuple[WhoamiReport, list[Repair]]:
+    """Parse, dropping what follows the output when the parse stops on it."""
+    repairs: list[Repair] = []
     while True:
         try:
             report, more = parse_lines(text, kept)
@@ -107,16 +130,147 @@ def read_whoami(text: str, lines: list[Line]) -> tuple[WhoamiReport, list[Repair
         return report, repairs + more
 
 
-def _before_output(lines: list[Line], repairs: list[Repair]) -> list[Line]:
+def _unwrap(lines: list[Line]) -> tuple[list[Line], int, int] | None:
+    """Undo a terminal's hard wrap (SSH and PowerShell consoles wrap at their width): a line
+    exactly as long as the longest, several times over, continues on the next line; the empty
+    lines a wrapped run of padding leaves inside a table go. None when nothing looks wrapped."""
+    width = max((len(ln.text) for ln in lines), default=0)
+    if width < 60 or sum(len(ln.text) == width for ln in lines) < 2:
+        return None
+    # The sure sign: an '=' row as long as the widest line, continued on the next line by more
+    # '=' (a padded capture has many lines of one width, but never a split '=' row).
+    split = [(a.text, b.text) for a, b in pairwise(lines)
+             if len(a.text) == width and a.text.startswith("=")]
+    if not any(set(a) <= {"=", " "} and "=" in b and set(b) <= {"=", " "} for a, b in split):
+        return None
     texts = [ln.text for ln in lines]
+    rules = _rule_widths(texts, width)
+    out: list[Line] = []
+    joined = 0
+    i = 0
+    last: int | None = None  # the width of the last '=' row seen
+    while i < len(lines):
+        first = lines[i]
+        # The table this line belongs to: its own '=' row, the one just below (a header), or
+        # the last one above (a row). Lines are joined up to that table's width only.
+        if i in rules:
+            last = rules[i]
+        full = rules.get(i) or next((rules[j] for j in range(i + 1, min(i + 4, len(lines)))
+                                     if j in rules), None) or last
+        text = piece = first.text
+        while (full is not None and len(piece) == width and len(text) < full
+               and i + 1 < len(lines) and lines[i + 1].text.strip() not in _TITLES):
+            i += 1
+            piece = lines[i].text
+            text += piece
+            joined += 1
+        out.append(Line(first.number, text))
+        i += 1
+    # The next non-empty line after each line, by one backward scan.
+    following = [""] * len(out)
+    ahead = ""
+    for at in range(len(out) - 1, -1, -1):
+        following[at] = ahead
+        ahead = out[at].text.strip() or ahead
+    kept: list[Line] = []
+    in_table = False
+    for at, line in enumerate(out):
+        stripped = line.text.strip()
+        nxt = following[at]
+        if stripped.startswith("=") and set(stripped) <= {"=", " "}:
+            in_table = True
+        elif stripped in _TITLES:
+            in_table = False
+        if not stripped and (nxt.startswith("=") or (in_table and nxt and nxt not in _TITLES
+                                                     and set(nxt) != {"-"})):
+            joined += 1
+            continue
+        kept.append(line)
+    return (kept, joined, width) if joined else None
+
+
+def _unwrap_chunks(lines: list[Line]) -> tuple[list[Line], int, int] | None:
+    """Undo a console's hard wrap by counting: whoami pads every table line to the table's
+    width F (docs/whoami-format.md §4), so on a console W wide each header, '=' and data row
+    took exactly ceil(F / W) screen lines, whatever the copy later stripped from them."""
+    texts = [ln.text.rstrip(" ") for ln in lines]
+    width = max((len(t) for t in texts), default=0)
+    if width < 40:
+        return None
+    rules: dict[int, int] = {}
+    i = 0
+    while i < len(texts):
+        if texts[i].startswith("=") and set(texts[i]) <= {"=", " "}:
+            j = i
+            while j + 1 < len(texts) and texts[j + 1] and set(texts[j + 1]) <= {"=", " "}:
+                j += 1
+            if j > i:
+                rules[i] = len("".join(t.ljust(width) for t in texts[i:j]) + texts[j])
+            i = j + 1
+            continue
+        i += 1
+    if not rules:
+        return None
+    out: list[Line] = []
+    joined = 0
+    i = 0
+    while i < len(lines):
+        k = next((d for d in range(1, 9) if i + d in rules
+                  and d == -(-rules[i + d] // width)), None) if i not in rules else None
+        start_table = k is not None
+        if not start_table:
+            out.append(lines[i])
+            i += 1
+            continue
+        assert k is not None
+        # Header (k lines), '=' row (k lines), then rows of k lines up to a title or a blank.
+        at = i
+        first_row = True
+        while at + k <= len(lines):
+            group = texts[at:at + k]
+            if not first_row and (not group[0] or group[0].strip() in _TITLES):
+                break
+            out.append(Line(lines[at].number,
+                            "".join(t.ljust(width) for t in group[:-1]) + group[-1]))
+            joined += k - 1
+            at += k
+            first_row = False
+        i = at
+    return (out, joined, width) if joined else None
+
+
+def _rule_widths(texts: list[str], width: int) -> dict[int, int]:
+    """Index of each '=' row's first piece -> the row's full width, its pieces joined."""
+    out: dict[int, int] = {}
+    i = 0
+    while i < len(texts):
+        t = texts[i]
+        if t.startswith("=") and set(t) <= {"=", " "}:
+            total, j = len(t), i
+            while (len(texts[j]) == width and j + 1 < len(texts) and "=" in texts[j + 1]
+                   and set(texts[j + 1]) <= {"=", " "}):
+                j += 1
+                total += len(texts[j])
+            out[i] = len(("".join(texts[i:j + 1])).rstrip(" "))
+            i = j + 1
+            continue
+        i += 1
+    return out
+
+
+def _before_output(lines: list[Line], repairs: list[Repair]) -> list[Line]:
+    texts = [ln.text.strip() for ln in lines]
     first = next((i for i, t in enumerate(texts) if _anchor(t)), None)
     if first is None:
         return lines
-    # A header row or '=' row: the title (and its underline) just above belong to the output.
+    # A header row or '=' row may have its title, underline and empty line just above.
     start = first
-    while start > 0 and (texts[start - 1].strip() in _TITLES
-                         or set(texts[start - 1].strip()) == {"-"} or not texts[start - 1].strip()):
-        start -= 1
+    for back in range(first - 1, max(first - 4, -1), -1):
+        if texts[back] in _TITLES:
+            start = back
+            break
+        if texts[back] and set(texts[back]) != {"-"}:
+            break
     skipped = [ln for ln in lines[:start] if ln.text.strip()]
     if skipped:
         repairs.append(Repair(skipped[0].number, "before",

@@ -1,4 +1,4 @@
-"""Read whoami output back into a token (WHOAMI.md).
+"""Read whoami output back into a token (docs/whoami-format.md).
 
 Accepted: table, list and CSV output of any switch combination, CRLF or LF line ends, lines
 whose trailing spaces a terminal or a web page stripped (all, some, or the last row's), the
