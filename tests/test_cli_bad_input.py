@@ -253,6 +253,7 @@ def _file_cases() -> Iterator[tuple[str, list[str], str]]:
         "findings-token": ["findings", "D:", "--token", "{F}"],
         "machine-init-scenario": ["--machine", "{M}.new", "machine", "init", "--scenario",
                                   "{F}"],
+        "network-init-scenario": ["network", "init", "{M}.net", "--scenario", "{F}"],
         "machine-show": ["--machine", "{F}", "machine", "show"],
         "ps": ["--machine", "{F}", "ps"],
     }
@@ -441,3 +442,19 @@ def test_a_machine_at_a_path_that_is_not_utf8_works(tmp_path: Path) -> None:
         assert 0 == proc.returncode, proc.stderr
         if argv == [b"machine", b"show"]:
             assert b"path: " + path in proc.stdout
+
+
+def test_undecodable_password_on_real_stdin_is_bad_input(machine: str) -> None:
+    """The console script's standard input (surrogateescape'd under Python's UTF-8 mode, or
+    strict): either way a password that is not UTF-8 is bad input."""
+    for utf8_mode in ("0", "1"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ntsec", "--machine", machine, "logon", "bob",
+             "--password-stdin"],
+            input=b"Bob-\xff\xfe\n", capture_output=True, check=False, timeout=120,
+            env={**os.environ, "LC_ALL": "C.UTF-8", "PYTHONUTF8": utf8_mode},
+        )
+        err = proc.stderr.decode()
+        assert 2 == proc.returncode, err
+        assert 1 == len(err.splitlines()), err
+        assert "not UTF-8" in err

@@ -46,6 +46,12 @@ def read_password() -> str:
         raise click.BadParameter(
             "the password on standard input is not UTF-8 text", param_hint="--password-stdin"
         ) from None
+    # Under Python's UTF-8 mode standard input decodes with surrogateescape instead of
+    # failing: undecodable bytes arrive as lone surrogates, which no password can hold.
+    if any("\udc80" <= c <= "\udcff" for c in line):
+        raise click.BadParameter(
+            "the password on standard input is not UTF-8 text", param_hint="--password-stdin"
+        )
     return line.rstrip("\r\n")
 
 
