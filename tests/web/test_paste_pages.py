@@ -16,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ntsec.authz.analyze import analyze_report
 from ntsec.codec import whoami
+from ntsec.web._findings_routes import view_findings
+from ntsec.web._token_routes import view_token
+from ntsec.web._views import view_sddl, view_whoami
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 STANDARD_USER = "24_standard-user_all_medium_interactive.txt"
@@ -378,3 +383,34 @@ def test_sddl_page_names_field_errors_name_the_line(post_form: Any) -> None:
                                    "object_type": "", "domain_sid": "",
                                    "names": "CHATTERBOX\\Alfred=S-1-5-21-x"})
     assert pre(response.text, "error-names").startswith("line 1: ")
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=300), data=st.one_of(st.none(), st.binary(max_size=300)))
+def test_any_paste_gives_a_result_or_a_message(text: str, data: bytes | None) -> None:
+    # Whatever is pasted or uploaded, each view returns a page state: a result or a message on
+    # its field, never an exception (the route would answer 500).
+    sddl = view_sddl(text=text, input_format="auto", object_type="", domain_sid="", data=data)
+    assert sddl.items or sddl.errors
+    who = view_whoami(text=text, switches="/all")
+    assert who.output is not None or who.whoami_error or who.errors
+    token = view_token(text=text)
+    assert token.analysis is not None or token.errors
+    found = view_findings(sddl=text, type_="ds", object_class="", children="", domain_sid="",
+                          hide_expected=False, captures=[text], data=data)
+    assert found.results or found.errors
+
+
+def test_binary_garbage_upload_is_a_message(client: Any, csrf_token: Any) -> None:
+    response = client.post(
+        "/sddl",
+        data={"csrf_token": csrf_token("/sddl"), "text": "", "input_format": "auto",
+              "object_type": "", "domain_sid": ""},
+        files={"file": ("x.bin", bytes(range(256)), "application/octet-stream")},
+    )
+    assert response.status_code == 400
+    assert pre(response.text, "error-text")
+    assert "Traceback" not in response.text
