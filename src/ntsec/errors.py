@@ -141,6 +141,8 @@ class PasteError(ParseError):
         super().__init__(message, text, offset)
         self.line = line
 
+    shows_caret = False
+
     def summary(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
 

@@ -159,7 +159,8 @@ def test_explorer_error_names_the_line_and_keeps_the_form(post_form: Any, captur
     message = pre(response.text, "error-sddl")
     assert message.startswith("line 4: icacls names ")
     assert "CHATTERBOX" in message.splitlines()[0]
-    assert message.splitlines()[-1].endswith("^")
+    # The line it names, as pasted, under the message.
+    assert message.splitlines()[1] == corpus(ICACLS_TWO).splitlines()[3]
     assert "Traceback" not in response.text
     # Forms keep their values: the pasted text, the rights, the type, the token choice.
     assert html.escape(corpus(ICACLS_TWO).splitlines()[2]) in response.text

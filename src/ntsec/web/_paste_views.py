@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from starlette.datastructures import UploadFile
 
 from ntsec import errors, paste
-from ntsec.errors import Error, ParseError, printable
+from ntsec.errors import Error, ParseError, PasteError, printable
 from ntsec.model.sid import Sid
 from ntsec.ui.names import parse_name_map
 
@@ -68,15 +68,23 @@ def paste_notes(pasted: paste.Pasted) -> PasteNotes:
 
 def error_text(exc: Error) -> str:
     """What a page shows for ``exc`` (:func:`ntsec.errors.error_text`: one printable line and,
-    for a parse error, the caret block); for a paste of several lines, the caret block is the
-    offending line alone, so the caret sits under the text it points at."""
-    if (
+    for a parse error, the caret block). For a paste of several lines, the caret block is the
+    offending line alone, so the caret sits under the text it points at; a paste error that
+    names a line (and no column) shows that line under the message."""
+    multiline = (
         isinstance(exc, ParseError)
-        and exc.shows_caret
         and isinstance(exc.input, str)
         and "\n" in exc.input.strip("\r\n")
-    ):
+    )
+    if multiline and isinstance(exc, ParseError) and exc.shows_caret:
         return f"{printable(exc.summary())}\n{_caret_line(exc)}"
+    if isinstance(exc, PasteError) and exc.line > 0 and isinstance(exc.input, str):
+        # The reader gives the offending line itself, or the whole paste.
+        lines = exc.input.splitlines()
+        shown = lines[0] if len(lines) == 1 else (
+            lines[exc.line - 1] if exc.line <= len(lines) else "")
+        if shown.strip():
+            return f"{printable(exc.summary())}\n{printable(shown)}"
     return errors.error_text(exc)
 
 
