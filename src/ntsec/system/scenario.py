@@ -154,6 +154,14 @@ def builtin(name: str = "workstation") -> Scenario:
     return loads(resource.read_text(encoding="utf-8"), name=name)
 
 
+def sample_accounts(name: str = "workstation") -> tuple[str, tuple[UserSpec, ...]]:
+    """The computer name of a built-in scenario and its accounts that can log on (enabled, with
+    a password): the practice machine's documented sample credentials, which front ends show
+    on its logon page."""
+    scenario = builtin(name)
+    return scenario.computer_name, tuple(u for u in scenario.users if u.enabled and u.password)
+
+
 def loads(text: str, name: str = "scenario") -> Scenario:
     """Parse scenario TOML. Malformed TOML or a field of the wrong kind raises
     InvalidValueError naming the table and field."""
