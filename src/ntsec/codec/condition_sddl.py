@@ -599,6 +599,9 @@ def _check_place(node: Expression, place: int) -> None:
             return
         raise _unprintable("a literal where SDDL reads an attribute", node)
     if isinstance(node, Attribute):
+        if not node.name:
+            # "@User." reads as nothing: the SDDL grammar needs at least one name character.
+            raise _unprintable("an attribute without a name", node)
         if node.scope is AttributeScope.LOCAL:
             name = node.name
             if place == _RIGHT:
