@@ -13,6 +13,8 @@ operation that Windows reports with a warning) are *results*, not exceptions.
     │   ├── BinaryFormatError   self-relative descriptor / ACL / ACE bytes that are malformed
     │   └── WhoamiParseError    text that is not whoami output (carries the line number)
     ├── InvalidValueError (also ValueError): a value built with fields Windows would not accept
+    ├── ArgumentTypeError (also TypeError): an argument of the wrong type for a public entry
+    │                       point (``Sid.parse(123)``, ``SecurityDescriptor.from_bytes("text")``)
     ├── NtStatusError: an operation Windows fails with an NTSTATUS (carries ``status``)
     └── WhoamiError: whoami.exe refuses its switches (carries whoami's ``text`` and ``exit_code``)
 
@@ -23,6 +25,7 @@ so the CLI can print ``str(err)`` as is.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentTypeError",
     "BinaryFormatError",
     "ConditionError",
     "Error",
@@ -98,6 +101,28 @@ class WhoamiParseError(ParseError):
 
 class InvalidValueError(Error, ValueError):
     """A value constructed with fields Windows would not accept (e.g. 16 sub-authorities)."""
+
+
+class ArgumentTypeError(Error, TypeError):
+    """An argument of a type the entry point does not take (text where bytes go, None where a
+    token goes...). Also a :class:`TypeError`, which is what Python raises for such calls."""
+
+
+def require_type(value: object, kinds: type | tuple[type, ...], what: str) -> None:
+    """Raise :class:`ArgumentTypeError` naming ``what`` unless ``value`` is one of ``kinds``."""
+    if not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
+        raise ArgumentTypeError(f"{what} must be {names}, not {type(value).__name__}")
+
+
+def bytes_argument(value: object, what: str) -> bytes:
+    """``value`` as bytes when it is bytes, a bytearray or a memoryview; else
+    :class:`ArgumentTypeError` naming ``what``."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise ArgumentTypeError(f"{what} must be bytes, not {type(value).__name__}")
 
 
 class NtStatusError(Error):

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ntsec.authz.compiled import (
+    CACHED_ACES_TOTAL,
     K_ALLOW,
     CompiledDescriptor,
     TokenFacts,
@@ -46,6 +47,7 @@ from ntsec.authz.explain import (
     IntegrityCheck,
     PrivilegeUse,
 )
+from ntsec.model._cache import BoundedCache
 from ntsec.model.claims import ClaimAttribute
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege
@@ -109,16 +111,14 @@ class AccessResult:
 
 # ----------------------------------------------------------------------------- results
 
-_RESULTS: dict[int, AccessResult] = {}
+_RESULTS: BoundedCache[int, AccessResult] = BoundedCache(1 << 16)
 
 
 def _granted(granted: int) -> AccessResult:
     """Successful results without privileges or explanations are shared values (frozen)."""
     r = _RESULTS.get(granted)
     if r is None:
-        r = AccessResult(granted, NtStatus.STATUS_SUCCESS)
-        if len(_RESULTS) < 65536:
-            _RESULTS[granted] = r
+        r = _RESULTS.put(granted, AccessResult(granted, NtStatus.STATUS_SUCCESS))
     return r
 
 
@@ -241,7 +241,9 @@ class _Pair:
     take_ownership: bool
 
 
-_PAIRS: dict[tuple[int, int], _Pair] = {}
+#: (descriptor, token) by identity -> _Pair, bounded as the compiled caches are (an entry
+#: keeps both alive: it weighs one plus the DACL's ACEs and the token's groups).
+_PAIRS: BoundedCache[tuple[int, int], _Pair] = BoundedCache(4096, CACHED_ACES_TOTAL)
 _PRIVILEGED = ACCESS_SYSTEM_SECURITY | WRITE_OWNER
 _NOT_HELD = AccessResult(0, NtStatus.STATUS_PRIVILEGE_NOT_HELD)
 
@@ -294,10 +296,8 @@ def _pair(sd: SecurityDescriptor, token: Token) -> _Pair:
         ),
         take_ownership=tf.take_ownership,
     )
-    if len(_PAIRS) >= 4096:
-        for key in list(_PAIRS)[:1024]:
-            del _PAIRS[key]
-    _PAIRS[(id(sd), id(token))] = pair
+    weight = 1 + len(cd.all_aces) + len(token.groups) + len(token.restricted_sids)
+    _PAIRS.put((id(sd), id(token)), pair, weight)
     return pair
 
 

@@ -32,6 +32,7 @@ from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
+from ntsec.model._cache import BoundedCache
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -90,7 +91,7 @@ _new_ace = ace_model._build_ace
 _new_acl = acl_model._build_acl
 _new_lazy_acl = acl_model._build_lazy_acl
 _new_sd = descriptor_model._build_sd
-_CONTROLS: dict[int, SecurityDescriptorControl] = {}
+_CONTROLS: BoundedCache[int, SecurityDescriptorControl] = BoundedCache(1 << 12)
 
 
 def control_value(control: int) -> SecurityDescriptorControl:
@@ -98,9 +99,7 @@ def control_value(control: int) -> SecurityDescriptorControl:
     enum call itself is slow; its members are values, so sharing them is safe)."""
     hit = _CONTROLS.get(control)
     if hit is None:
-        hit = SecurityDescriptorControl(control)
-        if len(_CONTROLS) < 1 << 12:
-            _CONTROLS[control] = hit
+        hit = _CONTROLS.put(control, SecurityDescriptorControl(control))
     return hit
 
 
@@ -111,7 +110,7 @@ def control_value(control: int) -> SecurityDescriptorControl:
 # converts its argument at length; the codecs have already checked the 16 bytes (or the
 # 36-character pattern), so a UUID is made the way uuid.UUID(int=...) makes one.
 _GUID_INTERN_LIMIT = 1 << 14
-_guids_le: dict[bytes, uuid.UUID] = {}
+_guids_le: BoundedCache[bytes, uuid.UUID] = BoundedCache(_GUID_INTERN_LIMIT)
 _new_uuid = object.__new__
 _set_uuid_int = uuid.UUID.__dict__["int"].__set__
 _set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__
@@ -130,15 +129,12 @@ def uuid_from_int(value: int) -> uuid.UUID:
 
 #: GUID -> its 16 little-endian bytes, the other way round (uuid.UUID.bytes_le computes them
 #: anew on each call, about half a microsecond; object ACEs repeat a few hundred GUIDs).
-_guid_bytes_le: dict[uuid.UUID, bytes] = {}
+_guid_bytes_le: BoundedCache[uuid.UUID, bytes] = BoundedCache(_GUID_INTERN_LIMIT)
 
 
 def _bytes_le(guid: uuid.UUID) -> bytes:
     """``guid.bytes_le``, remembered (see _guid_bytes_le)."""
-    raw = guid.bytes_le
-    if len(_guid_bytes_le) < _GUID_INTERN_LIMIT:
-        _guid_bytes_le[guid] = raw
-    return raw
+    return _guid_bytes_le.put(guid, guid.bytes_le)
 
 
 def _guid_le(raw: bytes) -> uuid.UUID:
@@ -147,8 +143,7 @@ def _guid_le(raw: bytes) -> uuid.UUID:
     if hit is None:
         # bytes_le swaps the first three fields to big-endian order, as uuid.UUID(bytes_le=).
         hit = uuid_from_int(int.from_bytes(raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:], "big"))
-        if len(_guids_le) < _GUID_INTERN_LIMIT:
-            _guids_le[raw] = hit
+        hit = _guids_le.put(raw, hit)
     return hit
 
 
@@ -347,15 +342,16 @@ def _acl_at(data: bytes, offset: int) -> Acl:
         # Revision 2..4, a 16-bit AceCount and an AclSize of 8..65535 were read from checked
         # fields: what Acl.__post_init__ checks.
         acl = _new_acl(tuple(aces), revision, size if size != used else None)
-    if size <= _ACL_CACHE_MAX_BYTES and len(_acl_cache) < _ACL_CACHE_SIZE:
-        _acl_cache[raw] = acl
+    if size <= _ACL_CACHE_MAX_BYTES:
+        _acl_cache.put(raw, acl, size)
     return acl
 
 
-#: The ACL memo (ACL bytes -> Acl): at most this many ACLs, each of at most this many bytes.
+#: The ACL memo (ACL bytes -> Acl): at most this many ACLs, each of at most this many bytes,
+#: and 1 MiB of them in all (an ACL's values take memory in proportion to its bytes).
 _ACL_CACHE_SIZE = 4096
 _ACL_CACHE_MAX_BYTES = 4096
-_acl_cache: dict[bytes, Acl] = {}
+_acl_cache: BoundedCache[bytes, Acl] = BoundedCache(_ACL_CACHE_SIZE, 1 << 20)
 
 #: ACE header, access mask and the next 32 bits: an object ACE's Flags field (MS-DTYP
 #: 2.4.4.1-2.4.4.3), or the first four bytes of a basic ACE's SID (read, unused).
@@ -513,18 +509,22 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
         return hit
     sd = _decode_descriptor(data)
     if len(data) <= CACHED_BYTES_LONGEST:
-        if len(_sd_cache) >= DECODE_CACHE_SIZE:
-            del _sd_cache[next(iter(_sd_cache))]
-        _sd_cache[data] = sd
+        _sd_cache.put(data, sd, len(data))
     return sd
 
 
 #: Entries kept by the decode cache (bytes -> descriptor), as the SDDL parse cache: a
 #: descriptor is a frozen value, a function of its bytes alone.
 DECODE_CACHE_SIZE = 4096
-#: Longer descriptors are decoded but not kept (the cache then holds at most 64 MiB of keys).
+#: Longer descriptors are decoded but not kept.
 CACHED_BYTES_LONGEST = 1 << 14
-_sd_cache: dict[bytes, SecurityDescriptor] = {}
+#: The bytes of descriptors the cache keeps in all (oldest entries go first beyond it): a
+#: descriptor takes memory in proportion to its size, and the entry count alone would let
+#: 4,096 descriptors of 16 KiB each (and their values) take a gigabyte.
+CACHED_BYTES_TOTAL = 1 << 21
+_sd_cache: BoundedCache[bytes, SecurityDescriptor] = BoundedCache(
+    DECODE_CACHE_SIZE, CACHED_BYTES_TOTAL
+)
 
 
 def clear_cache() -> None:

@@ -60,6 +60,7 @@ from ntsec.errors import InvalidValueError, ParseError, SDDLError, SidError
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
+from ntsec.model._cache import BoundedCache
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.aliases import FIXED_ALIASES
@@ -131,10 +132,15 @@ _OVERSIZE_BYTES = 4
 #: 2.4.2.2; Sid equality is CompareSid's byte comparison): a Sid in a key costs a Python-level
 #: __hash__ call per lookup, bytes keep their hash.
 PARSE_CACHE_SIZE = 4096
-#: Longer texts are parsed but not kept, so that the cache holds at most PARSE_CACHE_SIZE times
-#: this many characters (64 MiB of text at worst; real descriptors are a few hundred).
+#: Longer texts are parsed but not kept (real descriptors are a few hundred characters).
 CACHED_TEXT_LONGEST = 1 << 14
-_cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
+#: The characters of text the cache keeps in all (oldest entries go first beyond it): a
+#: descriptor takes memory in proportion to its text, so this bounds the cache's memory where
+#: the entry count alone would let 4,096 texts of 16 K characters each take a gigabyte.
+CACHED_TEXT_TOTAL = 1 << 21
+_cache: BoundedCache[tuple[str, bytes | None], SecurityDescriptor] = BoundedCache(
+    PARSE_CACHE_SIZE, CACHED_TEXT_TOTAL
+)
 #: The run memo (see _acl): (text of a run of plain ACEs, DACL?, domain SID) -> (its ACEs,
 #: oversize count, whether one is an object ACE). ACL dumps repeat whole ACLs in descriptors
 #: that differ elsewhere (the owner, say), and a run's ACEs are a function of its text, the ACL
@@ -142,13 +148,17 @@ _cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
 #: on ACLs seen for the first time. Oldest entries go first, as in _cache.
 _RUN_CACHE_SIZE = 4096
 _RUN_MEMO_LONGEST = 0x1FFF  # characters; longer runs are rare and would make the memo large
-_run_cache: dict[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = {}
+_run_cache: BoundedCache[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = (
+    BoundedCache(_RUN_CACHE_SIZE, 1 << 20)
+)
 #: The full parser's per-ACE memo (see _ace_memo), for the ACEs the fast path leaves to it
 #: (conditions, resource attributes...): at most this many ACEs for each of at most this many
 #: (ACL kind, domain SID) pairs.
 _ACE_CACHE_SIZE = 1 << 14
-_ACE_MEMO_DOMAINS = 64
-_ace_cache: dict[tuple[bool, bytes | None], dict[str, tuple[Ace, int, bool]]] = {}
+_ACE_MEMO_TEXT = 1 << 17  # characters of ACE text in each memo
+_ACE_MEMO_DOMAINS = 16
+_AceMemo = BoundedCache[str, tuple[Ace, int, bool]]
+_ace_cache: BoundedCache[tuple[bool, bytes | None], _AceMemo] = BoundedCache(_ACE_MEMO_DOMAINS)
 
 
 # ----------------------------------------------------------------------------- fast path
@@ -182,8 +192,7 @@ _FAST_TYPES: dict[bool, dict[str, tuple[AceType, bool]]] = {
     for is_dacl, allowed in ((True, DACL_ACE_TYPES), (False, SACL_ACE_TYPES))
 }
 #: GUID text -> the interned uuid.UUID (GUIDs are interned as SIDs are: see ntsec.codec.binary).
-_guid_texts: dict[str, uuid.UUID] = {}
-_GUID_INTERN_LIMIT = 1 << 14
+_guid_texts: BoundedCache[str, uuid.UUID] = BoundedCache(1 << 14)
 # The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
 # ACEs and descriptors are built inline the way ace_model._build_ace and
 # descriptor_model._build_sd build them (an unfrozen twin with the same slots becomes the value
@@ -329,13 +338,11 @@ def _guid_text(text: str) -> uuid.UUID | None:
     if hit is None:
         if len(text) != 36 or _GUID.fullmatch(text) is None:
             return None
-        hit = uuid_from_int(int(text.replace("-", ""), 16))
-        if len(_guid_texts) < _GUID_INTERN_LIMIT:
-            _guid_texts[text] = hit
+        hit = _guid_texts.put(text, uuid_from_int(int(text.replace("-", ""), 16)))
     return hit
 
 
-def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> dict[str, tuple[Ace, int, bool]]:
+def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> _AceMemo:
     """The per-ACE memo for one ACL kind and domain (by its binary form, see _cache): ACE text
     between the parentheses -> (ACE, oversize count, whether it is an object ACE). ACL dumps
     repeat the same few ACEs endlessly, and an ACE is a function of its text, the ACL kind and
@@ -343,9 +350,7 @@ def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> dict[str, tuple[Ace, i
     key = (is_dacl, domain_key)
     memo = _ace_cache.get(key)
     if memo is None:
-        memo = {}
-        if len(_ace_cache) < _ACE_MEMO_DOMAINS:
-            _ace_cache[key] = memo
+        memo = _ace_cache.put(key, BoundedCache(_ACE_CACHE_SIZE, _ACE_MEMO_TEXT))
     return memo
 
 
@@ -493,9 +498,7 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
                 aces, odd, objects, taken = _fast_run(key[0], _FAST_TYPES[is_dacl], aliases, domain)
                 end = pos + taken
                 if end > close and close - pos <= _RUN_MEMO_LONGEST:
-                    if len(_run_cache) >= _RUN_CACHE_SIZE:
-                        del _run_cache[next(iter(_run_cache))]
-                    _run_cache[key] = aces, odd, objects
+                    _run_cache.put(key, (aces, odd, objects), close - pos)
             else:
                 aces, odd, objects = hit
                 end = close + 1
@@ -546,7 +549,7 @@ class _Parser:
     __slots__ = ("domain_sid", "memo", "n", "text")
 
     def __init__(
-        self, text: str, domain_sid: Sid | None, memo: dict[str, tuple[Ace, int, bool]]
+        self, text: str, domain_sid: Sid | None, memo: _AceMemo
     ) -> None:
         self.text = text
         self.n = len(text)
@@ -577,8 +580,8 @@ class _Parser:
             if hit is not None:
                 return hit[0], close + 1, hit[1]
         ace, end, odd = self._ace_uncached(m, allowed)
-        if key is not None and len(memo) < _ACE_CACHE_SIZE:
-            memo[key] = (ace, odd, ace.type in OBJECT_ACE_TYPES)
+        if key is not None:
+            memo.put(key, (ace, odd, ace.type in OBJECT_ACE_TYPES), len(key))
         return ace, end, odd
 
     def _ace_uncached(self, m: re.Match[str], allowed: frozenset[AceType]) -> tuple[Ace, int, int]:
@@ -729,9 +732,7 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
         return hit
     sd = _descriptor(text, domain, domain_key)
     if len(text) <= CACHED_TEXT_LONGEST:
-        if len(_cache) >= PARSE_CACHE_SIZE:
-            del _cache[next(iter(_cache))]
-        _cache[key] = sd
+        _cache.put(key, sd, len(text))
     return sd
 
 
