@@ -85,6 +85,7 @@ CACHED_ACES_TOTAL = 1 << 16
 _SD_CACHE: BoundedCache[int, tuple[SecurityDescriptor, CompiledDescriptor]] = BoundedCache(
     _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
 )
+_sd_cache_get = _SD_CACHE.get  # bound once: as quick as a plain dict's get
 
 
 def compile_descriptor(sd: SecurityDescriptor) -> CompiledDescriptor:
@@ -94,7 +95,7 @@ def compile_descriptor(sd: SecurityDescriptor) -> CompiledDescriptor:
     by another object while its entry lives; descriptors are frozen, so the compiled form never
     goes stale. The cache is bounded (oldest entries dropped first).
     """
-    hit = _SD_CACHE.get(id(sd))
+    hit = _sd_cache_get(id(sd))
     if hit is not None and hit[0] is sd:
         return hit[1]
     compiled = _compile(sd)
@@ -262,10 +263,11 @@ class TokenFacts:
 _TOKEN_CACHE: BoundedCache[int, tuple[Token, TokenFacts]] = BoundedCache(
     _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
 )
+_token_cache_get = _TOKEN_CACHE.get  # bound once: as quick as a plain dict's get
 
 
 def token_facts(token: Token) -> TokenFacts:
-    hit = _TOKEN_CACHE.get(id(token))
+    hit = _token_cache_get(id(token))
     if hit is not None and hit[0] is token:
         return hit[1]
     c = token.compiled()

@@ -32,7 +32,7 @@ from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
-from ntsec.model._cache import BoundedCache
+from ntsec.model._cache import InternTable, SizedCache
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -91,13 +91,14 @@ _new_ace = ace_model._build_ace
 _new_acl = acl_model._build_acl
 _new_lazy_acl = acl_model._build_lazy_acl
 _new_sd = descriptor_model._build_sd
-_CONTROLS: BoundedCache[int, SecurityDescriptorControl] = BoundedCache(1 << 12)
+_CONTROLS: InternTable[int, SecurityDescriptorControl] = InternTable(1 << 12)
+_control_get = _CONTROLS.get  # bound once: as quick as a plain dict's get
 
 
 def control_value(control: int) -> SecurityDescriptorControl:
     """``SecurityDescriptorControl(control)`` through a small table of the values seen (the
     enum call itself is slow; its members are values, so sharing them is safe)."""
-    hit = _CONTROLS.get(control)
+    hit = _control_get(control)
     if hit is None:
         hit = _CONTROLS.put(control, SecurityDescriptorControl(control))
     return hit
@@ -110,7 +111,8 @@ def control_value(control: int) -> SecurityDescriptorControl:
 # converts its argument at length; the codecs have already checked the 16 bytes (or the
 # 36-character pattern), so a UUID is made the way uuid.UUID(int=...) makes one.
 _GUID_INTERN_LIMIT = 1 << 14
-_guids_le: BoundedCache[bytes, uuid.UUID] = BoundedCache(_GUID_INTERN_LIMIT)
+_guids_le: InternTable[bytes, uuid.UUID] = InternTable(_GUID_INTERN_LIMIT)
+_guid_le_get = _guids_le.get  # bound once: as quick as a plain dict's get
 _new_uuid = object.__new__
 _set_uuid_int = uuid.UUID.__dict__["int"].__set__
 _set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__
@@ -129,7 +131,8 @@ def uuid_from_int(value: int) -> uuid.UUID:
 
 #: GUID -> its 16 little-endian bytes, the other way round (uuid.UUID.bytes_le computes them
 #: anew on each call, about half a microsecond; object ACEs repeat a few hundred GUIDs).
-_guid_bytes_le: BoundedCache[uuid.UUID, bytes] = BoundedCache(_GUID_INTERN_LIMIT)
+_guid_bytes_le: InternTable[uuid.UUID, bytes] = InternTable(_GUID_INTERN_LIMIT)
+_guid_bytes_le_get = _guid_bytes_le.get  # bound once: as quick as a plain dict's get
 
 
 def _bytes_le(guid: uuid.UUID) -> bytes:
@@ -139,7 +142,7 @@ def _bytes_le(guid: uuid.UUID) -> bytes:
 
 def _guid_le(raw: bytes) -> uuid.UUID:
     """The interned GUID whose little-endian form (MS-DTYP 2.3.4.2) is the 16 bytes ``raw``."""
-    hit = _guids_le.get(raw)
+    hit = _guid_le_get(raw)
     if hit is None:
         # bytes_le swaps the first three fields to big-endian order, as uuid.UUID(bytes_le=).
         hit = uuid_from_int(int.from_bytes(raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:], "big"))
@@ -191,10 +194,10 @@ def encode_ace(ace: Ace) -> bytes:
     present = 0
     if object_type is not None:
         present = _OBJECT_TYPE_PRESENT
-        guids = _guid_bytes_le.get(object_type) or _bytes_le(object_type)
+        guids = _guid_bytes_le_get(object_type) or _bytes_le(object_type)
     if inherited is not None:
         present |= _INHERITED_OBJECT_TYPE_PRESENT
-        guids += _guid_bytes_le.get(inherited) or _bytes_le(inherited)
+        guids += _guid_bytes_le_get(inherited) or _bytes_le(inherited)
     size = 12 + len(guids) + len(tail)
     if size > 0xFFFF:
         raise InvalidValueError(f"ACE of {size} bytes does not fit the 16-bit AceSize")
@@ -321,7 +324,9 @@ def _acl_at(data: bytes, offset: int) -> Acl:
     # Descriptors in a dump repeat the same ACLs under different owners: an ACL is a function
     # of its AclSize bytes alone.
     raw = data if offset == 0 and end == len(data) else data[offset:end]
-    hit = _acl_cache.get(raw)
+    hit = _acl_cache_get(raw)
+    if hit is None and size > _acl_cache.short:
+        hit = _acl_cache.long.get(raw)
     if hit is not None:
         return hit
     revision = _ACL_REVISIONS[revision]
@@ -342,16 +347,15 @@ def _acl_at(data: bytes, offset: int) -> Acl:
         # Revision 2..4, a 16-bit AceCount and an AclSize of 8..65535 were read from checked
         # fields: what Acl.__post_init__ checks.
         acl = _new_acl(tuple(aces), revision, size if size != used else None)
-    if size <= _ACL_CACHE_MAX_BYTES:
-        _acl_cache.put(raw, acl, size)
-    return acl
+    return _acl_cache.put_sized(raw, acl, size)
 
 
-#: The ACL memo (ACL bytes -> Acl): at most this many ACLs, each of at most this many bytes,
-#: and 1 MiB of them in all (an ACL's values take memory in proportion to its bytes).
+#: The ACL memo (ACL bytes -> Acl): at most this many ACLs of up to 512 bytes and 128 of up to
+#: 4 KiB (2.5 MiB in all: an ACL's values take memory in proportion to its bytes).
 _ACL_CACHE_SIZE = 4096
 _ACL_CACHE_MAX_BYTES = 4096
-_acl_cache: BoundedCache[bytes, Acl] = BoundedCache(_ACL_CACHE_SIZE, 1 << 20)
+_acl_cache: SizedCache[bytes, Acl] = SizedCache(_ACL_CACHE_SIZE, 512, 128, _ACL_CACHE_MAX_BYTES)
+_acl_cache_get = _acl_cache.get  # bound once: as quick as a plain dict's get
 
 #: ACE header, access mask and the next 32 bits: an object ACE's Flags field (MS-DTYP
 #: 2.4.4.1-2.4.4.3), or the first four bytes of a basic ACE's SID (read, unused).
@@ -504,13 +508,12 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
     offset 0 is a NULL ACL. Raises :class:`BinaryFormatError` for malformed bytes.
     """
     data = bytes(data)
-    hit = _sd_cache.get(data)
+    hit = _sd_cache_get(data)
+    if hit is None and len(data) > _sd_cache.short:
+        hit = _sd_cache.long.get(data)
     if hit is not None:
         return hit
-    sd = _decode_descriptor(data)
-    if len(data) <= CACHED_BYTES_LONGEST:
-        _sd_cache.put(data, sd, len(data))
-    return sd
+    return _sd_cache.put_sized(data, _decode_descriptor(data), len(data))
 
 
 #: Entries kept by the decode cache (bytes -> descriptor), as the SDDL parse cache: a
@@ -518,13 +521,14 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
 DECODE_CACHE_SIZE = 4096
 #: Longer descriptors are decoded but not kept.
 CACHED_BYTES_LONGEST = 1 << 14
-#: The bytes of descriptors the cache keeps in all (oldest entries go first beyond it): a
-#: descriptor takes memory in proportion to its size, and the entry count alone would let
-#: 4,096 descriptors of 16 KiB each (and their values) take a gigabyte.
-CACHED_BYTES_TOTAL = 1 << 21
-_sd_cache: BoundedCache[bytes, SecurityDescriptor] = BoundedCache(
-    DECODE_CACHE_SIZE, CACHED_BYTES_TOTAL
+#: A descriptor takes memory in proportion to its size, so the cache bounds its bytes in all:
+#: DECODE_CACHE_SIZE descriptors of up to 1 KiB and 128 longer ones of up to
+#: CACHED_BYTES_LONGEST (6 MiB at most, where the entry count alone would let 4,096
+#: descriptors of 16 KiB each and their values take a gigabyte).
+_sd_cache: SizedCache[bytes, SecurityDescriptor] = SizedCache(
+    DECODE_CACHE_SIZE, 1 << 10, 128, CACHED_BYTES_LONGEST
 )
+_sd_cache_get = _sd_cache.get  # bound once: as quick as a plain dict's get
 
 
 def clear_cache() -> None:

@@ -2,18 +2,18 @@
 
 The codecs and the access check remember what they built (SIDs and GUIDs by their text or
 bytes, descriptors by their SDDL or bytes, compiled descriptors and tokens by identity...), and
-several threads may use them at once (the web app runs requests on a thread pool). A
-:class:`BoundedCache` is a dict that
+several threads may use them at once (the web app runs requests on a thread pool). Each table
+is an :class:`InternTable` or a :class:`BoundedCache`, a dict that
 
-* is read without a lock (``get`` is the dict's own method, one atomic lookup under CPython's
-  GIL, so a hit costs what a plain dict lookup costs);
-* is written under a lock: insertion and eviction of the oldest entries happen together, so two
-  threads never evict the same entry (the KeyError the unlocked ``del cache[next(iter(cache))]``
-  raised) and iteration never meets a dict another thread is resizing;
-* is bounded twice: by entry count, and by the total *weight* of its entries, which callers set
-  to the size of the key (characters or bytes) or of the value, so hostile input cannot make
-  the table large by making each entry large (a SID spelled with 30,000 leading zeros is a
-  30 KB key). An entry heavier than :attr:`max_weight` alone is not kept at all.
+* is read without a lock (a dict subclass that keeps dict's own ``get``: one atomic lookup
+  under CPython's GIL, so a hit costs what a plain dict lookup costs);
+* evicts its oldest entries under a lock, so two threads never evict the same entry (the
+  KeyError the unlocked ``del cache[next(iter(cache))]`` raised);
+* is bounded by entry count and, for a :class:`BoundedCache`, by the total *weight* of its
+  entries, which callers set to the size of the key (characters or bytes) or of what the value
+  holds, so hostile input cannot make the table large by making each entry large (a SID
+  spelled with 30,000 leading zeros is a 30 KB key). An entry heavier than ``max_weight`` alone
+  is not kept at all. Keys of an :class:`InternTable` are short by construction.
 
 Oldest entries go first. A value already present for a key is kept and returned by
 :meth:`put`, so interning stays one shared instance per key even when two threads build the
@@ -28,65 +28,131 @@ import functools
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-__all__ = ["BoundedCache", "memoize"]
+__all__ = ["BoundedCache", "InternTable", "SizedCache", "memoize"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class BoundedCache(Generic[K, V]):
-    """A dict bounded by entry count and total weight, safe to share between threads.
+class InternTable(dict[K, V]):
+    """A dict bounded by entry count, safe to share between threads: for keys of bounded size
+    (SID bytes, GUIDs, numbers, SID texts the caller has checked for length).
 
-    ``get(key)`` returns the value or None (no lock). ``put(key, value, weight)`` stores it
-    (under the lock), evicting the oldest entries as needed, and returns the value now stored
-    for ``key``: the existing one if another thread stored one first, else ``value``.
+    Read it as a dict (``get``, ``in``, ``len``; for the hottest paths bind ``table.get`` once,
+    which then costs what a plain dict's does). Write it only through :meth:`put` and
+    ``clear``. ``put(key, value)`` returns the value now stored for ``key``: the existing one
+    if another thread stored one first, else ``value``. Storing is one atomic
+    ``dict.setdefault`` and clearing one ``dict.clear``; eviction, when the table is full,
+    takes the lock and tolerates a ``clear`` or a store by another thread meanwhile.
     """
 
-    __slots__ = ("_data", "_lock", "_total", "_weights", "get", "max_entries", "max_weight")
+    __slots__ = ("_lock", "max_entries")
 
-    def __init__(self, max_entries: int, max_weight: int | None = None) -> None:
-        self._data: dict[K, V] = {}
+    def __init__(self, max_entries: int) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def put(self, key: K, value: V) -> V:
+        present = self.setdefault(key, value)
+        if len(self) > self.max_entries:
+            self._trim()
+        return present
+
+    def _trim(self) -> None:
+        with self._lock:
+            while len(self) > self.max_entries:
+                try:
+                    del self[next(iter(self))]
+                except (KeyError, RuntimeError):
+                    # Another thread cleared the table (KeyError) or stored a key between
+                    # iter() and next() (RuntimeError: changed size during iteration).
+                    continue
+
+
+class SizedCache(InternTable[K, V]):
+    """An :class:`InternTable` for entries of the size the caller gives (characters of text,
+    bytes), bounded in count and so in total size by two classes: up to ``max_entries`` entries
+    of at most ``short`` (this dict, read with ``get``), and up to ``long_entries`` entries of
+    at most ``longest`` (:attr:`long`, read with ``long.get``); longer ones are not kept. At
+    most ``max_entries * short + long_entries * longest`` in all, without the lock and the
+    bookkeeping a running total would need on every store.
+    """
+
+    __slots__ = ("long", "longest", "short")
+
+    def __init__(self, max_entries: int, short: int, long_entries: int, longest: int) -> None:
+        super().__init__(max_entries)
+        self.short = short
+        self.longest = longest
+        self.long: InternTable[K, V] = InternTable(long_entries)
+
+    def put_sized(self, key: K, value: V, size: int) -> V:
+        """Store ``value`` for ``key`` in the class of ``size`` (not at all if too long)."""
+        table: InternTable[K, V] = self
+        if size > self.short:
+            if size > self.longest:
+                return value
+            table = self.long
+        present = table.setdefault(key, value)  # InternTable.put, inlined: a call less
+        if len(table) > table.max_entries:
+            table._trim()
+        return present
+
+    def get_sized(self, key: K, size: int) -> V | None:
+        """The value stored for ``key`` of ``size``, or None."""
+        return (self if size <= self.short else self.long).get(key)
+
+    def clear(self) -> None:
+        super().clear()
+        self.long.clear()
+
+
+class BoundedCache(InternTable[K, V]):
+    """An :class:`InternTable` also bounded by the total weight of its entries (the size of
+    each key or value, as the caller measures it): for keys or values of any size. Storing
+    takes the lock too, as the weights are kept in step with the entries."""
+
+    __slots__ = ("_total", "_weights", "max_weight")
+
+    def __init__(self, max_entries: int, max_weight: int) -> None:
+        super().__init__(max_entries)
         # The weight of each entry, in insertion order (the dict's order: entries are only ever
         # added at the end and removed from the front, or all at once).
         self._weights: deque[int] = deque()
         self._total = 0
-        self._lock = threading.Lock()
-        self.max_entries = max_entries
-        self.max_weight = max_entries if max_weight is None else max_weight
-        self.get = self._data.get
+        self.max_weight = max_weight
 
     def put(self, key: K, value: V, weight: int = 1) -> V:
-        """Store ``value`` for ``key`` unless it weighs more than the whole cache may."""
+        """Store ``value`` for ``key`` unless it alone weighs more than the whole cache may."""
         if weight > self.max_weight:
             return value
         with self._lock:
-            data = self._data
-            present = data.get(key)
-            if present is not None:
+            size = len(self)
+            present = self.setdefault(key, value)
+            if len(self) == size:  # another thread stored it first: share that value
                 return present
-            weights = self._weights
-            limit = self.max_weight - weight
-            while data and (len(data) >= self.max_entries or self._total > limit):
-                del data[next(iter(data))]
-                self._total -= weights.popleft()
-            data[key] = value
-            weights.append(weight)
-            self._total += weight
+            self._weights.append(weight)
+            self._total = total = self._total + weight
+            if size >= self.max_entries or total > self.max_weight:
+                self._evict()
         return value
+
+    def _evict(self) -> None:
+        """Drop the oldest entries until the bounds hold again (the lock is held). The newest
+        entry stays: it alone weighs at most max_weight."""
+        weights = self._weights
+        while len(self) > self.max_entries or self._total > self.max_weight:
+            del self[next(iter(self))]
+            self._total -= weights.popleft()
 
     def clear(self) -> None:
         with self._lock:
-            self._data.clear()
+            dict.clear(self)
             self._weights.clear()
             self._total = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
 
     @property
     def weight(self) -> int:

@@ -19,7 +19,7 @@ from ntsec.errors import (
     bytes_argument,
     require_type,
 )
-from ntsec.model._cache import BoundedCache
+from ntsec.model._cache import InternTable
 
 __all__ = ["SID_MAX_SUB_AUTHORITIES", "SID_REVISION", "Sid"]
 
@@ -39,8 +39,9 @@ SID_TEXT_LONGEST = 6 + 15 + 15 * 11
 # Intern tables: SID text -> Sid and binary SID -> Sid (each key at most SID_TEXT_LONGEST
 # characters or 68 bytes). Module-level rather than class attributes so that reprs and
 # pretty-printers walking the class never drag them along.
-_PARSED: BoundedCache[str, Sid] = BoundedCache(_INTERN_LIMIT)
-_DECODED: BoundedCache[bytes, Sid] = BoundedCache(_INTERN_LIMIT)
+_PARSED: InternTable[str, Sid] = InternTable(_INTERN_LIMIT)
+_parsed_get = _PARSED.get  # bound once: as quick as a plain dict's get
+_DECODED: InternTable[bytes, Sid] = InternTable(_INTERN_LIMIT)
 #: The interned SID whose binary form is exactly the given bytes, else None. For the codecs'
 #: hot paths (ntsec.codec.binary looks a SID up by its bytes before decoding anything); not
 #: public API. Bytes that are a key here are a valid SID by construction (Sid.intern adds
@@ -138,7 +139,7 @@ class Sid:
         ERROR_INVALID_SID, although such a SID prints that way. Raises :class:`SidError`.
         """
         try:
-            hit = _PARSED.get(text)
+            hit = _parsed_get(text)
         except TypeError:  # unhashable, so not text: _parse_uncached says so
             hit = None
         if hit is not None:
