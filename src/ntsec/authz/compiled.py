@@ -81,7 +81,7 @@ _SD_CACHE_LIMIT = 4096
 #: The ACEs the compiled descriptors in the cache may hold in all (each entry weighs one plus
 #: its DACL's ACE count): an entry keeps a descriptor alive, and descriptors take memory in
 #: proportion to their ACEs, so the entry count alone would not bound the cache's memory.
-CACHED_ACES_TOTAL = 1 << 16
+CACHED_ACES_TOTAL = 1 << 15
 _SD_CACHE: BoundedCache[int, tuple[SecurityDescriptor, CompiledDescriptor]] = BoundedCache(
     _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
 )

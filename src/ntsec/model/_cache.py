@@ -1,25 +1,29 @@
-"""The bounded, thread-safe table behind every cache, memo and intern table of the library.
+"""The bounded, thread-safe tables behind every cache, memo and intern table of the library.
 
 The codecs and the access check remember what they built (SIDs and GUIDs by their text or
 bytes, descriptors by their SDDL or bytes, compiled descriptors and tokens by identity...), and
 several threads may use them at once (the web app runs requests on a thread pool). Each table
-is an :class:`InternTable` or a :class:`BoundedCache`, a dict that
+is a dict subclass that
 
-* is read without a lock (a dict subclass that keeps dict's own ``get``: one atomic lookup
-  under CPython's GIL, so a hit costs what a plain dict lookup costs);
-* evicts its oldest entries under a lock, so two threads never evict the same entry (the
-  KeyError the unlocked ``del cache[next(iter(cache))]`` raised);
-* is bounded by entry count and, for a :class:`BoundedCache`, by the total *weight* of its
-  entries, which callers set to the size of the key (characters or bytes) or of what the value
-  holds, so hostile input cannot make the table large by making each entry large (a SID
-  spelled with 30,000 leading zeros is a 30 KB key). An entry heavier than ``max_weight`` alone
-  is not kept at all. Keys of an :class:`InternTable` are short by construction.
+* is read without a lock: dict's own ``get`` (bound once by the hot paths, where it costs what
+  a plain dict's does), one atomic lookup under CPython's GIL;
+* stores with one atomic ``dict.setdefault``, so two threads building the same value at once
+  end up sharing one instance (``put`` returns the value stored);
+* evicts its oldest entries under a lock when full, tolerating stores and clears by other
+  threads meanwhile: the unlocked ``del cache[next(iter(cache))]`` this replaces raised
+  KeyError when two threads evicted the same entry;
+* is bounded in memory, not only in entry count, so hostile input cannot make a table large
+  by making each entry large (a SID spelled with 30,000 leading zeros is a 30 KB key):
 
-Oldest entries go first. A value already present for a key is kept and returned by
-:meth:`put`, so interning stays one shared instance per key even when two threads build the
-same value at once.
+  - :class:`InternTable`: keys of bounded size (SID bytes, GUIDs, numbers; SID texts the
+    caller has checked for length), bounded by count;
+  - :class:`SizedCache`: entries of the size the caller gives (text, bytes), in two size
+    classes each bounded by count, so the total size is bounded without a running total;
+  - :class:`BoundedCache`: entries weighed by the caller (the ACEs a compiled descriptor
+    holds...), bounded by count and by total weight, kept under the lock (for the access
+    check's caches keyed by identity, whose stores follow a compilation anyway).
 
-:func:`memoize` is the same bound for a pure function of one text or bytes argument.
+:func:`memoize` bounds ``functools.lru_cache`` (itself thread-safe) by argument length.
 """
 
 from __future__ import annotations
