@@ -24,6 +24,9 @@ so the CLI can print ``str(err)`` as is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 __all__ = [
     "ArgumentTypeError",
     "BinaryFormatError",
@@ -113,6 +116,26 @@ def require_type(value: object, kinds: type | tuple[type, ...], what: str) -> No
     if not isinstance(value, kinds):
         names = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
         raise ArgumentTypeError(f"{what} must be {names}, not {type(value).__name__}")
+
+
+def require_types(what: str, *checks: tuple[str, object, type | tuple[type, ...]]) -> None:
+    """Raise :class:`ArgumentTypeError` for the first ``(name, value, kinds)`` of ``checks``
+    whose value is not one of ``kinds`` (``what`` names the value or call being built)."""
+    for name, value, kinds in checks:
+        if not isinstance(value, kinds):
+            require_type(value, kinds, f"{what}: {name}")
+
+
+def require_items(what: str, values: object, kinds: type | tuple[type, ...]) -> tuple[Any, ...]:
+    """``values`` (any iterable but text or bytes) as a tuple of items each one of ``kinds``,
+    else :class:`ArgumentTypeError` naming ``what``."""
+    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
+        raise ArgumentTypeError(f"{what} must be a sequence, not {type(values).__name__}")
+    items = values if isinstance(values, tuple) else tuple(values)
+    for item in items:
+        if not isinstance(item, kinds):
+            require_type(item, kinds, f"each of {what}")
+    return items
 
 
 def bytes_argument(value: object, what: str) -> bytes:

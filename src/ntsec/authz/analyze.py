@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from types import NoneType
 from typing import Any
 
 from ntsec.authz.privilege_facts import PRIVILEGE_FACTS, EscalationRisk, PrivilegeFact
 from ntsec.codec.whoami_report import WhoamiReport, WhoamiSection
+from ntsec.errors import require_types
 from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
 from ntsec.model.privileges import ELEVATING_PRIVILEGES, Privilege, PrivilegeAttributes
 from ntsec.model.sid import Sid
@@ -628,6 +630,9 @@ def analyze(
     ``groups_shown`` are False when the capture lacked that section: what rests on it is then
     reported as unknown (None), never guessed.
     """
+    require_types(
+        "analyze", ("token", token, Token), ("names", names, (NameResolver, NoneType))
+    )
     resolver: NameResolver = names if names is not None else ChainResolver(WellKnownResolver())
     user = token.user.sid
     user_hit = resolver.lookup(user) if user != _NULL_SID else None
@@ -700,6 +705,11 @@ def analyze(
 
 def analyze_report(report: WhoamiReport, names: NameResolver | None = None) -> TokenAnalysis:
     """Analyse the token of a whoami capture, naming SIDs as the capture did."""
+    require_types(
+        "analyze_report",
+        ("report", report, WhoamiReport),
+        ("names", names, (NameResolver, NoneType)),
+    )
     resolver = ChainResolver(report.resolver(), names if names is not None
                              else WellKnownResolver())
     shown = set(report.sections)

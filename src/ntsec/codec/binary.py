@@ -28,7 +28,13 @@ from __future__ import annotations
 import struct
 import uuid
 
-from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
+from ntsec.errors import (
+    BinaryFormatError,
+    InvalidValueError,
+    SidError,
+    bytes_argument,
+    require_type,
+)
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
@@ -228,7 +234,11 @@ def decode_ace(data: bytes, offset: int = 0) -> tuple[Ace, int]:
     Raises :class:`BinaryFormatError` (with the offset of the problem) for truncated or
     inconsistent ACEs.
     """
-    return _ace_at(bytes(data), offset)
+    data = bytes_argument(data, "an ACE")
+    if type(offset) is not int or offset < 0:
+        require_type(offset, int, "an offset")
+        raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+    return _ace_at(data, offset)
 
 
 def _ace_at(data: bytes, offset: int) -> tuple[Ace, int]:
@@ -306,7 +316,11 @@ def encode_acl(acl: Acl) -> bytes:
 def decode_acl(data: bytes, offset: int = 0) -> Acl:
     """Decode the ACL at ``offset``. The revision is kept as stored; an AclSize larger than the
     ACEs need is kept in :attr:`Acl.size` so the ACL re-encodes to the same bytes."""
-    return _acl_at(bytes(data), offset)
+    data = bytes_argument(data, "an ACL")
+    if type(offset) is not int or offset < 0:
+        require_type(offset, int, "an offset")
+        raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+    return _acl_at(data, offset)
 
 
 def _acl_at(data: bytes, offset: int) -> Acl:
@@ -507,7 +521,8 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
     A DACL or SACL whose PRESENT bit is clear is ignored, as Windows ignores it; PRESENT with
     offset 0 is a NULL ACL. Raises :class:`BinaryFormatError` for malformed bytes.
     """
-    data = bytes(data)
+    if type(data) is not bytes:
+        data = bytes_argument(data, "a security descriptor")
     hit = _sd_cache_get(data)
     if hit is None and len(data) > _sd_cache.short:
         hit = _sd_cache.long.get(data)
