@@ -21,7 +21,7 @@ from ntsec.errors import (
 )
 from ntsec.model._cache import InternTable
 
-__all__ = ["SID_MAX_SUB_AUTHORITIES", "SID_REVISION", "Sid"]
+__all__ = ["SID_MAX_SUB_AUTHORITIES", "SID_REVISION", "SID_TEXT_LONGEST", "Sid"]
 
 SID_REVISION = 1
 #: MS-DTYP 2.4.2.2: SubAuthorityCount is at most 15.
