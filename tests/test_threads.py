@@ -31,7 +31,7 @@ THREADS = 8
 INPUTS = max(sddl.PARSE_CACHE_SIZE, binary.DECODE_CACHE_SIZE) + 1024
 #: Wall-clock budget for the concurrent part; each thread stops when it has gone round its
 #: inputs once or when this runs out, whichever comes first.
-BUDGET_SECONDS = 4.0
+BUDGET_SECONDS = 3.0
 DOMAIN = "S-1-5-21-7-8-9"
 
 
