@@ -237,7 +237,9 @@ def decode_ace(data: bytes, offset: int = 0) -> tuple[Ace, int]:
     data = bytes_argument(data, "an ACE")
     if type(offset) is not int or offset < 0:
         require_type(offset, int, "an offset")
-        raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+        if offset < 0:
+            raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+        offset = int(offset)  # an int subclass (True, an IntEnum member) as a number
     return _ace_at(data, offset)
 
 
@@ -319,7 +321,9 @@ def decode_acl(data: bytes, offset: int = 0) -> Acl:
     data = bytes_argument(data, "an ACL")
     if type(offset) is not int or offset < 0:
         require_type(offset, int, "an offset")
-        raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+        if offset < 0:
+            raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+        offset = int(offset)  # an int subclass (True, an IntEnum member) as a number
     return _acl_at(data, offset)
 
 

@@ -201,7 +201,9 @@ class Sid:
             data = bytes_argument(data, "SID bytes")
         if type(offset) is not int or offset < 0:
             require_type(offset, int, "an offset")
-            raise SidError(f"offset {offset} is outside the data", data, 0)
+            if offset < 0:
+                raise SidError(f"offset {offset} is outside the data", data, 0)
+            offset = int(offset)  # an int subclass (True, an IntEnum member) as a number
         if len(data) < offset + 8:
             raise SidError("SID shorter than its 8-byte header", bytes(data), offset)
         count = data[offset + 1]
