@@ -343,8 +343,8 @@ def _acl_at(data: bytes, offset: int) -> Acl:
     # of its AclSize bytes alone.
     raw = data if offset == 0 and end == len(data) else data[offset:end]
     hit = _acl_cache_get(raw)
-    if hit is None and size > _acl_cache.short:
-        hit = _acl_cache.long.get(raw)
+    if hit is None and size > _SHORT_BYTES:
+        hit = _acl_cache_long_get(raw)
     if hit is not None:
         return hit
     revision = _ACL_REVISIONS[revision]
@@ -372,8 +372,13 @@ def _acl_at(data: bytes, offset: int) -> Acl:
 #: 4 KiB (2.5 MiB in all: an ACL's values take memory in proportion to its bytes).
 _ACL_CACHE_SIZE = 4096
 _ACL_CACHE_MAX_BYTES = 4096
-_acl_cache: SizedCache[bytes, Acl] = SizedCache(_ACL_CACHE_SIZE, 512, 128, _ACL_CACHE_MAX_BYTES)
+#: Descriptors and ACLs up to this size go in the caches' first class (see SizedCache).
+_SHORT_BYTES = 512
+_acl_cache: SizedCache[bytes, Acl] = SizedCache(
+    _ACL_CACHE_SIZE, _SHORT_BYTES, 128, _ACL_CACHE_MAX_BYTES
+)
 _acl_cache_get = _acl_cache.get  # bound once: as quick as a plain dict's get
+_acl_cache_long_get = _acl_cache.long.get
 
 #: ACE header, access mask and the next 32 bits: an object ACE's Flags field (MS-DTYP
 #: 2.4.4.1-2.4.4.3), or the first four bytes of a basic ACE's SID (read, unused).
@@ -528,8 +533,8 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
     if type(data) is not bytes:
         data = bytes_argument(data, "a security descriptor")
     hit = _sd_cache_get(data)
-    if hit is None and len(data) > _sd_cache.short:
-        hit = _sd_cache.long.get(data)
+    if hit is None and len(data) > _SHORT_BYTES:
+        hit = _sd_cache_long_get(data)
     if hit is not None:
         return hit
     return _sd_cache.put_sized(data, _decode_descriptor(data), len(data))
@@ -540,14 +545,16 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
 DECODE_CACHE_SIZE = 4096
 #: Longer descriptors are decoded but not kept.
 CACHED_BYTES_LONGEST = 1 << 14
-#: A descriptor takes memory in proportion to its size, so the cache bounds its bytes in all:
-#: DECODE_CACHE_SIZE descriptors of up to 1 KiB and 128 longer ones of up to
-#: CACHED_BYTES_LONGEST (6 MiB at most, where the entry count alone would let 4,096
-#: descriptors of 16 KiB each and their values take a gigabyte).
+#: A descriptor takes memory in proportion to its size (about ten times its bytes once its
+#: ACEs are read), so the cache bounds its bytes in all: DECODE_CACHE_SIZE descriptors of up
+#: to 512 bytes and 64 longer ones of up to CACHED_BYTES_LONGEST (3 MiB at most, where the
+#: entry count alone would let 4,096 descriptors of 16 KiB each and their values take a
+#: gigabyte).
 _sd_cache: SizedCache[bytes, SecurityDescriptor] = SizedCache(
-    DECODE_CACHE_SIZE, 1 << 10, 128, CACHED_BYTES_LONGEST
+    DECODE_CACHE_SIZE, _SHORT_BYTES, 64, CACHED_BYTES_LONGEST
 )
 _sd_cache_get = _sd_cache.get  # bound once: as quick as a plain dict's get
+_sd_cache_long_get = _sd_cache.long.get
 
 
 def clear_cache() -> None:

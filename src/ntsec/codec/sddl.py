@@ -134,14 +134,17 @@ _OVERSIZE_BYTES = 4
 PARSE_CACHE_SIZE = 4096
 #: Longer texts are parsed but not kept (real descriptors are a few hundred characters).
 CACHED_TEXT_LONGEST = 1 << 14
-#: A descriptor takes memory in proportion to its text, so the cache bounds its text in all:
-#: PARSE_CACHE_SIZE texts of up to 1 K characters, and 128 longer ones of up to
-#: CACHED_TEXT_LONGEST (6 M characters at most, where the entry count alone would let 4,096
-#: texts of 16 K characters each and their descriptors take a gigabyte).
+#: A descriptor takes memory in proportion to its text (about ten bytes of values per
+#: character once parsed), so the cache bounds its text in all: PARSE_CACHE_SIZE texts of up
+#: to 512 characters and 64 longer ones of up to CACHED_TEXT_LONGEST (3 M characters at most,
+#: where the entry count alone would let 4,096 texts of 16 K characters each and their
+#: descriptors take a gigabyte).
+_SHORT_TEXT = 512
 _cache: SizedCache[tuple[str, bytes | None], SecurityDescriptor] = SizedCache(
-    PARSE_CACHE_SIZE, 1 << 10, 128, CACHED_TEXT_LONGEST
+    PARSE_CACHE_SIZE, _SHORT_TEXT, 64, CACHED_TEXT_LONGEST
 )
 _cache_get = _cache.get  # bound once: as quick as a plain dict's get
+_cache_long_get = _cache.long.get
 #: The run memo (see _acl): (text of a run of plain ACEs, DACL?, domain SID) -> (its ACEs,
 #: oversize count, whether one is an object ACE). ACL dumps repeat whole ACLs in descriptors
 #: that differ elsewhere (the owner, say), and a run's ACEs are a function of its text, the ACL
@@ -149,10 +152,12 @@ _cache_get = _cache.get  # bound once: as quick as a plain dict's get
 #: on ACLs seen for the first time. Oldest entries go first, as in _cache.
 _RUN_CACHE_SIZE = 4096
 _RUN_MEMO_LONGEST = 0x1FFF  # characters; longer runs are rare and would make the memo large
+_SHORT_RUN = 256
 _run_cache: SizedCache[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = (
-    SizedCache(_RUN_CACHE_SIZE, 512, 128, _RUN_MEMO_LONGEST)
+    SizedCache(_RUN_CACHE_SIZE, _SHORT_RUN, 64, _RUN_MEMO_LONGEST)
 )
 _run_cache_get = _run_cache.get  # bound once: as quick as a plain dict's get
+_run_cache_long_get = _run_cache.long.get
 #: The full parser's per-ACE memo (see _ace_memo), for the ACEs the fast path leaves to it
 #: (conditions, resource attributes...): at most this many ACEs of up to 256 characters and
 #: 32 of up to 4 K for each of at most this many (ACL kind, domain SID) pairs.
@@ -498,8 +503,8 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
             # As many ACEs of the run as the fast path takes (a whole run is memoised).
             key = (text[pos + 1 : close], is_dacl, domain_key)
             hit = _run_cache_get(key)
-            if hit is None and close - pos > _run_cache.short:
-                hit = _run_cache.long.get(key)
+            if hit is None and close - pos > _SHORT_RUN:
+                hit = _run_cache_long_get(key)
             if hit is None:
                 aces, odd, objects, taken = _fast_run(key[0], _FAST_TYPES[is_dacl], aliases, domain)
                 end = pos + taken
@@ -734,8 +739,8 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
         domain_key = domain._bytes  # binary form: see _cache
     key = (text, domain_key)
     hit = _cache_get(key)
-    if hit is None and len(text) > _cache.short:
-        hit = _cache.long.get(key)
+    if hit is None and len(text) > _SHORT_TEXT:
+        hit = _cache_long_get(key)
     if hit is not None:
         return hit
     sd = _descriptor(text, domain, domain_key)
