@@ -40,6 +40,7 @@ from ntsec.codec.condition_ast import (
 )
 from ntsec.codec.condition_binary import decode
 from ntsec.errors import ConditionError
+from ntsec.model._cache import memoize
 from ntsec.model.claims import ClaimAttribute, ClaimFlags, ClaimValueType
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -115,7 +116,7 @@ def _units(text: str) -> tuple[int, ...]:
     return tuple(raw[i] | raw[i + 1] << 8 for i in range(0, len(raw), 2))
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize(maxsize=4096, longest=256)  # claim names and short strings repeat; the rest do not
 def fold_case(text: str) -> tuple[int, ...]:
     """The UTF-16 code units of ``text`` upper-cased one by one, as Windows compares claim
     strings and names without case. Ordering follows the code units, so U+FFxx sorts after
@@ -385,7 +386,7 @@ def _not(a: Tri) -> Tri:
 # ---------------------------------------------------------------------- the machine
 
 
-@functools.lru_cache(maxsize=8192)
+@memoize(maxsize=4096, longest=1024)  # longer programs are decoded per check: a bounded memo
 def _program(data: bytes) -> tuple[Expression, ...] | None:
     """The postfix program of conditional ApplicationData, or None when it does not decode.
     Cached: the access check evaluates the same ACEs over and over."""
