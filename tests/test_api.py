@@ -102,3 +102,16 @@ def test_readme_python_tour_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(readme.parent)
     for block in blocks:
         exec(compile(block, str(readme), "exec"), {"print": lambda *_: None})
+
+
+def test_every_error_class_is_exported_and_in_the_documented_tree() -> None:
+    """Each exception class of ntsec.errors is public and drawn in the module's tree."""
+    from ntsec import errors
+
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, ntsec.Error)
+    }
+    assert set() == classes - set(ntsec.__all__)
+    assert set() == {name for name in classes if name not in (errors.__doc__ or "")}

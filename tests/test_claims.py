@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,28 @@ def test_resource_attribute_cut_before_a_number_is_an_sddl_error(text: str) -> N
     # flags; found by a hypothesis run of "arbitrary text raises only SDDLError".
     with pytest.raises(SDDLError, match="expected a number"):
         sddl.parse(text)
+
+
+def test_values_overlapping_beyond_the_data_are_refused() -> None:
+    # Windows writes each value once after the name (samba-windows.json sddl_to_binary RA
+    # ACEs); offsets that make the values add up to more than the data hold are refused
+    # rather than decoded into many copies of one string.
+    count = 64
+    name_at = 16 + 4 * count
+    string_at = name_at + 4
+    data = struct.pack("<IHHII", name_at, 3, 0, 0, count)
+    data += struct.pack("<I", string_at) * count + "x\x00".encode("utf-16-le")
+    data += ("a" * 100).encode("utf-16-le") + b"\x00\x00"
+    with pytest.raises(ConditionError, match="overlap"):
+        claims.decode_claim(data)
+    # Two values sharing one short string still fit, and decode.
+    shared = struct.pack("<IHHII", 24, 3, 0, 0, 2) + struct.pack("<II", 28, 28)
+    shared += "x\x00".encode("utf-16-le") + "ab\x00".encode("utf-16-le")
+    assert claims.decode_claim(shared).values == ("ab", "ab")
+
+
+def test_wrong_argument_types_raise_condition_error() -> None:
+    with pytest.raises(ConditionError):
+        claims.decode_claim("not bytes")  # type: ignore[arg-type]
+    with pytest.raises(ConditionError):
+        claims.sddl_to_resource_attribute(None, 0)  # type: ignore[arg-type]

@@ -120,21 +120,21 @@ def test_bad_choice_is_one_line_exit_2() -> None:
 
 
 def test_internal_errors_are_one_line_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(**_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
     # sys.modules: the attribute ntsec.cli.sddl is the command, which shadows the module.
-    monkeypatch.setattr(sys.modules["ntsec.cli.sddl"], "load_descriptor", broken)
+    monkeypatch.setattr(sys.modules["ntsec.cli.sddl"], "paste_descriptors", broken)
     monkeypatch.delenv("NTSEC_DEBUG", raising=False)
     line = assert_one_line_error(run("sddl", "D:"), code=3)
     assert "RuntimeError: boom" in line
 
 
 def test_unreadable_files_are_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing(**_: object) -> None:
+    def missing(*_: object, **__: object) -> None:
         raise FileNotFoundError(2, "No such file or directory", "lab.toml")
 
-    monkeypatch.setattr(sys.modules["ntsec.cli.sddl"], "load_descriptor", missing)
+    monkeypatch.setattr(sys.modules["ntsec.cli.sddl"], "paste_descriptors", missing)
     line = assert_one_line_error(run("sddl", "D:"))
     assert line.endswith("lab.toml: No such file or directory")
 
@@ -262,9 +262,9 @@ def test_stdin_and_files_give_the_same_descriptor(tmp_path: Path) -> None:
 
 def test_to_sddl_json_wraps_the_string() -> None:
     result = run("--json", "sddl", "O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)", "--to", "hex")
-    assert {"hex": to_binary("O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)").hex()} == json.loads(
-        result.stdout
-    )
+    data = json.loads(result.stdout)
+    assert to_binary("O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)").hex() == data["hex"]
+    assert ("sddl", []) == (data["kind"], data["repairs"])  # what was read, and no repair
 
 
 # --- ntsec sddl: the explanation ------------------------------------------------------------
@@ -681,7 +681,12 @@ def test_help_examples_run(
     stdin = None
     if " | " in line:
         producer, line = line.split(" | ", 1)
-        stdin = shlex.split(producer)[1] + "\n"  # only `echo WORD | ...` is used
+        if producer.startswith("ntsec samples "):
+            made = run(*shlex.split(producer)[1:])
+            assert 0 == made.exit_code, made.stderr
+            stdin = made.stdout
+        else:
+            stdin = shlex.split(producer)[1] + "\n"  # only `echo WORD | ...` is used
     if " < " in line:
         line, source = line.split(" < ", 1)
         stdin = (tmp_path / source.strip()).read_text("utf-8")
@@ -739,8 +744,13 @@ def test_readme_commands_run(
     lab.mkdir(exist_ok=True)
     monkeypatch.setenv("XDG_DATA_HOME", str(lab))
     line = line.replace("lab.db", str(lab / "lab.db"))
-    argv = shlex.split(line)
     stdin = None
+    if line.startswith("ntsec samples ") and " | " in line:
+        producer, line = line.split(" | ", 1)
+        made = run(*shlex.split(producer)[1:])
+        assert 0 == made.exit_code, made.stderr
+        stdin = made.stdout
+    argv = shlex.split(line)
     if "--password-stdin" in argv:
         stdin = "Passw0rd!\n"
     result = run(*argv[1:], stdin=stdin)

@@ -108,6 +108,14 @@ def test_failed_logon_is_exit_1_and_one_line(mpath: str) -> None:
     assert line == line2
     failures = ok_json(run("--machine", mpath, "events", "--id", "4625", "--json"))
     assert ["0xc000006a", "0xc0000064"] == [e["fields"]["SubStatus"] for e in failures]
+    # 4625 records the NULL SID and the name as typed (Learn "4625(F)"): --account finds it by
+    # that name (issue 11: `events --account bob` missed bob's failed logon).
+    bobs = ok_json(run("--machine", mpath, "events", "--account", "bob", "--id", "4625",
+                       "--json"))
+    assert [("bob", "0xc000006a")] == [(e["fields"]["TargetUserName"], e["fields"]["SubStatus"])
+                                       for e in bobs]
+    mixed = ok_json(run("--machine", mpath, "events", "--account", "BOB", "--json"))
+    assert 4625 in {e["event_id"] for e in mixed}
 
 
 def test_run_elevate_with_consent(mpath: str) -> None:

@@ -44,7 +44,8 @@ def test_json_and_text(capture: Path, kind: str, level: str) -> None:
     result = run("token", "analyze", str(capture), "--json")
     assert 0 == result.exit_code, result.stderr
     data = json.loads(result.stdout)
-    assert {"token", "analysis"} == set(data)
+    assert {"kind", "repairs", "token", "analysis"} == set(data)
+    assert "whoami" == data["kind"]
     assert (kind, level) == (data["analysis"]["kind"], data["analysis"]["integrity_level"])
     text = run("token", "analyze", "-", stdin=capture.read_text("utf-8"))
     assert 0 == text.exit_code
@@ -93,7 +94,7 @@ def test_missing_file_is_exit_2(tmp_path: Path) -> None:
 def test_help_has_an_example() -> None:
     out = run("token", "analyze", "--help").stdout
     assert "Example" in out
-    assert "ntsec token analyze whoami-all.txt" in out
+    assert "ntsec samples standard-user.txt | ntsec token analyze -" in out
 
 
 def test_capture_without_user_says_not_in_the_capture() -> None:

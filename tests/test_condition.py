@@ -35,8 +35,9 @@ from ntsec.codec.condition import (
     StringLiteral,
     UnaryOp,
 )
-from ntsec.errors import ConditionError, SDDLError
+from ntsec.errors import ConditionError, InvalidValueError, SDDLError
 from ntsec.model.sid import Sid
+from strategies import int_literals
 
 VECTORS = json.loads(
     (Path(__file__).parent / "vectors" / "samba-windows.json").read_text(encoding="utf-8")
@@ -260,26 +261,13 @@ _OPERATOR_WORDS = {
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:./_"
 
 
-@st.composite
-def int_literals(draw: st.DrawFn) -> IntLiteral:
-    sign = draw(st.sampled_from(IntSign))
-    base = draw(st.sampled_from(IntBase))
-    # SDDL shows the sign and base as typed; pick values those spellings can carry.
-    if sign is IntSign.MINUS:
-        value = draw(st.integers(-(1 << 63), -1))
-    elif sign is IntSign.PLUS or base is IntBase.DECIMAL:
-        value = draw(st.integers(0, (1 << 63) - 1))
-    else:
-        value = draw(st.integers(-(1 << 63), (1 << 63) - 1).filter(lambda v: v != 0))
-    return IntLiteral(value, sign, base)
-
-
 sids = st.builds(
     lambda auth, subs: Sid.from_parts(auth, *subs),
     st.integers(0, (1 << 48) - 1),
     st.lists(st.integers(0, 0xFFFFFFFF), min_size=1, max_size=15),
 )
 scalars = st.one_of(
+    # Every sign, base and value: each prints to the spelling that reads back the same.
     int_literals(),
     st.builds(
         StringLiteral,
@@ -362,3 +350,160 @@ def test_arbitrary_text_raises_only_condition_errors(text: str) -> None:
 def test_arbitrary_sddl_like_text_raises_only_condition_errors(text: str) -> None:
     with contextlib.suppress(ConditionError, SDDLError):
         condition.sddl_to_application_data("(" + text, 0, None)
+
+
+# ----------------------------------------------------------------------------- stability
+@pytest.mark.parametrize(
+    ("literal", "printed"),
+    [
+        # Windows' own print (samba-windows.json sddl_roundtrip): the unsigned hex literal
+        # holding -1 prints unsigned.
+        ("0xffffffffffffffff", "0xffffffffffffffff"),
+        # The sign byte is kept as written, the magnitude printed is the one that reads back
+        # to the stored value (MS-DTYP 2.4.4.17.5).
+        ("-0", "-0"),
+        ("+0", "+0"),
+        ("+0xffffffffffffffff", "+0xffffffffffffffff"),
+        ("-0xffffffffffffffff", "-0xffffffffffffffff"),
+        ("18446744073709551615", "18446744073709551615"),
+        ("-9223372036854775808", "-9223372036854775808"),
+        # The base byte too: a lone "0" would read back as decimal.
+        ("00", "00"),
+        ("-00", "-00"),
+        ("0x0", "0x0"),
+        ("0x00", "0x0"),
+        ("000017", "017"),
+        ("0", "0"),
+        ("-5", "-5"),
+        ("0x1F", "0x1f"),
+    ],
+)
+def test_integer_literals_print_to_what_reads_back(literal: str, printed: str) -> None:
+    expr = condition.parse(f"(@User.x == {literal})")
+    text = condition.to_sddl(expr)
+    assert text == f"(@USER.x == {printed})"
+    assert condition.encode(condition.parse(text)) == condition.encode(expr)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        IntLiteral(777),  # "(777)" would read back as the local attribute 777
+        StringLiteral("a"),
+        BinaryOp(_T.AND, IntLiteral(1), Attribute(AttributeScope.USER, "a")),
+        UnaryOp(_T.NOT, SidLiteral(Sid.parse("S-1-1-0"))),
+        UnaryOp(_T.EXISTS, IntLiteral(5)),  # "Exists 5" is Exists of the local attribute 5
+        BinaryOp(_T.EQUAL, IntLiteral(5), IntLiteral(5)),
+        BinaryOp(
+            _T.EQUAL, Attribute(AttributeScope.USER, "a"), Attribute(AttributeScope.LOCAL, "b")
+        ),
+        UnaryOp(_T.MEMBER_OF, Attribute(AttributeScope.USER, "a")),
+        Attribute(AttributeScope.LOCAL, "a b"),
+        Attribute(AttributeScope.LOCAL, "member_of"),
+        Attribute(AttributeScope.DEVICE, ""),  # "@Device." does not parse (found by fuzzing)
+    ],
+)
+def test_trees_sddl_would_read_differently_are_not_printed(expr: condition.Expression) -> None:
+    # Only binary data can hold these; printed, they would parse to another program or not
+    # at all. The documented error instead of a silent change.
+    with pytest.raises(ConditionError, match="no SDDL form"):
+        condition.to_sddl(expr)
+
+
+def test_not_left_of_a_relation_keeps_its_parentheses() -> None:
+    expr = BinaryOp(
+        _T.EQUAL, UnaryOp(_T.NOT, Attribute(AttributeScope.USER, "a")), IntLiteral(1)
+    )
+    assert condition.parse(condition.to_sddl(expr)) == expr
+
+
+def test_composite_cannot_hold_a_composite() -> None:
+    # SDDL cannot write one (MS-DTYP 2.5.1.1), Samba refuses the bytes
+    # (libcli/security/conditional_ace.c "recursive composite tokens").
+    with pytest.raises(InvalidValueError):
+        Composite((Composite(()),))
+    inner = b"\x50\x00\x00\x00\x00"
+    data = b"artx\x50" + len(inner).to_bytes(4, "little") + inner + b"\x00\x00"
+    with pytest.raises(ConditionError, match="not a literal"):
+        condition.decode(data)
+
+
+# ----------------------------------------------------------------------------- depth
+def _nots(depth: int) -> bytes:
+    body = b"artx\xf9\x02\x00\x00\x00x\x00" + b"\xa2" * depth
+    return body + b"\x00" * (-len(body) % 4)
+
+
+def test_deep_binary_program_decodes_prints_compares_and_hashes() -> None:
+    # 60,000 nested "!" fit one ACE; Windows runs such a program on its stack (MS-DTYP
+    # 2.4.4.17.4). Nothing here recurses over the tree.
+    data = _nots(60_000)
+    expr = condition.decode(data)
+    again = condition.decode(data)
+    assert expr == again
+    assert hash(expr) == hash(again)
+    assert expr != condition.decode(_nots(59_999))
+    assert condition.encode(expr) == data
+    text = condition.to_sddl(expr)
+    assert text.startswith("(!(!(")
+    assert text.count("!") == 60_000
+    assert condition.encode(condition.parse(text)) == data
+    assert repr(expr).count("UnaryOp(") == 60_000
+
+
+def test_deep_sddl_nesting_and_long_chains_parse() -> None:
+    nested = condition.parse("(" * 5_000 + "@User.x" + ")" * 5_000)
+    assert nested == Attribute(AttributeScope.USER, "x")
+    # A flat && chain is binary postfix, nested as deep as it is long (983 terms in issue 10).
+    chain = condition.parse("(" + " && ".join(["(@User.x == 1)"] * 983) + ")")
+    text = condition.to_sddl(chain)
+    assert condition.parse(text) == chain
+    assert hash(chain) == hash(condition.parse(text))
+    nots = condition.parse("(" + "!(" * 3_000 + "@User.x" + ")" * 3_000 + ")")
+    assert condition.to_sddl(nots) == "(" + "!(" * 3_000 + "@USER.x" + ")" * 3_000 + ")"
+
+
+_TOKEN_PIECES = st.sampled_from(
+    [
+        b"\xa2" * 2000, b"\xa0", b"\xa1", b"\x80", b"\x89", b"\x87",
+        b"\xf9\x02\x00\x00\x00x\x00", b"\xf8\x02\x00\x00\x00y\x00",
+        b"\x04" + b"\x00" * 8 + b"\x02\x02", b"\x04" + b"\xff" * 8 + b"\x01\x03",
+        b"\x10\x02\x00\x00\x00a\x00", b"\x18\x01\x00\x00\x00\x07",
+        b"\x51\x0c\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00",
+        b"\x50\x0b\x00\x00\x00\x04" + b"\x00" * 8 + b"\x03\x02",
+        b"\x50\x05\x00\x00\x00\x50\x00\x00\x00\x00", b"\x00",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(_TOKEN_PIECES, max_size=10).map(b"".join))
+def test_token_soup_decodes_or_raises_condition_error(program: bytes) -> None:
+    # Deep "!" runs, nested composites and every literal kind in any order: a tree that
+    # encodes back to the program (padding aside) and prints or refuses with ConditionError.
+    data = b"artx" + program
+    try:
+        expr = condition.decode(data)
+    except ConditionError:
+        return
+    tokens = condition.encode_tokens(expr)
+    assert program.startswith(tokens)
+    assert not any(program[len(tokens) :])
+    with contextlib.suppress(ConditionError):
+        text = condition.to_sddl(expr)
+        assert condition.encode(condition.parse(text)) == condition.encode(expr)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: condition.parse(5), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.sddl_to_application_data(None, 0, None), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.decode("artx"), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.application_data_to_sddl(7, None), ConditionError),  # type: ignore[arg-type]
+        (lambda: condition.to_sddl("x"), InvalidValueError),  # type: ignore[arg-type]
+        (lambda: condition.encode(3), InvalidValueError),  # type: ignore[arg-type]
+    ],
+)
+def test_wrong_argument_types_raise_documented_errors(call: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        call()

@@ -18,13 +18,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ntsec.authz.access import access_check
 from ntsec.authz.conditions import Tri, evaluate, fold_case
 from ntsec.codec import claims, condition
 from ntsec.codec.condition_ast import Composite, IntLiteral, SidLiteral, StringLiteral
 from ntsec.codec.condition_sddl import ConditionParser
 from ntsec.codec.condition_sid import parse_sid_string
 from ntsec.errors import ConditionError
+from ntsec.model.ace import Ace, AceType
+from ntsec.model.acl import Acl
 from ntsec.model.claims import ClaimAttribute, ClaimFlags, ClaimValue, ClaimValueType
+from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -361,3 +365,39 @@ def test_any_data_evaluates_to_a_tri(data: bytes) -> None:
         ClaimAttribute("a", _V.CLAIM_SECURITY_ATTRIBUTE_TYPE_INT64, (1, 2)),
     ))
     assert evaluate(b"artx" + data, token) in (Tri.TRUE, Tri.FALSE, Tri.UNKNOWN)
+
+
+# ----------------------------------------------------------------------------- depth
+def _nots(depth: int) -> bytes:
+    """@User.x under ``depth`` "!" tokens, as a binary program (MS-DTYP 2.4.4.17.4)."""
+    body = b"artx\xf9\x02\x00\x00\x00x\x00" + b"\xa2" * depth
+    return body + b"\x00" * (-len(body) % 4)
+
+
+def test_deeply_nested_program_evaluates() -> None:
+    # Windows evaluates the postfix program on a stack: an even number of "!" over a TRUE
+    # claim is TRUE, an odd one FALSE, whatever the depth (MS-DTYP 2.4.4.17.7 truth tables).
+    claim = ClaimAttribute("x", _V.CLAIM_SECURITY_ATTRIBUTE_TYPE_INT64, (1,))
+    token = _token(user_claims=(claim,))
+    assert Tri.TRUE == evaluate(_nots(20_000), token)
+    assert Tri.FALSE == evaluate(_nots(20_001), token)
+    assert Tri.UNKNOWN == evaluate(_nots(20_001), _token())
+    chain = "(" + " && ".join(["(@User.x == 1)"] * 983) + ")"
+    assert Tri.TRUE == _eval(chain, token)
+
+
+def test_descriptor_with_a_deep_condition_is_usable() -> None:
+    # Issue 10: a 1,088-byte descriptor with 1,000 nested "!" read from bytes, then printed,
+    # checked, compared and hashed.
+    ace = Ace(AceType.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, 0, 0x1F01FF, _WD, None, None, _nots(1000))
+    control = SecurityDescriptorControl.SE_DACL_PRESENT | SecurityDescriptorControl.SE_SELF_RELATIVE
+    raw = SecurityDescriptor(_WD, _WD, Acl((ace,)), None, control).to_bytes()
+    sd = SecurityDescriptor.from_bytes(raw)
+    assert sd == SecurityDescriptor.from_bytes(raw)
+    assert hash(sd) == hash(SecurityDescriptor.from_bytes(raw))
+    text = sd.to_sddl()
+    assert SecurityDescriptor.from_sddl(text).to_bytes() == raw
+    claim = ClaimAttribute("x", _V.CLAIM_SECURITY_ATTRIBUTE_TYPE_INT64, (1,))
+    # 1,000 "!" over a TRUE claim: TRUE, the allow ACE applies; without the claim UNKNOWN.
+    assert access_check(sd, _token(user_claims=(claim,)), 0x1).granted == 0x1
+    assert access_check(sd, _token(), 0x1).granted == 0

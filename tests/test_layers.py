@@ -7,9 +7,9 @@ would fail to import is still checked) and each import is held against its layer
 * ``model``: the standard library, ``ntsec.errors`` and ``ntsec.model``;
 * ``codec``: that and ``ntsec.codec``; ``authz``: that and ``ntsec.authz``;
 * ``system``: that and ``ntsec.system``, plus ``sqlite3`` (which no inner layer may use);
-* ``live`` (Windows via ctypes): the standard library and errors, model, codec, authz, live;
-* ``audit``: anything but the front ends (``cli``, ``web``);
-* ``cli``, ``web``, the package ``__init__`` and ``__main__``: anything.
+* ``audit`` and ``ui`` (what the front ends share): anything but the front ends (``cli``, ``web``);
+* ``web``: anything but ``cli`` (what both need lives in ``ui`` or lower);
+* ``cli``, the package ``__init__`` and ``__main__``: anything.
 
 Imports inside functions count like any other, with one documented exception:
 ``model/descriptor.py`` binds the codec entry points (``SecurityDescriptor.from_sddl`` ...) by
@@ -50,8 +50,9 @@ RULES: dict[str, Rule] = {
     "ntsec.codec": Rule(_INNER[:3]),
     "ntsec.authz": Rule(_INNER[:4]),
     "ntsec.system": Rule(_INNER[:5], sqlite=True),
-    "ntsec.live": Rule((*_INNER[:4], "ntsec.live")),
     "ntsec.audit": Rule(("ntsec",), third_party=True, sqlite=True, forbidden_ntsec=_FRONT_ENDS),
+    "ntsec.ui": Rule(("ntsec",), third_party=True, forbidden_ntsec=_FRONT_ENDS),
+    "ntsec.web": Rule(("ntsec",), third_party=True, forbidden_ntsec=("ntsec.cli",)),
 }
 
 #: The one exception: (module, imported package) allowed inside function bodies only.
@@ -204,7 +205,9 @@ def test_module_respects_its_layer(path: Path) -> None:
         ("ntsec.system.store", "import dask", ["1 third-party dask"]),
         ("ntsec.errors", "from ntsec.model.sid import Sid", ["1 ntsec.model.sid"]),
         ("ntsec.audit.run", "import ntsec.cli", ["1 ntsec.cli"]),
-        ("ntsec.live.token", "import ntsec.system", ["1 ntsec.system"]),
+        ("ntsec.web._views", "from ntsec.cli._render import describe", ["1 ntsec.cli._render"]),
+        ("ntsec.web._machine", "def f():\n    from ntsec.cli import _machine", ["2 ntsec.cli"]),
+        ("ntsec.ui.describe", "from ntsec.web import _views", ["1 ntsec.web"]),
         (
             "ntsec.codec.x",
             "import importlib\nimportlib.import_module('ntsec.web')",

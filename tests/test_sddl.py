@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ntsec.codec import sddl
@@ -30,7 +30,7 @@ from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
-from strategies import sddl_descriptors
+from strategies import sddl_descriptors, sddl_rich_descriptors
 
 VECTORS = Path(__file__).parent / "vectors"
 SAMBA = json.loads((VECTORS / "samba-windows.json").read_text(encoding="utf-8"))
@@ -535,3 +535,176 @@ def test_parse_cache_keeps_short_texts_only() -> None:
     first, second = sddl.parse(long_text), sddl.parse(long_text)
     assert first == second
     assert first is not second
+
+
+# ----------------------------------------------------------------------------- stability
+# For every accepted input, SDDL -> bytes -> SDDL -> bytes gives the same bytes twice, and
+# bytes the SDDL parser wrote (canonical bytes) print to SDDL that parses back to them.
+def _bytes_after_printing(data: bytes, domain: str | None = None) -> bytes:
+    text = SecurityDescriptor.from_bytes(data).to_sddl(domain)
+    return sddl.parse(text, domain).to_bytes()
+
+
+@given(sddl_rich_descriptors())
+@settings(max_examples=300, deadline=None)
+def test_rich_descriptors_round_trip_byte_for_byte(sd: SecurityDescriptor) -> None:
+    # Conditional (every literal kind, sign and base), object and resource attribute ACEs,
+    # zero-mask ACEs for AU and MP: the model prints to SDDL that parses to the same bytes,
+    # and those print and parse to the same bytes again.
+    first = sddl.parse(sd.to_sddl()).to_bytes()
+    assert first == sd.to_bytes()
+    assert _bytes_after_printing(first) == first
+
+
+_INT_SPELLINGS = st.builds(
+    lambda sign, body: sign + body,
+    st.sampled_from(["", "+", "-"]),
+    st.one_of(
+        st.sampled_from(["0", "00", "0x0", "000", "0x00", "0xffffffffffffffff", "01777"]),
+        st.integers(0, (1 << 64) - 1).map(str),
+        st.integers(0, (1 << 64) - 1).map(lambda v: f"0x{v:X}"),
+        st.integers(0, (1 << 64) - 1).map(lambda v: f"0{v:o}"),
+    ),
+)
+_RIGHTS_SPELLINGS = st.sampled_from(["", "0", "00", "0x0", "0x00", "+0", "-0", "FA", "0x1f01ff"])
+_SID_SPELLINGS = st.sampled_from(["AU", "MP", "WD", "S-1-5-11", "S-1-16-8448", "au"])
+_CONDITION_SPELLINGS = st.one_of(
+    _INT_SPELLINGS.map(lambda i: f"(@User.x == {i})"),
+    _INT_SPELLINGS.map(lambda i: f"(@User.x Any_of {{{i}, 1}})"),
+    _INT_SPELLINGS.map(lambda i: f"({i})"),
+    _INT_SPELLINGS.map(lambda i: f"(!({i}) && @User.a < {i})"),
+)
+_ACE_SPELLINGS = st.one_of(
+    st.builds("(A;;{};;;{})".format, _RIGHTS_SPELLINGS, _SID_SPELLINGS),
+    st.builds("(XA;;{};;;{};{})".format, _RIGHTS_SPELLINGS, _SID_SPELLINGS, _CONDITION_SPELLINGS),
+    st.builds("(OA;;{};;;{})".format, _RIGHTS_SPELLINGS, _SID_SPELLINGS),
+)
+_RA_SPELLINGS = st.builds(
+    '(RA;;{};;;{};("a",{},{},{}))'.format,
+    _RIGHTS_SPELLINGS,
+    _SID_SPELLINGS,
+    st.sampled_from(["TI", "TU", "TB"]),
+    _INT_SPELLINGS,
+    _INT_SPELLINGS,
+)
+
+
+@given(
+    st.lists(_ACE_SPELLINGS, max_size=4).map("".join),
+    st.lists(_RA_SPELLINGS, max_size=2).map("".join),
+)
+@settings(max_examples=400, deadline=None)
+def test_every_accepted_spelling_is_stable(dacl: str, sacl: str) -> None:
+    # The spellings issue 10 found unstable ("-0", "+0xffffffffffffffff", "00", "0x0",
+    # "(A;;0;;;AU)", a bare literal) and their neighbours: whatever parses, prints to SDDL
+    # that parses to the same bytes (or is refused with the documented error, never printed
+    # as something else).
+    try:
+        first = sddl.parse(f"D:{dacl}S:{sacl}").to_bytes()
+    except SDDLError:
+        return
+    assert _bytes_after_printing(first) == first
+
+
+def test_zero_mask_for_au_prints_so_that_the_acl_keeps_its_size() -> None:
+    # Windows pads the ACL of "(A;;;;;AU)" by four bytes and gives it revision 4 (see
+    # test_oversize_acl_rule); "(A;;0;;;AU)" is an exact revision-2 ACL. Each prints back to a
+    # spelling that rebuilds its own bytes.
+    padded = sddl.parse("D:(A;;;;;AU)")
+    exact = sddl.parse("D:(A;;0;;;AU)")
+    assert padded.to_bytes() != exact.to_bytes()
+    assert padded.to_sddl() == "D:(A;;;;;AU)"
+    assert exact.to_sddl() == "D:(A;;0x0;;;AU)"
+    # Other SIDs keep Windows' empty rights field for a zero mask (samba-windows.json).
+    assert sddl.parse("D:(A;;0;;;WD)").to_sddl() == "D:(A;;;;;WD)"
+    both = sddl.parse("D:(A;;;;;AU)(A;;0;;;MP)")
+    assert _bytes_after_printing(both.to_bytes()) == both.to_bytes()
+
+
+# ----------------------------------------------------------------------------- hostile input
+@pytest.mark.parametrize(
+    ("text", "owner"),
+    [
+        # wcstoul reads any number of leading zeros (samba-windows.json non_canonical
+        # "S-1-5-0000032"-style fields); thousands of them are still one field.
+        ("O:S-1-5-" + "0" * 5000 + "32", "S-1-5-32"),
+        ("O:S-1-5-" + "9" * 5000, "S-1-5-4294967295"),  # saturates, as 4294967296 does
+    ],
+)
+def test_sid_fields_of_thousands_of_digits(text: str, owner: str) -> None:
+    assert sddl.parse(text).owner == Sid.parse(owner)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "O:S-1-" + "1" * 5000 + "-5",  # an identifier authority beyond 48 bits
+        "D:(XA;;FA;;;WD;(@User.x == " + "9" * 5000 + "))",  # beyond 64 bits
+        "D:(XA;;FA;;;WD;(@User.x == 0x1" + "0" * 5000 + "))",
+        'S:(RA;;;;;WD;("a",TI,' + "1" * 5000 + ",1))",
+        'S:(RA;;;;;WD;("a",TI,0,' + "1" * 5000 + "))",
+        "D:(XA;;FA;;;WD;(Member_of SID(S-1-5-32-" + "9" * 5000 + ")))",
+    ],
+)
+def test_numbers_of_thousands_of_digits_are_sddl_errors(text: str) -> None:
+    with pytest.raises(SDDLError):
+        sddl.parse(text)
+
+
+def test_sid_literal_with_thousands_of_leading_zeros() -> None:
+    long = sddl.parse("D:(XA;;FA;;;WD;(Member_of SID(S-1-5-32-" + "0" * 5000 + "544)))")
+    assert long.to_bytes() == sddl.parse("D:(XA;;FA;;;WD;(Member_of SID(BA)))").to_bytes()
+
+
+def test_rights_of_thousands_of_digits_saturate() -> None:
+    # wcstoul saturates an overflowing rights number at 0xFFFFFFFF (samba-windows.json
+    # non_canonical "100000000000000000000000").
+    assert sddl.parse("D:(A;;" + "9" * 5000 + ";;;WD)").dacl[0].mask == 0xFFFFFFFF
+    assert sddl.parse("D:(A;;0" + "0" * 5000 + "7;;;WD)").dacl[0].mask == 7
+
+
+def test_acl_over_65535_bytes_is_refused_where_it_crosses_the_limit() -> None:
+    # AclSize is 16 bits (MS-DTYP 2.4.5): 3,276 ACEs of 20 bytes fit, 3,277 do not.
+    ace = "(A;;FA;;;WD)"
+    sddl.parse("D:" + ace * 3276)
+    with pytest.raises(SDDLError, match="65535") as caught:
+        sddl.parse("D:" + ace * 3277 + "(" * 100_000)
+    # Reported at the 3,277th ACE, the one that does not fit.
+    assert caught.value.offset == 2 + 3276 * len(ace)
+
+
+def test_unterminated_run_is_refused_at_the_limit_not_at_the_end() -> None:
+    text = "D:" + "(A;;FA;;;WD)" * 100_000 + "("
+    with pytest.raises(SDDLError, match="65535") as caught:
+        sddl.parse(text)
+    assert caught.value.offset < 100_000
+
+
+_HOSTILE_PIECES = st.sampled_from(
+    [
+        "D:", "S:", "O:", "(A;;FA;;;WD)", "(XA;;FA;;;WD;(", "(RA;;;;;WD;(\"a\",TI,0,",
+        "(", ")", "!(", "@User.x", " && ", " || ", " == ", "{", "}", ",", "SID(", "S-1-5-",
+        "0" * 5000, "9" * 5000, "f" * 5000, "0x", "-", "+", "(" * 300, ")" * 300,
+        "!(" * 300, " && @User.x" * 300, "#", "\"", "%", " " * 1000, ";", "1",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(_HOSTILE_PIECES, max_size=8).map("".join))
+@settings(deadline=None)
+def test_hostile_text_raises_only_sddl_error(text: str) -> None:
+    # Long digit runs (past Python's 4,300-digit int() limit), deep nesting and long chains
+    # anywhere in SDDL: a result or SDDLError, never another exception (issue 10 items 3, 4).
+    with contextlib.suppress(SDDLError):
+        sd = sddl.parse(text)
+        assert _bytes_after_printing(sd.to_bytes()) == sd.to_bytes()
+
+
+def test_acl_of_few_characters_and_many_bytes_is_refused() -> None:
+    # "UD," is 3 characters and 40 bytes of a resource attribute (S-1-5-84-0-0-0-0-0): 8,100
+    # characters of them are 108,000 bytes, past the 16-bit AclSize (MS-DTYP 2.4.5).
+    text = 'S:(RA;;;;;WD;("a",TD,0x0,' + ",".join(["UD"] * 2700) + "))"
+    with pytest.raises(SDDLError, match="65535"):
+        sddl.parse(text)
+    fits = 'S:(RA;;;;;WD;("a",TD,0x0,' + ",".join(["UD"] * 1600) + "))"
+    assert len(sddl.parse(fits).to_bytes()) < 0x10000

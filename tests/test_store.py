@@ -152,3 +152,151 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
             tagged = db.execute("SELECT COUNT(*) FROM meta WHERE value = 'x'").fetchone()[0]
         assert 2 * n == tagged
         assert SCHEMA_VERSION == store.schema_version
+
+
+# --- a file is looked at before it is written to (issue 10, item 7) -------------------------
+
+
+def _snapshot(directory: Path) -> dict[str, str]:
+    """Every file in ``directory`` with the SHA-256 of its bytes."""
+    import hashlib
+
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.iterdir())
+        if p.is_file()
+    }
+
+
+def _foreign(path: Path, journal_mode: str = "delete") -> None:
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA journal_mode = {journal_mode}")
+    raw.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
+    raw.execute("INSERT INTO photos (name) VALUES ('holiday.jpg')")
+    raw.execute("PRAGMA user_version = 7")
+    raw.commit()
+    raw.close()
+
+
+@pytest.mark.parametrize("journal_mode", ["delete", "wal"])
+def test_a_foreign_sqlite_file_is_refused_and_left_byte_identical(
+    tmp_path: Path, journal_mode: str
+) -> None:
+    _foreign(tmp_path / "photos.db", journal_mode)
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="not an ntsec machine"):
+        Store(tmp_path / "photos.db")
+    assert before == _snapshot(tmp_path)  # same bytes, and no -wal or -shm beside it
+
+
+def test_a_future_schema_machine_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    Store(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA journal_mode = DELETE")  # as a later ntsec might leave it
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="newer than this ntsec"):
+        Store(path)
+    assert before == _snapshot(tmp_path)
+    raw = sqlite3.connect(path)
+    try:
+        assert "delete" == raw.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        raw.close()
+
+
+def test_probe_tells_new_ntsec_newer_and_foreign_apart(tmp_path: Path) -> None:
+    from ntsec.system.store import probe
+
+    assert "new" == probe(tmp_path / "missing.db").kind
+    (tmp_path / "empty.db").write_bytes(b"")
+    assert "new" == probe(tmp_path / "empty.db").kind
+    sqlite3.connect(tmp_path / "blank.db").close()  # an SQLite file with no tables
+    assert "new" == probe(tmp_path / "blank.db").kind
+    Store(tmp_path / "m.db").close()
+    assert ("ntsec", SCHEMA_VERSION) == (probe(tmp_path / "m.db").kind,
+                                         probe(tmp_path / "m.db").version)
+    _foreign(tmp_path / "f.db")
+    assert "foreign" == probe(tmp_path / "f.db").kind
+    (tmp_path / "junk.db").write_bytes(b"not sqlite" * 20)
+    with pytest.raises(StoreError, match="not an SQLite database"):
+        probe(tmp_path / "junk.db")
+
+
+def test_an_older_schema_is_still_upgraded(tmp_path: Path) -> None:
+    # A machine made by an ntsec with only the first migration: its tables are a subset.
+    from ntsec.system.store import _split_statements
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    for statement in _split_statements(MIGRATIONS[0]):
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    with Store(path) as store:
+        assert SCHEMA_VERSION == store.schema_version
+
+
+def test_machine_init_force_that_fails_midway_leaves_the_old_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ntsec.cli import cli
+    from ntsec.system.machine import Machine
+
+    path = tmp_path / "m.db"
+    runner = CliRunner()
+    assert 0 == runner.invoke(cli, ["--machine", str(path), "machine", "init"]).exit_code
+    assert 0 == runner.invoke(
+        cli, ["--machine", str(path), "user", "add", "keepme"]).exit_code
+    before = _snapshot(tmp_path)
+
+    def boot_fails(self: Machine, scenario: object) -> None:
+        # The new machine's accounts are written, then booting it fails.
+        message = "killed midway"
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(Machine, "_boot", boot_fails)
+    result = runner.invoke(cli, ["--machine", str(path), "machine", "init", "--force"])
+    assert 3 == result.exit_code  # the injected failure is an internal error
+    assert before == _snapshot(tmp_path)  # nothing left beside it either
+    monkeypatch.undo()
+    with Machine.open(path) as m:
+        assert m.accounts.find_user("keepme") is not None
+
+
+def test_machine_init_force_replaces_the_machine(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ntsec.cli import cli
+    from ntsec.system.machine import Machine
+
+    path = tmp_path / "m.db"
+    runner = CliRunner()
+    assert 0 == runner.invoke(cli, ["--machine", str(path), "machine", "init"]).exit_code
+    assert 0 == runner.invoke(cli, ["--machine", str(path), "user", "add", "gone"]).exit_code
+    result = runner.invoke(cli, ["--machine", str(path), "machine", "init", "--force"])
+    assert 0 == result.exit_code, result.stderr
+    assert ["m.db"] == sorted(p.name for p in tmp_path.iterdir())
+    with Machine.open(path) as m:
+        assert m.accounts.find_user("gone") is None
+
+
+def test_cli_refuses_a_foreign_file_with_exit_2_and_changes_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ntsec.cli import cli
+
+    _foreign(tmp_path / "photos.db")
+    before = _snapshot(tmp_path)
+    runner = CliRunner()
+    for argv in (["ps"], ["machine", "show"], ["machine", "init"], ["machine", "init", "--force"]):
+        result = runner.invoke(cli, ["--machine", str(tmp_path / "photos.db"), *argv])
+        assert 2 == result.exit_code, (argv, result.stderr)
+        assert 1 == len(result.stderr.splitlines())
+        assert "not an ntsec machine" in result.stderr
+    assert before == _snapshot(tmp_path)

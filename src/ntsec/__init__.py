@@ -9,12 +9,14 @@ from ntsec.authz.analyze import TokenAnalysis, TokenKind, analyze, analyze_repor
 from ntsec.authz.explain import Explanation
 from ntsec.authz.inherit import AutoInheritFlags, create_security_descriptor
 from ntsec.errors import (
+    ArgumentTypeError,
     BinaryFormatError,
     ConditionError,
     Error,
     InvalidValueError,
     NtStatusError,
     ParseError,
+    PasteError,
     SDDLError,
     SidError,
     WhoamiError,
@@ -67,6 +69,7 @@ __all__ = [
     "AceType",
     "Acl",
     "AclRevision",
+    "ArgumentTypeError",
     "AutoInheritFlags",
     "BinaryFormatError",
     "ClaimAttribute",
@@ -88,6 +91,7 @@ __all__ = [
     "ObjectType",
     "ObjectTypeResult",
     "ParseError",
+    "PasteError",
     "Privilege",
     "PrivilegeAttributes",
     "PrivilegeEntry",

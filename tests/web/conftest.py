@@ -3,6 +3,14 @@
 The browser is Debian's ``chromium`` driven by Python Playwright (DESIGN.md "Testing the web
 app in a real browser"): found with ``shutil.which``, never downloaded. Without it the browser
 tests are skipped with the reason, except in CI (``CI`` set), where a missing browser fails them.
+
+Screenshots: the browser tests always take them (a page that cannot be drawn fails), but write
+them over the tracked ``docs/screenshots/*.png`` only on request, so running the tests leaves
+the checkout clean::
+
+    NTSEC_WRITE_SCREENSHOTS=1 python -m pytest tests/web/test_browser*.py
+
+Otherwise they go to pytest's temporary directory.
 """
 
 from __future__ import annotations
@@ -64,18 +72,22 @@ def capture() -> Callable[[str], str]:
     return _capture
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _default_machine_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Apps made without ``machine_path`` serve the per-user default machine (found by
-    ``ntsec.cli._machine.default_machine_path``); in tests it lives in a temporary directory,
-    never in the user's own data directory."""
-    from ntsec.cli import _machine
+@pytest.fixture(scope="session")
+def _default_machine_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("default-machine") / "machine.db"
 
-    where = tmp_path_factory.mktemp("default-machine") / "machine.db"
-    original = _machine.default_machine_path
-    _machine.default_machine_path = lambda: where
-    yield
-    _machine.default_machine_path = original
+
+@pytest.fixture(scope="module", autouse=True)
+def _default_machine_elsewhere(_default_machine_dir: Path) -> Iterator[None]:
+    """Apps made without ``machine_path`` serve the per-user default machine (found by
+    ``ntsec.ui.machine.default_machine_path``); in tests it lives in a temporary directory,
+    never in the user's own data directory. Module scope: set up before the module-scoped
+    servers, and undone after each module, so tests outside tests/web see the real function."""
+    from ntsec.ui import machine as _machine
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_machine, "default_machine_path", lambda: _default_machine_dir)
+        yield
 
 
 @pytest.fixture
@@ -246,14 +258,24 @@ def page(browser: Any) -> Iterator[Any]:
     assert [] == problems
 
 
-def _screenshot(page: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+#: Set to 1 to write the screenshots into docs/screenshots (README shows them).
+WRITE_SCREENSHOTS = "NTSEC_WRITE_SCREENSHOTS"
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Any, str], Path]:
-    """Save a full-page PNG of a page as docs/screenshots/<name>.png (README shows them)."""
-    return _screenshot
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path]:
+    """Save a full-page PNG of a page as <name>.png: in docs/screenshots when
+    ``NTSEC_WRITE_SCREENSHOTS=1``, else in a temporary directory."""
+    if os.environ.get(WRITE_SCREENSHOTS) == "1":
+        where = SCREENSHOTS
+    else:
+        where = tmp_path_factory.getbasetemp() / "screenshots"
+    where.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> Path:
+        path = where / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 0
+        return path
+
+    return take

@@ -3,7 +3,8 @@
 A person's steps: paste a whoami capture and a descriptor into the access-check explorer,
 ask, and read the decision and the deciding ACE; decode a descriptor; reprint a capture. The
 pages must work under the app's Content-Security-Policy (the ``page`` fixture fails a test on
-any console error, page error or dialog). Screenshots of the main pages go to docs/screenshots/.
+any console error, page error or dialog). Screenshots of the main pages go to
+docs/screenshots/ with NTSEC_WRITE_SCREENSHOTS=1 (conftest.py).
 """
 
 from __future__ import annotations

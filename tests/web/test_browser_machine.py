@@ -7,7 +7,8 @@ with the Full elevation type (F.3); check an access in the explorer and read the
 (I; cmd.exe's icacls entries quoted in the scenario); serve a named pipe, connect a client and
 read the level the server's thread got (G.4, G.6). The ``page`` fixture fails a test on any
 console error (a Content-Security-Policy violation is one), page error or dialog.
-Screenshots of the main pages go to docs/screenshots/.
+Screenshots of the main pages go to docs/screenshots/ with NTSEC_WRITE_SCREENSHOTS=1
+(conftest.py).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from types import NoneType
 from typing import Any
 
 from ntsec.authz.analyze_text import elevation_word as _elevation_word
@@ -26,6 +27,7 @@ from ntsec.authz.analyze_text import text_lines
 from ntsec.authz.group_facts import GroupMembership, memberships
 from ntsec.authz.privilege_facts import PRIVILEGE_FACTS, EscalationRisk, PrivilegeFact
 from ntsec.codec.whoami_report import WhoamiReport, WhoamiSection
+from ntsec.errors import require_types
 from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
 from ntsec.model.privileges import ELEVATING_PRIVILEGES, Privilege, PrivilegeAttributes
 from ntsec.model.sid import Sid
@@ -671,6 +673,9 @@ def analyze(
     ``groups_shown`` are False when the capture lacked that section: what rests on it is then
     reported as unknown (None), never guessed.
     """
+    require_types(
+        "analyze", ("token", token, Token), ("names", names, (NameResolver, NoneType))
+    )
     resolver: NameResolver = names if names is not None else ChainResolver(WellKnownResolver())
     user = token.user.sid
     user_hit = resolver.lookup(user) if user != _NULL_SID else None
@@ -754,6 +759,11 @@ def _memberships(token: Token, names: NameResolver) -> tuple[GroupMembership, ..
 
 def analyze_report(report: WhoamiReport, names: NameResolver | None = None) -> TokenAnalysis:
     """Analyse the token of a whoami capture, naming SIDs as the capture did."""
+    require_types(
+        "analyze_report",
+        ("report", report, WhoamiReport),
+        ("names", names, (NameResolver, NoneType)),
+    )
     resolver = ChainResolver(report.resolver(), names if names is not None
                              else WellKnownResolver())
     shown = set(report.sections)

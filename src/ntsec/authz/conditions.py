@@ -36,9 +36,11 @@ from ntsec.codec.condition_ast import (
     SidLiteral,
     StringLiteral,
     UnaryOp,
+    postfix,
 )
 from ntsec.codec.condition_binary import decode
 from ntsec.errors import ConditionError
+from ntsec.model._cache import memoize
 from ntsec.model.claims import ClaimAttribute, ClaimFlags, ClaimValueType
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -114,7 +116,7 @@ def _units(text: str) -> tuple[int, ...]:
     return tuple(raw[i] | raw[i + 1] << 8 for i in range(0, len(raw), 2))
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize(maxsize=4096, longest=256)  # claim names and short strings repeat; the rest do not
 def fold_case(text: str) -> tuple[int, ...]:
     """The UTF-16 code units of ``text`` upper-cased one by one, as Windows compares claim
     strings and names without case. Ordering follows the code units, so U+FFxx sorts after
@@ -384,16 +386,7 @@ def _not(a: Tri) -> Tri:
 # ---------------------------------------------------------------------- the machine
 
 
-def _postfix(expr: Expression, out: list[Expression]) -> None:
-    if isinstance(expr, BinaryOp):
-        _postfix(expr.left, out)
-        _postfix(expr.right, out)
-    elif isinstance(expr, UnaryOp):
-        _postfix(expr.operand, out)
-    out.append(expr)
-
-
-@functools.lru_cache(maxsize=8192)
+@memoize(maxsize=4096, longest=1024)  # longer programs are decoded per check: a bounded memo
 def _program(data: bytes) -> tuple[Expression, ...] | None:
     """The postfix program of conditional ApplicationData, or None when it does not decode.
     Cached: the access check evaluates the same ACEs over and over."""
@@ -401,9 +394,8 @@ def _program(data: bytes) -> tuple[Expression, ...] | None:
         expr = decode(data)
     except ConditionError:
         return None
-    out: list[Expression] = []
-    _postfix(expr, out)
-    return tuple(out)
+    # postfix() walks without recursion: a program may nest as deep as its bytes allow.
+    return tuple(postfix(expr))
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,10 +568,8 @@ def evaluate_expression(
     for_deny: bool = False,
 ) -> Tri:
     """Evaluate an expression tree against ``token`` (see :func:`evaluate`)."""
-    program: list[Expression] = []
-    _postfix(expr, program)
     ctx = _Context(token, resource_attributes, local_claims, principal_self, for_deny)
-    return _run_or_unknown(tuple(program), ctx)
+    return _run_or_unknown(tuple(postfix(expr)), ctx)
 
 
 def evaluate(

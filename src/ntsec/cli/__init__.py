@@ -6,6 +6,9 @@ render the result. Failures become exit codes in one place, :class:`ntsec.cli._a
 
 from __future__ import annotations
 
+import io
+import sys
+
 try:
     import click
 except ImportError:  # pragma: no cover - exercised in a subprocess by tests/test_cli.py
@@ -21,6 +24,7 @@ from ntsec.cli.findings import findings
 from ntsec.cli.ipc import events, impersonate, open_, pipe
 from ntsec.cli.machine import group, machine, rights, user
 from ntsec.cli.network import network
+from ntsec.cli.samples import samples
 from ntsec.cli.sddl import sddl
 from ntsec.cli.security import set_security
 from ntsec.cli.serve import serve
@@ -37,13 +41,14 @@ __all__ = ["cli", "main"]
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
-Exit status: 0 ok, 1 access denied or failed decision, 2 bad input, 3 internal error (a bug).
+Exit status: 0 ok, 1 access denied or failed decision, 2 bad input,
+3 internal error (a bug in ntsec: please report it; NTSEC_DEBUG=1 shows the traceback).
 
 \b
 Examples:
   ntsec sddl 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)'
   ntsec --json check --sd 'O:BAG:SYD:(A;;FR;;;BU)' --access read --user S-1-5-32-545
-  ntsec whoami /all --token whoami-all.txt
+  ntsec samples standard-user.txt | ntsec whoami /all --token -
 """,
 )
 @click.version_option(package_name="ntsec", message="%(prog)s %(version)s")
@@ -66,6 +71,7 @@ cli.add_command(whoami)
 cli.add_command(token)
 cli.add_command(serve)
 cli.add_command(set_security)
+cli.add_command(samples)
 for _command in (
     machine,
     user,
@@ -90,4 +96,12 @@ for _command in (
 
 def main() -> None:
     """Console-script entry point (``ntsec = ntsec.cli:main``)."""
+    # A file name that is not UTF-8 reaches Python as surrogate escapes (PEP 383); printed
+    # back (``machine show`` prints the machine's path) it must become the same bytes again
+    # rather than fail to encode.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") in (
+            "utf8",
+        ):
+            stream.reconfigure(errors="surrogateescape")
     cli.main(prog_name="ntsec")

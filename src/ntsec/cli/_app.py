@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ntsec.errors import Error, NtStatusError, ParseError
+from ntsec.errors import Error, NtStatusError, error_text, printable
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -39,9 +39,10 @@ _EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 def _fail(prog: str, message: str) -> None:
-    # Only the first line of a non-parse message: one line per error, whatever the source.
-    first = message.strip().splitlines()[0] if message.strip() else "failed"
-    click.echo(f"{prog}: error: {first}", err=True)
+    # One line per error whatever the source: line ends and every other control character in
+    # the message (often an echoed argument) are escaped, and a huge echoed value is cut
+    # (ntsec.errors.printable, which the web app's error rendering uses too).
+    click.echo(f"{printable(prog)}: error: {printable(message.strip()) or 'failed'}", err=True)
 
 
 class NtsecGroup(click.Group):
@@ -77,6 +78,10 @@ class NtsecGroup(click.Group):
         windows_expand_args: bool,
         extra: dict[str, Any],
     ) -> int:
+        undecodable = _undecodable_argument(sys.argv[1:] if args is None else list(args))
+        if undecodable is not None:
+            _fail(prog, undecodable)
+            return EXIT_BAD_INPUT
         try:
             result = super().main(
                 args,
@@ -98,14 +103,12 @@ class NtsecGroup(click.Group):
             # FileError and BadParameter raised while reading input: the input is at fault.
             _fail(prog, exc.format_message())
             return EXIT_BAD_INPUT
-        except ParseError as exc:
-            click.echo(f"{prog}: error: {exc}", err=True)
-            return EXIT_BAD_INPUT
         except NtStatusError as exc:
             _fail(prog, str(exc))
             return EXIT_DENIED
         except Error as exc:
-            _fail(prog, str(exc))
+            # A parse error adds its input and a caret line under the offending position.
+            click.echo(f"{printable(prog)}: error: {error_text(exc)}", err=True)
             return EXIT_BAD_INPUT
         except OSError as exc:
             # A file named on the command line that cannot be read or written: the input's fault.
@@ -127,6 +130,22 @@ class NtsecGroup(click.Group):
         # Commands report their decision with ctx.exit(code), which click returns here in
         # non-standalone mode; a command that just returns means success.
         return result if isinstance(result, int) else EXIT_OK
+
+
+def _undecodable_argument(args: Sequence[str]) -> str | None:
+    """Why an argument is refused for bytes that are not UTF-8, or None.
+
+    Python hands such argv bytes over as lone surrogates (PEP 383 ``surrogateescape``), which
+    no name, password, SID or SDDL can hold: Windows strings are Unicode text. A path to a
+    file that exists is the one exception (a POSIX file name is bytes).
+    """
+    for n, arg in enumerate(args, 1):
+        if not any("\udc80" <= c <= "\udcff" for c in arg):
+            continue
+        if os.path.lexists(arg.removeprefix("@")):
+            continue
+        return f"argument {n} is not UTF-8 text: {arg!r}"
+    return None
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

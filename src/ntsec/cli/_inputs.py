@@ -1,32 +1,48 @@
 """Reading command-line inputs: descriptors given as SDDL, hex, base64 or a file, and ``-`` for
-standard input. Only argument handling lives here; decoding is the codec's job."""
+standard input; pasted artefacts go through :mod:`ntsec.paste`, whose repairs are shown as notes
+on stderr (and in ``--json`` output by the commands). Only argument handling lives here;
+decoding is the library's job."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
+from ntsec import paste
+from ntsec.errors import SidError
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
 __all__ = [
+    "DWORD",
     "OBJECT_TYPE_CHOICE",
     "decode_hex",
     "decode_text",
     "load_descriptor",
+    "load_names",
+    "note_repairs",
     "object_type",
     "parse_sid_option",
+    "paste_descriptors",
+    "paste_token",
     "read_bytes",
     "read_text",
+    "repairs_json",
 ]
 
 #: ``--type`` values are ObjectType's own values (file, directory, key, ...).
 OBJECT_TYPE_CHOICE = click.Choice([t.value for t in ObjectType], case_sensitive=False)
+
+#: Process, thread, connection and event IDs: a DWORD on Windows (PIDs and TIDs are DWORDs,
+#: [N] API:GetCurrentProcessId), so a negative number or one of 2^32 and more is bad input.
+DWORD = click.IntRange(0, 0xFFFFFFFF)
 
 _SD_REVISION = 1  # MS-DTYP 2.4.6: a self-relative descriptor starts with Revision = 1, Sbz1.
 
@@ -74,7 +90,7 @@ def decode_hex(text: str, what: str = "--hex") -> bytes:
 def _decode_base64(text: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: characters beyond ASCII
         raise click.BadParameter(str(exc), param_hint="--base64") from None
 
 
@@ -117,3 +133,62 @@ def load_descriptor(
 def parse_sid_option(value: str | None) -> Sid | None:
     """A ``--domain-sid`` value."""
     return None if value is None else Sid.parse(value.strip())
+
+
+def load_names(path: str | None) -> dict[str, Sid] | None:
+    """A ``--names`` file: ``NAME=SID`` lines (``#`` comments and empty lines skipped) or a
+    JSON object ``{"NAME": "SID"}``."""
+    if path is None:
+        return None
+    text = read_text(path)
+    pairs: list[tuple[str, str]] = []
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"bad JSON: {exc}", param_hint="--names") from None
+        if not isinstance(data, dict):
+            raise click.BadParameter("a JSON object NAME -> SID", param_hint="--names")
+        pairs = [(str(k), str(v)) for k, v in data.items()]
+    else:
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, sep, sid = line.rpartition("=")
+            if not sep or not name.strip():
+                raise click.BadParameter(f"line {number}: expected NAME=SID", param_hint="--names")
+            pairs.append((name.strip(), sid.strip()))
+    out: dict[str, Sid] = {}
+    for name, sid in pairs:
+        try:
+            out[name] = Sid.parse(sid)
+        except SidError as exc:
+            raise click.BadParameter(f"{name}: {exc.message}", param_hint="--names") from None
+    return out
+
+
+def paste_token(path: str) -> paste.Pasted:
+    """A token from a file or ``-``: whoami output as pasted, or ntsec's token JSON."""
+    return paste.read_token(read_bytes(path))
+
+
+def paste_descriptors(
+    source: str | bytes,
+    *,
+    names: Mapping[str, Sid] | None = None,
+    domain_sid: Sid | None = None,
+    whoami: paste.Pasted | None = None,
+) -> paste.Pasted:
+    """Descriptors from pasted text or file bytes (see :func:`ntsec.paste.read_descriptors`)."""
+    return paste.read_descriptors(source, names=names, domain_sid=domain_sid, whoami=whoami)
+
+
+def note_repairs(pasted: paste.Pasted) -> None:
+    """Each repair as a note on stderr, so nothing read was silently changed."""
+    for repair in pasted.repairs:
+        click.echo(f"note: {repair}", err=True)
+
+
+def repairs_json(pasted: paste.Pasted) -> list[dict[str, object]]:
+    return [r.to_dict() for r in pasted.repairs]

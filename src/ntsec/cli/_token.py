@@ -1,6 +1,6 @@
 """Tokens from the command line: built from flags (``--user``, ``--group``, ``--priv``,
 ``--integrity``, ``--restricted``), read from a JSON file with the same fields, or read from a
-whoami capture (``ntsec.codec.whoami.parse``).
+whoami capture as pasted (both through ``ntsec.paste.read_token``).
 
 The words accepted for group attributes and integrity levels are derived from the model's own
 enum member names (``SE_GROUP_USE_FOR_DENY_ONLY`` -> ``use-for-deny-only``,
@@ -9,14 +9,13 @@ enum member names (``SE_GROUP_USE_FOR_DENY_ONLY`` -> ``use-for-deny-only``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import click
 
-from ntsec.cli._inputs import decode_text, read_bytes
-from ntsec.codec import sddl, whoami
+from ntsec.cli._inputs import note_repairs, paste_token
+from ntsec.codec import sddl
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -143,55 +142,13 @@ def build_token(
     )
 
 
-def _json_items(data: dict[str, Any], key: str) -> list[str]:
-    """A list field of a JSON token, entries as strings or objects (``{"sid": .., "attributes":
-    ..}`` and ``{"name": .., "enabled": ..}``) turned into the flag syntax."""
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise click.BadParameter(f"{key!r} must be a list", param_hint="--token")
-    out: list[str] = []
-    for item in value:
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, dict) and "sid" in item:
-            attrs = item.get("attributes")
-            if isinstance(attrs, list):
-                attrs = ",".join(map(str, attrs))
-            out.append(f"{item['sid']}:{attrs}" if attrs is not None else str(item["sid"]))
-        elif isinstance(item, dict) and "name" in item:
-            state = "enabled" if item.get("enabled", True) else "disabled"
-            out.append(f"{item['name']}:{state}")
-        else:
-            raise click.BadParameter(f"bad entry in {key!r}: {item!r}", param_hint="--token")
-    return out
-
-
-def _token_from_json(data: object) -> Token:
-    if not isinstance(data, dict) or "user" not in data:
-        message = "a JSON token is an object with at least 'user'"
-        raise click.BadParameter(message, param_hint="--token")
-    user = data["user"]
-    if isinstance(user, dict):
-        user = user.get("sid", "")
-    return build_token(
-        str(user),
-        _json_items(data, "groups"),
-        _json_items(data, "privileges"),
-        None if data.get("integrity", "medium") is None else str(data.get("integrity", "medium")),
-        _json_items(data, "restricted"),
-    )
-
-
 def load_token(path: str) -> Token:
-    """A token from a JSON file (``{"user": ..., "groups": [...], ...}``) or a whoami capture."""
-    text = decode_text(read_bytes(path), path)
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"{path}: bad JSON: {exc}", param_hint="--token") from None
-        return _token_from_json(data)
-    return whoami.parse(text).token
+    """A token from a whoami capture as pasted or a JSON token (``ntsec.paste.read_token``);
+    the repairs made to read it are printed as notes on stderr."""
+    pasted = paste_token(path)
+    note_repairs(pasted)
+    assert pasted.report is not None
+    return pasted.report.token
 
 
 def _attrs_words(attrs: GroupAttributes) -> list[str]:

@@ -6,15 +6,27 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
+from ntsec import paste
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.tokenops import adjust_privileges
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
-from ntsec.cli._inputs import OBJECT_TYPE_CHOICE, load_descriptor, parse_sid_option, read_text
-from ntsec.cli._token import INTEGRITY_WORDS, build_token, load_token
+from ntsec.cli._inputs import (
+    OBJECT_TYPE_CHOICE,
+    load_descriptor,
+    load_names,
+    note_repairs,
+    parse_sid_option,
+    paste_descriptors,
+    paste_token,
+    read_bytes,
+)
+from ntsec.cli._token import INTEGRITY_WORDS, build_token
 from ntsec.codec.sddl_tokens import RIGHT_TOKENS
 from ntsec.errors import InvalidValueError
 from ntsec.model import schema
+from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
 from ntsec.model.sid import Sid
@@ -171,25 +183,64 @@ def _report(
         click.echo(result.explanation.to_text())
 
 
+
+def _descriptor(
+    ctx: click.Context,
+    *,
+    sd_text: str | None,
+    sd_hex: str | None,
+    names_file: str | None,
+    dom: Sid | None,
+    pasted_token: paste.Pasted | None,
+    kind: ObjectType,
+) -> tuple[SecurityDescriptor, ObjectType]:
+    """The descriptor from --sd (anything pasted, or @FILE, '@-' for stdin) or --sd-hex, and
+    the object type: --type, else the one the artefact implies (sc sdshow: a service; Get-Acl
+    of a registry path: a key), else file."""
+    if sd_text is None or sd_hex is not None:
+        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind
+    source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
+    pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
+                               whoami=pasted_token)
+    note_repairs(pasted)
+    if len(pasted.descriptors) != 1:
+        raise click.BadParameter(f"{len(pasted.descriptors)} descriptors given; check takes one",
+                                 param_hint="--sd")
+    found = pasted.descriptors[0]
+    if found.object_type is not None and (
+            ctx.get_parameter_source("type_") is ParameterSource.DEFAULT):
+        kind = found.object_type
+    return found.descriptor, kind
+
 @click.command(
     epilog="""\b
 Examples:
   ntsec check --sd 'D:(A;;FR;;;BU)' --type file --access read \\
       --user S-1-5-21-1-2-3-1001 --group S-1-5-32-545 --explain
-  ntsec check --sd @sd.sddl --access 0x120089 --token whoami-all.txt --json
+  ntsec samples standard-user.txt | ntsec check --token - \\
+      --sd 'O:BAG:SYD:(A;;FR;;;BU)' --access read --json
+  echo 'C:\\x BUILTIN\\Users:(OI)(CI)(RX)' | ntsec check --sd @- --access read \\
+      --user S-1-5-21-1-2-3-1001 --group BU
   ntsec check --sd 'D:(A;;GA;;;BA)' --access MAXIMUM_ALLOWED \\
       --user S-1-5-18 --group S-1-5-32-544:deny-only --integrity high
   # Can this token DCSync? (AccessCheckByTypeResultList on a domain head)
-  ntsec check --sd @sd.sddl --type ds --access CR --token whoami-all.txt \\
+  ntsec samples elevated-admin.txt | ntsec check --type ds --access CR --token - \\
+      --sd 'D:(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;BA)(A;;RP;;;BA)' \\
       --object-type domainDNS --object-type DS-Replication-Get-Changes \\
       --object-type DS-Replication-Get-Changes-All
   # Levels by hand: one '+' per level below the object's class
-  ntsec check --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --type ds \\
-      --access RP --token whoami-all.txt --object-type user --object-type +Personal-Information \\
-      --object-type ++telephoneNumber
+  ntsec samples standard-user.txt | ntsec check --type ds --access RP --token - \\
+      --sd 'D:(OA;;RP;77b5b886-944a-11d1-aebd-0000f80367c1;;AU)' --object-type user \\
+      --object-type +Personal-Information --object-type ++telephoneNumber
 """
 )
-@click.option("--sd", "sd_text", metavar="SDDL|@FILE", help="The descriptor as SDDL, or @FILE.")
+@click.option(
+    "--sd",
+    "sd_text",
+    metavar="TEXT|@FILE",
+    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), or @FILE.",
+)
+@click.option("--names", "names_file", metavar="FILE", help="NAME=SID lines for icacls names.")
 @click.option("--sd-hex", metavar="HEX", help="The descriptor as binary self-relative hex.")
 @click.option("--domain-sid", metavar="SID", help="Domain SID for domain-relative SDDL aliases.")
 @click.option(
@@ -246,6 +297,7 @@ def check(
     ctx: click.Context,
     *,
     sd_text: str | None,
+    names_file: str | None,
     sd_hex: str | None,
     domain_sid: str | None,
     type_: str,
@@ -270,17 +322,20 @@ def check(
     exactly those SIDs. Exit status 0 when access is granted, 1 when denied, 2 on bad input.
     """
     kind = ObjectType(type_.lower())
-    if sd_text is not None and sd_text.startswith("@"):
-        sd_text = read_text(sd_text[1:])
-    sd = load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=parse_sid_option(domain_sid))
+    pasted_token = None
     if token_file is not None:
         if user or groups or privs or restricted:
             raise click.UsageError("give the token either as --token or as --user/--group/...")
-        token = load_token(token_file)
+        pasted_token = paste_token(token_file)
+        note_repairs(pasted_token)
+        assert pasted_token.report is not None
+        token = pasted_token.report.token
     elif user is not None:
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
+    sd, kind = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
+                           dom=parse_sid_option(domain_sid), pasted_token=pasted_token, kind=kind)
     token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
     object_types = schema.object_type_list(object_type_specs) if object_type_specs else None

@@ -15,6 +15,7 @@ from ntsec.authz.impersonation import (
     SecurityQualityOfService,
 )
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
+from ntsec.cli._inputs import DWORD
 from ntsec.cli._machine import examples, open_machine, parse_id, thread_option
 from ntsec.cli.check import parse_access
 from ntsec.model.rights import ObjectType, right_names
@@ -57,7 +58,7 @@ def _decision(result: AccessResult, object_type: ObjectType, desired: int) -> di
 )
 @click.command("open")
 @click.argument("target")
-@click.option("--pid", type=int, required=True, help="The process that opens it.")
+@click.option("--pid", type=DWORD, required=True, help="The process that opens it.")
 @thread_option
 @click.option(
     "--access",
@@ -156,8 +157,8 @@ def _print_impersonation(ctx: click.Context, as_json: bool, out: dict[str, Any])
     "ntsec --machine ws.db impersonate --pid 92 --revert",
 )
 @click.command()
-@click.option("--pid", type=int, required=True, help="The process whose thread impersonates.")
-@click.option("--tid", type=int, default=None, help="The thread (default: the first).")
+@click.option("--pid", type=DWORD, required=True, help="The process whose thread impersonates.")
+@click.option("--tid", type=DWORD, default=None, help="The thread (default: the first).")
 @click.option(
     "--self",
     "self_level",
@@ -168,7 +169,7 @@ def _print_impersonation(ctx: click.Context, as_json: bool, out: dict[str, Any])
 @click.option(
     "--token-from",
     "token_from",
-    type=int,
+    type=DWORD,
     metavar="PID",
     default=None,
     help="ImpersonateLoggedOnUser with that process's token.",
@@ -222,7 +223,7 @@ def pipe() -> None:
 )
 @pipe.command("serve")
 @click.argument("name")
-@click.option("--pid", type=int, required=True, help="The server process.")
+@click.option("--pid", type=DWORD, required=True, help="The server process.")
 @click.option("--sddl", default=None, help="The pipe's descriptor (default: from the token).")
 @json_option
 @click.pass_context
@@ -247,8 +248,8 @@ def pipe_serve(ctx: click.Context, *, name: str, pid: int, sddl: str | None, as_
 )
 @pipe.command("connect")
 @click.argument("name")
-@click.option("--pid", type=int, required=True, help="The client process.")
-@click.option("--tid", type=int, default=None, help="The client thread.")
+@click.option("--pid", type=DWORD, required=True, help="The client process.")
+@click.option("--tid", type=DWORD, default=None, help="The client thread.")
 @click.option(
     "--level",
     type=click.Choice(list(_LEVELS)),
@@ -294,9 +295,9 @@ def pipe_connect(
     "ntsec --machine ws.db pipe impersonate 1 --pid 60 --json",
 )
 @pipe.command("impersonate")
-@click.argument("connection", type=int)
-@click.option("--pid", type=int, required=True, help="The server process.")
-@click.option("--tid", type=int, default=None, help="The server thread.")
+@click.argument("connection", type=DWORD)
+@click.option("--pid", type=DWORD, required=True, help="The server process.")
+@click.option("--tid", type=DWORD, default=None, help="The server thread.")
 @json_option
 @click.pass_context
 def pipe_impersonate(
@@ -333,11 +334,11 @@ def pipe_list(ctx: click.Context, *, as_json: bool) -> None:
     "ntsec --machine ws.db events --logon-id 0x3fa",
 )
 @click.command()
-@click.option("--id", "ids", type=int, multiple=True, help="Event ID (repeatable).")
+@click.option("--id", "ids", type=DWORD, multiple=True, help="Event ID (repeatable).")
 @click.option("--account", default=None, help="The account the event is about (name or SID).")
 @click.option("--logon-id", "logon_id", default=None, help="The logon session (0x...).")
 @click.option("--failures", is_flag=True, help="Audit Failure events only.")
-@click.option("--last", type=int, default=None, help="Only the last N events.")
+@click.option("--last", type=DWORD, default=None, help="Only the last N events.")
 @json_option
 @click.pass_context
 def events(
@@ -352,11 +353,14 @@ def events(
 ) -> None:
     """The security event log (4624, 4625, 4634, 4648, 4672, 4688, 4656, 4663, 4673, 4703)."""
     m = open_machine(ctx)
+    user = None if account is None else m.accounts.find_user(account)
     found = m.events.query(
         ids or None,
         account=None if account is None else resolve_account(m.accounts, account),
         logon_id=None if logon_id is None else parse_id(logon_id, "--logon-id"),
         success=False if failures else None,
+        # A failed logon (4625) names the account only by TargetUserName.
+        account_name=user.name if user is not None else None,
     )
     if last is not None:
         found = found[-last:] if last else []

@@ -16,6 +16,7 @@ from ntsec.model.privileges import LogonRight, Privilege
 from ntsec.system.accounts import DEFAULT_SETTINGS, UserAccount
 from ntsec.system.machine import Machine
 from ntsec.system.scenario import resolve_account
+from ntsec.system.store import probe, replace_atomically
 
 __all__ = ["group", "machine", "rights", "user"]
 
@@ -48,13 +49,16 @@ def machine() -> None:
 def init(ctx: click.Context, *, scenario: str | None, force: bool, as_json: bool) -> None:
     """Create a machine from a scenario and boot it."""
     path, _ = machine_path(ctx)
-    if path.exists() and path.stat().st_size:
-        if not force:
-            raise InvalidValueError(f"{path} already holds a machine (use --force to replace)")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+    found = probe(path)
+    if found.kind == "foreign":
+        raise InvalidValueError(f"{path}: {found.reason}")
+    if found.kind != "new" and not force:
+        raise InvalidValueError(f"{path} already holds a machine (use --force to replace)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with Machine.create(path, scenario) as m:
+    # Built beside the path and renamed over it: killed at any moment, the old machine (or,
+    # after the rename, the new one) is there whole.
+    replace_atomically(path, lambda new: Machine.create(new, scenario).close())
+    with Machine.open(path) as m:
         info = _summary(m, path)
     if wants_json(ctx, as_json):
         emit_json(info)

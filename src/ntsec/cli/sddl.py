@@ -6,9 +6,21 @@ import base64
 
 import click
 
+from ntsec import paste
 from ntsec.cli._app import emit_json, json_option, wants_json
-from ntsec.cli._inputs import OBJECT_TYPE_CHOICE, load_descriptor, object_type, parse_sid_option
-from ntsec.cli._render import default_object_type, describe, describe_text
+from ntsec.cli._inputs import (
+    OBJECT_TYPE_CHOICE,
+    load_descriptor,
+    load_names,
+    note_repairs,
+    object_type,
+    parse_sid_option,
+    paste_descriptors,
+    read_bytes,
+)
+from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.sid import Sid
+from ntsec.ui.describe import default_object_type, describe, describe_text
 
 __all__ = ["sddl"]
 
@@ -21,7 +33,13 @@ Examples:
   ntsec sddl 'O:DAG:DUD:(A;;RPWP;;;DA)' --domain-sid S-1-5-21-1-2-3 --to hex
   ntsec sddl --hex 010004801c0000000000000000000000140000000200080000000000010100000000000512000000
   echo 'D:P(A;;FA;;;SY)' | ntsec sddl -
-  ntsec sddl --file sd.bin --to sddl
+  ntsec samples icacls-mmc.txt | ntsec sddl -
+  echo 'C:\\x BUILTIN\\Users:(OI)(CI)(RX)' | ntsec --json sddl --file -
+
+The text (argument, '-' or --file) may be anything pasted: SDDL wrapped over lines or quoted, a
+bare ACE list, PowerShell's Get-Acl | Format-List, sc sdshow, icacls output, an icacls /save
+file (UTF-16), or a binary descriptor in hex or base64. Every repair made to read it is printed
+as a note on stderr (and listed under "repairs" with --json).
 """
 )
 @click.argument("text", required=False, metavar="[SDDL|-]")
@@ -30,7 +48,13 @@ Examples:
 @click.option(
     "--file",
     metavar="FILE",
-    help="A file holding SDDL text or a binary descriptor ('-' reads stdin).",
+    help="A file holding any descriptor artefact (see below) or binary bytes ('-' reads stdin).",
+)
+@click.option(
+    "--names",
+    "names_file",
+    metavar="FILE",
+    help="Names for icacls trustees: NAME=SID lines or a JSON object.",
 )
 @click.option(
     "--domain-sid",
@@ -58,6 +82,7 @@ def sddl(
     hex_: str | None,
     b64: str | None,
     file: str | None,
+    names_file: str | None,
     domain_sid: str | None,
     type_: str | None,
     to: str | None,
@@ -70,23 +95,62 @@ def sddl(
     trustee, rights and inheritance. Bad input exits with status 2 and a caret under the error.
     """
     dom = parse_sid_option(domain_sid)
-    sd = load_descriptor(sddl=text, hex_=hex_, b64=b64, file=file, domain_sid=dom)
-    kind = object_type(type_) or default_object_type(sd)
     json_out = wants_json(ctx, as_json)
+    pasted = _read(text, hex_, b64, file, names_file=names_file, dom=dom)
+    note_repairs(pasted)
+    dom = pasted.domain_sid
     to = to.lower() if to else None
+    items = []
+    for found in pasted.descriptors:
+        sd = found.descriptor
+        kind = object_type(type_) or found.object_type or default_object_type(sd)
+        items.append((found, sd, kind))
     if to == "json" or (to is None and json_out):
-        emit_json(describe(sd, kind, dom))
+        out = [dict(describe(sd, kind, dom), path=f.path) for f, sd, kind in items]
+        first = dict(out[0])
+        first.update(kind=pasted.kind.value, repairs=[r.to_dict() for r in pasted.repairs],
+                     domain_sid=None if dom is None else str(dom), descriptors=out)
+        emit_json(first)
         return
-    if to is None:
-        click.echo(describe_text(describe(sd, kind, dom)))
-        return
-    if to == "sddl":
-        value = sd.to_sddl(domain_sid=dom)
-    elif to == "hex":
-        value = sd.to_bytes().hex()
-    else:
-        value = base64.b64encode(sd.to_bytes()).decode("ascii")
+    values = [_convert(sd, to, dom) if to else None for _, sd, _ in items]
     if json_out:
-        emit_json({to: value})
+        assert to is not None
+        out_json: dict[str, object] = {to: values[0]}
+        if len(values) > 1:
+            out_json["values"] = values
+        out_json.update(kind=pasted.kind.value, repairs=[r.to_dict() for r in pasted.repairs])
+        emit_json(out_json)
+        return
+    for (found, sd, kind), value in zip(items, values, strict=True):
+        if len(items) > 1 and found.path:
+            click.echo(f"# {found.path}")
+        click.echo(value if value is not None else describe_text(describe(sd, kind, dom)))
+
+
+def _convert(sd: SecurityDescriptor, to: str, dom: Sid | None) -> str:
+    if to == "sddl":
+        return sd.to_sddl(domain_sid=dom)
+    if to == "hex":
+        return sd.to_bytes().hex()
+    return base64.b64encode(sd.to_bytes()).decode("ascii")
+
+
+def _read(text: str | None, hex_: str | None, b64: str | None, file: str | None, *,
+          names_file: str | None, dom: Sid | None) -> paste.Pasted:
+    given = [v for v in (text, hex_, b64, file) if v is not None]
+    if len(given) != 1:
+        raise click.UsageError(
+            "give the descriptor once: SDDL text, --hex, --base64 or --file ('-' is stdin)"
+        )
+    names = load_names(names_file)
+    if hex_ is not None or b64 is not None:
+        sd = load_descriptor(hex_=hex_, b64=b64)
+        found = (paste.PastedDescriptor(None, sd),)
+        return paste.Pasted(paste.PasteKind.BINARY, descriptors=found, domain_sid=dom)
+    source: str | bytes
+    if text is not None:
+        source = read_bytes("-") if text == "-" else text
     else:
-        click.echo(value)
+        assert file is not None
+        source = read_bytes(file)
+    return paste_descriptors(source, names=names, domain_sid=dom)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from ntsec.cli._app import EXIT_DENIED, emit_json, json_option, wants_json
+from ntsec.cli._inputs import DWORD
 from ntsec.cli._machine import examples, open_machine, thread_option
 from ntsec.model.descriptor import SecurityDescriptor, SecurityInformation
 from ntsec.system.scenario import ObjectKind
@@ -39,7 +40,7 @@ _PARTS = (
 )
 @click.command("set-security")
 @click.argument("path")
-@click.option("--pid", type=int, required=True, help="The process that sets it.")
+@click.option("--pid", type=DWORD, required=True, help="The process that sets it.")
 @thread_option
 @click.option(
     "--sddl",

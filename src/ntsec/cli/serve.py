@@ -39,8 +39,10 @@ def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host.strip("[]"), port), family=family, backlog=128)
-    except OSError as exc:
-        message = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    except (OSError, UnicodeError) as exc:
+        # UnicodeError: a host name that IDNA cannot encode (a label over 63 characters).
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        message = f"cannot listen on {host}:{port}: {reason}"
         raise click.ClickException(message) from None
 
 

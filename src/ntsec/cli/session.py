@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from ntsec.cli._app import emit_json, json_option, wants_json
-from ntsec.cli._machine import examples, open_machine, parse_id, read_password
+from ntsec.cli._inputs import DWORD
+from ntsec.cli._machine import (
+    examples,
+    open_machine,
+    parse_id,
+    prompt_password,
+    read_password,
+)
 from ntsec.errors import InvalidValueError
 from ntsec.model.privileges import Privilege
 from ntsec.system.calls import TOKEN_ASSIGN_PRIMARY, TOKEN_DUPLICATE, TOKEN_QUERY
@@ -55,11 +62,7 @@ def logon(
     """Log a user on (LogonUser). An interactive logon goes through Winlogon, which starts
     explorer.exe with the filtered token of an administrator or the only token of a standard
     user. Exit status 1 when the logon fails (the reason is in 'ntsec events --id 4625')."""
-    password = (
-        read_password()
-        if password_stdin
-        else click.prompt("Password", hide_input=True, default="", show_default=False)
-    )
+    password = prompt_password(password_stdin)
     m = open_machine(ctx)
     out = m.logon(name, password, _TYPES[type_])
     data = out.to_json()
@@ -144,7 +147,7 @@ def _row(m: Machine, pid: int) -> dict[str, Any]:
 @click.option(
     "--parent",
     "parent",
-    type=int,
+    type=DWORD,
     required=True,
     metavar="PID",
     help="The process that starts the image.",
@@ -173,7 +176,7 @@ def _row(m: Machine, pid: int) -> dict[str, Any]:
 @click.option(
     "--token-from",
     "token_from",
-    type=int,
+    type=DWORD,
     metavar="PID",
     help="CreateProcessAsUser with a copy of that process's token.",
 )
@@ -243,7 +246,7 @@ def run(
     "ntsec --machine ws.db kill 100",
 )
 @click.command()
-@click.argument("pid", type=int)
+@click.argument("pid", type=DWORD)
 @json_option
 @click.pass_context
 def kill(ctx: click.Context, *, pid: int, as_json: bool) -> None:
@@ -265,7 +268,7 @@ def _privilege(name: str) -> Privilege:
     "ntsec --machine ws.db adjust 100 --disable SeImpersonatePrivilege --json",
 )
 @click.command()
-@click.argument("pid", type=int)
+@click.argument("pid", type=DWORD)
 @click.option("--enable", multiple=True, metavar="PRIVILEGE", help="Enable a privilege.")
 @click.option("--disable", multiple=True, metavar="PRIVILEGE", help="Disable a privilege.")
 @click.option("--remove", multiple=True, metavar="PRIVILEGE", help="Remove a privilege.")

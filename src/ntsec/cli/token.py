@@ -6,9 +6,8 @@ import click
 
 from ntsec.authz.analyze import analyze_report
 from ntsec.cli._app import emit_json, json_option, wants_json
-from ntsec.cli._inputs import decode_text, read_bytes
+from ntsec.cli._inputs import note_repairs, paste_token
 from ntsec.cli._token import token_to_json
-from ntsec.codec import whoami
 
 __all__ = ["token"]
 
@@ -16,7 +15,7 @@ __all__ = ["token"]
 @click.group(
     epilog="""\b
 Example:
-  ntsec token analyze whoami-all.txt
+  ntsec samples elevated-admin.txt | ntsec token analyze -
 """
 )
 def token() -> None:
@@ -26,8 +25,8 @@ def token() -> None:
 @token.command(
     epilog="""\b
 Examples:
-  ntsec token analyze whoami-all.txt
-  ntsec token analyze - --json < whoami-all.txt
+  ntsec samples standard-user.txt | ntsec token analyze -
+  ntsec samples service.txt | ntsec --json token analyze -
 """
 )
 @click.argument("file", metavar="FILE|-")
@@ -41,13 +40,18 @@ def analyze(ctx: click.Context, *, file: str, as_json: bool) -> None:
     and whether it is a known escalation path, and deny-only groups. Every statement names the
     rule or write-up it rests on.
 
-    FILE is a whoami capture ('-' reads stdin), as whoami.exe printed it with any switches and
-    format. A capture does not show the elevation type or the linked token: they are inferred
+    FILE is a whoami capture ('-' reads stdin) as pasted: any switches and format, with prompt
+    lines, lost empty lines or stripped spaces (each repair is noted on stderr), or ntsec's JSON
+    token. A capture does not show the elevation type or the linked token: they are inferred
     from the groups and the label, and marked "inferred".
     """
-    report = whoami.parse(decode_text(read_bytes(file), file))
+    pasted = paste_token(file)
+    note_repairs(pasted)
+    report = pasted.report
+    assert report is not None
     result = analyze_report(report)
     if wants_json(ctx, as_json):
-        emit_json({"token": token_to_json(report.token), "analysis": result.to_dict()})
+        emit_json({"kind": pasted.kind.value, "repairs": [r.to_dict() for r in pasted.repairs],
+                   "token": token_to_json(report.token), "analysis": result.to_dict()})
         return
     click.echo(result.to_text())

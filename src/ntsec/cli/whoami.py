@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ntsec.cli._app import emit_json, json_option, wants_json
-from ntsec.cli._inputs import decode_text, read_bytes
+from ntsec.cli._inputs import DWORD, note_repairs, paste_token
 from ntsec.cli._token import token_to_json
 from ntsec.codec import whoami as codec
 
@@ -15,10 +15,10 @@ __all__ = ["whoami"]
 @click.command(
     epilog="""\b
 Examples:
-  ntsec whoami /all --token whoami-all.txt
-  ntsec whoami /groups /fo csv /nh --token whoami-all.txt
-  ntsec whoami --priv --fo list --token whoami-all.txt
-  ntsec whoami --token whoami-all.txt --json
+  ntsec samples standard-user.txt | ntsec whoami /all --token -
+  ntsec samples elevated-admin.txt | ntsec whoami /groups /fo csv /nh --token -
+  ntsec samples system.txt | ntsec whoami --priv --fo list --token -
+  ntsec samples service.txt | ntsec whoami --token - --json
 """
 )
 @click.argument(
@@ -29,10 +29,11 @@ Examples:
     "token_file",
     default=None,
     metavar="FILE",
-    help="A captured whoami output (any switches and format) describing the token; '-' is stdin.",
+    help="A whoami capture as pasted (any switches and format, prompts and damage) or a JSON "
+    "token; '-' is stdin.",
 )
-@click.option("--pid", type=int, default=None, help="With --machine: a process's token.")
-@click.option("--tid", type=int, default=None, help="With --machine: a thread's token.")
+@click.option("--pid", type=DWORD, default=None, help="With --machine: a process's token.")
+@click.option("--tid", type=DWORD, default=None, help="With --machine: a thread's token.")
 @click.option("--all", "all_", is_flag=True, help="Same as /all.")
 @click.option("--user", is_flag=True, help="Same as /user.")
 @click.option("--groups", is_flag=True, help="Same as /groups.")
@@ -70,9 +71,10 @@ def whoami(
     """
     if (pid is None and tid is None) == (token_file is None):
         raise click.UsageError("give the token as --token FILE, or --pid/--tid on the machine")
-    report = (
-        None if token_file is None else codec.parse(decode_text(read_bytes(token_file), token_file))
-    )
+    pasted = None if token_file is None else paste_token(token_file)
+    if pasted is not None:
+        note_repairs(pasted)
+    report = None if pasted is None else pasted.report
     words = list(switches)
     flags = (
         ("/all", all_),
@@ -103,6 +105,8 @@ def whoami(
         click.echo(m.whoami(words or "", pid=pid, tid=tid), nl=False)
         return
     if wants_json(ctx, as_json):
-        emit_json(token_to_json(report.token))
+        assert pasted is not None
+        emit_json({**token_to_json(report.token), "kind": pasted.kind.value,
+                   "repairs": [r.to_dict() for r in pasted.repairs]})
         return
     click.echo(codec.render(report, words), nl=False)

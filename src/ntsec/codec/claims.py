@@ -48,6 +48,9 @@ _TYPE_CODES: dict[str, ClaimValueType] = {
 _CODE_OF: dict[ClaimValueType, str] = {v: k for k, v in _TYPE_CODES.items()}
 _NAME_STOP = frozenset('!&()><=|" \t\n\v\f\r')
 _DIGITS = frozenset("0123456789")
+#: More values than this cannot fit an ACE (at most 65,535 bytes, MS-DTYP 2.4.4.1): each takes
+#: a 4-byte offset and at least 2 bytes (an empty string's NUL), so the parser stops there.
+_MOST_VALUES = 0xFFFF // 6
 
 
 def _utf16z(text: str) -> bytes:
@@ -102,11 +105,13 @@ def _read_string(data: bytes, offset: int) -> str:
         raise ConditionError("claim string offset is outside the data", data, offset)
     end = offset
     while True:
-        if end + 1 >= len(data):
+        # The first NUL code unit: two zero bytes at an even distance from the start.
+        end = data.find(b"\x00\x00", end)
+        if end < 0:
             raise ConditionError("claim string is not NUL-terminated", data, offset)
-        if data[end] == 0 and data[end + 1] == 0:
+        if (end - offset) % 2 == 0:
             return data[offset:end].decode("utf-16-le", "surrogatepass")
-        end += 2
+        end += 1
 
 
 def _read_counted(data: bytes, offset: int) -> bytes:
@@ -155,6 +160,8 @@ def decode_claim(data: bytes) -> ClaimAttribute:
     Raises :class:`ConditionError` for offsets outside the data, an unknown value type or a
     malformed value.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ConditionError("claim data must be bytes", b"", 0)
     data = bytes(data)
     if len(data) < _HEADER.size:
         raise ConditionError("claim shorter than its 16-byte header", data, len(data))
@@ -166,11 +173,22 @@ def decode_claim(data: bytes) -> ClaimAttribute:
     if _HEADER.size + 4 * count > len(data):
         raise ConditionError("claim value offsets run past the end of the data", data, 12)
     name = _read_string(data, name_offset)
-    values = tuple(
-        _decode_value(data, value_type, _U32.unpack_from(data, _HEADER.size + 4 * i)[0])
-        for i in range(count)
-    )
-    return ClaimAttribute(name, value_type, values, flags)
+    # Values are found by their offsets, so several may point into one long string; read so,
+    # a 64 KiB claim could stand for gigabytes of values (decoded in quadratic time). Windows
+    # writes each value once, one after the other, so the values together take no more bytes
+    # than the data holds: more is refused.
+    budget = len(data)
+    values: list[ClaimValue] = []
+    for i in range(count):
+        value = _decode_value(data, value_type, _U32.unpack_from(data, _HEADER.size + 4 * i)[0])
+        if isinstance(value, Fqbn):
+            budget -= len(value.name) + _FQBN.size
+        else:
+            budget -= len(value) if isinstance(value, (str, bytes)) else 8
+        if budget < 0:
+            raise ConditionError("claim values overlap: more than the data holds", data, 16)
+        values.append(value)
+    return ClaimAttribute(name, value_type, tuple(values), flags)
 
 
 # ---------------------------------------------------------------------- SDDL
@@ -211,6 +229,8 @@ class _ResourceAttributeParser(ConditionParser):
             if self.peek() == ")":
                 self.pos += 1
                 break
+            if len(values) > _MOST_VALUES:
+                raise self.error("too many values for the 65,535 bytes of an ACE")
             self.comma()
             values.append(self.value(value_type))
         try:
@@ -271,6 +291,8 @@ def sddl_to_resource_attribute(
     domain-relative aliases when ``domain_sid`` is given. Raises :class:`ConditionError` with
     offsets into ``text``.
     """
+    if not isinstance(text, str):
+        raise ConditionError("a resource attribute must be text", "", 0)
     parser = _ResourceAttributeParser(text, start, domain_sid)
     claim = parser.claim()
     return encode_claim(claim), parser.pos

@@ -30,6 +30,7 @@ from ntsec.codec.condition_ast import (
 )
 from ntsec.codec.condition_binary import decode, encode, encode_tokens
 from ntsec.codec.condition_sddl import ConditionParser, format_expression
+from ntsec.errors import ConditionError
 from ntsec.model.sid import Sid
 
 __all__ = [
@@ -64,6 +65,7 @@ def parse(text: str, domain_sid: Sid | None = None) -> Expression:
 
     Raises :class:`ConditionError` with the offset of the problem in ``text``.
     """
+    _check_text(text)
     parser = ConditionParser(text, 0, domain_sid)
     expr = parser.condition()
     parser.skip_ws()
@@ -84,9 +86,15 @@ def sddl_to_application_data(text: str, start: int, domain_sid: Sid | None) -> t
     padding to a multiple of four) and the index just after the condition's closing ``)``.
     SID literals use ``domain_sid`` for domain-relative aliases.
     """
+    _check_text(text)
     parser = ConditionParser(text, start, domain_sid)
     expr = parser.condition()
     return encode(expr), parser.pos
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise ConditionError("a condition must be text", "", 0)
 
 
 def application_data_to_sddl(data: bytes, domain_sid: Sid | None) -> str:

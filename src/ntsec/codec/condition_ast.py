@@ -4,6 +4,16 @@ Windows stores a condition as a postfix byte-code program; ntsec keeps it as a t
 values so that the SDDL printer, the binary encoder and the evaluator all walk one shape.
 Leaves are literals and attribute references, inner nodes are operators with one or two
 operands. Every node maps to exactly one token of the binary form, so decode(encode(x)) == x.
+
+Trees may be as deep as the binary form allows: a 64 KiB ACE holds some 65,000 nested ``!``
+tokens, and a flat ``a && b && c ...`` is a left-leaning chain as deep as it is long. Windows
+runs the program on a stack (MS-DTYP 2.4.4.17.4: postfix notation) and no recorded Windows run
+shows a nesting limit of its own. Samba caps programs at 10,000 bytes and 2,000 tokens, limits
+its own IDL calls "arbitrarily chosen" (librpc/idl/conditional_ace.idl
+CONDITIONAL_ACE_MAX_LENGTH, CONDITIONAL_ACE_MAX_TOKENS), not Windows'. So ntsec sets no depth
+limit and nothing here recurses over the tree: every walk (equality, hashing, repr, encoding,
+printing, evaluation) goes over :func:`postfix`, or an explicit stack, and any depth the
+bytes can carry works; the only bound is the ACE's 16-bit size (MS-DTYP 2.4.4.1).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ __all__ = [
     "SidLiteral",
     "StringLiteral",
     "UnaryOp",
+    "postfix",
 ]
 
 #: The first four bytes of a conditional ACE's ApplicationData, "artx" (MS-DTYP 2.4.4.17).
@@ -188,6 +199,15 @@ class Composite:
 
     items: tuple[Literal, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A composite holds plain literals only: SDDL has no syntax for a list inside a list
+        # (MS-DTYP 2.5.1.1 composite grammar), Samba refuses such binary ("recursive
+        # composite tokens", libcli/security/conditional_ace.c), and the evaluator gives a
+        # nested list no value. Refusing it here also keeps every walk free of recursion.
+        for item in self.items:
+            if isinstance(item, Composite):
+                raise InvalidValueError("a composite cannot hold another composite")
+
 
 Literal = IntLiteral | StringLiteral | OctetLiteral | SidLiteral | Composite
 
@@ -211,6 +231,17 @@ class UnaryOp:
         if self.op not in UNARY_OPERATORS:
             raise InvalidValueError(f"{self.op!r} is not a unary operator")
 
+    # Equality, hashing and repr walk the tree without recursion (see the module docstring);
+    # dataclass would generate recursive ones.
+    def __eq__(self, other: object) -> bool:
+        return _tree_eq(self, other)
+
+    def __hash__(self) -> int:
+        return _tree_hash(self)
+
+    def __repr__(self) -> str:
+        return _tree_repr(self)
+
 
 @dataclass(frozen=True, slots=True)
 class BinaryOp:
@@ -224,5 +255,83 @@ class BinaryOp:
         if self.op not in BINARY_OPERATORS:
             raise InvalidValueError(f"{self.op!r} is not a binary operator")
 
+    def __eq__(self, other: object) -> bool:
+        return _tree_eq(self, other)
+
+    def __hash__(self) -> int:
+        return _tree_hash(self)
+
+    def __repr__(self) -> str:
+        return _tree_repr(self)
+
 
 Expression = Literal | Attribute | UnaryOp | BinaryOp
+
+
+def postfix(expr: Expression) -> list[Expression]:
+    """Every node of ``expr`` in postfix order, operands before their operator: the order of
+    the binary program (MS-DTYP 2.4.4.17.4). Iterative, so any depth works."""
+    out: list[Expression] = []
+    pending: list[Expression | None] = [expr]
+    # A None marks "the operator below it on the stack has had its operands written".
+    done: list[Expression] = []
+    while pending:
+        node = pending.pop()
+        if node is None:
+            out.append(done.pop())
+        elif isinstance(node, BinaryOp):
+            done.append(node)
+            pending += (None, node.right, node.left)
+        elif isinstance(node, UnaryOp):
+            done.append(node)
+            pending += (None, node.operand)
+        else:
+            out.append(node)
+    return out
+
+
+def _shape(node: Expression) -> object:
+    # An operator's own part (its operands are elsewhere in the postfix list); a leaf is itself.
+    if isinstance(node, BinaryOp):
+        return (BinaryOp, node.op)
+    if isinstance(node, UnaryOp):
+        return (UnaryOp, node.op)
+    return node
+
+
+def _tree_eq(a: UnaryOp | BinaryOp, b: object) -> bool:
+    if a is b:
+        return True
+    if not isinstance(b, (UnaryOp, BinaryOp)) or b.__class__ is not a.__class__:
+        # Only an operator node equals an operator node (what dataclass equality gives).
+        return False
+    # Postfix order with each operator's arity determines the tree.
+    left, right = postfix(a), postfix(b)
+    if len(left) != len(right):
+        return False
+    for x, y in zip(left, right, strict=True):
+        if x.__class__ is not y.__class__ or _shape(x) != _shape(y):
+            return False
+    return True
+
+
+def _tree_hash(node: UnaryOp | BinaryOp) -> int:
+    return hash(tuple(map(_shape, postfix(node))))
+
+
+def _tree_repr(node: Expression) -> str:
+    parts: list[str] = []
+    pending: list[Expression | str] = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, BinaryOp):
+            parts.append(f"BinaryOp(op={item.op!r}, left=")
+            pending += (")", item.right, ", right=", item.left)
+        elif isinstance(item, UnaryOp):
+            parts.append(f"UnaryOp(op={item.op!r}, operand=")
+            pending += (")", item.operand)
+        else:
+            parts.append(repr(item))
+    return "".join(parts)

@@ -28,6 +28,7 @@ from ntsec.codec.condition_ast import (
     SidLiteral,
     StringLiteral,
     UnaryOp,
+    postfix,
 )
 from ntsec.errors import ConditionError, InvalidValueError, SidError
 from ntsec.model.sid import Sid
@@ -48,20 +49,17 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le", "surrogatepass")
 
 
-def _write(node: Expression, out: bytearray) -> None:
-    if isinstance(node, BinaryOp):
-        _write(node.left, out)
-        _write(node.right, out)
-        out.append(node.op)
-    elif isinstance(node, UnaryOp):
-        _write(node.operand, out)
-        out.append(node.op)
-    elif isinstance(node, Attribute):
-        raw = _utf16(node.name)
-        out.append(node.scope)
-        out += _U32.pack(len(raw)) + raw
-    else:
-        _write_literal(node, out)
+def _write(expr: Expression, out: bytearray) -> None:
+    # The program is the tree in postfix order (walked without recursion, see condition_ast).
+    for node in postfix(expr):
+        if isinstance(node, (BinaryOp, UnaryOp)):
+            out.append(node.op)
+        elif isinstance(node, Attribute):
+            raw = _utf16(node.name)
+            out.append(node.scope)
+            out += _U32.pack(len(raw)) + raw
+        else:
+            _write_literal(node, out)
 
 
 def _write_literal(node: Literal, out: bytearray) -> None:
@@ -79,12 +77,14 @@ def _write_literal(node: Literal, out: bytearray) -> None:
         raw = node.sid.to_bytes()
         out.append(_T.SID)
         out += _U32.pack(len(raw)) + raw
-    else:
+    elif isinstance(node, Composite):
         inner = bytearray()
         for item in node.items:
             _write_literal(item, inner)
         out.append(_T.COMPOSITE)
         out += _U32.pack(len(inner)) + inner
+    else:
+        raise InvalidValueError(f"{node!r} is not a conditional expression node")
 
 
 def encode_tokens(expr: Expression) -> bytes:
@@ -165,7 +165,8 @@ def _read_literal(reader: _Reader, token: int, at: int) -> Literal:
         while inner.pos < inner.end:
             item_at = inner.pos
             item_token = inner.take(1)[0]
-            if item_token not in _LITERAL_TOKENS:
+            if item_token not in _SCALAR_TOKENS:
+                # A composite inside a composite is refused too (see Composite).
                 raise inner.fail("composite element is not a literal", item_at)
             items.append(_read_literal(inner, item_token, item_at))
         reader.pos = inner.end
@@ -173,7 +174,7 @@ def _read_literal(reader: _Reader, token: int, at: int) -> Literal:
     raise reader.fail(f"unknown conditional expression token 0x{token:02x}", at)
 
 
-_LITERAL_TOKENS = _INT_TOKENS | {_T.UNICODE_STRING, _T.OCTET_STRING, _T.SID, _T.COMPOSITE}
+_SCALAR_TOKENS = _INT_TOKENS | {_T.UNICODE_STRING, _T.OCTET_STRING, _T.SID}
 
 
 def decode(data: bytes) -> Expression:
@@ -182,6 +183,8 @@ def decode(data: bytes) -> Expression:
     Raises :class:`ConditionError` for a missing signature, an unknown or truncated token, an
     operator without enough operands, or a program that does not leave exactly one value.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ConditionError("conditional ACE data must be bytes", b"", 0)
     data = bytes(data)
     if data[:4] != ACE_CONDITION_SIGNATURE:
         raise ConditionError("conditional ACE data does not start with 'artx'", data, 0)

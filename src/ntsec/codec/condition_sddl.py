@@ -49,7 +49,7 @@ from ntsec.codec.condition_ast import (
     UnaryOp,
 )
 from ntsec.codec.condition_sid import parse_sid_string, sid_to_string
-from ntsec.errors import ConditionError
+from ntsec.errors import ConditionError, InvalidValueError
 from ntsec.model.sid import Sid
 
 __all__ = ["ConditionParser", "escape_attribute_name", "format_expression"]
@@ -100,6 +100,26 @@ _PREFIXES: tuple[tuple[str, AttributeScope], ...] = (
     ("RESOURCE.", AttributeScope.RESOURCE),
 )
 _UINT64_LIMIT = 1 << 64
+_MOST_DIGITS = 22  # octal digits of 2**64 - 1, the longest of the three bases
+
+
+#: More operands than this cannot fit an ACE: each takes at least five bytes of the program
+#: (a token and a 4-byte length for the shortest attribute or string, MS-DTYP 2.4.4.17.5,
+#: 2.4.4.17.8) and an ACE at most 65,535 bytes (its 16-bit AceSize, MS-DTYP 2.4.4.1). The
+#: parser stops there instead of building the rest of an over-long condition.
+_MOST_TERMS = 0xFFFF // 5
+
+
+class _Frame:
+    """The state of one parenthesised expression while or_expr reads it: the ``||`` and
+    ``&&`` operands read so far and whether the current term follows ``!``."""
+
+    __slots__ = ("conjunction", "disjunction", "negate")
+
+    def __init__(self) -> None:
+        self.disjunction: Expression | None = None
+        self.conjunction: Expression | None = None
+        self.negate = False
 
 
 class ConditionParser:
@@ -146,37 +166,69 @@ class ConditionParser:
         return expr
 
     def or_expr(self) -> Expression:
-        left = self.and_expr()
+        """An expression up to the ``)`` that closes it (not consumed).
+
+        The grammar, loosest first: ``or := and ("||" and)*``, ``and := not ("&&" not)*``,
+        ``not := ["!"] relation``, ``relation := operand (relop right)*`` where an operand may
+        be ``"(" or ")"``. It is read with an explicit stack of the parentheses still open
+        rather than by recursion, so that nesting is bounded only by the input (a condition
+        may nest as deep as its 64 KiB ACE allows, see condition_ast), and in one pass.
+        """
+        frames: list[_Frame] = []  # the expressions around the open parentheses
+        frame = _Frame()
+        least = 0  # bytes the program needs at least for what has been read
         while True:
+            # A "not" term starts here: an optional "!", then an operand.
             self.skip_ws()
-            if not self.text.startswith("||", self.pos):
-                return left
-            self.pos += 2
-            left = BinaryOp(_T.OR, left, self.and_expr())
-
-    def and_expr(self) -> Expression:
-        left = self.not_expr()
-        while True:
+            frame.negate = False
+            if self.peek() == "!" and not self.text.startswith("!=", self.pos):
+                self.pos += 1
+                self.skip_ws()
+                # Windows takes only a parenthesised expression or an @-attribute after "!"
+                # (conditional_aces_should_fail.txt: "(! Member_of{SID(BA)})", "(!!! ...)").
+                if self.peek() not in ("(", "@"):
+                    raise self.error("'!' must be followed by '(' or an @attribute")
+                frame.negate = True
+                least += 1
             self.skip_ws()
-            if not self.text.startswith("&&", self.pos):
-                return left
-            self.pos += 2
-            left = BinaryOp(_T.AND, left, self.not_expr())
+            if self.peek() == "(":
+                self.pos += 1
+                frames.append(frame)
+                frame = _Frame()
+                continue
+            # An operand and the operator joining it: at least six bytes of the program.
+            least += 6
+            if least > 0xFFFF:
+                raise self.error("condition too long for the 65,535 bytes of an ACE")
+            left, open_right = self.operand()
+            while True:
+                term = self.relation(left, open_right)
+                if frame.negate:
+                    term = UnaryOp(_T.NOT, term)
+                if frame.conjunction is not None:
+                    term = BinaryOp(_T.AND, frame.conjunction, term)
+                self.skip_ws()
+                if self.text.startswith("&&", self.pos):
+                    self.pos += 2
+                    frame.conjunction = term
+                    break
+                frame.conjunction = None
+                if frame.disjunction is not None:
+                    term = BinaryOp(_T.OR, frame.disjunction, term)
+                if self.text.startswith("||", self.pos):
+                    self.pos += 2
+                    frame.disjunction = term
+                    break
+                if not frames:
+                    return term
+                # The parenthesised operand is complete: back to the expression around it.
+                self.skip_ws()
+                self.expect(")", "expected ')' or an operator")
+                frame = frames.pop()
+                left, open_right = term, True
 
-    def not_expr(self) -> Expression:
-        self.skip_ws()
-        if self.peek() == "!" and not self.text.startswith("!=", self.pos):
-            self.pos += 1
-            self.skip_ws()
-            # Windows takes only a parenthesised expression or an @-attribute after "!"
-            # (conditional_aces_should_fail.txt: "(! Member_of{SID(BA)})", "(!!! ...)").
-            if self.peek() not in ("(", "@"):
-                raise self.error("'!' must be followed by '(' or an @attribute")
-            return UnaryOp(_T.NOT, self.relational())
-        return self.relational()
-
-    def relational(self) -> Expression:
-        left, open_right = self.operand()
+    def relation(self, left: Expression, open_right: bool) -> Expression:
+        """Relational operators after the operand ``left``, grouping left to right."""
         while open_right:
             self.skip_ws()
             op = self.binary_operator()
@@ -202,16 +254,11 @@ class ConditionParser:
         return None
 
     def operand(self) -> tuple[Expression, bool]:
-        """The left operand of a relation. The flag says whether a relational operator may
-        follow (after an attribute or a parenthesised expression, not after a literal)."""
+        """The left operand of a relation other than a parenthesised expression (which
+        or_expr reads). The flag says whether a relational operator may follow (after an
+        attribute, not after a membership test)."""
         self.skip_ws()
         c = self.peek()
-        if c == "(":
-            self.pos += 1
-            inner = self.or_expr()
-            self.skip_ws()
-            self.expect(")", "expected ')' or an operator")
-            return inner, True
         if c == "@":
             return self.attribute(), True
         if c and c in _WORD:
@@ -246,13 +293,15 @@ class ConditionParser:
     def paren_literal(self) -> Literal:
         """A literal, possibly inside any number of parentheses (Windows accepts
         ``member_of((sid(s-1-1-0)))``, samba-windows.json sddl_roundtrip)."""
-        if self.peek() != "(":
-            return self.literal()
-        self.pos += 1
-        self.skip_ws()
-        inner = self.paren_literal()
-        self.skip_ws()
-        self.expect(")", "expected ')' after the literal")
+        depth = 0
+        while self.peek() == "(":
+            self.pos += 1
+            self.skip_ws()
+            depth += 1
+        inner = self.literal()
+        for _ in range(depth):
+            self.skip_ws()
+            self.expect(")", "expected ')' after the literal")
         return inner
 
     def literal(self, in_composite: bool = False) -> Literal:
@@ -278,6 +327,8 @@ class ConditionParser:
             return Composite(())
         while True:
             self.skip_ws()
+            if len(items) > _MOST_TERMS:
+                raise self.error("composite too long for the 65,535 bytes of an ACE")
             items.append(self.literal(in_composite=True))
             self.skip_ws()
             c = self.peek()
@@ -350,9 +401,14 @@ class ConditionParser:
             base = IntBase.DECIMAL  # a lone "0"
         if self.peek() and self.peek() in _WORD:
             raise self.error("number runs into other characters")
-        magnitude = int(digits, radix)
         # Windows rejects literals beyond 64 bits (conditional_aces_should_fail.txt:
-        # 0x10000000000000000, 624677746777766777767) but takes 0xffffffffffffffff.
+        # 0x10000000000000000, 624677746777766777767) but takes 0xffffffffffffffff. No
+        # 64-bit value needs more than 22 significant digits in any of the three bases, so
+        # longer ones are refused before int() would spend time on them (or refuse, past
+        # Python's 4,300-digit limit for decimal).
+        if len(digits) - len(digits.lstrip("0")) + _MOST_DIGITS < len(digits):
+            raise self.error("integer does not fit 64 bits", start)
+        magnitude = int(digits, radix)
         if magnitude >= _UINT64_LIMIT:
             raise self.error("integer does not fit 64 bits", start)
         value = -magnitude if sign is IntSign.MINUS else magnitude
@@ -459,21 +515,32 @@ def escape_attribute_name(name: str) -> str:
     return "".join(out)
 
 
+def _digits(magnitude: int, base: IntBase) -> str:
+    if base is IntBase.DECIMAL:
+        return str(magnitude)
+    if base is IntBase.HEXADECIMAL:
+        return f"0x{magnitude:x}"
+    # An octal literal keeps its leading 0 even for zero: a lone "0" reads back as decimal.
+    return f"0{magnitude:o}"
+
+
 def _format_int(node: IntLiteral) -> str:
+    """The literal as the parser reads it back to the same sign and base bytes and value.
+
+    The parser keeps the sign as typed and wraps the magnitude M (below 2**64) into the signed
+    QWORD: "M" and "+M" store M, "-M" stores -M (MS-DTYP 2.4.4.17.5). So the magnitude printed
+    is the value modulo 2**64 after undoing the sign, never the signed value: Windows prints
+    0xffffffffffffffff for the unsigned hex literal that holds -1 (samba-windows.json
+    sddl_roundtrip). The rarer spellings follow the same rule so that they survive a round
+    trip: "-0" stays "-0" (the sign byte says minus), "+0xffffffffffffffff" stays as written,
+    "00" and "0x0" keep their base. [U] No Windows print of those is recorded; this is the only
+    spelling that parses back to the same bytes.
+    """
     v = node.value
-    if node.sign is IntSign.NONE:
-        unsigned = v % _UINT64_LIMIT
-        if node.base is IntBase.DECIMAL:
-            return str(v)
-        if unsigned == 0:
-            return "0"
-        return f"0{unsigned:o}" if node.base is IntBase.OCTAL else f"0x{unsigned:x}"
-    mark = "-" if v < 0 else "+"
-    if node.base is IntBase.DECIMAL:
-        return f"{mark}{abs(v)}"
-    if node.base is IntBase.OCTAL:
-        return f"{mark}0{abs(v):o}"
-    return f"{mark}0x{abs(v):x}"
+    if node.sign is IntSign.MINUS:
+        return "-" + _digits(-v % _UINT64_LIMIT, node.base)
+    text = _digits(v % _UINT64_LIMIT, node.base)
+    return "+" + text if node.sign is IntSign.PLUS else text
 
 
 def _format_literal(node: Literal, domain_sid: Sid | None) -> str:
@@ -487,6 +554,9 @@ def _format_literal(node: Literal, domain_sid: Sid | None) -> str:
         return "#" + node.value.hex()
     if isinstance(node, SidLiteral):
         return f"SID({sid_to_string(node.sid, domain_sid)})"
+    if not isinstance(node, Composite):
+        raise InvalidValueError(f"{node!r} is not a conditional expression node")
+    # Composites hold no composites (see Composite).
     return "{" + ", ".join(_format_literal(i, domain_sid) for i in node.items) + "}"
 
 
@@ -497,23 +567,91 @@ def _needs_own_parens(node: Expression) -> bool:
     )
 
 
-def _format(node: Expression, wrap: bool, domain_sid: Sid | None) -> str:
-    if isinstance(node, BinaryOp):
-        logical = node.op in _LOGICAL
-        left = _format(node.left, logical or _needs_own_parens(node.left), domain_sid)
-        right = _format(node.right, logical or _needs_own_parens(node.right), domain_sid)
-        body = f"{left} {_NAMES[node.op]} {right}"
-    elif isinstance(node, UnaryOp):
-        logical = node.op in _LOGICAL
-        inner = _format(node.operand, logical or _needs_own_parens(node.operand), domain_sid)
-        body = "!" + inner if node.op is _T.NOT else f"{_NAMES[node.op]} {inner}"
-    elif isinstance(node, Attribute):
-        body = _PREFIX_OF[node.scope] + escape_attribute_name(node.name)
-    else:
-        body = _format_literal(node, domain_sid)
-    return f"({body})" if wrap else body
+def _left_needs_parens(node: Expression) -> bool:
+    # A "!" left of a relation needs them too: "!(a) == 1" reads as !(a == 1).
+    return _needs_own_parens(node) or (isinstance(node, UnaryOp) and node.op is _T.NOT)
+
+
+# Where a node stands, which decides what the parser would read there (see ConditionParser):
+# an operand (of the whole, of &&, || and !, the left of a relation), the right of a
+# relation, the operand of a membership test, or of Exists / Not_Exists.
+_OPERAND, _RIGHT, _MEMBER, _EXISTS = range(4)
+
+
+def _unprintable(message: str, node: Expression) -> ConditionError:
+    return ConditionError(message + " has no SDDL form", repr(node)[:200], 0)
+
+
+def _check_place(node: Expression, place: int) -> None:
+    """Refuse a node the parser would read back as something else (or not at all): a literal
+    where it reads an attribute (a bare "(777)" is the local attribute "777", Windows' grammar,
+    see the module docstring), a local attribute on the right of a relation or with a name
+    that is not a plain word, an attribute after a membership operator, an operator where a
+    literal or attribute must stand. Such trees come only from binary data Windows' SDDL
+    compiler does not write, and printing them would silently change their meaning."""
+    is_literal = isinstance(node, (IntLiteral, StringLiteral, OctetLiteral, SidLiteral, Composite))
+    if place == _MEMBER:
+        if not is_literal:
+            raise _unprintable("a membership test of something other than a literal", node)
+        return
+    if is_literal:
+        if place == _RIGHT:
+            return
+        raise _unprintable("a literal where SDDL reads an attribute", node)
+    if isinstance(node, Attribute):
+        if not node.name:
+            # "@User." reads as nothing: the SDDL grammar needs at least one name character.
+            raise _unprintable("an attribute without a name", node)
+        if node.scope is AttributeScope.LOCAL:
+            name = node.name
+            if place == _RIGHT:
+                raise _unprintable("a local attribute on the right of a relation", node)
+            if not name or not _WORD.issuperset(name) or name.lower() in _UNARY_WORDS:
+                raise _unprintable(f"the local attribute name {name!r}", node)
+        return
+    if place in (_RIGHT, _EXISTS):
+        raise _unprintable("an operator where SDDL reads a literal or an attribute", node)
 
 
 def format_expression(expr: Expression, domain_sid: Sid | None = None) -> str:
-    """The SDDL Windows prints for ``expr``, with the outer parentheses."""
-    return _format(expr, True, domain_sid)
+    """The SDDL Windows prints for ``expr``, with the outer parentheses.
+
+    Raises :class:`ConditionError` for a tree SDDL cannot write (see _check_place, and a
+    string holding '"'). The tree is walked with an explicit stack (any depth works) and the
+    text assembled once, so the time is linear in its length.
+    """
+    parts: list[str] = []
+    # Each entry: a piece of text, or (node, wrap in parentheses?, place).
+    pending: list[str | tuple[Expression, bool, int]] = [(expr, True, _OPERAND)]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        node, wrap, place = item
+        _check_place(node, place)
+        if wrap:
+            parts.append("(")
+            pending.append(")")
+        if isinstance(node, BinaryOp):
+            logical = node.op in _LOGICAL
+            right_place = _OPERAND if logical else _RIGHT
+            pending += (
+                (node.right, logical or _needs_own_parens(node.right), right_place),
+                f" {_NAMES[node.op]} ",
+                (node.left, logical or _left_needs_parens(node.left), _OPERAND),
+            )
+        elif isinstance(node, UnaryOp):
+            operand = node.operand
+            if node.op is _T.NOT:
+                parts.append("!")
+                pending.append((operand, True, _OPERAND))
+            else:
+                parts.append(_NAMES[node.op] + " ")
+                place = _MEMBER if node.op in SID_SET_OPERATORS else _EXISTS
+                pending.append((operand, _needs_own_parens(operand), place))
+        elif isinstance(node, Attribute):
+            parts.append(_PREFIX_OF[node.scope] + escape_attribute_name(node.name))
+        else:
+            parts.append(_format_literal(node, domain_sid))
+    return "".join(parts)

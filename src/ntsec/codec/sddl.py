@@ -46,6 +46,7 @@ from ntsec.codec.sddl_tokens import (
     ACE_TYPE_TOKENS,
     CONDITION_ACE_TYPES,
     DACL_ACE_TYPES,
+    OVERSIZE_SIDS,
     RIGHT_PAIRS,
     RIGHT_TOKENS,
     SACL_ACE_TYPES,
@@ -60,9 +61,9 @@ from ntsec.errors import InvalidValueError, ParseError, SDDLError, SidError
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
+from ntsec.model._cache import InternTable, SizedCache
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
-from ntsec.model.aliases import FIXED_ALIASES
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.sid import Sid
 
@@ -122,7 +123,7 @@ _ACL_FLAGS_LONGEST = max(map(len, _ACL_FLAG_FIELDS))
 # ACE does this: (A;;;;;WD), (A;;;;;BO), (D;;;;;S-1-5-88-...), (XD;OI;;;;IS;...) and the other
 # 300-odd empty-rights ACEs in the same vectors are sized exactly with revision 2. Why those two
 # SIDs is not known; the rule reproduces every recorded Windows result.
-_OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
+_OVERSIZE_SIDS = OVERSIZE_SIDS
 _OVERSIZE_BYTES = 4
 
 #: Entries kept by the parse cache (text, domain SID) -> descriptor; descriptors are frozen
@@ -131,10 +132,19 @@ _OVERSIZE_BYTES = 4
 #: 2.4.2.2; Sid equality is CompareSid's byte comparison): a Sid in a key costs a Python-level
 #: __hash__ call per lookup, bytes keep their hash.
 PARSE_CACHE_SIZE = 4096
-#: Longer texts are parsed but not kept, so that the cache holds at most PARSE_CACHE_SIZE times
-#: this many characters (64 MiB of text at worst; real descriptors are a few hundred).
+#: Longer texts are parsed but not kept (real descriptors are a few hundred characters).
 CACHED_TEXT_LONGEST = 1 << 14
-_cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
+#: A descriptor takes memory in proportion to its text (about ten bytes of values per
+#: character once parsed), so the cache bounds its text in all: PARSE_CACHE_SIZE texts of up
+#: to 512 characters and 64 longer ones of up to CACHED_TEXT_LONGEST (3 M characters at most,
+#: where the entry count alone would let 4,096 texts of 16 K characters each and their
+#: descriptors take a gigabyte).
+_SHORT_TEXT = 512
+_cache: SizedCache[tuple[str, bytes | None], SecurityDescriptor] = SizedCache(
+    PARSE_CACHE_SIZE, _SHORT_TEXT, 64, CACHED_TEXT_LONGEST
+)
+_cache_get = _cache.get  # bound once: as quick as a plain dict's get
+_cache_long_get = _cache.long.get
 #: The run memo (see _acl): (text of a run of plain ACEs, DACL?, domain SID) -> (its ACEs,
 #: oversize count, whether one is an object ACE). ACL dumps repeat whole ACLs in descriptors
 #: that differ elsewhere (the owner, say), and a run's ACEs are a function of its text, the ACL
@@ -142,13 +152,20 @@ _cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
 #: on ACLs seen for the first time. Oldest entries go first, as in _cache.
 _RUN_CACHE_SIZE = 4096
 _RUN_MEMO_LONGEST = 0x1FFF  # characters; longer runs are rare and would make the memo large
-_run_cache: dict[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = {}
+_SHORT_RUN = 256
+_run_cache: SizedCache[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = (
+    SizedCache(_RUN_CACHE_SIZE, _SHORT_RUN, 64, _RUN_MEMO_LONGEST)
+)
+_run_cache_get = _run_cache.get  # bound once: as quick as a plain dict's get
+_run_cache_long_get = _run_cache.long.get
 #: The full parser's per-ACE memo (see _ace_memo), for the ACEs the fast path leaves to it
-#: (conditions, resource attributes...): at most this many ACEs for each of at most this many
-#: (ACL kind, domain SID) pairs.
-_ACE_CACHE_SIZE = 1 << 14
-_ACE_MEMO_DOMAINS = 64
-_ace_cache: dict[tuple[bool, bytes | None], dict[str, tuple[Ace, int, bool]]] = {}
+#: (conditions, resource attributes...): at most this many ACEs of up to 256 characters and
+#: 32 of up to 4 K for each of at most this many (ACL kind, domain SID) pairs.
+_ACE_CACHE_SIZE = 1 << 11
+_ACE_MEMO_DOMAINS = 8
+_AceMemo = SizedCache[str, tuple[Ace, int, bool]]
+_ace_cache: InternTable[tuple[bool, bytes | None], _AceMemo] = InternTable(_ACE_MEMO_DOMAINS)
+_ace_memo_get = _ace_cache.get  # bound once: as quick as a plain dict's get
 
 
 # ----------------------------------------------------------------------------- fast path
@@ -182,8 +199,9 @@ _FAST_TYPES: dict[bool, dict[str, tuple[AceType, bool]]] = {
     for is_dacl, allowed in ((True, DACL_ACE_TYPES), (False, SACL_ACE_TYPES))
 }
 #: GUID text -> the interned uuid.UUID (GUIDs are interned as SIDs are: see ntsec.codec.binary).
-_guid_texts: dict[str, uuid.UUID] = {}
-_GUID_INTERN_LIMIT = 1 << 14
+_guid_texts: InternTable[str, uuid.UUID] = InternTable(1 << 14)
+_guid_text_get = _guid_texts.get  # bound once: as quick as a plain dict's get
+_sid_text_get = SID_TEXTS.get
 # The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
 # ACEs and descriptors are built inline the way ace_model._build_ace and
 # descriptor_model._build_sd build them (an unfrozen twin with the same slots becomes the value
@@ -246,11 +264,11 @@ def _fast_run(
             has_object = True
             object_type = inherited = None
             if guid:
-                object_type = _guid_texts.get(guid) or _guid_text(guid)
+                object_type = _guid_text_get(guid) or _guid_text(guid)
                 if object_type is None:
                     break
             if iguid:
-                inherited = _guid_texts.get(iguid) or _guid_text(iguid)
+                inherited = _guid_text_get(iguid) or _guid_text(iguid)
                 if inherited is None:
                     break
         elif guid or iguid:
@@ -259,7 +277,7 @@ def _fast_run(
             object_type = inherited = None
         sid = aliases.get(sid_text)
         if sid is None:
-            sid = SID_TEXTS.get(sid_text)
+            sid = _sid_text_get(sid_text)
             if sid is None:
                 sid = _sid_field(sid_text, domain)
                 if sid is None:
@@ -325,27 +343,23 @@ def _sid_field(text: str, domain: Sid | None) -> Sid | None:
 def _guid_text(text: str) -> uuid.UUID | None:
     """The interned GUID for a GUID field, or None when it is not exactly 36 characters of the
     xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx form (_Parser._guid then reports it)."""
-    hit = _guid_texts.get(text)
+    hit = _guid_text_get(text)
     if hit is None:
         if len(text) != 36 or _GUID.fullmatch(text) is None:
             return None
-        hit = uuid_from_int(int(text.replace("-", ""), 16))
-        if len(_guid_texts) < _GUID_INTERN_LIMIT:
-            _guid_texts[text] = hit
+        hit = _guid_texts.put(text, uuid_from_int(int(text.replace("-", ""), 16)))
     return hit
 
 
-def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> dict[str, tuple[Ace, int, bool]]:
+def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> _AceMemo:
     """The per-ACE memo for one ACL kind and domain (by its binary form, see _cache): ACE text
     between the parentheses -> (ACE, oversize count, whether it is an object ACE). ACL dumps
     repeat the same few ACEs endlessly, and an ACE is a function of its text, the ACL kind and
     the domain SID only."""
     key = (is_dacl, domain_key)
-    memo = _ace_cache.get(key)
+    memo = _ace_memo_get(key)
     if memo is None:
-        memo = {}
-        if len(_ace_cache) < _ACE_MEMO_DOMAINS:
-            _ace_cache[key] = memo
+        memo = _ace_cache.put(key, SizedCache(_ACE_CACHE_SIZE, 256, 32, 1 << 12))
     return memo
 
 
@@ -438,22 +452,7 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     if flags is not None:
         pos = paren
     else:
-        flags = 0
-        while pos < n and text[pos] != "(":
-            c = text[pos]
-            if c == "P":
-                flags |= _DACL_PROTECTED
-                pos += 1
-            elif text.startswith("AI", pos):
-                flags |= _DACL_AUTO_INHERITED
-                pos += 2
-            elif text.startswith("AR", pos):
-                flags |= _DACL_AUTO_INHERIT_REQ
-                pos += 2
-            elif c == " ":
-                pos += 1
-            else:
-                break
+        flags, pos = _acl_flags(text, pos)
         if text.startswith(_NO_ACCESS_CONTROL, pos):
             # A NULL ACL: present, but no ACL at all (MS-DTYP 2.5.1.1).
             pos = _spaces(text, pos + len(_NO_ACCESS_CONTROL))
@@ -466,6 +465,18 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     parser = None
     guess = True
     start = pos
+    # Every search below is remembered, so that the ACL is read in linear time whatever its
+    # shape: the next ':' (colon) and the next run end (run_end) from an earlier position are
+    # still the next ones from any later position up to them (-1: none to the end of the
+    # text; -2: not searched yet). The fast path may stop short in a run and be tried again
+    # on the rest of it after the full parser has read one ACE, which reads that rest again;
+    # the text it is given in all is bounded (budget), past which the full parser reads the
+    # remaining ACEs, so that an ACL of many ACEs the fast path does not take is still read
+    # in linear time.
+    colon = run_end = -2
+    budget = 3 * n
+    counted = 0  # runs whose size is in size (the exact sum is kept for long ACLs only)
+    size = 8
     while pos < n and text[pos] == "(":
         # A run of ACEs "(...)(...)...(...)" ends at the first ')' that no '(' follows
         # (_RUN_END). Plain ACEs hold no ':', so when a run of them is all there is up to the
@@ -477,25 +488,30 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
         # there had been no guess.
         close = -1
         if guess:
-            colon = text.find(":", pos)
+            if -1 != colon < pos:
+                colon = text.find(":", pos)
             close = (n if colon < 0 else colon - 1) - 1
             if close <= pos or text[close] != ")":
                 close = -1
         if close < 0:
-            run = _RUN_END.search(text, pos)
-            if run is not None:
-                close = run.start()
+            if -1 != run_end < pos:
+                run = _RUN_END.search(text, pos)
+                run_end = -1 if run is None else run.start()
+            close = run_end
+        if close - pos > budget:
+            close = -1  # see budget above
         if close >= 0:
+            budget -= close - pos
             # As many ACEs of the run as the fast path takes (a whole run is memoised).
             key = (text[pos + 1 : close], is_dacl, domain_key)
-            hit = _run_cache.get(key)
+            hit = _run_cache_get(key)
+            if hit is None and close - pos > _SHORT_RUN:
+                hit = _run_cache_long_get(key)
             if hit is None:
                 aces, odd, objects, taken = _fast_run(key[0], _FAST_TYPES[is_dacl], aliases, domain)
                 end = pos + taken
-                if end > close and close - pos <= _RUN_MEMO_LONGEST:
-                    if len(_run_cache) >= _RUN_CACHE_SIZE:
-                        del _run_cache[next(iter(_run_cache))]
-                    _run_cache[key] = aces, odd, objects
+                if end > close:
+                    _run_cache.put_sized(key, (aces, odd, objects), close - pos)
             else:
                 aces, odd, objects = hit
                 end = close + 1
@@ -503,10 +519,13 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
                 runs.append(aces)
                 oversize += odd
                 has_object = has_object or objects
+            at = pos
             pos = end
             if pos > close:
                 if pos < n and text[pos] == " ":
                     pos = _spaces(text, pos)
+                if pos - start > _SHORT_ACL:
+                    size, counted = _acl_size(text, at, runs, counted, size, oversize)
                 continue
             if guess:
                 guess = False
@@ -514,21 +533,17 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
         # One ACE the fast path did not take, read by the full parser.
         if parser is None:
             parser = _Parser(text, domain, _ace_memo(is_dacl, domain_key))
+        at = pos
         ace, pos, odd = parser._ace(pos, DACL_ACE_TYPES if is_dacl else SACL_ACE_TYPES)
         runs.append((ace,))
         oversize += odd
         if ace.type in OBJECT_ACE_TYPES:
             has_object = True
         pos = _spaces(text, pos)
+        if pos - start > _SHORT_ACL:
+            size, counted = _acl_size(text, at, runs, counted, size, oversize)
         guess = True
     aces = runs[0] if len(runs) == 1 else tuple(chain.from_iterable(runs))
-    # An ACL holds at most 65,535 bytes (16-bit AclSize). No ACE takes more than eight bytes per
-    # character of its text (an INT64 attribute value "1," is 12 bytes for 2 characters), so
-    # only long ACLs need the exact sum.
-    if pos - start > 0x1FFF:
-        needed = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
-        if needed > 0xFFFF:
-            raise SDDLError(f"ACL of {needed} bytes exceeds the 65535-byte limit", text, start)
     if oversize:
         size = 8 + sum(map(ace_size, aces)) + oversize * _OVERSIZE_BYTES
         return Acl(aces, _ACL_REVISION_DS, size), flags, pos
@@ -539,6 +554,77 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
     return _new_acl(aces, _ACL_REVISION_DS if has_object else _ACL_REVISION, None), flags, pos
 
 
+def _acl_flags(text: str, pos: int) -> tuple[int, int]:
+    """ACL flags read token by token (P, AI, AR and spaces in any order): their DACL control
+    bits and where they end."""
+    n = len(text)
+    flags = 0
+    while pos < n and text[pos] != "(":
+        c = text[pos]
+        if c == "P":
+            flags |= _DACL_PROTECTED
+            pos += 1
+        elif text.startswith("AI", pos):
+            flags |= _DACL_AUTO_INHERITED
+            pos += 2
+        elif text.startswith("AR", pos):
+            flags |= _DACL_AUTO_INHERIT_REQ
+            pos += 2
+        elif c == " ":
+            pos += 1
+        else:
+            break
+    return flags, pos
+
+
+#: An ACL of at most this many characters is at most 65,535 bytes, so only longer ones need
+#: their size counted (by _acl_size, as they are read). The most bytes per character of text
+#: is a resource attribute's SID value written as an alias: "UD," is 3 characters for a 4-byte
+#: offset, a 4-byte length and the 32-byte S-1-5-84-0-0-0-0-0 (40 bytes, under 14 per
+#: character); an ACE's own SID field, a SID(..) literal or an INT64 value take less.
+#: Resource attributes are read without the domain SID, so domain-relative aliases (up to 68
+#: bytes) do not reach that place.
+_SHORT_ACL = 0xFFFF // 14
+
+
+def _acl_size(  # noqa: PLR0917  (the reading state of _acl)
+    text: str,
+    at: int,
+    runs: list[tuple[Ace, ...]],
+    counted: int,
+    size: int,
+    oversize: int,
+) -> tuple[int, int]:
+    """Add the sizes of runs[counted:] to ``size`` (the bytes of the ACL so far without
+    Windows' oversize padding). An ACL holds at most 65,535 bytes (its 16-bit AclSize, MS-DTYP
+    2.4.5), so once the ACEs read so far need more, the ACL is refused there, at ``at`` (where
+    the last ACE or run read begins), without reading the rest."""
+    for run in runs[counted:]:
+        size += sum(map(ace_size, run))
+    needed = size + oversize * _OVERSIZE_BYTES
+    if needed > 0xFFFF:
+        message = f"ACL of {needed} bytes or more exceeds the 65535-byte limit"
+        raise SDDLError(message, text, _crossing(text, at, runs[-1], needed))
+    return size, len(runs)
+
+
+def _crossing(text: str, at: int, run: tuple[Ace, ...], needed: int) -> int:
+    """Where the ACE that takes the ACL past 65,535 bytes begins, ``run`` being the ACEs read
+    last, from ``at``: the ACEs of a run the fast path read are written back to back and hold
+    no parenthesis, so the k-th of them opens at the k-th '(' from ``at``."""
+    if len(run) == 1:
+        return at
+    excess = needed - 0xFFFF
+    k = len(run)
+    while k > 1 and excess > 0:
+        k -= 1
+        excess -= ace_size(run[k])
+    pos = at
+    for _ in range(k):
+        pos = text.find("(", pos + 1)
+    return pos
+
+
 class _Parser:
     """Recursive descent over one ACE of ``text`` (those the fast path leaves), building model
     values directly."""
@@ -546,7 +632,7 @@ class _Parser:
     __slots__ = ("domain_sid", "memo", "n", "text")
 
     def __init__(
-        self, text: str, domain_sid: Sid | None, memo: dict[str, tuple[Ace, int, bool]]
+        self, text: str, domain_sid: Sid | None, memo: _AceMemo
     ) -> None:
         self.text = text
         self.n = len(text)
@@ -573,12 +659,12 @@ class _Parser:
         memo = self.memo
         if close > 0 and ";" not in text[m.end() : close]:
             key = text[pos + 1 : close]
-            hit = memo.get(key)
+            hit = memo.get_sized(key, len(key))
             if hit is not None:
                 return hit[0], close + 1, hit[1]
         ace, end, odd = self._ace_uncached(m, allowed)
-        if key is not None and len(memo) < _ACE_CACHE_SIZE:
-            memo[key] = (ace, odd, ace.type in OBJECT_ACE_TYPES)
+        if key is not None:
+            memo.put_sized(key, (ace, odd, ace.type in OBJECT_ACE_TYPES), len(key))
         return ace, end, odd
 
     def _ace_uncached(self, m: re.Match[str], allowed: frozenset[AceType]) -> tuple[Ace, int, int]:
@@ -694,7 +780,12 @@ class _Parser:
             i += 1
         if i == first:
             raise self._error("expected a number in the access rights", at + start)
-        value = min(int(field[first:i], base), 0xFFFFFFFF)
+        # Saturated, so the value of more than 12 significant digits (in any base) is
+        # 0xFFFFFFFF whatever they are: int() is not given thousands of them.
+        significant = field[first:i].lstrip("0")
+        value = 0xFFFFFFFF
+        if len(significant) <= 12:
+            value = min(int(significant or "0", base), 0xFFFFFFFF)
         if negative:
             value = -value & 0xFFFFFFFF
         return value, i
@@ -724,14 +815,13 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
         domain = domain_sid if isinstance(domain_sid, Sid) else parse_domain_sid(domain_sid)
         domain_key = domain._bytes  # binary form: see _cache
     key = (text, domain_key)
-    hit = _cache.get(key)
+    hit = _cache_get(key)
+    if hit is None and len(text) > _SHORT_TEXT:
+        hit = _cache_long_get(key)
     if hit is not None:
         return hit
     sd = _descriptor(text, domain, domain_key)
-    if len(text) <= CACHED_TEXT_LONGEST:
-        if len(_cache) >= PARSE_CACHE_SIZE:
-            del _cache[next(iter(_cache))]
-        _cache[key] = sd
+    _cache.put_sized(key, sd, len(text))
     return sd
 
 

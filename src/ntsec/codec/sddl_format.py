@@ -10,15 +10,17 @@ rules (ACE type letters, flag and right letters in Windows' order, aliases) are 
 from __future__ import annotations
 
 from ntsec.codec import claims, condition
+from ntsec.codec.binary import ace_size
 from ntsec.codec.sddl_tokens import (
     ACE_TYPE_LETTERS,
     CONDITION_ACE_TYPES,
+    OVERSIZE_SIDS,
     domain_sid_value,
     format_ace_flags,
     format_mask,
 )
 from ntsec.errors import InvalidValueError
-from ntsec.model.ace import Ace, AceType
+from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.aliases import alias_for_sid
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -48,12 +50,20 @@ def format_ace(ace: Ace, domain_sid: Sid | str | None = None) -> str:
     return _format_ace(ace, domain_sid_value(domain_sid))
 
 
-def _format_ace(ace: Ace, domain: Sid | None) -> str:
+def _format_ace(ace: Ace, domain: Sid | None, padded: bool = False) -> str:
     letters = ACE_TYPE_LETTERS.get(int(ace.type))
     if letters is None or ace.sid is None:
         raise InvalidValueError(f"ACE type 0x{int(ace.type):02x} has no SDDL form")
     flags = format_ace_flags(ace.flags, ace.type == _ACCESS_FILTER)
     rights = format_mask(ace.mask, ace.type == _LABEL)
+    if not rights and not padded and _pads(ace):
+        # Windows prints no rights for a zero mask, but its converter reads an empty rights
+        # field with the SID AU or MP as four bytes more of ACL (ntsec.codec.sddl
+        # _OVERSIZE_SIDS): printed so, this ACE would come back in a larger ACL of another
+        # revision. "0x0" reads back as the same ACE in the same ACL; of the two spellings
+        # only it round-trips, so it is printed wherever the ACL has no padding for the ACE
+        # (see _format_acl). [U] No Windows print of such an ACL is recorded.
+        rights = "0x0"
     guid = str(ace.object_type) if ace.object_type is not None else ""
     iguid = str(ace.inherited_object_type) if ace.inherited_object_type is not None else ""
     head = f"({letters};{flags};{rights};{guid};{iguid};{_sid_string(ace.sid, domain)}"
@@ -81,7 +91,23 @@ def _format_acl(
     if acl is None:
         # A NULL DACL prints as NO_ACCESS_CONTROL (Vista and later, wine-windows.json sd_to_sddl).
         return out + "NO_ACCESS_CONTROL"
-    return out + "".join(_format_ace(ace, dom) for ace in acl.aces)
+    if acl.size is None:
+        return out + "".join(_format_ace(ace, dom) for ace in acl.aces)
+    # An ACL Windows sized four bytes too large per such ACE: that many of them print with
+    # the empty rights field that makes the parser pad the ACL again, the others as "0x0".
+    slots = (acl.size - 8 - sum(map(ace_size, acl.aces))) // 4
+    parts = []
+    for ace in acl.aces:
+        padded = slots > 0 and _pads(ace)
+        slots -= padded
+        parts.append(_format_ace(ace, dom, padded))
+    return out + "".join(parts)
+
+
+def _pads(ace: Ace) -> bool:
+    """Whether an empty rights field in this ACE makes Windows pad the ACL (a zero mask on a
+    non-object ACE for AU or MP, see _format_ace)."""
+    return not ace.mask and ace.sid in OVERSIZE_SIDS and ace.type not in OBJECT_ACE_TYPES
 
 
 def format(sd: SecurityDescriptor, domain_sid: Sid | str | None = None) -> str:  # noqa: A001

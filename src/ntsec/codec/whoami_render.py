@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import NoneType
 
 from ntsec.codec.whoami_report import (
     TABULAR_SECTIONS,
@@ -23,7 +24,7 @@ from ntsec.codec.whoami_report import (
     WhoamiSection,
     parse_switches,
 )
-from ntsec.errors import InvalidValueError, WhoamiError
+from ntsec.errors import InvalidValueError, WhoamiError, require_items, require_types
 from ntsec.model.names import (
     ChainResolver,
     NameResolver,
@@ -289,6 +290,16 @@ def render(subject: WhoamiReport | Token, switches: str | Sequence[str] = "", *,
     machine, the Win11 measurement); pass ``claims`` to choose another. whoami's own errors
     raise :class:`ntsec.WhoamiError` carrying the text and exit code 1 (see :func:`run`).
     """
+    require_types(
+        "whoami.render",
+        ("subject", subject, (WhoamiReport, Token)),
+        ("resolver", resolver, (NameResolver, NoneType)),
+        ("line_end", line_end, str),
+        ("claims", claims, (ClaimsOutput, NoneType)),
+        ("strings", strings, Strings),
+    )
+    if not isinstance(switches, str):
+        switches = require_items("whoami.render: switches", switches, str)
     cmd = parse_switches(
         switches if isinstance(switches, str) else tuple(switches), line_end=line_end
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, IntEnum, IntFlag
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_types
 
 __all__ = [
     "ELEVATING_PRIVILEGES",
@@ -197,6 +197,7 @@ class PrivilegeEntry:
 
     def __post_init__(self) -> None:
         # Plain LUID numbers and attribute ints are accepted and normalised to the enums.
+        require_types("PrivilegeEntry", ("attributes", self.attributes, int))
         object.__setattr__(self, "privilege", _as_privilege(self.privilege))
         object.__setattr__(self, "attributes", PrivilegeAttributes(int(self.attributes)))
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, IntFlag
+from types import NoneType
 
-from ntsec.errors import InvalidValueError, ParseError
+from ntsec.errors import InvalidValueError, ParseError, require_types
 
 __all__ = [
     "GENERIC_BITS",
@@ -67,6 +68,15 @@ class GenericMapping:
     write: int
     execute: int
     all: int
+
+    def __post_init__(self) -> None:
+        require_types(
+            "GenericMapping",
+            ("read", self.read, int),
+            ("write", self.write, int),
+            ("execute", self.execute, int),
+            ("all", self.all, int),
+        )
 
     def map(self, mask: int) -> int:
         """RtlMapGenericMask: OR in the mapping of each generic bit and clear the generic bits
@@ -427,6 +437,9 @@ def right_names(mask: int, object_type: ObjectType | None = None) -> list[str]:
     bits, standard and special bits, generic bits (read, write, execute, all), and any bit with
     no name as hex (``0x200``). ``object_type=None`` names no specific bit.
     """
+    require_types(
+        "right_names", ("mask", mask, int), ("object_type", object_type, (ObjectType, NoneType))
+    )
     if not 0 <= mask <= 0xFFFFFFFF:
         raise InvalidValueError(f"an access mask is 32 bits, not {mask:#x}")
     names: list[str] = []
@@ -476,6 +489,9 @@ def parse_rights(text: str, object_type: ObjectType | None = None) -> int:
     standard and generic names, ``0x`` hexadecimal or decimal numbers, joined by commas, ``|``,
     ``+`` or spaces. Names are matched case-insensitively. Raises ParseError with the offset of
     the bad token."""
+    require_types(
+        "parse_rights", ("text", text, str), ("object_type", object_type, (ObjectType, NoneType))
+    )
     table = {name.upper(): value for name, value in _name_table(object_type).items()}
     mask = 0
     pos = 0
@@ -505,7 +521,9 @@ def _token_value(
         ok = bool(digits) and all(c in "0123456789abcdefABCDEF" for c in digits)
         value = int(digits, 16) if ok else None
     elif token.isascii() and token.isdigit():
-        value = int(token)
+        # No mask needs more than 10 digits; int() of 4,300+ digits raises a bare ValueError.
+        digits = token.lstrip("0") or "0"
+        value = int(digits) if len(digits) <= 10 else None
     else:
         value = table.get(token.upper())
         if value is None:

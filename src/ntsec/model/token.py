@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import TYPE_CHECKING
+from types import NoneType
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_items, require_types
+from ntsec.model.acl import Acl
 from ntsec.model.claims import ClaimAttribute
+from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import (
     ELEVATING_PRIVILEGES,
     Privilege,
@@ -20,10 +22,6 @@ from ntsec.model.privileges import (
     PrivilegeEntry,
 )
 from ntsec.model.sid import Sid
-
-if TYPE_CHECKING:
-    from ntsec.model.acl import Acl
-    from ntsec.model.descriptor import SecurityDescriptor
 
 __all__ = [
     "ELEVATED_GROUP_RIDS",
@@ -160,6 +158,9 @@ class SidAndAttributes:
     attributes: GroupAttributes = GroupAttributes(0)  # noqa: RUF009 - an immutable flag value
 
     def __post_init__(self) -> None:
+        require_types(
+            "SidAndAttributes", ("sid", self.sid, Sid), ("attributes", self.attributes, int)
+        )
         # Callers may pass a plain int (e.g. 0xC0000007); store it as the flag type.
         raw: object = self.attributes
         if not isinstance(raw, GroupAttributes):
@@ -189,6 +190,31 @@ class TokenSource:
 MEDIUM_INTEGRITY = Sid.from_parts(16, 8192)
 _MANDATORY_AUTHORITY = 16
 _LOCAL_SYSTEM = Sid.from_parts(5, 18)
+
+
+#: Token fields that hold sequences, with their items' type (any iterable is accepted and
+#: kept as a tuple), and the fields that hold numbers (IntEnum and IntFlag members included).
+_TOKEN_SEQUENCES = (
+    ("groups", SidAndAttributes),
+    ("privileges", PrivilegeEntry),
+    ("restricted_sids", SidAndAttributes),
+    ("user_claims", ClaimAttribute),
+    ("device_claims", ClaimAttribute),
+    ("device_groups", SidAndAttributes),
+)
+_TOKEN_NUMBERS = (
+    "token_type",
+    "impersonation_level",
+    "token_id",
+    "authentication_id",
+    "modified_id",
+    "parent_token_id",
+    "originating_logon_session",
+    "expiration",
+    "session_id",
+    "mandatory_policy",
+    "elevation_type",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,11 +261,23 @@ class Token:
     )
 
     def __post_init__(self) -> None:
-        for name in ("groups", "privileges", "restricted_sids", "user_claims",
-                     "device_claims", "device_groups"):
+        for name, kind in _TOKEN_SEQUENCES:
             value = getattr(self, name)
-            if not isinstance(value, tuple):
-                object.__setattr__(self, name, tuple(value))
+            items = require_items(f"Token: {name}", value, kind)
+            if items is not value:
+                object.__setattr__(self, name, items)
+        sid_or_none = (Sid, NoneType)
+        require_types(
+            "Token",
+            ("user", self.user, SidAndAttributes),
+            ("owner", self.owner, sid_or_none),
+            ("primary_group", self.primary_group, sid_or_none),
+            ("default_dacl", self.default_dacl, (Acl, NoneType)),
+            ("source", self.source, TokenSource),
+            ("linked_token_id", self.linked_token_id, (int, NoneType)),
+            ("security_descriptor", self.security_descriptor, (SecurityDescriptor, NoneType)),
+            *((name, getattr(self, name), int) for name in _TOKEN_NUMBERS),
+        )
 
     # ------------------------------------------------------------------ queries
     @property

@@ -19,8 +19,9 @@ import hashlib
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
+from types import NoneType
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_type, require_types
 from ntsec.model.sid import Sid
 
 __all__ = [
@@ -614,6 +615,7 @@ def well_known_sid(
     WinLocalLogonSid and WinApplicationPackageAuthoritySid raise: CreateWellKnownSid cannot
     make them.
     """
+    require_types("well_known_sid", ("domain_sid", domain_sid, (Sid, NoneType)))
     t = _coerce_type(type_or_name)
     entry = _BY_TYPE[t]
     if not entry.creatable:
@@ -716,6 +718,7 @@ def service_sid(name: str) -> Sid:
     01_nt-service-mssql (NT SERVICE\\MSSQL$SQLEXPRESS). An empty name raises InvalidValueError
     (RtlCreateServiceSid: STATUS_INVALID_PARAMETER for a missing name).
     """
+    require_type(name, str, "a service name")
     if not name:
         raise InvalidValueError("a service SID needs a service name")
     digest = hashlib.sha1(_upcase(name).encode("utf-16-le"), usedforsecurity=False).digest()
@@ -729,6 +732,7 @@ def capability_sids(name: str) -> tuple[Sid, Sid]:
     S-1-15-3-1024 (capability) and S-1-5-32 (group). The empty name is allowed. Verified against
     Wine test_RtlDeriveCapabilitySidsFromName on Windows (tests/vectors/wine-windows.json).
     """
+    require_type(name, str, "a capability name")
     words = _hash_words(hashlib.sha256(_upcase(name).encode("utf-16-le")).digest())
     return (
         Sid.from_parts(_APP_PACKAGE_AUTHORITY, 3, 1024, *words),

@@ -138,15 +138,24 @@ class EventLog:
 
     def query(self, event_id: int | Iterable[int] | None = None, *, account: Sid | None = None,
               logon_id: int | None = None, success: bool | None = None,
-              since: int = 0) -> list[Event]:
+              since: int = 0, account_name: str | None = None) -> list[Event]:
         """Records in log order, filtered by ID(s), the account SID or logon session they are
-        about, the keyword, and records after ``since``."""
+        about, the keyword, and records after ``since``.
+
+        A failed logon (4625) names no SID (TargetUserSid is the NULL SID: the name was never
+        resolved, Learn "4625(F) An account failed to log on"), so with ``account_name`` the
+        account filter also keeps the 4625 records whose TargetUserName is that name (account
+        names compare without case).
+        """
         where, args = ["record_id > ?"], [since]
         if event_id is not None:
             ids = [int(event_id)] if isinstance(event_id, int) else [int(i) for i in event_id]
             where.append(f"event_id IN ({','.join('?' * len(ids))})")
             args += ids
-        if account is not None:
+        if account is not None and account_name is not None:
+            where.append("(account = ? OR (account IS NULL AND event_id = ?))")
+            args += [str(account), int(EventId.LOGON_FAILED)]  # type: ignore[list-item]
+        elif account is not None:
             where.append("account = ?")
             args.append(str(account))  # type: ignore[arg-type]
         if logon_id is not None:
@@ -160,7 +169,12 @@ class EventLog:
                 f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY record_id",  # noqa: S608
                 args,
             ).fetchall()
-        return [_event(r) for r in rows]
+        found = [_event(r) for r in rows]
+        if account is not None and account_name is not None:
+            wanted = account_name.casefold()
+            found = [e for e in found if e.account is not None
+                     or str(e.fields.get("TargetUserName", "")).casefold() == wanted]
+        return found
 
 
 def _event(row: sqlite3.Row) -> Event:

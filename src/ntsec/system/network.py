@@ -190,7 +190,11 @@ def loads_network(text: str, name: str = "network") -> DomainScenario:
 
 def load_network(path: str | Path) -> DomainScenario:
     p = Path(path)
-    return loads_network(p.read_text(encoding="utf-8"), name=p.stem)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidValueError(f"{p.stem}: not UTF-8 text ({exc.reason})") from None
+    return loads_network(text, name=p.stem)
 
 
 def builtin_network(name: str = "contoso") -> DomainScenario:

@@ -137,7 +137,11 @@ class Scenario:
 def load(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     p = Path(path)
-    return loads(p.read_text(encoding="utf-8"), name=p.stem)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidValueError(f"{p.stem}: not UTF-8 text ({exc.reason})") from None
+    return loads(text, name=p.stem)
 
 
 def builtin(name: str = "workstation") -> Scenario:
@@ -148,6 +152,14 @@ def builtin(name: str = "workstation") -> Scenario:
     if not resource.is_file():
         raise InvalidValueError(f"no built-in scenario {name!r}")
     return loads(resource.read_text(encoding="utf-8"), name=name)
+
+
+def sample_accounts(name: str = "workstation") -> tuple[str, tuple[UserSpec, ...]]:
+    """The computer name of a built-in scenario and its accounts that can log on (enabled, with
+    a password): the practice machine's documented sample credentials, which front ends show
+    on its logon page."""
+    scenario = builtin(name)
+    return scenario.computer_name, tuple(u for u in scenario.users if u.enabled and u.password)
 
 
 def loads(text: str, name: str = "scenario") -> Scenario:

@@ -9,22 +9,42 @@ than failing at once.
 
 The schema is versioned with SQLite's ``user_version`` and upgraded by an ordered list of
 migrations, each applied inside the same immediate transaction that checks the version, so two
-processes opening a new machine at once cannot both apply a step. Other modules of
+processes opening a new machine at once cannot both apply a step.
+
+A file is looked at before anything is written to it (:func:`probe`, read-only): only an empty
+file, an empty SQLite database or an ntsec database of a schema this ntsec knows is opened for
+writing (WAL, migrations). Any other SQLite file, a machine of a newer ntsec, or a file that is
+not SQLite is refused byte for byte unchanged, with no ``-wal`` or ``-shm`` file made beside it.
+:func:`replace_atomically` builds a new database beside an old one and renames it over, so a
+crash leaves one of the two whole. Other modules of
 ``ntsec.system`` (process, objects, events) add their tables by appending migrations to
 :data:`MIGRATIONS`; an applied migration is never edited.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ntsec.errors import Error
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "StoreError"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Probe",
+    "Store",
+    "StoreError",
+    "probe",
+    "replace_atomically",
+]
 
 
 class StoreError(Error):
@@ -188,6 +208,117 @@ MIGRATIONS: tuple[str, ...] = (
 #: The schema version a freshly opened store has.
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# The SQLite file format (sqlite.org/fileformat.html, 1.3 "The Database Header"): the 16-byte
+# magic string, then the header's first 100 bytes.
+_MAGIC = b"SQLite format 3\x00"
+_CREATE_TABLE = re.compile(r"CREATE TABLE (\w+)")
+
+
+def _tables_until(version: int) -> frozenset[str]:
+    """The tables the first ``version`` migrations create."""
+    return frozenset(t for m in MIGRATIONS[:version] for t in _CREATE_TABLE.findall(m))
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What a file is, found without changing it. ``kind`` is ``"new"`` (missing, empty, or an
+    SQLite database with no tables), ``"ntsec"`` (a machine or domain database of a schema this
+    ntsec can open), ``"newer"`` (an ntsec database of a later schema) or ``"foreign"``."""
+
+    kind: str
+    version: int
+    tables: frozenset[str]
+    reason: str = ""
+
+
+def probe(path: str | Path) -> Probe:
+    """Classify the file at ``path`` without writing to it or beside it.
+
+    The database is opened read-only; with ``immutable=1`` (no locks, no ``-wal``/``-shm``
+    files created) unless a ``-wal`` file already exists, whose committed pages must be read too.
+    Raises :class:`StoreError` for a file that cannot be read or is not SQLite at all.
+    """
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            header = f.read(100)
+    except FileNotFoundError:
+        return Probe("new", 0, frozenset())
+    except OSError as exc:
+        raise StoreError(f"{p}: cannot be read: {exc.strerror or exc}") from None
+    if not header:
+        return Probe("new", 0, frozenset())
+    if not header.startswith(_MAGIC):
+        raise StoreError(f"{p}: not an SQLite database, so not an ntsec machine")
+    wal = Path(f"{p}-wal")
+    immutable = "" if wal.is_file() and wal.stat().st_size else "&immutable=1"
+    # Quoted from the path's bytes: a POSIX file name need not be UTF-8.
+    uri = f"file:{urllib.parse.quote(os.fsencode(p.resolve()))}?mode=ro{immutable}"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as con:
+            version = int(con.execute("PRAGMA user_version").fetchone()[0])
+            rows = con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{p}: not a usable SQLite database: {exc}") from None
+    tables = frozenset(str(r[0]) for r in rows)
+    return _classify(version, tables)
+
+
+def _classify(version: int, tables: frozenset[str]) -> Probe:
+    if version == 0 and not tables:
+        return Probe("new", 0, tables)
+    if 1 <= version <= SCHEMA_VERSION and (
+        _tables_until(version) <= tables <= _tables_until(SCHEMA_VERSION)
+    ):
+        return Probe("ntsec", version, tables)
+    if version > SCHEMA_VERSION and _tables_until(SCHEMA_VERSION) <= tables:
+        return Probe(
+            "newer",
+            version,
+            tables,
+            f"schema version {version} is newer than this ntsec understands ({SCHEMA_VERSION})",
+        )
+    shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    return Probe(
+        "foreign",
+        version,
+        tables,
+        f"an SQLite database that is not an ntsec machine (user_version {version}, "
+        f"tables: {shown or 'none'}); it was left unchanged",
+    )
+
+
+def replace_atomically(path: str | Path, build: Callable[[Path], None]) -> None:
+    """Make a new database with ``build(temporary_path)`` beside ``path``, then rename it over
+    ``path`` in one step (``os.replace``), so a failure or a crash at any moment leaves either
+    the old database or the new one, whole.
+
+    The new file is written in rollback-journal mode before the rename (no ``-wal`` of its own
+    to carry along). The old database is checkpointed first, so its ``-wal`` holds nothing the
+    main file lacks, and its ``-wal``/``-shm`` are removed after the rename: pages of the old
+    database must never be replayed into the new one.
+    """
+    target = Path(path)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".new")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        build(tmp)
+        with closing(sqlite3.connect(os.fsencode(tmp), isolation_level=None)) as con:
+            con.execute("PRAGMA journal_mode = DELETE")  # checkpoints, then drops tmp's -wal
+        if target.exists():
+            with closing(sqlite3.connect(os.fsencode(target), isolation_level=None)) as con:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        os.replace(tmp, target)
+    except BaseException:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+
 
 class Store:
     """One machine's SQLite database.
@@ -200,11 +331,15 @@ class Store:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._depth = 0
+        if str(self.path) != ":memory:":
+            found = probe(self.path)
+            if found.kind in ("newer", "foreign"):
+                raise StoreError(f"{self.path}: {found.reason}")
         # isolation_level=None: the sqlite3 module must not open transactions on its own;
         # we issue BEGIN IMMEDIATE / COMMIT ourselves.
         try:
             self._conn = sqlite3.connect(
-                str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
+                os.fsencode(self.path), timeout=BUSY_TIMEOUT, isolation_level=None,
                 check_same_thread=False,
             )
             self._conn.row_factory = sqlite3.Row

@@ -13,7 +13,6 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -27,6 +26,8 @@ from ntsec.web import _machine_views, _views
 from ntsec.web._findings_routes import findings_routes
 from ntsec.web._machine import MACHINE_SECTIONS, open_machine
 from ntsec.web._machine_routes import machine_routes
+from ntsec.web._offload import run_cpu
+from ntsec.web._paste_views import read_upload
 from ntsec.web._security import (
     CSRF_FIELD,
     LOOPBACK_HOSTS,
@@ -34,6 +35,7 @@ from ntsec.web._security import (
     SecurityPolicy,
     is_loopback,
 )
+from ntsec.web._token_routes import token_routes
 
 __all__ = ["Settings", "create_app"]
 
@@ -100,14 +102,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "targets": [],
         }
         if machine.machine is not None:
-            choices = await run_in_threadpool(_machine_views.explorer_choices, machine.machine)
+            choices = await run_cpu(_machine_views.explorer_choices, machine.machine)
             context.update(choices)
         return context
 
     async def explorer(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
-            view = _views.explore(
+            view = await run_cpu(
+                _views.explore,
+                sd_file=await read_upload(form, "sd_file"),
                 sddl=_text(form, "sddl"),
                 token_source=_text(form, "token_source"),
                 whoami_text=_text(form, "whoami_text"),
@@ -129,13 +133,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 target=q.get("target", ""),
             )
             status = 200
-        return render(request, "explorer.html", await explorer_context(view), status)
+        context = await explorer_context(view)
+        return await run_cpu(render, request, "explorer.html", context, status)
 
     async def explorer_machine(request: Request) -> Response:
         if machine.machine is None:
             raise HTTPException(404)
         form = await request.form()
-        view = await run_in_threadpool(
+        view = await run_cpu(
             _machine_views.explore_machine,
             machine.machine,
             pid=_text(form, "subject_pid"),
@@ -149,7 +154,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def sddl(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
-            view = _views.view_sddl(
+            view = await run_cpu(
+                _views.view_sddl,
+                data=await read_upload(form, "file"),
+                names=_text(form, "names"),
                 text=_text(form, "text"),
                 input_format=_text(form, "input_format"),
                 object_type=_text(form, "object_type"),
@@ -164,17 +172,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "object_types": _views.OBJECT_TYPES,
             "input_formats": _views.INPUT_FORMATS,
         }
-        return render(request, "sddl.html", context, status)
+        return await run_cpu(render, request, "sddl.html", context, status)
 
     async def whoami_page(request: Request) -> Response:
         if request.method == "POST":
             form = await request.form()
-            view = _views.view_whoami(text=_text(form, "text"), switches=_text(form, "switches"))
+            view = await run_cpu(
+                _views.view_whoami, text=_text(form, "text"), switches=_text(form, "switches")
+            )
             status = 400 if view.errors else 200
         else:
             view, status = _views.WhoamiView(), 200
         context = {"active": "whoami", "view": view, "switch_sets": _views.WHOAMI_SWITCHES}
-        return render(request, "whoami.html", context, status)
+        return await run_cpu(render, request, "whoami.html", context, status)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         code = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -188,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/whoami", whoami_page, methods=["GET", "POST"], name="whoami"),
         Route("/explorer/machine", explorer_machine, methods=["POST"]),
         *findings_routes(render),
+        *token_routes(render),
         *machine_routes(machine, render),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]

@@ -1,7 +1,7 @@
 """The simulated machine the web app serves (DESIGN.md "The simulated machine").
 
 :func:`open_machine` opens it the way the machine commands of the CLI do
-(:mod:`ntsec.cli._machine`: ``--machine PATH``, else the per-user default, created from the
+(:mod:`ntsec.ui.machine`: ``--machine PATH``, else the per-user default, created from the
 built-in workstation scenario on first use). When it cannot be opened (a ``--machine`` path with
 no machine there, a database of a newer ntsec), every machine page says so with the reason and
 shows no invented data; the access-check explorer, the SDDL decoder and the whoami page work
@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ntsec.errors import Error
+from ntsec.errors import Error, error_text
 from ntsec.system.machine import Machine
+from ntsec.ui.machine import machine_location
+from ntsec.ui.machine import open_machine as ui_open_machine
 
 __all__ = ["MACHINE_SECTIONS", "MachineSection", "MachineStatus", "open_machine"]
 
@@ -76,20 +78,12 @@ class MachineStatus:
 
 def open_machine(path: Path | None) -> MachineStatus:
     """The machine at ``path``, or the per-user default machine for None (created on first use),
-    opened by the CLI's own logic so ``ntsec serve`` and ``ntsec ps`` see the same machine."""
-    import click  # noqa: PLC0415 - the cli extra, as for the rest of ntsec.cli
-
-    from ntsec.cli._machine import machine_path  # noqa: PLC0415
-    from ntsec.cli._machine import open_machine as cli_open_machine  # noqa: PLC0415
-
-    # The CLI finds the machine through the root command's ``--machine``; a context holding
-    # that one parameter lets the web app use the very same code. It is never closed: the
-    # machine lives as long as the app.
-    ctx = click.Context(click.Command("ntsec"))
-    ctx.params["machine"] = None if path is None else str(path)
-    where, _ = machine_path(ctx)
+    found and opened as the CLI does (:mod:`ntsec.ui.machine`), so ``ntsec serve`` and
+    ``ntsec ps`` see the same machine. It is never closed: the machine lives as long as the app.
+    """
+    where, _ = machine_location(path)
     try:
-        machine = cli_open_machine(ctx)
+        machine = ui_open_machine(path)
     except Error as exc:
-        return MachineStatus(available=False, reason=str(exc), path=where)
+        return MachineStatus(available=False, reason=error_text(exc), path=where)
     return MachineStatus(available=True, reason="", path=where, machine=machine)

@@ -16,18 +16,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ntsec.authz.impersonation import SecurityContextTracking, SecurityQualityOfService
-from ntsec.errors import Error, NtStatusError
+from ntsec.errors import Error, NtStatusError, error_text
 from ntsec.model.rights import ObjectType, parse_rights
 from ntsec.system.machine import Machine
 from ntsec.system.process import ProcessStatus
+from ntsec.system.scenario import sample_accounts
 from ntsec.web import _machine_views as mv
 from ntsec.web._machine import MACHINE_SECTIONS, MachineSection, MachineStatus
+from ntsec.web._offload import run_cpu
+from ntsec.web._process_list import COLUMNS, ProcessQuery, apply_query
 
 __all__ = ["machine_routes"]
 
@@ -117,14 +119,14 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
     notes = _Notes()
 
     async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await run_in_threadpool(fn, *args, **kwargs)
+        return await run_cpu(fn, *args, **kwargs)
 
     def error_page(request: Request, exc: Error, slug: str) -> Response:
         s = section(slug)
         return render(
             request,
             "machine_error.html",
-            {"active": s.slug, "section": s, "message": str(exc)},
+            {"active": s.slug, "section": s, "message": error_text(exc)},
             _code(exc),
         )
 
@@ -134,9 +136,14 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
         tree = await call(mv.process_tree, m)
         q = request.query_params
         highlight = q.get("highlight", "")
+        query = ProcessQuery.from_params(q)
+        tree, options = apply_query(tree, query)
         context = {
             "active": "processes",
             "tree": tree,
+            "query": query,
+            "options": options,
+            "columns": COLUMNS,
             "highlight": int(highlight) if highlight.isdigit() else None,
             "note": notes.read(request),
         }
@@ -270,7 +277,7 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
                 try:
                     out = await call(m.logon, name, _text(form, "password"), _LOGON_TYPES[kind])
                 except Error as exc:
-                    context["error"] = str(exc)
+                    context["error"] = error_text(exc)
                     status_code = _code(exc)
                 else:
                     data = out.to_json()
@@ -287,6 +294,8 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
                     )
         context["note"] = notes.read(request)
         context["sessions"] = await call(m.lsa.logon_sessions)
+        computer, samples = sample_accounts()
+        context["samples"] = samples if m.accounts.computer_name == computer else ()
         return render(request, "logon.html", context, status_code)
 
     async def logoff(request: Request) -> Response:
@@ -311,7 +320,7 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
             try:
                 await call(_pipe_action, m, outcome, action, form)
             except Error as exc:
-                outcome.error = str(exc)
+                outcome.error = error_text(exc)
                 status_code = _code(exc)
             outcome.form = {k: v for k, v in form.items() if isinstance(v, str) and k in _KEPT}
         # The page shows the machine after the step, with the step's outcome on top.
@@ -402,7 +411,7 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
             note = await call(_account_action, m, action, form)
         except Error as exc:
             data = await call(mv.accounts_view, m)
-            context = {"active": "accounts", "note": None, "error": str(exc), **data}
+            context = {"active": "accounts", "note": None, "error": error_text(exc), **data}
             return render(request, "accounts.html", context, _code(exc))
         return notes.see("/accounts", note=note)
 

@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ntsec.authz.impersonation import ImpersonationResult
-from ntsec.cli._render import describe
 from ntsec.codec.whoami_render import attribute_text
-from ntsec.errors import Error, InvalidValueError, NtStatusError
+from ntsec.errors import Error, InvalidValueError, NtStatusError, error_text
 from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.descriptor import (
@@ -35,6 +34,8 @@ from ntsec.system.events import Event
 from ntsec.system.lsa import LogonType
 from ntsec.system.machine import Machine
 from ntsec.system.scenario import ObjectKind
+from ntsec.ui.describe import describe
+from ntsec.web._paste_views import name_sids
 
 __all__ = [
     "ACE_INHERITANCE",
@@ -100,6 +101,14 @@ def account_name(m: Machine, sid: Sid) -> str | None:
     if hit is None:
         return None
     return f"{hit.domain}\\{hit.name}" if hit.domain else hit.name
+
+
+def _sid_name(m: Machine, sid: str) -> str | None:
+    """The machine's name for a SID written in text (None: not a SID it can name)."""
+    try:
+        return account_name(m, Sid.parse(sid))
+    except Error:
+        return None
 
 
 def _level_word(level: ImpersonationLevel) -> str:
@@ -544,7 +553,7 @@ def events_view(
         try:
             sid = resolve_account(m.accounts, account.strip())
         except Error as exc:
-            view.errors["account"] = str(exc)
+            view.errors["account"] = error_text(exc)
     luid = None
     if logon_id.strip():
         try:
@@ -680,7 +689,7 @@ def explore_machine(m: Machine, *, pid: str, tid: str, target: str, rights: str)
                 result = m.open_object(subject, obj.path, desired, kind=obj.kind, tid=thread).result
     except Error as exc:
         # The library's refusal (no such process or object, rights it cannot parse).
-        errors["machine"] = str(exc)
+        errors["machine"] = error_text(exc)
         return view
 
     def names(sid: str) -> str | None:
@@ -838,11 +847,12 @@ def set_object_security(m: Machine, path: str, kind: str, action: str,
             token = m.effective_token(pid, tid)
             result = m.set_object_security(pid, obj.path, sd, si, tid=tid, kind=obj.kind)
     except Error as exc:
-        edit.error = str(exc)
+        edit.error = error_text(exc)
         return 404 if isinstance(exc, NtStatusError) else 400
     outcome = result.to_json(machine_sid)
     outcome["subject"] = _subject_label(m, pid, tid, token)
-    outcome["explanation"] = (result.check.explanation.to_text()
+    outcome["explanation"] = (name_sids(result.check.explanation.to_text(),
+                                        lambda sid: _sid_name(m, sid))
                               if result.check.explanation is not None else None)
     edit.outcome = outcome
     if result.allowed:

@@ -12,7 +12,11 @@ security state, so it defends against the attacks a local web server meets:
   present ``Origin`` header must name this server, and ``Sec-Fetch-Site: cross-site`` is refused
   (OWASP CSRF Prevention Cheat Sheet, "Verifying Origin With Standard Headers").
 * **DNS rebinding.** A hostile name that resolves to 127.0.0.1 would make the browser treat the
-  app as that name's origin; on loopback only the loopback names are accepted in ``Host``.
+  app as that name's origin; on loopback only loopback addresses (127.0.0.0/8, ``[::1]``) and
+  ``localhost`` are accepted in ``Host``.
+* **Oversized input.** A request body is read up to 2 MiB and each form field up to 512 KiB;
+  more is refused with 413 and a message naming the field, its size and the limit, before the
+  CSRF check reads the form (so a large field is never reported as a CSRF failure).
 * **Other people on the network.** Bound anywhere but loopback, every request needs the access
   key printed at start (as Jupyter does): ``?key=...`` once, exchanged for an ``HttpOnly``,
   ``SameSite=Strict`` cookie holding an HMAC of the key, and redirected to the same address
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import ipaddress
 import secrets
 import time
@@ -41,14 +46,19 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ntsec.errors import printable
 
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "KEY_PARAMETER",
     "LOOPBACK_HOSTS",
+    "MAX_BODY",
+    "MAX_FIELD",
     "SECURITY_HEADERS",
     "SecurityMiddleware",
     "SecurityPolicy",
@@ -65,11 +75,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 KEY_PARAMETER = "key"
-#: Host names a loopback-bound server answers to (anything else is DNS rebinding).
+#: Host names a loopback-bound server answers to, besides every other address in 127.0.0.0/8
+#: (anything else is DNS rebinding); :func:`is_loopback` decides.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_MAX_BODY = 2 * 1024 * 1024  # largest form accepted: whoami /all and SDDL are a few KB
+#: Largest request body accepted.
+MAX_BODY = 2 * 1024 * 1024
+#: Largest form field: a binary descriptor at the 64 KiB-per-ACL limit (MS-DTYP 2.4.5: AclSize
+#: is 16 bits) is about 131 KB, 262 KB as hex; whoami /all output is a few KB.
+MAX_FIELD = 512 * 1024
+_MAX_FIELDS = 100
+_MAX_FILES = 4
 
 #: Sent with every response (OWASP Secure Headers Project recommendations).
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
@@ -98,6 +115,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _loopback_address(name: str) -> bool:
+    """True for an IP address literal in 127.0.0.0/8 or ``[::1]`` (never for a DNS name)."""
+    try:
+        return ipaddress.ip_address(name.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
 def new_access_key() -> str:
     """A fresh access key: 32 random bytes, URL-safe (as ``secrets`` recommends for tokens)."""
     return secrets.token_urlsafe(32)
@@ -107,10 +132,11 @@ def new_access_key() -> str:
 class SecurityPolicy:
     """What the middleware enforces for one server.
 
-    ``access_key`` None means no key is asked for (loopback). ``allowed_hosts`` None accepts
-    any ``Host`` header (a server reachable under names we cannot know, which the access key
-    protects instead). ``cookie_suffix`` keeps the cookies of servers on different ports of
-    the same host apart (cookies do not isolate by port, RFC 6265 section 8.5).
+    ``access_key`` None means no key is asked for (loopback). ``allowed_hosts`` is the set of
+    names accepted in ``Host`` besides loopback IP addresses; None accepts any ``Host`` header
+    (a server reachable under names we cannot know, which the access key protects instead).
+    ``cookie_suffix`` keeps the cookies of servers on different ports of the same host apart
+    (cookies do not isolate by port, RFC 6265 section 8.5).
     """
 
     access_key: str | None = None
@@ -211,9 +237,13 @@ class SecurityMiddleware:
         scope.setdefault("state", {})["csrf_token"] = expected
 
         if scope["method"] not in _SAFE_METHODS:
+            # Sizes first (an honest 413), then the CSRF check, which reads the form.
             body, refusal = await self._read_body(headers, receive)
+            form: dict[str, str] = {}
             if refusal is None:
-                refusal = await self._check_csrf(scope, headers, body, cookies, expected)
+                form, refusal = await _read_form(scope, body)
+            if refusal is None:
+                refusal = self._check_csrf(scope, headers, form, cookies, expected)
             if refusal is not None:
                 await refusal(scope, receive, send_with_headers)
                 return
@@ -229,11 +259,14 @@ class SecurityMiddleware:
         host = headers.get("host", "")
         # Strip the port: "[::1]:8765" -> "[::1]", "127.0.0.1:8765" -> "127.0.0.1".
         name = host[: host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
-        if name.lower() not in allowed:
+        # A loopback IP address cannot be rebound (no DNS involved), so any of them is fine:
+        # the server may be bound to 127.0.0.2 or [::1]. Names other than localhost are not.
+        if name.lower() not in allowed and not _loopback_address(name):
             return _page(
                 400,
                 "Unknown host name",
-                "This server answers only to its loopback address (127.0.0.1 or localhost).",
+                "This server answers only to a loopback address (127.0.0.1, [::1] or "
+                "localhost).",
             )
         return None
 
@@ -265,8 +298,8 @@ class SecurityMiddleware:
 
     async def _read_body(self, headers: Headers, receive: Receive) -> tuple[bytes, Response | None]:
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > _MAX_BODY:
-            return b"", _page(413, "Too large", "Requests are limited to 2 MiB.")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+            return b"", _too_large(f"The request body is {int(declared)} bytes")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -275,18 +308,19 @@ class SecurityMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > _MAX_BODY:
-                return b"", _page(413, "Too large", "Requests are limited to 2 MiB.")
+            if size > MAX_BODY:
+                # Streamed without a length (or longer than it said): stop reading here.
+                return b"", _too_large(f"The request body is more than {MAX_BODY} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         return b"".join(chunks), None
 
-    async def _check_csrf(
+    def _check_csrf(
         self,
         scope: Scope,
         headers: Headers,
-        body: bytes,
+        form: dict[str, str],
         cookies: dict[str, str],
         expected: str,
     ) -> Response | None:
@@ -307,17 +341,46 @@ class SecurityMiddleware:
             return refused
         offered = headers.get(CSRF_HEADER)
         if offered is None:
-            request = Request(scope, receive=_replay(body, _no_more))
-            try:
-                form = await request.form(max_files=0, max_fields=100)
-            except Exception:
-                return refused
-            value = form.get(CSRF_FIELD)
-            await form.close()
-            offered = value if isinstance(value, str) else None
+            offered = form.get(CSRF_FIELD)
         if offered is None or not hmac.compare_digest(offered.encode(), expected.encode()):
             return refused
         return None
+
+
+def _too_large(what: str) -> HTMLResponse:
+    return _page(413, "Too large", f"{html.escape(what)}; the limit is {MAX_BODY} bytes.")
+
+
+async def _read_form(scope: Scope, body: bytes) -> tuple[dict[str, str], Response | None]:
+    """The text fields of a form body (url-encoded or multipart), each checked against
+    :data:`MAX_FIELD`; a body of another type has no fields (the CSRF header must be used).
+    Uploaded files (a few: the paste forms take a file) are bounded by :data:`MAX_BODY` only."""
+    content_type = Headers(scope=scope).get("content-type", "").partition(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {}, None
+    request = Request(scope, receive=_replay(body, _no_more))
+    try:
+        # max_part_size: the body limit already bounds every part; the field limit below
+        # gives the honest message.
+        form = await request.form(
+            max_files=_MAX_FILES, max_fields=_MAX_FIELDS, max_part_size=MAX_BODY
+        )
+    except HTTPException as exc:
+        return {}, _page(400, "Unreadable form", html.escape(str(exc.detail)))
+    fields: dict[str, str] = {}
+    try:
+        for name, value in form.multi_items():
+            if not isinstance(value, str):
+                continue
+            size = len(value.encode("utf-8", "surrogatepass"))
+            if size > MAX_FIELD:
+                shown = html.escape(printable(name, 60))
+                message = f"The field {shown} is {size} bytes; the limit is {MAX_FIELD} bytes."
+                return {}, _page(413, "Field too large", message)
+            fields.setdefault(name, value)
+    finally:
+        await form.close()
+    return fields, None
 
 
 async def _no_more() -> Message:

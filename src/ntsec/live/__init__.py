@@ -1,1 +1,0 @@
-"""ntsec.live (see DESIGN.md)."""

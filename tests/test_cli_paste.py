@@ -1,0 +1,135 @@
+"""The command line reads pasted artefacts through ntsec.paste: kind and repairs in --json, each
+repair as a note on stderr, --names and --domain-sid where descriptors are read, and the
+samples that make every help example run from an installed package."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from ntsec.cli import cli
+from ntsec.codec import whoami
+
+VECTORS = Path(__file__).parent / "vectors"
+STANDARD = VECTORS / "whoami" / "24_standard-user_all_medium_interactive.txt"
+DOMAIN = VECTORS / "whoami" / "10_domain-user_all_list_winrm.txt"
+MMC = VECTORS / "icacls" / "moonpoint_mmc.txt"
+
+
+def run(*args: str, stdin: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def damaged(path: Path) -> str:
+    """The capture as a reverse shell gives it: prompts, no empty lines, no trailing spaces."""
+    lines = [ln.rstrip(" ") for ln in path.read_text("utf-8").split("\n") if ln.strip()]
+    return "C:\\Windows\\system32> whoami /all\n" + "\n".join(lines) + "\nC:\\Windows\\system32>"
+
+
+def test_sddl_json_has_kind_and_repairs() -> None:
+    result = run("--json", "sddl", "--file", str(MMC))
+    assert 0 == result.exit_code, result.output
+    data = json.loads(result.stdout)
+    assert "icacls" == data["kind"]
+    assert {"line": 1, "kind": "prompt", "message": "skipped a prompt line"} in data["repairs"]
+    assert "C:\\WINDOWS\\system32\\mmc.exe" == data["path"]
+    assert 1 == len(data["descriptors"])
+
+
+def test_sddl_notes_repairs_on_stderr() -> None:
+    text = ("PS C:\\> (Get-Acl C:\\x).Sddl\nO:BAG:SYD:PAI(A;OICI;FA;;;SY)\n"
+            "   (A;OICI;0x1200a9;;;BU)\n")
+    result = run("sddl", "-", "--to", "sddl", stdin=text)
+    assert 0 == result.exit_code
+    assert "O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)\n" == result.stdout
+    assert "note: line 1: skipped a prompt line" in result.stderr
+    assert "note: line 2: joined 2 wrapped lines" in result.stderr
+
+
+def test_sddl_names_file(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("# people\nCORP\\alice = S-1-5-21-7-8-9-1105\n", encoding="utf-8")
+    text = "C:\\data CORP\\alice:(OI)(CI)(M)\n"
+    missing = run("sddl", text)
+    assert 2 == missing.exit_code
+    assert "CORP\\alice" in missing.stderr
+    result = run("sddl", text, "--names", str(names), "--to", "sddl")
+    assert 0 == result.exit_code, result.stderr
+    assert "D:(A;OICI;0x1301bf;;;S-1-5-21-7-8-9-1105)\n" == result.stdout
+    (tmp_path / "names.json").write_text('{"CORP\\\\alice": "S-1-5-21-7-8-9-1105"}', "utf-8")
+    again = run("sddl", text, "--names", str(tmp_path / "names.json"), "--to", "sddl")
+    assert result.stdout == again.stdout
+
+
+def test_sddl_domain_sid_inferred_and_overridden() -> None:
+    text = "O:DAD:(A;;FA;;;S-1-5-21-1-2-3-1104)"
+    inferred = json.loads(run("--json", "sddl", text).stdout)
+    assert "S-1-5-21-1-2-3" == inferred["domain_sid"]
+    assert "domain" in {r["kind"] for r in inferred["repairs"]}
+    given = run("sddl", text, "--domain-sid", "S-1-5-21-9-9-9", "--to", "sddl")
+    assert given.stdout.startswith("O:DAD:(A;;FA;;;S-1-5-21-1-2-3-1104)")
+    two = run("sddl", "O:DAD:(A;;FA;;;S-1-5-21-1-2-3-1)(A;;FA;;;S-1-5-21-4-5-6-1)")
+    assert 2 == two.exit_code
+    assert "S-1-5-21-4-5-6" in two.stderr
+
+
+def test_whoami_token_reads_a_damaged_capture() -> None:
+    result = run("whoami", "/groups", "/priv", "--token", "-", stdin=damaged(STANDARD))
+    assert 0 == result.exit_code, result.output
+    expected = whoami.render(whoami.parse(STANDARD.read_text("utf-8")), "/groups /priv",
+                             line_end="\n")
+    assert expected == result.stdout.replace("\r\n", "\n")
+    assert "skipped a prompt line" in result.stderr
+    data = json.loads(run("--json", "whoami", "--token", "-", stdin=damaged(STANDARD)).stdout)
+    assert "whoami" == data["kind"]
+    assert data["repairs"]
+
+
+def test_token_analyze_reads_a_damaged_capture() -> None:
+    result = run("--json", "token", "analyze", "-", stdin=damaged(DOMAIN))
+    assert 0 == result.exit_code, result.output
+    data = json.loads(result.stdout)
+    assert "S-1-5-21-2966785786-3096785034-1186376766-1105" == data["token"]["user"]
+    assert any(r["kind"] == "prompt" for r in data["repairs"])
+
+
+def test_token_analyze_reads_its_own_json() -> None:
+    first = run("--json", "token", "analyze", str(STANDARD))
+    again = run("--json", "token", "analyze", "-", stdin=first.stdout)
+    assert 0 == again.exit_code, again.output
+    data = json.loads(again.stdout)
+    assert "token-json" == data["kind"]
+    assert json.loads(first.stdout)["token"] == data["token"]
+
+
+def test_check_token_damaged_and_icacls_descriptor_named_by_the_capture(tmp_path: Path) -> None:
+    sd = tmp_path / "acl.txt"
+    sd.write_text("C:\\share EGOTISTICALBANK\\fsmith:(R)\n", encoding="utf-8")
+    result = run("--json", "check", "--token", "-", "--sd", f"@{sd}", "--access", "read",
+                 stdin=damaged(DOMAIN))
+    assert 0 == result.exit_code, result.output
+    assert "STATUS_SUCCESS" == json.loads(result.stdout)["status"]
+    assert "note:" in result.stderr
+
+
+def test_samples_list_and_print() -> None:
+    listing = run("samples").stdout.split()
+    assert {"standard-user.txt", "icacls-mmc.txt"} <= set(listing)
+    assert STANDARD.read_text("utf-8") == run("samples", "standard-user.txt").stdout
+    assert 2 == run("samples", "nope.txt").exit_code
+    path = Path(run("samples", "system.txt", "--path").stdout.strip())
+    assert path.read_text("utf-8") == run("samples", "system.txt").stdout
+
+
+def test_check_takes_the_object_type_the_artefact_implies() -> None:
+    """sc sdshow output is a service's descriptor: --access names service rights without
+    --type (an explicit --type still wins)."""
+    sd = "C:\\> sc sdshow demo\n\nD:(A;;CCLCSWLOCRRC;;;IU)\n"
+    args = ["--json", "check", "--sd", sd, "--access", "SERVICE_QUERY_STATUS",
+            "--user", "S-1-5-21-1-2-3-1001", "--group", "S-1-5-4"]
+    result = run(*args)
+    assert 0 == result.exit_code, result.output
+    assert "service" == json.loads(result.stdout)["object_type"]
+    assert 2 == run(*args, "--type", "file").exit_code  # no SERVICE_QUERY_STATUS for files
