@@ -369,3 +369,31 @@ def test_readers_fail_only_with_row_errors_or_audit_input_error(
             assert isinstance(item, Row | RowError) or hasattr(item, "dn")
     except AuditInputError:
         pass
+
+
+PASTE = Path(__file__).parent / "vectors" / "paste"
+
+
+def _paste_items(prefix: str) -> list[dict[str, object]]:
+    corpus = json.loads((PASTE / "corpus.json").read_text(encoding="utf-8"))
+    items = corpus["items"] if isinstance(corpus, dict) else corpus
+    return [i for i in items if str(i["file"]).startswith(prefix)]
+
+
+@pytest.mark.parametrize("item", _paste_items("sc_sdshow/"), ids=lambda i: str(i["file"]))
+def test_published_sc_sdshow_captures(item: dict[str, object]) -> None:
+    """The sc sdshow captures of the paste corpus (published, facts read by hand; see
+    tests/vectors/README.md): one service each, named by the echoed command, its ACEs as
+    stated."""
+    (row,) = rows_only(list(read_sc_list(PASTE / str(item["file"]))))
+    command = str(item["command"])
+    assert row.path.lower() in command.lower()
+    (facts,) = item["facts"]["descriptors"]  # type: ignore[index]
+    assert row.sd.dacl is not None
+    assert facts["dacl_count"] == len(row.sd.dacl.aces)
+    sacl = None if row.sd.sacl is None else len(row.sd.sacl.aces)
+    assert facts["sacl_count"] == sacl
+    for ace in facts["aces"]:
+        got = row.sd.dacl.aces[ace["index"]]
+        assert Sid.parse(ace["sid"]) == got.sid
+        assert int(ace["mask"], 16) == got.mask
