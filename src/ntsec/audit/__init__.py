@@ -1,1 +1,1 @@
-"""ntsec.audit (see DESIGN.md)."""
+"""ntsec.audit (see docs/design.md)."""
