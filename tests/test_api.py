@@ -1,5 +1,6 @@
-"""The public API (STYLE.md: a package ``__init__`` with a sorted ``__all__`` that a test guards;
-DESIGN.md "Public API": names that tests and outside checks call)."""
+"""The public API (docs/design.md "Style": a package ``__init__`` with a sorted ``__all__`` that a
+test guards;
+docs/design.md "Public API": names that tests and outside checks call)."""
 
 import ast
 import re
@@ -44,7 +45,7 @@ def test_every_imported_public_looking_name_is_exported() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        # DESIGN.md "Public API (keep these names; tests and outside checks call them)".
+        # docs/design.md "Public API (keep these names; tests and outside checks call them)".
         "ObjectType",
         "SecurityDescriptor",
         "Sid",

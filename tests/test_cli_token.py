@@ -27,7 +27,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
 @pytest.mark.parametrize(
     ("capture", "kind", "level"),
     [
-        # SEMANTICS.md A.3: S-1-5-18; E.4: System label.
+        # docs/rules.md A.3: S-1-5-18; E.4: System label.
         (SYSTEM_06, "system", "System Mandatory Level"),
         # E.4 (NT SERVICE\<name>, S-1-5-80-...) at High, as captured.
         (SERVICE_01, "service-account", "High Mandatory Level"),
@@ -59,7 +59,7 @@ def test_group_json_flag_works_too() -> None:
 
 
 def test_service_account_text_names_the_potato_path() -> None:
-    # The capture has SeImpersonatePrivilege Enabled (SEMANTICS.md G.4 step 2).
+    # The capture has SeImpersonatePrivilege Enabled (docs/rules.md G.4 step 2).
     out = run("token", "analyze", str(SERVICE_01)).stdout
     assert "escalation paths: SeAssignPrimaryTokenPrivilege, SeManageVolumePrivilege, " \
         "SeImpersonatePrivilege" in out

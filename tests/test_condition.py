@@ -220,7 +220,7 @@ def test_domain_alias_needs_domain() -> None:
 
 
 def test_sid_literals_take_the_sddl_alias_table() -> None:
-    # SEMANTICS.md A.3: HO is BUILTIN\User Mode Hardware Operators (S-1-5-32-584) and SH is
+    # docs/rules.md A.3: HO is BUILTIN\User Mode Hardware Operators (S-1-5-32-584) and SH is
     # BUILTIN\OpenSSH Users (S-1-5-32-585). SID(..) reads and prints the aliases an ACE's SID
     # field does; the printed shape is Windows' "Member_of {SID(WD), SID(BO)}"
     # (samba-windows.json sddl_roundtrip).

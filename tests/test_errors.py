@@ -1,4 +1,4 @@
-"""The error tree (STYLE.md 4): one base, parse errors are ValueErrors with a caret."""
+"""The error tree (docs/design.md "Style"): one base, parse errors are ValueErrors with a caret."""
 
 import contextlib
 from collections.abc import Callable

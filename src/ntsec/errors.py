@@ -235,7 +235,7 @@ class WhoamiError(Error):
     """whoami.exe's own failure for a switch combination or an unavailable section.
 
     ``text`` is exactly what whoami writes to stderr (line ends included), ``exit_code`` its
-    exit status (1 for every error measured, WHOAMI.md §1).
+    exit status (1 for every error measured, docs/whoami.md 1).
     """
 
     def __init__(self, text: str, exit_code: int = 1) -> None:

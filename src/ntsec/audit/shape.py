@@ -1,7 +1,7 @@
 """Token shapes: what of a token the access check can see across a corpus of descriptors.
 
 The access check (``ntsec.authz.access``) asks a token only these things (MS-DTYP 2.5.3.2,
-docs/windows-rules.md I.1-I.7):
+docs/rules.md I.1-I.7):
 
 * whether a SID taken *from the descriptor* is in the token's allow / deny sets or, for a
   restricted token, in its restricting allow / deny sets: ACE SIDs (OWNER RIGHTS replaced by the
@@ -55,7 +55,7 @@ __all__ = [
     "with_self",
 ]
 
-#: The privileges the access check consults (docs/windows-rules.md I.5; Learn
+#: The privileges the access check consults (docs/rules.md I.5; Learn
 #: secauthz/privilege-constants): ACCESS_SYSTEM_SECURITY, WRITE_OWNER, backup-intent opens.
 PRIVILEGES_THAT_MATTER = frozenset(
     {

@@ -1,6 +1,6 @@
 """Windows' access check: SeAccessCheck / AccessCheck / AccessCheckByType(ResultList).
 
-The algorithm follows SEMANTICS.md I.0-I.9 in Windows' order (I.2, from Forshaw's re-
+The algorithm follows docs/rules.md I.0-I.9 in Windows' order (I.2, from Forshaw's re-
 implementation of the kernel check, WSI-AC):
 
 1. request: generic bits mapped with the object type's GENERIC_MAPPING; MAXIMUM_ALLOWED kept as a
@@ -66,7 +66,7 @@ __all__ = [
     "mandatory_allowed",
 ]
 
-# Access mask bits (MS-DTYP 2.4.3; SEMANTICS.md C.1).
+# Access mask bits (MS-DTYP 2.4.3; docs/rules.md C.1).
 DELETE = 0x00010000
 READ_CONTROL = 0x00020000
 WRITE_DAC = 0x00040000
@@ -87,7 +87,7 @@ _NW, _NR, _NX = 0x1, 0x2, 0x4
 BACKUP_RIGHTS = READ_CONTROL | ACCESS_SYSTEM_SECURITY | 0x00120089 | 0x20
 RESTORE_RIGHTS = WRITE_DAC | WRITE_OWNER | ACCESS_SYSTEM_SECURITY | 0x00120116 | 0x2 | 0x4 | DELETE
 
-_MEDIUM_RID = 0x2000  # S-1-16-8192: objects without a label (SEMANTICS.md I.3)
+_MEDIUM_RID = 0x2000  # S-1-16-8192: objects without a label (docs/rules.md I.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +263,7 @@ def _check_arguments(  # noqa: PLR0917  (access_check's arguments, as given)
 @dataclass(frozen=True, slots=True)
 class _Pair:
     """A descriptor compiled against one token: the DACL ACEs that match the token, in order,
-    with the owner's implied rights and the MAXIMUM_ALLOWED result (SEMANTICS.md Z.1) worked
+    with the owner's implied rights and the MAXIMUM_ALLOWED result (docs/rules.md Z.1) worked
     out once. ``eligible`` is False when anything but plain allow/deny ACEs could matter (a
     restricted token, an integrity label above the caller, conditions, trust labels, an
     impersonation level that cannot open objects)."""
@@ -401,7 +401,7 @@ def _check(
         and token.impersonation_level < ImpersonationLevel.SecurityImpersonation
     ):
         # Object opens: a thread impersonating at Anonymous/Identification level is refused
-        # before any DACL evaluation (SEMANTICS.md I.0; ROS SeAccessCheck; WSI ch.4).
+        # before any DACL evaluation (docs/rules.md I.0; ROS SeAccessCheck; WSI ch.4).
         return _fail(
             NtStatus.STATUS_BAD_IMPERSONATION_LEVEL,
             rec,
@@ -579,7 +579,7 @@ def _check(
         dacl_granted = pass_max(ctx, tf.allow, tf.deny, "normal")
         if tf.restricted:
             r_granted = pass_max(ctx, tf.r_allow, tf.r_deny, "restricted")
-            # Restricted tokens get the intersection of both passes (SEMANTICS.md I.4, Z.14);
+            # Restricted tokens get the intersection of both passes (docs/rules.md I.4, Z.14);
             # a write-restricted token's restricting SIDs limit only write access (I.7).
             keep = r_granted | ((~write_bits & _ALL) if tf.write_restricted else 0)
             if rec is not None:
@@ -694,7 +694,7 @@ def _finish_denied(
 
 
 def mandatory_allowed(policy: int, mapping: GenericMapping) -> int:
-    """The access a lower-integrity caller keeps under a label ``policy`` (SEMANTICS.md I.3,
+    """The access a lower-integrity caller keeps under a label ``policy`` (docs/rules.md I.3,
     NtOM GenericMapping.GetAllowedMandatoryAccess / WSI-AC Test-MandatoryIntegrityLevel)."""
     if not policy & (_NW | _NR | _NX):
         return _ALL
@@ -714,7 +714,7 @@ def mandatory_allowed(policy: int, mapping: GenericMapping) -> int:
 
 
 #: Objects without a label: Medium with NO_WRITE_UP; processes and threads also NO_READ_UP
-#: (SEMANTICS.md C.5, NtOM NtProcess/NtThread).
+#: (docs/rules.md C.5, NtOM NtProcess/NtThread).
 _DEFAULT_POLICY = {ObjectType.PROCESS: _NW | _NR, ObjectType.THREAD: _NW | _NR}
 
 

@@ -1,7 +1,7 @@
 """Compiled forms of descriptors and tokens for the access check (built once, cached).
 
 A descriptor is frozen, so its compiled form never goes stale: per DACL ACE the kind, mask and
-SID (OWNER RIGHTS already replaced by the owner, SEMANTICS.md I.1), and from the SACL the
+SID (OWNER RIGHTS already replaced by the owner, docs/rules.md I.1), and from the SACL the
 mandatory label, trust label, access filters, resource attributes and scoped policy.
 """
 
@@ -131,7 +131,7 @@ def _compile(sd: SecurityDescriptor) -> CompiledDescriptor:
             io = bool(ace.flags & AceFlags.INHERIT_ONLY_ACE)
             if t == _T.SYSTEM_MANDATORY_LABEL_ACE_TYPE and not label_seen and ace.sid is not None:
                 # Only the first label ACE counts; an inherit-only one leaves the object at the
-                # default Medium/NO_WRITE_UP (SEMANTICS.md I.3; MS-DTYP 2.5.3.3).
+                # default Medium/NO_WRITE_UP (docs/rules.md I.3; MS-DTYP 2.5.3.3).
                 label_seen = True
                 if not io and ace.sid.authority == _MANDATORY_AUTHORITY and ace.sid.sub_authorities:
                     label = (ace.sid.rid, ace.mask)

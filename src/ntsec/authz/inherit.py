@@ -1,4 +1,4 @@
-"""The security descriptor Windows gives a new object (SEMANTICS.md I.10).
+"""The security descriptor Windows gives a new object (docs/rules.md I.10).
 
 :func:`create_security_descriptor` follows MS-DTYP 2.5.3.4.1-2.5.3.4.7 (CreateSecurityDescriptor,
 ComputeACL, ComputeInheritedACLfromParent/-Creator, PostProcessACL) and the Learn pages
@@ -343,7 +343,7 @@ def _effective(
 
 def _post_process(ace: Ace, mapping: GenericMapping, owner: Sid | None, group: Sid | None) -> Ace:
     """CREATOR OWNER/GROUP replaced by the new owner/group, generic rights mapped (and cleared,
-    SEMANTICS.md Z.3) - for ACEs that take effect on the new object."""
+    docs/rules.md Z.3) - for ACEs that take effect on the new object."""
     sid = ace.sid
     if sid == CREATOR_OWNER and owner is not None:
         sid = owner

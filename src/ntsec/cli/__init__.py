@@ -1,4 +1,4 @@
-"""The ``ntsec`` command line (DESIGN.md "Front ends"; needs the ``cli`` extra).
+"""The ``ntsec`` command line (docs/design.md "Front ends"; needs the ``cli`` extra).
 
 Each command lives in its own module and is thin: parse the arguments, make one library call,
 render the result. Failures become exit codes in one place, :class:`ntsec.cli._app.NtsecGroup`.

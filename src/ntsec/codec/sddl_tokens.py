@@ -75,7 +75,7 @@ def parse_domain_sid(domain_sid: str) -> Sid:
 
 
 #: SDDL ACE type strings (MS-DTYP 2.5.1.1, L:secauthz/ace-strings). ZA is 0x0B and XU is 0x0D:
-#: MS-DTYP's table swaps them (SEMANTICS.md Z.4). ACCESS_DENIED_CALLBACK_OBJECT (0x0C) and the
+#: MS-DTYP's table swaps them (docs/rules.md Z.4). ACCESS_DENIED_CALLBACK_OBJECT (0x0C) and the
 #: alarm callback types have no SDDL string.
 ACE_TYPE_TOKENS = MappingProxyType(
     {
@@ -139,7 +139,7 @@ ACE_FLAG_TOKENS = MappingProxyType(
 #: ntsec.codec.sddl._OVERSIZE_SIDS). The printer needs them too: see sddl_format._format_acl.
 OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
 
-#: Access-right strings (MS-DTYP 2.5.1.1; SEMANTICS.md C.4). Single bits are listed in
+#: Access-right strings (MS-DTYP 2.5.1.1; docs/rules.md C.4). Single bits are listed in
 #: ascending bit order, the order Windows prints them ("CCDCLCSWRPWPDTLOCRSDRCWDWO",
 #: "SDRCWDWOGXGWGR", samba-windows.json sddl_roundtrip; "GAGXGWGR", wine-windows.json).
 _BIT_RIGHTS: tuple[tuple[str, int], ...] = (

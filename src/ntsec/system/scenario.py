@@ -1,4 +1,4 @@
-"""Scenarios: TOML descriptions of a simulated machine (DESIGN.md "The simulated machine").
+"""Scenarios: TOML descriptions of a simulated machine (docs/design.md "The simulated machine").
 
 A scenario names the computer, overrides policy settings, and lists users, local groups, group
 memberships, account rights, securable objects (files, directories, registry keys, services,

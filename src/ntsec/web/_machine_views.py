@@ -338,7 +338,7 @@ def process_detail(m: Machine, pid: int) -> ProcessDetail:
 
 
 def prompt_for(m: Machine, pid: int) -> str:
-    """Which dialog "Run as administrator" shows for this process (SEMANTICS.md F.3, the
+    """Which dialog "Run as administrator" shows for this process (docs/rules.md F.3, the
     prompt behaviours the machine's UAC policy holds): ``consent``, ``credentials``, or
     ``none`` when no prompt appears (already elevated, UAC off, behaviour 0). The outcome is
     the library's (``Machine.run_elevated``); this only picks the form to show."""

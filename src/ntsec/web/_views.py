@@ -1,4 +1,5 @@
-"""What the pages show, arranged from library results (STYLE.md 7: front ends only arrange).
+"""What the pages show, arranged from library results (docs/design.md "Style": front ends only
+arrange).
 
 Each function takes the form fields as text, makes the library calls (SDDL and whoami codecs,
 ``parse_rights``, ``access_check`` with its explanation) and returns a plain structure for a
