@@ -159,10 +159,14 @@ def test_maximum_allowed_covers_every_granted_request(
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(ac_descriptors(), ac_tokens(), ac_requests(), types, extra=ac_aces(DENY_KINDS),
+@given(sd=ac_descriptors(),
+       tok=ac_tokens(),
+       req=ac_requests(),
+       otype=types,
+       extra=ac_aces(DENY_KINDS),
        data=st.data())
-def test_adding_a_deny_ace_never_grants_more(sd: SecurityDescriptor, tok: Token, req: Request,
-                                             otype: ObjectType, *, extra: Ace,
+def test_adding_a_deny_ace_never_grants_more(*, sd: SecurityDescriptor, tok: Token, req: Request,
+                                             otype: ObjectType, extra: Ace,
                                              data: st.DataObject) -> None:
     if sd.dacl is None:
         return
@@ -186,9 +190,14 @@ def test_appending_an_allow_ace_never_removes_access(sd: SecurityDescriptor, tok
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(ac_descriptors(), ac_tokens(), ac_requests(), types, extra=ac_aces(), data=st.data())
-def test_aces_that_cannot_apply_change_nothing(sd: SecurityDescriptor, tok: Token, req: Request,
-                                               otype: ObjectType, *, extra: Ace,
+@given(sd=ac_descriptors(),
+       tok=ac_tokens(),
+       req=ac_requests(),
+       otype=types,
+       extra=ac_aces(),
+       data=st.data())
+def test_aces_that_cannot_apply_change_nothing(*, sd: SecurityDescriptor, tok: Token, req: Request,
+                                               otype: ObjectType, extra: Ace,
                                                data: st.DataObject) -> None:
     """Inserting an ACE that cannot apply leaves the answer as it was: an inherit-only ACE
     (MS-DTYP 2.5.3.2 skips them), an ACE for a SID no token holds, an object ACE for a type
@@ -269,12 +278,15 @@ def test_deny_only_groups_never_grant(sd: SecurityDescriptor, tok: Token, req: R
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(ac_descriptors(negations=False), ac_tokens(), ac_requests(), types,
+@given(sd=ac_descriptors(negations=False),
+       tok=ac_tokens(),
+       req=ac_requests(),
+       otype=types,
        restricting=st.lists(st.sampled_from(AC_ACE_SIDS[:8]), min_size=2, max_size=3,
                             unique=True),
        write_only=st.booleans())
-def test_deny_only_restricting_sids_never_grant(sd: SecurityDescriptor, tok: Token,
-                                                req: Request, otype: ObjectType, *,
+def test_deny_only_restricting_sids_never_grant(*, sd: SecurityDescriptor, tok: Token,
+                                                req: Request, otype: ObjectType,
                                                 restricting: list[Sid],
                                                 write_only: bool) -> None:
     first, *rest = restricting
@@ -286,12 +298,15 @@ def test_deny_only_restricting_sids_never_grant(sd: SecurityDescriptor, tok: Tok
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(ac_descriptors(), ac_tokens(restricted=False), ac_requests(), types,
+@given(sd=ac_descriptors(),
+       tok=ac_tokens(restricted=False),
+       req=ac_requests(),
+       otype=types,
        restricting=st.lists(st.sampled_from(AC_ACE_SIDS[:8]), min_size=1, max_size=3,
                             unique=True),
        write_only=st.booleans())
-def test_restricted_token_never_gets_more(sd: SecurityDescriptor, tok: Token, req: Request,
-                                          otype: ObjectType, *, restricting: list[Sid],
+def test_restricted_token_never_gets_more(*, sd: SecurityDescriptor, tok: Token, req: Request,
+                                          otype: ObjectType, restricting: list[Sid],
                                           write_only: bool) -> None:
     restricted = with_groups(
         tok, restricted_sids=tuple(SidAndAttributes(s, GroupAttributes(AC_ENABLED))
