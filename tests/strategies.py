@@ -232,7 +232,7 @@ AC_GROUPS = (AC_EVERYONE, AC_USERS, AC_ADMINS, AC_GROUP_A, AC_GROUP_B, AC_RESTRI
 #: SIDs an ACE or a condition may name.
 AC_ACE_SIDS = (AC_USER, *AC_GROUPS, AC_OWNER_RIGHTS, AC_CREATOR_OWNER, AC_NOBODY)
 #: Owners a generated descriptor may have (the user, a group, someone else).
-AC_OWNERS = (AC_USER, AC_GROUP_A, AC_ADMINS, AC_OTHER, AC_SYSTEM)
+AC_OWNERS = (AC_USER, AC_USER, AC_GROUP_A, AC_ADMINS, AC_OTHER, AC_SYSTEM)
 #: Object types for AccessCheckByType: a three-node list and one GUID outside it.
 AC_GUIDS = tuple(uuid.UUID(int=0x5EC0_0000 + i) for i in range(4))
 AC_OBJECT_TYPE_LIST = ((0, AC_GUIDS[0]), (1, AC_GUIDS[1]), (1, AC_GUIDS[2]))
@@ -318,9 +318,10 @@ def ac_aces(draw: st.DrawFn, kinds: tuple[AceType, ...] | None = None,
     data = b""
     if kind in (_T.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, _T.ACCESS_DENIED_CALLBACK_ACE_TYPE):
         data = draw(ac_conditions(negations))
+    # OWNER RIGHTS one time in five: it changes what the owner gets, a rule with its own code.
+    sid = AC_OWNER_RIGHTS if draw(st.integers(0, 4)) == 0 else draw(st.sampled_from(AC_ACE_SIDS))
     return Ace(kind, AceFlags(draw(st.sampled_from(_AC_INHERIT_FLAGS))),
-               draw(ac_masks(generic)), draw(st.sampled_from(AC_ACE_SIDS)), object_type, None,
-               data)
+               draw(ac_masks(generic)), sid, object_type, None, data)
 
 
 @st.composite

@@ -103,7 +103,7 @@ def held_groups(tok: Token) -> list[Sid]:
 PLAIN = (AceType.ACCESS_ALLOWED_ACE_TYPE, AceType.ACCESS_DENIED_ACE_TYPE)
 
 
-@settings(max_examples=2 * EXAMPLES, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(ac_descriptors() | ac_descriptors(kinds=PLAIN, filters=False),
        ac_tokens() | ac_tokens(restricted=False),
        ac_requests() | ac_requests().map(lambda r: (r[0], False, False)), types)
