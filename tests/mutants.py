@@ -56,10 +56,10 @@ MUTANTS: list[tuple[str, str, str, str]] = [
     ("inherit-only flag ignored in the DACL", "authz/compiled.py",
      "    if ace.flags & AceFlags.INHERIT_ONLY_ACE:\n        skip = SkipReason.INHERIT_ONLY",
      "    if False:\n        skip = SkipReason.INHERIT_ONLY"),
-    ("MAXIMUM_ALLOWED ignores ACE order (a later deny takes back granted bits)",
+    ("MAXIMUM_ALLOWED ignores ACE order (an allow regrants what an earlier deny denied)",
      "authz/dacl.py",
-     "    return g\n\n\ndef pass_tree(",
-     "    return g & ~d\n\n\ndef pass_tree("),
+     "            g |= a.mask & ~d\n",
+     "            g |= a.mask\n"),
     ("deny-only restricting SIDs treated as enabled", "model/token.py",
      "            if g.attributes & ga.SE_GROUP_USE_FOR_DENY_ONLY:\n"
      "                r_deny.add(g.sid)",

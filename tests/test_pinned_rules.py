@@ -374,3 +374,23 @@ def test_split_audit_ace_keeps_audit_flags_on_both_copies() -> None:
     np_parent = parent(sacl=(ace(AUDIT, FILE_READ_DATA, EVERYONE, OI | NP | FA),))
     leaf = create_security_descriptor(np_parent, None, False, token())
     assert [(int(ID | FA), FILE_READ_DATA, EVERYONE)] == flags_of(leaf.sacl)
+
+
+# ----------------------------------------------------------------------------- restricting SIDs
+# Learn "Restricted Tokens": the second access check uses the restricting SIDs the way the first
+# uses the token's SIDs; a deny-only SID matches deny ACEs only (Learn "SID Attributes in an
+# Access Token"), in either list.
+
+
+def test_deny_only_restricting_sid_matches_deny_aces_only() -> None:
+    sd = desc(ace(A, FILE_READ_DATA, EVERYONE), ace(A, FILE_WRITE_DATA, BU))
+    base = token(restricted=(BU,))
+    tok = Token(user=base.user, groups=base.groups, owner=USER, primary_group=PGROUP,
+                restricted_sids=(SidAndAttributes(EVERYONE, DENY_ONLY),
+                                 SidAndAttributes(BU, ENABLED)))
+    assert DENIED == check(sd, tok, FILE_READ_DATA).status
+    assert check(sd, tok, FILE_WRITE_DATA).allowed
+    assert FILE_WRITE_DATA == check(sd, tok, MAXIMUM_ALLOWED).granted
+    deny = desc(ace(D, FILE_WRITE_DATA, EVERYONE), ace(A, FILE_ALL_ACCESS, BU))
+    assert DENIED == check(deny, tok, FILE_WRITE_DATA).status
+    assert check(deny, tok, FILE_READ_DATA).allowed
