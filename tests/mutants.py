@@ -11,8 +11,10 @@ Not collected by pytest (the file name has no ``test_`` prefix); it runs pytest 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,11 +93,14 @@ def run(index: int) -> list[str]:
     try:
         path.write_text(original.replace(old, new), encoding="utf-8")
         for test in TESTS:
-            proc = subprocess.run(
-                [sys.executable, "-m", "pytest", test, "-q", "-x", "-p", "no:cacheprovider",
-                 "-p", "no:randomly"],
-                cwd=ROOT, capture_output=True, text=True, check=False,
-            )
+            # A fresh Hypothesis database each run: no replay of failures found earlier (by
+            # another break), as in a clean CI checkout.
+            with tempfile.TemporaryDirectory() as db:
+                proc = subprocess.run(
+                    [sys.executable, "-m", "pytest", test, "-q", "-x", "-p", "no:cacheprovider"],
+                    cwd=ROOT, capture_output=True, text=True, check=False,
+                    env={**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": db},
+                )
             if proc.returncode != 0:
                 lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED")]
                 failed.append(f"{test}: {lines[0][7:] if lines else 'error'}")

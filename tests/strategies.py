@@ -269,10 +269,11 @@ def _condition_data(text: str) -> bytes:
 
 
 @st.composite
-def ac_conditions(draw: st.DrawFn, negations: bool = True) -> bytes:
+def ac_conditions(draw: st.DrawFn, negations: bool = True,
+                  sids: tuple[Sid, ...] | None = None) -> bytes:
     """Conditional-expression ApplicationData ("artx" byte code, MS-DTYP 2.4.4.17): Member_of /
-    Member_of_Any / Device_Member_of(_Any) over the token pool, their Not_ forms when
-    ``negations``, an expression on a missing claim (UNKNOWN), and && / || of two of these."""
+    Member_of_Any / Device_Member_of(_Any) over ``sids`` (default: the token pool), their Not_
+    forms when ``negations``, an expression on a missing claim (UNKNOWN), and && / || of two."""
     ops = ["Member_of", "Member_of_Any", "Device_Member_of", "Device_Member_of_Any"]
     if negations:
         ops += ["Not_Member_of", "Not_Member_of_Any", "Not_Device_Member_of"]
@@ -281,9 +282,9 @@ def ac_conditions(draw: st.DrawFn, negations: bool = True) -> bytes:
         if draw(st.integers(0, 7)) == 0:
             return "(@User.missing == 1)"
         op = draw(st.sampled_from(ops))
-        sids = draw(st.lists(st.sampled_from(AC_ACE_SIDS[:-3]), min_size=1, max_size=2,
-                             unique=True))
-        return f"({op}{{{', '.join(f'SID({s})' for s in sids)}}})"
+        named = draw(st.lists(st.sampled_from(sids or AC_ACE_SIDS[:-3]), min_size=1,
+                              max_size=2, unique=True))
+        return f"({op}{{{', '.join(f'SID({s})' for s in named)}}})"
 
     text = atom()
     if draw(st.integers(0, 4)) == 0:
@@ -308,7 +309,8 @@ AC_DENY_KINDS = frozenset({_T.ACCESS_DENIED_ACE_TYPE, _T.ACCESS_DENIED_OBJECT_AC
 
 @st.composite
 def ac_aces(draw: st.DrawFn, kinds: tuple[AceType, ...] | None = None,
-            negations: bool = True, generic: bool = True) -> Ace:
+            negations: bool = True, generic: bool = True,
+            condition_sids: tuple[Sid, ...] | None = None) -> Ace:
     """One DACL ACE: allow / deny, object (with or without an object type from
     :data:`AC_GUIDS`), conditional (allow and deny), some inherit-only or inherited."""
     kind = draw(st.sampled_from(kinds if kinds is not None else _AC_KIND_LIST))
@@ -317,7 +319,7 @@ def ac_aces(draw: st.DrawFn, kinds: tuple[AceType, ...] | None = None,
         object_type = draw(st.none() | st.sampled_from(AC_GUIDS))
     data = b""
     if kind in (_T.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, _T.ACCESS_DENIED_CALLBACK_ACE_TYPE):
-        data = draw(ac_conditions(negations))
+        data = draw(ac_conditions(negations, condition_sids))
     # OWNER RIGHTS one time in five: it changes what the owner gets, a rule with its own code.
     sid = AC_OWNER_RIGHTS if draw(st.integers(0, 4)) == 0 else draw(st.sampled_from(AC_ACE_SIDS))
     return Ace(kind, AceFlags(draw(st.sampled_from(_AC_INHERIT_FLAGS))),
@@ -326,14 +328,16 @@ def ac_aces(draw: st.DrawFn, kinds: tuple[AceType, ...] | None = None,
 
 @st.composite
 def ac_descriptors(draw: st.DrawFn, *, kinds: tuple[AceType, ...] | None = None,
-                   negations: bool = True, label: bool = True,
-                   filters: bool = True) -> SecurityDescriptor:
+                   negations: bool = True, label: bool = True, filters: bool = True,
+                   condition_sids: tuple[Sid, ...] | None = None,
+                   generic: bool = True) -> SecurityDescriptor:
     """Descriptors for the access check: an owner from :data:`AC_OWNERS`, a DACL of
     :func:`ac_aces` (one in ten NULL), and a SACL that may hold a mandatory label (``label``)
     and an access filter ACE whose condition may be FALSE (``filters``)."""
     dacl = None
     if draw(st.integers(0, 9)):
-        dacl = Acl(tuple(draw(st.lists(ac_aces(kinds, negations), max_size=6))), 4)
+        aces = ac_aces(kinds, negations, generic, condition_sids)
+        dacl = Acl(tuple(draw(st.lists(aces, max_size=6))), 4)
     sacl_aces: list[Ace] = []
     if label and draw(st.integers(0, 3)) == 0:
         sacl_aces.append(Ace(_T.SYSTEM_MANDATORY_LABEL_ACE_TYPE, AceFlags(0),
@@ -342,7 +346,7 @@ def ac_descriptors(draw: st.DrawFn, *, kinds: tuple[AceType, ...] | None = None,
     if filters and draw(st.integers(0, 4)) == 0:
         sacl_aces.append(Ace(_T.SYSTEM_ACCESS_FILTER_ACE_TYPE, AceFlags(0),
                              draw(ac_masks(generic=False)), AC_EVERYONE, None, None,
-                             draw(ac_conditions(negations))))
+                             draw(ac_conditions(negations, condition_sids))))
     return SecurityDescriptor(
         owner=draw(st.sampled_from(AC_OWNERS)), group=AC_SYSTEM, dacl=dacl,
         sacl=Acl(tuple(sacl_aces)) if sacl_aces else None)

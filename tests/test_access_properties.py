@@ -272,18 +272,40 @@ def test_deny_only_is_disabled_for_allow_aces(sd: SecurityDescriptor, tok: Token
     assert outcome(check(sd, deny_only, req, otype)) == outcome(check(sd, disabled, req, otype))
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
-@given(ac_descriptors(negations=False), ac_tokens(), ac_requests(), types, st.data())
-def test_deny_only_groups_never_grant(sd: SecurityDescriptor, tok: Token, req: Request,
-                                      otype: ObjectType, data: st.DataObject) -> None:
+#: Conditional ACEs (allow and deny) weighted up, for the membership rules of conditions.
+CONDITIONAL_MIX = (AceType.ACCESS_ALLOWED_ACE_TYPE, AceType.ACCESS_DENIED_ACE_TYPE,
+                   AceType.ACCESS_ALLOWED_CALLBACK_ACE_TYPE,
+                   AceType.ACCESS_DENIED_CALLBACK_ACE_TYPE,
+                   AceType.ACCESS_DENIED_CALLBACK_ACE_TYPE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ac_tokens(), ac_requests(), types, st.integers(0, 3).map(bool), st.data())
+def test_deny_only_groups_never_grant(tok: Token, req: Request, otype: ObjectType,
+                                      conditional: bool, data: st.DataObject) -> None:
     """A deny-only SID matches deny ACEs only, so it can take access away but never give it:
     the token with it deny-only gets no more than without it, nor more than with it enabled
     (Learn "SID Attributes in an Access Token"). Deny ACEs' Member_of counts it (MS-DTYP
-    2.4.4.17.7), hence no Not_ membership tests here."""
+    2.4.4.17.7), hence no Not_ membership tests here. Three descriptors in four are rich in
+    conditional ACEs whose conditions name that SID."""
     sid = data.draw(st.sampled_from(AC_ACE_SIDS[1:8]))
-    deny_only = check(sd, set_group(tok, sid, AC_DENY_ONLY), req, otype)
-    assert within(deny_only, check(sd, set_group(tok, sid, None), req, otype))
-    assert within(deny_only, check(sd, set_group(tok, sid, AC_ENABLED), req, otype))
+    if conditional:
+        sd = data.draw(ac_descriptors(kinds=CONDITIONAL_MIX, negations=False,
+                                      condition_sids=(sid,), generic=False))
+        req = (req[0] | AC_MAXIMUM_ALLOWED, req[1], req[2])
+    else:
+        sd = data.draw(ac_descriptors(negations=False))
+
+    def variant(attrs: int | None) -> Token:
+        # The SID takes the same state among the groups and the device groups.
+        devices = tuple(g for g in tok.device_groups if g.sid != sid)
+        if attrs is not None:
+            devices = (SidAndAttributes(sid, GroupAttributes(attrs)), *devices)
+        return with_groups(set_group(tok, sid, attrs), device_groups=devices)
+
+    deny_only = check(sd, variant(AC_DENY_ONLY), req, otype)
+    assert within(deny_only, check(sd, variant(None), req, otype))
+    assert within(deny_only, check(sd, variant(AC_ENABLED), req, otype))
 
 
 @settings(max_examples=200, deadline=None)
