@@ -292,19 +292,19 @@ def ac_conditions(draw: st.DrawFn, negations: bool = True,
     return _condition_data(text)
 
 
-_T = AceType
+_AT = AceType
 #: DACL ACE kinds and how often each is drawn.
 _AC_KINDS = (
-    (_T.ACCESS_ALLOWED_ACE_TYPE, 6),
-    (_T.ACCESS_DENIED_ACE_TYPE, 3),
-    (_T.ACCESS_ALLOWED_OBJECT_ACE_TYPE, 1),
-    (_T.ACCESS_DENIED_OBJECT_ACE_TYPE, 1),
-    (_T.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, 2),
-    (_T.ACCESS_DENIED_CALLBACK_ACE_TYPE, 1),
+    (_AT.ACCESS_ALLOWED_ACE_TYPE, 6),
+    (_AT.ACCESS_DENIED_ACE_TYPE, 3),
+    (_AT.ACCESS_ALLOWED_OBJECT_ACE_TYPE, 1),
+    (_AT.ACCESS_DENIED_OBJECT_ACE_TYPE, 1),
+    (_AT.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, 2),
+    (_AT.ACCESS_DENIED_CALLBACK_ACE_TYPE, 1),
 )
 _AC_KIND_LIST = [k for k, n in _AC_KINDS for _ in range(n)]
-AC_DENY_KINDS = frozenset({_T.ACCESS_DENIED_ACE_TYPE, _T.ACCESS_DENIED_OBJECT_ACE_TYPE,
-                           _T.ACCESS_DENIED_CALLBACK_ACE_TYPE})
+AC_DENY_KINDS = frozenset({_AT.ACCESS_DENIED_ACE_TYPE, _AT.ACCESS_DENIED_OBJECT_ACE_TYPE,
+                           _AT.ACCESS_DENIED_CALLBACK_ACE_TYPE})
 
 
 @st.composite
@@ -318,7 +318,7 @@ def ac_aces(draw: st.DrawFn, kinds: tuple[AceType, ...] | None = None,
     if kind in OBJECT_ACE_TYPES:
         object_type = draw(st.none() | st.sampled_from(AC_GUIDS))
     data = b""
-    if kind in (_T.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, _T.ACCESS_DENIED_CALLBACK_ACE_TYPE):
+    if kind in (_AT.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, _AT.ACCESS_DENIED_CALLBACK_ACE_TYPE):
         data = draw(ac_conditions(negations, condition_sids))
     # OWNER RIGHTS one time in five: it changes what the owner gets, a rule with its own code.
     sid = AC_OWNER_RIGHTS if draw(st.integers(0, 4)) == 0 else draw(st.sampled_from(AC_ACE_SIDS))
@@ -340,11 +340,11 @@ def ac_descriptors(draw: st.DrawFn, *, kinds: tuple[AceType, ...] | None = None,
         dacl = Acl(tuple(draw(st.lists(aces, max_size=6))), 4)
     sacl_aces: list[Ace] = []
     if label and draw(st.integers(0, 3)) == 0:
-        sacl_aces.append(Ace(_T.SYSTEM_MANDATORY_LABEL_ACE_TYPE, AceFlags(0),
+        sacl_aces.append(Ace(_AT.SYSTEM_MANDATORY_LABEL_ACE_TYPE, AceFlags(0),
                              draw(st.integers(0, 7)),
                              Sid.from_parts(16, draw(st.sampled_from(_AC_LEVELS)))))
     if filters and draw(st.integers(0, 4)) == 0:
-        sacl_aces.append(Ace(_T.SYSTEM_ACCESS_FILTER_ACE_TYPE, AceFlags(0),
+        sacl_aces.append(Ace(_AT.SYSTEM_ACCESS_FILTER_ACE_TYPE, AceFlags(0),
                              draw(ac_masks(generic=False)), AC_EVERYONE, None, None,
                              draw(ac_conditions(negations, condition_sids))))
     return SecurityDescriptor(
