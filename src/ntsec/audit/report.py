@@ -4,18 +4,23 @@ pages of its findings - for the web page ``/audit`` and any other reader.
 A run directory (``ntsec.audit.run``) holds ``summary.json`` and ``parts/part-NNNNN.{parquet,
 csv,jsonl}``. Every part is read through one ``pyarrow.dataset`` (the three formats with the
 same schema, ``ntsec.audit.outputs.COLUMNS``), batch by batch: a run may hold millions of
-findings, and nothing here holds more than one part's distinct objects and one page of rows.
+findings, and nothing here holds more than a batch of rows (plus the summary's counters, which
+grow with principals and right kinds, not with rows).
 
 Each input row (an object: ``source``, ``line``) lands in exactly one partition (partitions are
-cut by unit, ``run._ingest``), so "distinct objects" counted per part add up exactly across
-parts, and the per-object counts of a part are final when the part has been read.
+cut by unit, ``run._ingest``), and a partition writes all the findings of one row before the
+next row's (``task._expand``): an object's findings are contiguous in one part. So the summary
+reads a part batch by batch, holding back only the last object's rows to the next batch, and
+counts of distinct objects per batch add up exactly. Checked per batch (with the held-back
+rows): a batch in which an object's findings are not contiguous is refused; a repeat further
+apart than a batch is not detected.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +41,8 @@ __all__ = [
 ]
 
 _FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
-_BATCH = 32_768
+#: One batch at a time, no read-ahead: a scan holds one batch, not a part's worth of them.
+_SCAN: dict[str, Any] = {"batch_size": 32_768, "batch_readahead": 1, "use_threads": False}
 
 
 class NotAnAuditRunError(AuditInputError):
@@ -175,10 +181,11 @@ class RunReport:
     top_objects: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
-def summarise(run: RunInfo, top: int = 10) -> RunReport:
+def summarise(run: RunInfo, top: int = 10, *, batch_size: int = 65_536) -> RunReport:
     """The run's summary table: per right/finding kind how many objects and principals; the
-    principals holding rights on the most objects; the objects the most principals hold."""
-    return _summarise(run.parts, _stamp(run), run.fmt, top)
+    principals holding rights on the most objects; the objects the most principals hold.
+    Read ``batch_size`` findings at a time (cached per run until a part changes)."""
+    return _summarise(run.parts, _stamp(run), run.fmt, top, batch_size)
 
 
 def _stamp(run: RunInfo) -> tuple[tuple[str, int, int], ...]:
@@ -191,59 +198,133 @@ def _stamp(run: RunInfo) -> tuple[tuple[str, int, int], ...]:
 
 @lru_cache(maxsize=16)
 def _summarise(parts: tuple[Path, ...], stamp: tuple[tuple[str, int, int], ...],
-               fmt: str | None, top: int) -> RunReport:
+               fmt: str | None, top: int, batch_size: int) -> RunReport:
     del stamp  # part of the cache key only: a rewritten part is read again
-    report = RunReport()
-    run = RunInfo("", Path(), {}, parts, fmt)
-    kind_objects: Counter[str] = Counter()
-    kind_findings: Counter[str] = Counter()
-    kind_principals: dict[str, set[str]] = {}
-    per_principal: Counter[str] = Counter()
-    best_objects: list[tuple[int, str, str, int]] = []  # a min-heap of the top objects
-    principals: set[str] = set()
-    if not parts:
-        return report
-    data = _dataset(run)
-    for fragment in data.get_fragments():
-        # One part's distinct objects (an object lives in one part only: module docstring).
-        seen_kind: set[tuple[str, str, int]] = set()
-        object_holders: dict[tuple[str, int], set[str]] = {}
-        paths: dict[tuple[str, int], str] = {}
-        holder_objects: set[tuple[str, str, int]] = set()
-        for batch in fragment.to_batches(columns=["source", "line", "path", "principal",
-                                                  "rights"], batch_size=_BATCH):
-            cols = [batch.column(c).to_pylist() for c in range(5)]
-            for source, line, path, who, rights in zip(*cols, strict=True):
-                report.findings += 1
-                obj = (source, line)
-                principals.add(who)
-                object_holders.setdefault(obj, set()).add(who)
-                paths[obj] = path
-                holder_objects.add((who, source, line))
-                for k in _kinds(rights):
-                    kind_findings[k] += 1
-                    kind_principals.setdefault(k, set()).add(who)
-                    if (k, source, line) not in seen_kind:
-                        seen_kind.add((k, source, line))
-                        kind_objects[k] += 1
-        report.objects += len(object_holders)
-        for who, _s, _l in holder_objects:
-            per_principal[who] += 1
-        for obj, holders in object_holders.items():
-            item = (len(holders), paths[obj], *obj)
-            if len(best_objects) < top:
-                heapq.heappush(best_objects, item)
-            else:
-                heapq.heappushpop(best_objects, item)
-    report.principals = len(principals)
-    report.kinds = sorted(
-        (KindRow(k, kind_objects[k], len(kind_principals[k]), n) for k, n in kind_findings.items()),
-        key=lambda r: (-r.objects, -r.principals, r.kind),
-    )
-    report.top_principals = sorted(per_principal.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    ranked = sorted(best_objects, key=lambda t: (-t[0], t[1], t[2], t[3]))
-    report.top_objects = [(p, s, line, n) for n, p, s, line in ranked]
-    return report
+    tally = _Tally(top)
+    if parts:
+        data = _dataset(RunInfo("", Path(), {}, parts, fmt))
+        for fragment in data.get_fragments():
+            for chunk in _whole_objects(fragment, batch_size):
+                tally.add(chunk)
+    return tally.report()
+
+
+def _whole_objects(fragment: Any, batch_size: int) -> Iterator[Any]:
+    """The part's findings in tables of whole objects: the rows of the batch's last object
+    are held back and read with the next batch (an object's findings are contiguous: module
+    docstring), so each table holds about ``batch_size`` rows."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    carry = None
+    scan = {**_SCAN, "batch_size": batch_size}
+    for batch in fragment.to_batches(columns=["source", "line", "path", "principal", "rights"],
+                                     **scan):
+        t = pa.Table.from_batches([batch])
+        if carry is not None:
+            t = pa.concat_tables([carry, t])
+        if t.num_rows == 0:
+            continue
+        runs = _runs(t)
+        if runs[0] != _group(t, ["source", "line"]).num_rows:
+            raise NotAnAuditRunError("an object's findings are not contiguous in its part")
+        tail = runs[1]
+        carry = t.slice(t.num_rows - tail)
+        if tail < t.num_rows:
+            yield t.slice(0, t.num_rows - tail)
+    if carry is not None and carry.num_rows:
+        yield carry
+
+
+class _Tally:
+    """The summary's counters, added up table by table (each table holds whole objects)."""
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        self.findings = 0
+        self.objects = 0
+        self.kind_objects: Counter[str] = Counter()
+        self.kind_findings: Counter[str] = Counter()
+        self.kind_principals: set[tuple[str, str]] = set()  # at most kinds x principals
+        self.per_principal: Counter[str] = Counter()
+        self.best: list[tuple[int, str, str, int]] = []  # the top objects so far
+        self.principals: set[str] = set()
+
+    def add(self, t: Any) -> None:
+        self.findings += t.num_rows
+        # (source, line) is the object; its path comes along as a key (one per object).
+        held = _group(t, ["source", "line", "path", "principal"])
+        self.principals.update(held.column("principal").unique().to_pylist())
+        for row in _group(held, "principal", [("line", "count")]).to_pylist():
+            self.per_principal[row["principal"]] += row["line_count"]
+        objects = _group(held, ["source", "line", "path"], [("principal", "count")])
+        self.objects += objects.num_rows
+        first = objects.sort_by([("principal_count", "descending"), ("path", "ascending"),
+                                 ("source", "ascending"), ("line", "ascending")])
+        self.best.extend((r["principal_count"], r["path"], r["source"], r["line"])
+                         for r in first.slice(0, self.top).to_pylist())
+        self.best = sorted(self.best, key=lambda b: (-b[0], b[1], b[2], b[3]))[:self.top]
+        kinds = _kind_table(t)
+        for row in _group(kinds, "kind", [("line", "count")]).to_pylist():
+            self.kind_findings[row["kind"]] += row["line_count"]
+        per_object = _group(kinds, ["kind", "source", "line"])
+        for row in _group(per_object, "kind", [("line", "count")]).to_pylist():
+            self.kind_objects[row["kind"]] += row["line_count"]
+        pairs = _group(kinds, ["kind", "principal"])
+        self.kind_principals.update(zip(pairs.column("kind").to_pylist(),
+                                        pairs.column("principal").to_pylist(), strict=True))
+
+    def report(self) -> RunReport:
+        holders = Counter(k for k, _ in self.kind_principals)
+        kinds = sorted(
+            (KindRow(k or "(none)", self.kind_objects[k], holders[k], n)
+             for k, n in self.kind_findings.items()),
+            key=lambda r: (-r.objects, -r.principals, r.kind),
+        )
+        ranked = sorted(self.per_principal.items(), key=lambda kv: (-kv[1], kv[0]))
+        return RunReport(
+            findings=self.findings, objects=self.objects, principals=len(self.principals),
+            kinds=kinds, top_principals=ranked[:self.top],
+            top_objects=[(path, source, line, n) for n, path, source, line in self.best],
+        )
+
+
+def _runs(t: Any) -> tuple[int, int]:
+    """(how many runs of equal (source, line) the table holds, the length of the last run).
+    With each object's findings contiguous, the first is the number of distinct objects."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    n = t.num_rows
+    if n < 2:
+        return n, n
+    src, line = t.column("source"), t.column("line")
+    changed = pc.or_(pc.not_equal(src.slice(1), src.slice(0, n - 1)),
+                     pc.not_equal(line.slice(1), line.slice(0, n - 1)))
+    starts = pc.indices_nonzero(changed)  # row i + 1 starts a new run
+    last_start = int(starts[-1].as_py()) + 1 if len(starts) else 0
+    return 1 + len(starts), n - last_start
+
+
+def _group(table: Any, keys: str | list[str], aggregates: list[Any] | None = None) -> Any:
+    """``group_by(keys).aggregate(aggregates)`` on one thread (the web app's CPU work runs in
+    its own worker threads; pyarrow's thread pool would also hold more memory)."""
+    return table.group_by(keys, use_threads=False).aggregate(aggregates or [])
+
+
+def _kind_table(t: Any) -> Any:
+    """(kind, source, line, principal) per right kind of each finding (see ``_kinds``)."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    is_rule = pc.match_substring(t.column("rights"), ": ")
+    rules = t.filter(is_rule)
+    rest = t.filter(pc.invert(is_rule))
+    split = pc.split_pattern(rest.column("rights"), "|")
+    parents = pc.list_parent_indices(split)
+    names = pc.list_flatten(split)
+    cols = ["source", "line", "principal"]
+    exploded = pa.table({"kind": names, **{c: rest.column(c).take(parents) for c in cols}})
+    whole = pa.table({"kind": rules.column("rights"), **{c: rules.column(c) for c in cols}})
+    return pa.concat_tables([exploded, whole])
 
 
 # ----------------------------------------------------------------------------- pages
@@ -276,7 +357,7 @@ def _counts(parts: tuple[Path, ...], stamp: tuple[tuple[str, int, int], ...], fm
     del stamp
     data = _dataset(RunInfo("", Path(), {}, parts, fmt))
     expr = _filter(*filters)
-    return tuple(f.count_rows(filter=expr) for f in data.get_fragments())
+    return tuple(f.count_rows(filter=expr, **_SCAN) for f in data.get_fragments())
 
 
 def findings_page(run: RunInfo, *, page: int = 1, size: int = 50, principal: str = "",
@@ -301,7 +382,7 @@ def findings_page(run: RunInfo, *, page: int = 1, size: int = 50, principal: str
         if skip >= n:
             skip -= n
             continue
-        for batch in fragment.to_batches(filter=expr, batch_size=_BATCH, use_threads=False):
+        for batch in fragment.to_batches(filter=expr, **_SCAN):
             if skip >= batch.num_rows:
                 skip -= batch.num_rows
                 continue
