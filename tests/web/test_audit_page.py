@@ -72,6 +72,7 @@ def make_run(out: Path, src: Path, fmt: str, parts: int = 3) -> dict[str, Any]:
             w = csv.writer(f)
             w.writerow(["path", "sddl"])
             w.writerows(estate())
+            w.writerow(["D:\\share\\bad", "O:BAG:SYD:(A;;ZZ;;;BA)"])  # ZZ: not a right
     q, _ = question("write", any_bit=True)
     run_audit([(str(src), "csv")], list(whoami_principals(CAPTURES)),
               AuditOptions(out, question=q, dangerous=DANGEROUS, fmt=fmt, partitions=parts))
@@ -378,3 +379,25 @@ def test_rule_kinds_and_scattered_objects(tmp_path: Path) -> None:
     writer.close()
     with pytest.raises(NotAnAuditRunError, match="not contiguous"):
         summarise(open_run(run))
+
+
+def test_runs_need_the_access_key_off_loopback(runs: dict[str, Path]) -> None:
+    key = "k3y-" + "a" * 40
+    app = create_app(Settings(host="0.0.0.0", port=8765, access_key=key,
+                              audit_dirs=(runs["csv"],)))
+    with TestClient(app, base_url="http://192.0.2.7:8765", follow_redirects=False) as c:
+        for path in ("/audit", "/audit/csv", "/audit/csv?page=2"):
+            response = c.get(path)
+            assert response.status_code == 403
+            assert "csv" not in response.text.split("</header>")[-1]
+
+
+def test_bad_rows_are_shown(client: TestClient, runs: dict[str, Path]) -> None:
+    summary = json.loads((runs["csv"] / "summary.json").read_text(encoding="utf-8"))
+    assert summary["errors"] == 1
+    page = client.get("/audit/csv").text
+    left_out = re.search(r'<dd id="left-out">(.*?)</dd>', page, re.S)
+    assert left_out is not None
+    text = html.unescape(left_out.group(1))
+    assert "1 bad row skipped" in text
+    assert f"acl.csv:{len(estate()) + 2}" in text  # the header is line 1
