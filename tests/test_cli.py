@@ -123,8 +123,8 @@ def test_internal_errors_are_one_line_exit_3(monkeypatch: pytest.MonkeyPatch) ->
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    # sys.modules: the attribute ntsec.cli.sddl is the command, which shadows the module.
-    monkeypatch.setattr(sys.modules["ntsec.cli.sddl"], "paste_descriptors", broken)
+    # sys.modules: the module the commands read pasted descriptors through.
+    monkeypatch.setattr(sys.modules["ntsec.cli._inputs"], "paste_descriptors", broken)
     monkeypatch.delenv("NTSEC_DEBUG", raising=False)
     line = assert_one_line_error(run("sddl", "D:"), code=3)
     assert "RuntimeError: boom" in line
@@ -134,7 +134,7 @@ def test_unreadable_files_are_bad_input(monkeypatch: pytest.MonkeyPatch) -> None
     def missing(*_: object, **__: object) -> None:
         raise FileNotFoundError(2, "No such file or directory", "lab.toml")
 
-    monkeypatch.setattr(sys.modules["ntsec.cli.sddl"], "paste_descriptors", missing)
+    monkeypatch.setattr(sys.modules["ntsec.cli._inputs"], "paste_descriptors", missing)
     line = assert_one_line_error(run("sddl", "D:"))
     assert line.endswith("lab.toml: No such file or directory")
 
@@ -673,10 +673,8 @@ def test_help_examples_run(
     where: str, line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:  # fmt: skip
-    # The files the examples name, made from vectors: a whoami capture and a descriptor.
-    (tmp_path / "whoami-all.txt").write_text(CAPTURE.read_text("utf-8"), encoding="utf-8")
-    (tmp_path / "sd.sddl").write_text("O:BAG:SYD:(A;;FR;;;BU)\n", encoding="utf-8")
-    (tmp_path / "sd.bin").write_bytes(to_binary("O:WDD:(A;;CCDCLCSWRPWPDTLOCR;;;WD)"))
+    # An empty directory: an example may use only what an installed package has (`ntsec
+    # samples`, inline SDDL, stdin), never a file the user does not have.
     monkeypatch.chdir(tmp_path)
     stdin = None
     if " | " in line:

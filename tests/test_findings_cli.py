@@ -91,3 +91,36 @@ def test_children_option_shows_the_inherited_descriptor() -> None:
     assert result.exit_code == 0, result.output
     assert "Inherited descriptor: O:COD:AI(A;CIID;" in result.output
     assert f"GenericAll: {FSMITH_SID}" in result.output
+
+
+# --- artefacts as pasted (tests/vectors/paste, provenance in its corpus.json) -------------------
+
+PASTE = Path(__file__).parent / "vectors" / "paste"
+
+
+def test_sc_sdshow_output_as_pasted_is_read_as_a_service() -> None:
+    # HTB Academy's `sc.exe sdshow DNS` with its prompt and sc's blank line: the prompt is
+    # skipped (a repair, shown), and the artefact says service, so no --type is needed. Server
+    # Operators' full-control ACE (index 4) gives SERVICE_CHANGE_CONFIG.
+    path = PASTE / "sc_sdshow" / "01-dnsadmins-dns-service.txt"
+    result = run("findings", "--file", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Findings on a service object" in result.stdout
+    assert "ChangeConfig: BUILTIN\\Server Operators (S-1-5-32-549)" in result.stdout
+    assert "note: line 1: skipped a prompt line" in result.stderr
+    data = json.loads(run("--json", "findings", "--file", str(path)).stdout)
+    assert data["object_type"] == "service"
+    assert [r["line"] for r in data["repairs"]] == [1]
+
+
+def test_token_capture_as_pasted_with_its_prompt_lines() -> None:
+    # HTB Buff's whoami /all from a PowerShell reverse shell: two prompt lines first.
+    capture = PASTE / "whoami" / "01-buff-shaun-ps-revshell.txt"
+    shaun = "S-1-5-21-2277156429-3381729605-2640630771-1001"
+    result = run("--json", "findings", f"O:BAD:(A;;{FULL};;;{shaun})", "--class", "user",
+                 "--token", str(capture))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["principals"][0]["name"] == "buff\\shaun"
+    assert "GenericAll" in [f["kind"] for f in data["findings"]]
+    assert [r["line"] for r in data["repairs"]] == [1, 2]

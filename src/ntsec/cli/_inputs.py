@@ -33,6 +33,7 @@ __all__ = [
     "paste_descriptors",
     "paste_token",
     "read_bytes",
+    "read_descriptor_args",
     "read_text",
     "repairs_json",
 ]
@@ -182,6 +183,37 @@ def paste_descriptors(
 ) -> paste.Pasted:
     """Descriptors from pasted text or file bytes (see :func:`ntsec.paste.read_descriptors`)."""
     return paste.read_descriptors(source, names=names, domain_sid=domain_sid, whoami=whoami)
+
+
+def read_descriptor_args(
+    text: str | None,
+    hex_: str | None,
+    b64: str | None,
+    file: str | None,
+    *,
+    names_file: str | None,
+    dom: Sid | None,
+    whoami: paste.Pasted | None = None,
+) -> paste.Pasted:
+    """The descriptors of a command's TEXT argument ('-' is stdin), --hex, --base64 or --file:
+    exactly one of them; text and files may be anything pasted (:mod:`ntsec.paste`)."""
+    given = [v for v in (text, hex_, b64, file) if v is not None]
+    if len(given) != 1:
+        raise click.UsageError(
+            "give the descriptor once: SDDL text, --hex, --base64 or --file ('-' is stdin)"
+        )
+    names = load_names(names_file)
+    if hex_ is not None or b64 is not None:
+        sd = load_descriptor(hex_=hex_, b64=b64)
+        found = (paste.PastedDescriptor(None, sd),)
+        return paste.Pasted(paste.PasteKind.BINARY, descriptors=found, domain_sid=dom)
+    source: str | bytes
+    if text is not None:
+        source = read_bytes("-") if text == "-" else text
+    else:
+        assert file is not None
+        source = read_bytes(file)
+    return paste_descriptors(source, names=names, domain_sid=dom, whoami=whoami)
 
 
 def note_repairs(pasted: paste.Pasted) -> None:

@@ -6,17 +6,13 @@ import base64
 
 import click
 
-from ntsec import paste
 from ntsec.cli._app import emit_json, json_option, wants_json
 from ntsec.cli._inputs import (
     OBJECT_TYPE_CHOICE,
-    load_descriptor,
-    load_names,
     note_repairs,
     object_type,
     parse_sid_option,
-    paste_descriptors,
-    read_bytes,
+    read_descriptor_args,
 )
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.sid import Sid
@@ -96,7 +92,7 @@ def sddl(
     """
     dom = parse_sid_option(domain_sid)
     json_out = wants_json(ctx, as_json)
-    pasted = _read(text, hex_, b64, file, names_file=names_file, dom=dom)
+    pasted = read_descriptor_args(text, hex_, b64, file, names_file=names_file, dom=dom)
     note_repairs(pasted)
     dom = pasted.domain_sid
     to = to.lower() if to else None
@@ -133,24 +129,3 @@ def _convert(sd: SecurityDescriptor, to: str, dom: Sid | None) -> str:
     if to == "hex":
         return sd.to_bytes().hex()
     return base64.b64encode(sd.to_bytes()).decode("ascii")
-
-
-def _read(text: str | None, hex_: str | None, b64: str | None, file: str | None, *,
-          names_file: str | None, dom: Sid | None) -> paste.Pasted:
-    given = [v for v in (text, hex_, b64, file) if v is not None]
-    if len(given) != 1:
-        raise click.UsageError(
-            "give the descriptor once: SDDL text, --hex, --base64 or --file ('-' is stdin)"
-        )
-    names = load_names(names_file)
-    if hex_ is not None or b64 is not None:
-        sd = load_descriptor(hex_=hex_, b64=b64)
-        found = (paste.PastedDescriptor(None, sd),)
-        return paste.Pasted(paste.PasteKind.BINARY, descriptors=found, domain_sid=dom)
-    source: str | bytes
-    if text is not None:
-        source = read_bytes("-") if text == "-" else text
-    else:
-        assert file is not None
-        source = read_bytes(file)
-    return paste_descriptors(source, names=names, domain_sid=dom)
