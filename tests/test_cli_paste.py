@@ -133,3 +133,37 @@ def test_check_takes_the_object_type_the_artefact_implies() -> None:
     assert 0 == result.exit_code, result.output
     assert "service" == json.loads(result.stdout)["object_type"]
     assert 2 == run(*args, "--type", "file").exit_code  # no SERVICE_QUERY_STATUS for files
+
+
+def test_icacls_trustees_keep_the_names_the_output_gave() -> None:
+    # icacls prints NT SERVICE\TrustedInstaller; its SID is the documented hash of the service
+    # name (wellknown.service_sid), which no name table lists: the decoder showed the bare SID.
+    trusted_installer = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
+    result = run("sddl", "--file", str(MMC))
+    assert 0 == result.exit_code, result.output
+    assert f"NT SERVICE\\TrustedInstaller ({trusted_installer})" in result.stdout
+    data = json.loads(run("--json", "sddl", "--file", str(MMC)).stdout)
+    trustees = [a["trustee"] for a in data["dacl"]["aces"]]
+    assert {"sid": trusted_installer, "name": "NT SERVICE\\TrustedInstaller"} in trustees
+
+
+def test_icacls_output_shows_owner_group_and_sacl_as_not_shown() -> None:
+    # icacls lists the DACL only: "(none)" and "SACL: not present" claimed what it never showed.
+    out = run("sddl", "--file", str(MMC)).stdout
+    assert "Owner:    (not shown by icacls)" in out
+    assert "Group:    (not shown by icacls)" in out
+    assert "SACL: not shown by icacls" in out
+    plain = run("sddl", "D:(A;;FA;;;SY)").stdout
+    assert "Owner:    (none)" in plain
+    assert "SACL: not present" in plain
+
+
+def test_icacls_names_from_a_names_file_are_shown(tmp_path: Path) -> None:
+    # The corpus's Chatterbox paste (tests/vectors/paste/corpus.json gives its name map).
+    paste_dir = VECTORS / "paste"
+    item = next(i for i in json.loads((paste_dir / "corpus.json").read_text("utf-8"))["items"]
+                if i["file"].startswith("icacls/01-"))
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"{k}={v}\n" for k, v in item["names"].items()), encoding="utf-8")
+    out = run("sddl", "--file", str(paste_dir / item["file"]), "--names", str(names)).stdout
+    assert "CHATTERBOX\\Alfred (S-1-5-21-1-2-3-1001)" in out

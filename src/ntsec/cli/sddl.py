@@ -6,6 +6,7 @@ import base64
 
 import click
 
+from ntsec import paste
 from ntsec.cli._app import emit_json, json_option, wants_json
 from ntsec.cli._inputs import (
     OBJECT_TYPE_CHOICE,
@@ -19,6 +20,9 @@ from ntsec.model.sid import Sid
 from ntsec.ui.describe import default_object_type, describe, describe_text
 
 __all__ = ["sddl"]
+
+#: Artefacts that show a DACL only (icacls PATH lists the DACL's ACEs, nothing else).
+_DACL_ONLY = (paste.PasteKind.ICACLS,)
 
 
 @click.command(
@@ -95,6 +99,7 @@ def sddl(
     pasted = read_descriptor_args(text, hex_, b64, file, names_file=names_file, dom=dom)
     note_repairs(pasted)
     dom = pasted.domain_sid
+    names = dict(pasted.names)  # SIDs the artefact gave by name (icacls), shown by that name
     to = to.lower() if to else None
     items = []
     for found in pasted.descriptors:
@@ -102,7 +107,7 @@ def sddl(
         kind = object_type(type_) or found.object_type or default_object_type(sd)
         items.append((found, sd, kind))
     if to == "json" or (to is None and json_out):
-        out = [dict(describe(sd, kind, dom), path=f.path) for f, sd, kind in items]
+        out = [dict(describe(sd, kind, dom, names), path=f.path) for f, sd, kind in items]
         first = dict(out[0])
         first.update(kind=pasted.kind.value, repairs=[r.to_dict() for r in pasted.repairs],
                      domain_sid=None if dom is None else str(dom), descriptors=out)
@@ -120,7 +125,10 @@ def sddl(
     for (found, sd, kind), value in zip(items, values, strict=True):
         if len(items) > 1 and found.path:
             click.echo(f"# {found.path}")
-        click.echo(value if value is not None else describe_text(describe(sd, kind, dom)))
+        # icacls prints the DACL alone: the owner, group and SACL are not shown, not absent.
+        shown_by = "icacls" if pasted.kind in _DACL_ONLY else None
+        click.echo(value if value is not None
+                   else describe_text(describe(sd, kind, dom, names), shown_by=shown_by))
 
 
 def _convert(sd: SecurityDescriptor, to: str, dom: Sid | None) -> str:
