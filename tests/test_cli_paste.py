@@ -167,3 +167,42 @@ def test_icacls_names_from_a_names_file_are_shown(tmp_path: Path) -> None:
     names.write_text("".join(f"{k}={v}\n" for k, v in item["names"].items()), encoding="utf-8")
     out = run("sddl", "--file", str(paste_dir / item["file"]), "--names", str(names)).stdout
     assert "CHATTERBOX\\Alfred (S-1-5-21-1-2-3-1001)" in out
+
+
+# --- the access check with real captures that lack a section (tests/vectors/paste/whoami) --------
+
+PASTE_WHOAMI = VECTORS / "paste" / "whoami"
+
+
+def test_check_refuses_a_capture_without_groups() -> None:
+    # `whoami /priv` alone (THM Relevant): the check used to run a token of nothing but the
+    # NULL SID and answer "denied" (exit 1) as if it were the account's real answer.
+    capture = PASTE_WHOAMI / "18-relevant-priv-table-only.txt"
+    result = run("check", "--token", str(capture), "--sd", "D:(A;;FR;;;WD)", "--access", "read")
+    assert 2 == result.exit_code
+    assert "" == result.stdout
+    assert 1 == len(result.stderr.splitlines())
+    assert "no groups section" in result.stderr
+    findings = run("findings", "D:(A;;GA;;;WD)", "--token", str(capture))
+    assert 2 == findings.exit_code
+    assert "no groups section" in findings.stderr
+
+
+def test_check_with_a_groups_only_capture_says_the_user_is_unknown() -> None:
+    # `whoami /groups` (HTB Academy): the groups decide; the missing parts are said, not hidden.
+    capture = PASTE_WHOAMI / "23-htb-academy-groups-only.txt"
+    result = run("check", "--token", str(capture), "--sd", "D:(A;;FR;;;BU)", "--access", "read")
+    assert 0 == result.exit_code, result.output
+    assert "no user section" in result.stderr
+    assert "no privileges section" in result.stderr
+
+
+def test_check_json_lists_the_repairs_of_token_and_descriptor() -> None:
+    # HTB Buff's capture (two prompt lines) and an icacls output with its prompt (line 1).
+    capture = PASTE_WHOAMI / "01-buff-shaun-ps-revshell.txt"
+    result = run("--json", "check", "--token", str(capture), "--sd", f"@{MMC}",
+                 "--access", "read")
+    assert result.exit_code in (0, 1), result.output
+    repairs = json.loads(result.stdout)["repairs"]
+    assert [(r["line"], r["kind"]) for r in repairs][:3] == [
+        (1, "prompt"), (2, "prompt"), (1, "prompt")]

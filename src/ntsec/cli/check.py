@@ -21,8 +21,9 @@ from ntsec.cli._inputs import (
     paste_descriptors,
     paste_token,
     read_bytes,
+    repairs_json,
 )
-from ntsec.cli._token import INTEGRITY_WORDS, build_token
+from ntsec.cli._token import INTEGRITY_WORDS, build_token, checkable_token
 from ntsec.codec.sddl_tokens import RIGHT_TOKENS
 from ntsec.errors import InvalidValueError
 from ntsec.model import schema
@@ -157,6 +158,7 @@ def _report(
     by_type: bool,
     explain: bool,
     as_json: bool,
+    repairs: list[dict[str, object]],
 ) -> None:
     granted = result.granted
     if as_json:
@@ -166,6 +168,7 @@ def _report(
             "status": result.status.name,
             "desired": desired,
             "object_type": kind.value,
+            "repairs": repairs,  # what was changed to read the pasted token and descriptor
         }
         if by_type:
             out["results"] = _results_json(result, kind, desired)
@@ -193,12 +196,12 @@ def _descriptor(
     dom: Sid | None,
     pasted_token: paste.Pasted | None,
     kind: ObjectType,
-) -> tuple[SecurityDescriptor, ObjectType]:
+) -> tuple[SecurityDescriptor, ObjectType, list[dict[str, object]]]:
     """The descriptor from --sd (anything pasted, or @FILE, '@-' for stdin) or --sd-hex, and
     the object type: --type, else the one the artefact implies (sc sdshow: a service; Get-Acl
     of a registry path: a key), else file."""
     if sd_text is None or sd_hex is not None:
-        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind
+        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind, []
     source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
     pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
                                whoami=pasted_token)
@@ -210,7 +213,7 @@ def _descriptor(
     if found.object_type is not None and (
             ctx.get_parameter_source("type_") is ParameterSource.DEFAULT):
         kind = found.object_type
-    return found.descriptor, kind
+    return found.descriptor, kind, repairs_json(pasted)
 
 @click.command(
     epilog="""\b
@@ -328,13 +331,12 @@ def check(
             raise click.UsageError("give the token either as --token or as --user/--group/...")
         pasted_token = paste_token(token_file)
         note_repairs(pasted_token)
-        assert pasted_token.report is not None
-        token = pasted_token.report.token
+        token = checkable_token(pasted_token)
     elif user is not None:
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
-    sd, kind = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
+    sd, kind, sd_repairs = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
                            dom=parse_sid_option(domain_sid), pasted_token=pasted_token, kind=kind)
     token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
@@ -358,6 +360,7 @@ def check(
         by_type=object_types is not None,
         explain=explain,
         as_json=wants_json(ctx, as_json),
+        repairs=(repairs_json(pasted_token) if pasted_token else []) + sd_repairs,
     )
     if not result.allowed:
         ctx.exit(EXIT_DENIED)

@@ -19,6 +19,7 @@ from ntsec.cli._inputs import (
     read_descriptor_args,
     repairs_json,
 )
+from ntsec.cli._token import checkable_token
 from ntsec.model.names import ChainResolver, WellKnownResolver
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
@@ -35,11 +36,11 @@ def _tokens(paths: tuple[str, ...]) -> tuple[list[tuple[str | None, Token]], lis
     for path in paths:
         pasted = paste_token(path)
         note_repairs(pasted)
+        token = checkable_token(pasted)
         assert pasted.report is not None
-        report = pasted.report
         pasted_tokens.append(pasted)
-        hit = report.resolver().lookup(report.token.user.sid)
-        tokens.append((hit.display if hit is not None else None, report.token))
+        hit = pasted.report.resolver().lookup(token.user.sid)
+        tokens.append((hit.display if hit is not None else None, token))
     return tokens, pasted_tokens
 
 
