@@ -159,3 +159,13 @@ def test_analysis_cites_only_what_a_clone_has(capture: Path) -> None:
         formats = (DOCS / "whoami-format.md").read_text("utf-8")
         for number in re.findall(r"docs/whoami-format\.md (\d+)", out):
             assert f"\n## {number}. " in formats
+
+
+def test_capture_without_groups_has_no_empty_integrity_section() -> None:
+    # whoami /priv alone (THM Relevant): the integrity level is unknown, and the section used to
+    # be printed as a title with nothing under it.
+    out = run("token", "analyze", str(PASTE_WHOAMI / "18-relevant-priv-table-only.txt")).stdout
+    assert "Integrity:            unknown (no groups section)" in out
+    assert "\nIntegrity (" not in out
+    assert "\nIntegrity (Medium Mandatory Level):\n  - " in run(
+        "token", "analyze", str(STANDARD_24)).stdout
