@@ -35,7 +35,7 @@ def test_dcsync_text_names_the_deciding_aces() -> None:
     assert "[expected: admin-equivalent]" in result.output
     hidden = run("findings", sddl, "--domain-sid", DOM, "--class", "domainDNS",
                  "--hide-expected")
-    assert "Domain Admins" not in hidden.output
+    assert "[expected: admin-equivalent]" not in hidden.output  # (the Owner line names DA)
     assert "admin-equivalent principals hidden" in hidden.output
 
 
@@ -124,3 +124,11 @@ def test_token_capture_as_pasted_with_its_prompt_lines() -> None:
     assert data["principals"][0]["name"] == "buff\\shaun"
     assert "GenericAll" in [f["kind"] for f in data["findings"]]
     assert [r["line"] for r in data["repairs"]] == [1, 2]
+
+
+def test_the_owner_line_names_the_owner_as_its_findings_do() -> None:
+    # "Owner: S-1-5-21-...-512" stood above "Owner: Domain Admins (S-1-5-21-...-512)".
+    result = run("findings", f"O:DAD:(OA;;CR;{GET_CHANGES};;{FSMITH_SID})", "--domain-sid", DOM,
+                 "--class", "domainDNS")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == f"Owner: Domain Admins ({DOM}-512)"

@@ -38,7 +38,9 @@ def report_text(r: FindingsReport, *, hide_expected: bool, show_group_only: bool
     lines = [f"Findings on a {what} object: {len(r.findings)} held by "
              f"{len({f.principal.sid for f in r.findings})} of {len(r.principals)} principals"]
     if r.owner is not None:
-        lines.append(f"Owner: {r.owner}")
+        # Named as the owner's principal is named in the findings below (when it is one).
+        owner = next((p.label for p in r.principals if p.sid == r.owner), str(r.owner))
+        lines.append(f"Owner: {owner}")
     if r.inherited_descriptor is not None:
         lines.append(f"Inherited descriptor: {r.inherited_descriptor}")
     hidden_expected = hidden_groups = 0
