@@ -206,3 +206,16 @@ def test_check_json_lists_the_repairs_of_token_and_descriptor() -> None:
     repairs = json.loads(result.stdout)["repairs"]
     assert [(r["line"], r["kind"]) for r in repairs][:3] == [
         (1, "prompt"), (2, "prompt"), (1, "prompt")]
+
+
+def test_an_unresolved_icacls_name_says_how_to_give_it() -> None:
+    # "give it as NAME=SID" did not say where: the command line takes it in a --names file.
+    path = VECTORS / "paste" / "icacls" / "01-chatterbox-desktop-and-root-txt.txt"
+    for args in (("sddl", "--file", str(path)),
+                 ("check", "--sd", f"@{path}", "--access", "read", "--user", "SY"),
+                 ("findings", "--file", str(path))):
+        result = run(*args)
+        assert 2 == result.exit_code, args
+        assert 1 == len(result.stderr.splitlines())
+        assert "'CHATTERBOX\\Administrator'" in result.stderr
+        assert "a line of a --names FILE" in result.stderr

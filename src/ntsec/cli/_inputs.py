@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ntsec import paste
-from ntsec.errors import SidError
+from ntsec.errors import PasteError, SidError
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
@@ -181,8 +181,15 @@ def paste_descriptors(
     domain_sid: Sid | None = None,
     whoami: paste.Pasted | None = None,
 ) -> paste.Pasted:
-    """Descriptors from pasted text or file bytes (see :func:`ntsec.paste.read_descriptors`)."""
-    return paste.read_descriptors(source, names=names, domain_sid=domain_sid, whoami=whoami)
+    """Descriptors from pasted text or file bytes (see :func:`ntsec.paste.read_descriptors`).
+    A name nothing resolves is refused with the way to give it on the command line."""
+    try:
+        return paste.read_descriptors(source, names=names, domain_sid=domain_sid, whoami=whoami)
+    except PasteError as exc:
+        if "NAME=SID" not in exc.message:
+            raise
+        hint = f"{exc.message.removesuffix(')')}: a line of a --names FILE)"
+        raise PasteError(hint, exc.input, exc.offset, exc.line) from None
 
 
 def read_descriptor_args(

@@ -78,6 +78,7 @@ otherwise). Every repair is printed as a note on stderr (and listed under "repai
 @click.option("--base64", "b64", metavar="B64", help="A binary self-relative descriptor in base64.")
 @click.option("--file", metavar="FILE", help="Any descriptor artefact ('-' is stdin).")
 @click.option("--domain-sid", metavar="SID", help="Domain SID for aliases such as DA and DU.")
+@click.option("--names", "names_file", metavar="FILE", help="NAME=SID lines for icacls names.")
 @click.option(
     "--type",
     "type_",
@@ -134,6 +135,7 @@ def findings(
     b64: str | None,
     file: str | None,
     domain_sid: str | None,
+    names_file: str | None,
     type_: str,
     object_class: str | None,
     children: str | None,
@@ -156,7 +158,7 @@ def findings(
     the --token captures. Admin-equivalent principals are marked expected, never dropped.
     """
     tokens, pasted_tokens = _tokens(token_files)
-    pasted = read_descriptor_args(text, hex_, b64, file, names_file=None,
+    pasted = read_descriptor_args(text, hex_, b64, file, names_file=names_file,
                                   dom=parse_sid_option(domain_sid),
                                   whoami=pasted_tokens[0] if pasted_tokens else None)
     note_repairs(pasted)
