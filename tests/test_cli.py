@@ -668,14 +668,29 @@ def _machine_name(argv: list[str]) -> str | None:
     return argv[argv.index("--machine") + 1] if "--machine" in argv else None
 
 
+#: An exit status 1 that says the example named something a fresh workstation does not have (a
+#: pid, pipe, handle or logon session): the example is wrong, not a decision worth showing.
+_MISSING = ("STATUS_INVALID_CID", "STATUS_OBJECT_NAME_NOT_FOUND", "STATUS_INVALID_HANDLE",
+            "STATUS_NO_SUCH_LOGON_SESSION", "STATUS_PIPE_NOT_AVAILABLE", "no such")
+
+
+@pytest.fixture(scope="module")
+def help_dirs() -> dict[str, Path]:
+    """One directory per help text: its examples run in order against one machine, as a reader
+    typing them one after the other would (pipe serve, then connect, then impersonate)."""
+    return {}
+
+
 @pytest.mark.parametrize(("where", "line"), _examples(), ids=lambda v: str(v)[:50])
 def test_help_examples_run(
-    where: str, line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
+    *, where: str, line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest, help_dirs: dict[str, Path],
 ) -> None:  # fmt: skip
-    # An empty directory: an example may use only what an installed package has (`ntsec
-    # samples`, inline SDDL, stdin), never a file the user does not have.
-    monkeypatch.chdir(tmp_path)
+    # An empty directory (shared by the examples of one help text): an example may use only
+    # what an installed package has (`ntsec samples`, inline SDDL, stdin), never a file the user
+    # does not have.
+    workdir = help_dirs.setdefault(where, tmp_path)
+    monkeypatch.chdir(workdir)
     stdin = None
     if " | " in line:
         producer, line = line.split(" | ", 1)
@@ -687,21 +702,25 @@ def test_help_examples_run(
             stdin = shlex.split(producer)[1] + "\n"  # only `echo WORD | ...` is used
     if " < " in line:
         line, source = line.split(" < ", 1)
-        stdin = (tmp_path / source.strip()).read_text("utf-8")
+        stdin = (workdir / source.strip()).read_text("utf-8")
     if " > " in line:
         line = line.split(" > ", 1)[0]  # the output file is not looked at
     argv = shlex.split(line)
     assert "ntsec" == argv[0]
     machine = _machine_name(argv)
-    if machine is not None and argv[argv.index(machine) + 1 :][:2] != ["machine", "init"]:
+    initialising = argv[argv.index(machine) + 1 :][:2] == ["machine", "init"] if machine else True
+    if machine is not None and not initialising and not (workdir / machine).exists():
         # Examples on the simulated machine run against a freshly initialised workstation.
         template: Path = request.getfixturevalue("fresh_machine")
         for part in template.parent.glob(template.name + "*"):
-            shutil.copy(part, tmp_path / (machine + part.name[len(template.name) :]))
+            shutil.copy(part, workdir / (machine + part.name[len(template.name) :]))
     result = run(*argv[1:], stdin=stdin)
     # An example may show a denial or a failed decision (exit 1); none may be bad input (2) or
-    # crash (3).
+    # crash (3), nor name a process, pipe or session that is not there.
     assert result.exit_code in (0, 1), f"{where}: {line}\n{result.stderr}"
+    if result.exit_code == 1:
+        assert not any(m in result.stderr for m in _MISSING), f"{where}: {line}\n{result.stderr}"
+    assert result.stdout or result.exit_code == 1, f"{where}: {line}: printed nothing"
 
 
 # --- every command README.md shows works ------------------------------------------------------

@@ -74,7 +74,7 @@ def logon(
 
 
 @examples(
-    "ntsec --machine ws.db logoff 0x3fa",
+    "ntsec --machine ws.db logoff 0x3ff",
 )
 @click.command()
 @click.argument("logon_id")
@@ -86,6 +86,8 @@ def logoff(ctx: click.Context, *, logon_id: str, as_json: bool) -> None:
     open_machine(ctx).logoff(luid)
     if wants_json(ctx, as_json):
         emit_json({"logged_off": f"0x{luid:x}"})
+    else:
+        click.echo(f"logged off 0x{luid:x}")
 
 
 def _ps_text(rows: list[dict[str, Any]]) -> str:
@@ -136,6 +138,8 @@ def _row(m: Machine, pid: int) -> dict[str, Any]:
 
 
 @examples(
+    "# bob, a standard user, logs on: his shell is pid 132 on a fresh workstation",
+    "echo 'Bob-Passw0rd!' | ntsec --machine ws.db logon bob --password-stdin",
     "ntsec --machine ws.db run cmd.exe --parent 92 --json",
     "ntsec --machine ws.db run cmd.exe --parent 92 --elevate --consent yes --json",
     "echo 'Alice-Passw0rd!' | ntsec --machine ws.db run cmd.exe --parent 132 --elevate "
@@ -243,7 +247,7 @@ def run(
 
 
 @examples(
-    "ntsec --machine ws.db kill 100",
+    "ntsec --machine ws.db kill 92",
 )
 @click.command()
 @click.argument("pid", type=DWORD)
@@ -254,6 +258,8 @@ def kill(ctx: click.Context, *, pid: int, as_json: bool) -> None:
     open_machine(ctx).terminate_process(pid)
     if wants_json(ctx, as_json):
         emit_json({"terminated": pid})
+    else:
+        click.echo(f"terminated process {pid}")  # said, so success is not silence
 
 
 def _privilege(name: str) -> Privilege:
@@ -264,8 +270,9 @@ def _privilege(name: str) -> Privilege:
 
 
 @examples(
-    "ntsec --machine ws.db adjust 100 --enable SeDebugPrivilege",
-    "ntsec --machine ws.db adjust 100 --disable SeImpersonatePrivilege --json",
+    "ntsec --machine ws.db adjust 92 --enable SeShutdownPrivilege",
+    "# alice's filtered token does not hold SeDebugPrivilege: ERROR_NOT_ALL_ASSIGNED, exit 1",
+    "ntsec --machine ws.db adjust 92 --enable SeDebugPrivilege --json",
 )
 @click.command()
 @click.argument("pid", type=DWORD)
