@@ -352,7 +352,14 @@ def check(
         backup_intent=backup_intent,
     )
     if result.call_status != NtStatus.STATUS_SUCCESS:
-        raise InvalidValueError(f"the access check refused its input: {result.call_status.name}")
+        why = ""
+        if object_types is not None and result.call_status == NtStatus.STATUS_INVALID_PARAMETER:
+            # AccessCheckByType's rules for the list (Learn API:AccessCheckByType, its
+            # ObjectTypeList parameter, and API:OBJECT_TYPE_LIST's Level member).
+            why = (" (the --object-type list: the first entry alone is level 0, each next entry"
+                   " is at most one '+' deeper than the one before it)")
+        raise InvalidValueError(
+            f"the access check refused its input: {result.call_status.name}{why}")
     _report(
         result,
         kind,
