@@ -301,3 +301,13 @@ def test_a_real_subprocess(mpath: str) -> None:
                          check=False, timeout=120)
     assert 1 == bad.returncode
     assert 1 == len(bad.stderr.splitlines())
+
+
+def test_empty_listings_say_so(tmp_path: Path) -> None:
+    # `pipe list` and `events` printed nothing at all when nothing matched: no way to tell an
+    # empty answer from a command that did not run.
+    db = str(tmp_path / "ws.db")
+    assert 0 == run("--machine", db, "machine", "init").exit_code
+    assert "no pipe connections\n" == run("--machine", db, "pipe", "list").stdout
+    assert "no matching events\n" == run("--machine", db, "events", "--id", "4740").stdout
+    assert "[]" == run("--machine", db, "pipe", "list", "--json").stdout.strip()

@@ -328,6 +328,8 @@ def pipe_list(ctx: click.Context, *, as_json: bool) -> None:
     if wants_json(ctx, as_json):
         emit_json(rows)
         return
+    if not rows:
+        click.echo("no pipe connections")
     for r in rows:
         click.echo(
             f"{r['connection']}: {r['pipe']} client {r['client_pid']} -> server "
@@ -374,6 +376,8 @@ def events(
     if wants_json(ctx, as_json):
         emit_json([e.to_json() for e in found])
         return
+    if not found:
+        click.echo("no matching events")
     for e in found:
         keyword = "Audit Success" if e.success else "Audit Failure"
         detail = ", ".join(f"{k}={v}" for k, v in sorted(e.fields.items()))
