@@ -219,3 +219,15 @@ def test_an_unresolved_icacls_name_says_how_to_give_it() -> None:
         assert 1 == len(result.stderr.splitlines())
         assert "'CHATTERBOX\\Administrator'" in result.stderr
         assert "a line of a --names FILE" in result.stderr
+
+
+def test_whoami_of_a_partial_capture_says_what_it_holds() -> None:
+    # whoami /priv alone (THM Relevant): /all cannot be re-rendered; the error says what can,
+    # and --json says which sections the token came from (its S-1-0-0 user is a placeholder).
+    capture = PASTE_WHOAMI / "18-relevant-priv-table-only.txt"
+    result = run("whoami", "/all", "--token", str(capture))
+    assert 2 == result.exit_code
+    assert result.stderr.strip().endswith("no user section to render: the capture holds /priv only")
+    assert "PRIVILEGES INFORMATION" in run("whoami", "/priv", "--token", str(capture)).stdout
+    data = json.loads(run("whoami", "--json", "--token", str(capture)).stdout)
+    assert ["priv"] == data["sections"]
