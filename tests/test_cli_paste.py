@@ -231,3 +231,15 @@ def test_whoami_of_a_partial_capture_says_what_it_holds() -> None:
     assert "PRIVILEGES INFORMATION" in run("whoami", "/priv", "--token", str(capture)).stdout
     data = json.loads(run("whoami", "--json", "--token", str(capture)).stdout)
     assert ["priv"] == data["sections"]
+
+
+def test_samples_listing_says_what_each_sample_is() -> None:
+    # A bare list of file names did not say which is a token and which a descriptor.
+    lines = run("samples").stdout.splitlines()
+    assert 6 <= len(lines)
+    by_name = {line.split()[0]: line for line in lines}
+    assert "standard local user, Medium, interactive" in by_name["standard-user.txt"]
+    assert "icacls" in by_name["icacls-mmc.txt"]
+    assert all(len(line.split()) > 1 for line in lines)  # every sample has its description
+    assert ["elevated-admin.txt", "icacls-httpd.txt", "icacls-mmc.txt", "service.txt",
+            "standard-user.txt", "system.txt"] == json.loads(run("--json", "samples").stdout)
