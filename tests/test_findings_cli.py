@@ -132,3 +132,9 @@ def test_the_owner_line_names_the_owner_as_its_findings_do() -> None:
                  "--class", "domainDNS")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1] == f"Owner: Domain Admins ({DOM}-512)"
+
+
+def test_the_heading_says_active_directory_not_ds() -> None:
+    result = run("findings", f"O:DAD:(OA;;CR;{GET_CHANGES};;{FSMITH_SID})", "--domain-sid", DOM,
+                 "--class", "domainDNS")
+    assert result.stdout.startswith("Findings on an Active Directory (domainDNS) object: ")
