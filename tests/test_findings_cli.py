@@ -138,3 +138,18 @@ def test_the_heading_says_active_directory_not_ds() -> None:
     result = run("findings", f"O:DAD:(OA;;CR;{GET_CHANGES};;{FSMITH_SID})", "--domain-sid", DOM,
                  "--class", "domainDNS")
     assert result.stdout.startswith("Findings on an Active Directory (domainDNS) object: ")
+
+
+def test_a_file_or_key_paste_is_not_read_as_an_ad_object() -> None:
+    # Get-Acl of HKLM:\SYSTEM\CurrentControlSet (HTB Control) and an icacls output: read as an AD
+    # object by default, they gave 27 "findings" of AD rights on a registry key.
+    key = PASTE / "get_acl" / "03-control-registry-ccs-wrapped-sid-fl.txt"
+    result = run("findings", "--file", str(key))
+    assert 2 == result.exit_code
+    assert "the paste (get-acl) is a key's descriptor" in result.stderr
+    icacls = (Path(__file__).parent / "vectors" / "icacls" / "moonpoint_mmc.txt").read_text("utf-8")
+    result = run("findings", "-", stdin=icacls)
+    assert 2 == result.exit_code
+    assert "the paste (icacls) is a file's descriptor" in result.stderr
+    # Said explicitly, the type is the user's: the descriptor is checked as an AD object.
+    assert 0 == run("findings", "--file", str(key), "--type", "ds").exit_code

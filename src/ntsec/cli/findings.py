@@ -168,10 +168,19 @@ def findings(
         )
     found = pasted.descriptors[0]
     kind = ObjectType(type_.lower())
-    # sc sdshow output is a service's descriptor (as check and sddl read it), unless --type says.
-    if (found.object_type is ObjectType.SERVICE
-            and ctx.get_parameter_source("type_") is ParameterSource.DEFAULT):
-        kind = ObjectType.SERVICE
+    # sc sdshow output is a service's descriptor (as check and sddl read it), unless --type says;
+    # a file's or a key's (icacls, Get-Acl of a path) is neither kind findings knows.
+    implied = found.object_type
+    if implied is None and pasted.kind in (paste.PasteKind.ICACLS, paste.PasteKind.ICACLS_SAVE):
+        implied = ObjectType.FILE  # icacls shows file-system objects only
+    if implied is not None and ctx.get_parameter_source("type_") is ParameterSource.DEFAULT:
+        if implied is ObjectType.SERVICE:
+            kind = ObjectType.SERVICE
+        elif implied is not ObjectType.DS_OBJECT:
+            raise click.BadParameter(
+                f"the paste ({pasted.kind.value}) is a {implied.value}'s descriptor; findings "
+                "reads Active Directory objects (--type ds) and services (--type service)",
+                param_hint="SDDL")
     resolvers = [p.report.resolver() for p in pasted_tokens if p.report is not None]
     report = find(
         found.descriptor,
