@@ -152,11 +152,12 @@ def _print_impersonation(ctx: click.Context, as_json: bool, out: dict[str, Any])
 
 
 @examples(
-    "ntsec --machine ws.db impersonate --pid 92 --self identification",
     "# pid 100: another process of alice's, started from her shell (pid 92)",
     "ntsec --machine ws.db run cmd.exe --parent 92",
     "ntsec --machine ws.db impersonate --pid 92 --token-from 100 --json",
     "ntsec --machine ws.db impersonate --pid 92 --revert",
+    "# an Identification-level thread token: opening objects as it fails from then on",
+    "ntsec --machine ws.db impersonate --pid 92 --self identification",
 )
 @click.command()
 @click.option("--pid", type=DWORD, required=True, help="The process whose thread impersonates.")
