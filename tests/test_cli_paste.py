@@ -243,3 +243,16 @@ def test_samples_listing_says_what_each_sample_is() -> None:
     assert all(len(line.split()) > 1 for line in lines)  # every sample has its description
     assert ["elevated-admin.txt", "icacls-httpd.txt", "icacls-mmc.txt", "service.txt",
             "standard-user.txt", "system.txt"] == json.loads(run("--json", "samples").stdout)
+
+
+def test_check_explanation_names_the_aces_trustees() -> None:
+    # The explanation showed bare SIDs; the names come from the capture (its own account,
+    # remote-pc\divine) and the well-known table (BUILTIN\Users).
+    divine = "S-1-5-21-2619112490-2635448554-1147358759-1002"
+    result = run("check", "--token", str(STANDARD), "--access", "read", "--explain",
+                 "--sd", f"O:BAG:SYD:(A;;FR;;;BU)(D;;FW;;;{divine})")
+    assert 0 == result.exit_code, result.output
+    assert "ACE 0: ACCESS_ALLOWED_ACE_TYPE 0x00120089 BUILTIN\\Users (S-1-5-32-545): granted" in (
+        result.stdout)
+    assert f"ACE 1: ACCESS_DENIED_ACE_TYPE 0x00120116 remote-pc\\divine ({divine}): " in (
+        result.stdout)

@@ -25,9 +25,10 @@ from ntsec.cli._inputs import (
 )
 from ntsec.cli._token import INTEGRITY_WORDS, build_token, checkable_token
 from ntsec.codec.sddl_tokens import RIGHT_TOKENS
-from ntsec.errors import InvalidValueError
+from ntsec.errors import Error, InvalidValueError
 from ntsec.model import schema
 from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
 from ntsec.model.privileges import Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
 from ntsec.model.sid import Sid
@@ -150,6 +151,14 @@ def _echo_results(result: AccessResult, kind: ObjectType, desired: int) -> None:
         click.echo(f"  {r.level}  {label:<44} {r.guid}  {status:<21} 0x{r.granted:08x} {rights}")
 
 
+def _name(names: NameResolver, sid: str) -> str | None:
+    try:
+        hit = names.lookup(Sid.parse(sid))
+    except Error:
+        return None  # not a SID string (the explanation shows it as it is)
+    return hit.display if hit is not None else None
+
+
 def _report(
     result: AccessResult,
     kind: ObjectType,
@@ -159,6 +168,7 @@ def _report(
     explain: bool,
     as_json: bool,
     repairs: list[dict[str, object]],
+    names: NameResolver,
 ) -> None:
     granted = result.granted
     if as_json:
@@ -176,14 +186,14 @@ def _report(
             out["explanation"] = result.explanation.to_dict()
         emit_json(out)
         return
-    names = ", ".join(right_names(granted, kind)) or "(nothing)"
-    click.echo(f"granted: 0x{granted:08x} {names}")
+    rights = ", ".join(right_names(granted, kind)) or "(nothing)"
+    click.echo(f"granted: 0x{granted:08x} {rights}")
     click.echo(f"status:  {result.status.name}")
     if by_type:
         _echo_results(result, kind, desired)
     if explain and result.explanation is not None:
         click.echo("")
-        click.echo(result.explanation.to_text())
+        click.echo(result.explanation.to_text(names=lambda sid: _name(names, sid)))
 
 
 
@@ -336,8 +346,9 @@ def check(
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
+    dom = parse_sid_option(domain_sid)
     sd, kind, sd_repairs = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
-                           dom=parse_sid_option(domain_sid), pasted_token=pasted_token, kind=kind)
+                                       dom=dom, pasted_token=pasted_token, kind=kind)
     token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
     object_types = schema.object_type_list(object_type_specs) if object_type_specs else None
@@ -368,6 +379,9 @@ def check(
         explain=explain,
         as_json=wants_json(ctx, as_json),
         repairs=(repairs_json(pasted_token) if pasted_token else []) + sd_repairs,
+        # Names the capture printed for its SIDs first, then the well-known table.
+        names=ChainResolver(*([pasted_token.report.resolver()] if pasted_token and
+                               pasted_token.report else []), WellKnownResolver(dom)),
     )
     if not result.allowed:
         ctx.exit(EXIT_DENIED)
