@@ -93,6 +93,8 @@ def logoff(ctx: click.Context, *, logon_id: str, as_json: bool) -> None:
 def _ps_text(rows: list[dict[str, Any]]) -> str:
     children: dict[int, list[dict[str, Any]]] = {}
     pids = {r["pid"] for r in rows}
+    # An impersonated user's name, when a process runs as that user (the column shows it).
+    users = {r["sid"]: r["user"] for r in rows}
     for r in rows:
         children.setdefault(r["ppid"] if r["ppid"] in pids else 0, []).append(r)
     lines = [
@@ -103,7 +105,8 @@ def _ps_text(rows: list[dict[str, Any]]) -> str:
         for r in children.get(ppid, []):
             image = "  " * depth + r["image"]
             imp = "".join(
-                f" [tid {i['tid']} impersonates {i['user']} at {i['level']}]"
+                f" [tid {i['tid']} impersonates {users.get(i['user'], i['user'])} at "
+                f"{i['level']}]"
                 for i in r["impersonating"]
             )
             lines.append(
