@@ -256,3 +256,14 @@ def test_check_explanation_names_the_aces_trustees() -> None:
         result.stdout)
     assert f"ACE 1: ACCESS_DENIED_ACE_TYPE 0x00120116 remote-pc\\divine ({divine}): " in (
         result.stdout)
+
+
+def test_check_sd_dash_reads_stdin_like_every_other_input() -> None:
+    # `--sd -` was parsed as the SDDL text "-" (only '@-' read stdin).
+    result = run("check", "--sd", "-", "--access", "read", "--user", "SY", "--group", "WD",
+                 stdin="D:(A;;FR;;;WD)\n")
+    assert 0 == result.exit_code, result.output
+    assert "FILE_GENERIC_READ" in result.stdout
+    both = run("check", "--sd", "-", "--access", "read", "--token", "-", stdin="")
+    assert 2 == both.exit_code
+    assert "not both" in both.stderr

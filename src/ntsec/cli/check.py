@@ -210,6 +210,8 @@ def _descriptor(
     """The descriptor from --sd (anything pasted, or @FILE, '@-' for stdin) or --sd-hex, and
     the object type: --type, else the one the artefact implies (sc sdshow: a service; Get-Acl
     of a registry path: a key), else file."""
+    if sd_text == "-":
+        sd_text = "@-"  # '-' is standard input, as everywhere else ('@-' is the @FILE spelling)
     if sd_text is None or sd_hex is not None:
         return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind, []
     source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
@@ -251,7 +253,8 @@ Examples:
     "--sd",
     "sd_text",
     metavar="TEXT|@FILE",
-    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), or @FILE.",
+    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), @FILE, or"
+    " '-' for stdin.",
 )
 @click.option("--names", "names_file", metavar="FILE", help="NAME=SID lines for icacls names.")
 @click.option("--sd-hex", metavar="HEX", help="The descriptor as binary self-relative hex.")
@@ -335,6 +338,8 @@ def check(
     exactly those SIDs. Exit status 0 when access is granted, 1 when denied, 2 on bad input.
     """
     kind = ObjectType(type_.lower())
+    if token_file == "-" and sd_text in ("-", "@-"):  # noqa: S105 - "-" is stdin, not a password
+        raise click.UsageError("standard input can give the token or the descriptor, not both")
     pasted_token = None
     if token_file is not None:
         if user or groups or privs or restricted:
