@@ -64,5 +64,9 @@ def seeds(target: str) -> Iterator[bytes]:
         yield from descriptor_bytes()
     elif target == "whoami_parse":
         yield from whoami_captures()
+    elif target == "paste_read":
+        yield from (p.read_bytes() for p in sorted((VECTORS / "paste").rglob("*.txt")))
+        yield from whoami_captures()
+        yield from (s.encode() for s in sddl_strings()[::10])
     else:
         raise KeyError(target)

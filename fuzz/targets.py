@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import ntsec
-from ntsec import ObjectType, SecurityDescriptor, Sid, access_check, whoami
+from ntsec import ObjectType, SecurityDescriptor, Sid, access_check, paste, whoami
 from ntsec.codec import binary, condition, sddl, whoami_report
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -203,19 +203,31 @@ def sddl_access_check(data: bytes) -> None:
 
 
 def conditional_ace_blob(data: bytes) -> None:
-    """Conditional-ACE application data (Samba's fuzz_conditional_ace_blob): decode, print as
-    SDDL, parse back and encode: the same program every time."""
+    """Conditional-ACE application data (Samba's fuzz_conditional_ace_blob): decode, encode and
+    decode again to the same program; print as SDDL and parse back to a program that prints the
+    same and encodes stably. (Bytes may hold spellings SDDL never produces, such as int8
+    literals, which Windows' SDDL parser writes as int64: the SDDL side is compared after one
+    normalising pass.)"""
     blob = b"artx" + data
     expr = _accepted("condition decode", lambda: condition.decode(blob))
     if expr is None:
         return
-    text = _must("condition to_sddl", lambda: condition.to_sddl(expr, DOMAIN))
+    raw = _must("condition encode", lambda: condition.encode(expr))
+    if _must("condition decode(encode)", lambda: condition.decode(raw)) != expr:
+        raise FindingError("condition bytes -> program -> bytes -> program changed the program")
+    _must("condition ==/hash", lambda: hash(expr))
+    # Bytes can hold programs SDDL cannot write (an attribute name with characters SDDL cannot
+    # spell, a bare literal program): printing refuses them with a ConditionError.
+    text = _accepted("condition to_sddl", lambda: condition.to_sddl(expr, DOMAIN))
+    if text is None:
+        return
     again = _must("condition parse(to_sddl)", lambda: condition.parse(text, DOMAIN))
-    first = _must("condition encode", lambda: condition.encode(expr))
-    second = _must("condition encode again", lambda: condition.encode(again))
-    if first != second:
-        raise FindingError(f"condition {text[:200]!r} does not round-trip through SDDL")
-    _must("condition ==/hash", lambda: (expr == again, hash(expr)))
+    if _must("condition to_sddl again", lambda: condition.to_sddl(again, DOMAIN)) != text:
+        raise FindingError(f"condition {text[:200]!r} is not an SDDL fixed point")
+    first = _must("condition encode(parse)", lambda: condition.encode(again))
+    back = _must("condition decode(encode(parse))", lambda: condition.decode(first))
+    if _must("condition to_sddl(decode)", lambda: condition.to_sddl(back, DOMAIN)) != text:
+        raise FindingError(f"condition {text[:200]!r}: SDDL -> bytes -> SDDL changed it")
 
 
 def token_vs_descriptor(data: bytes) -> None:
@@ -265,6 +277,27 @@ def whoami_parse(data: bytes) -> None:
         raise FindingError(f"whoami {switches}: rendering is not a fixed point")
 
 
+def paste_read(data: bytes) -> None:
+    """Anything pasted (ntsec.paste.read detects whoami, SDDL, Get-Acl, sc sdshow, icacls,
+    icacls /save, hex/base64): refuse with a ParseError, or every descriptor it read encodes,
+    prints, and reads back through paste as the same descriptor."""
+    pasted = _accepted("paste.read", lambda: paste.read(data))
+    if pasted is None:
+        return
+    for item in pasted.descriptors:
+        _pasted_reads_back(item.descriptor)
+
+
+def _pasted_reads_back(sd: SecurityDescriptor) -> None:
+    raw = _must("pasted descriptor to_bytes", sd.to_bytes)
+    text = _accepted("pasted descriptor to_sddl", lambda: sd.to_sddl(DOMAIN))
+    if text is None:
+        return
+    again = _must("paste.read(to_sddl)", lambda: paste.read(text, domain_sid=DOMAIN))
+    if [d.descriptor.to_bytes() for d in again.descriptors] != [raw]:
+        raise FindingError(f"pasted descriptor {text[:200]!r} does not read back the same")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "sddl_parse": sddl_parse,
     "sddl_access_check": sddl_access_check,
@@ -272,4 +305,5 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "token_vs_descriptor": token_vs_descriptor,
     "binary_descriptor": binary_descriptor,
     "whoami_parse": whoami_parse,
+    "paste_read": paste_read,
 }

@@ -59,7 +59,7 @@ ENABLED = (
 
 def integrity_label(rid: int) -> SidAndAttributes:
     """The mandatory label group S-1-16-``rid`` with the attributes a token gives it
-    (SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED, SEMANTICS.md D.2)."""
+    (SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED, docs/rules.md D.2)."""
     return SidAndAttributes(
         Sid.from_parts(16, rid),
         GroupAttributes.SE_GROUP_INTEGRITY | GroupAttributes.SE_GROUP_INTEGRITY_ENABLED,

@@ -1,4 +1,4 @@
-"""One test (or a few) per rule of SEMANTICS.md section I, each citing the rule and its source.
+"""One test (or a few) per rule of docs/rules.md section I, each citing the rule and its source.
 
 Descriptors are built as values (so these tests do not depend on the SDDL parser) except where
 a conditional expression is needed, which only SDDL spells conveniently.
@@ -249,7 +249,7 @@ def test_i2_custom_generic_mapping() -> None:
 
 
 def test_i2_generic_bits_in_aces_are_not_mapped_at_check_time() -> None:
-    """[N] DTYP 2.4.3 (SEMANTICS.md C.1): generic rights are mapped in the request and when
+    """[N] DTYP 2.4.3 (docs/rules.md C.1): generic rights are mapped in the request and when
     ACEs are stored or inherited, never in ACEs during the check."""
     result = access_check(sd(ace(A, GENERIC_ALL, EVERYONE)), standard_token(), READ_DATA)
     assert DENIED == result.status
@@ -260,7 +260,7 @@ def test_i2_generic_bits_in_aces_are_not_mapped_at_check_time() -> None:
 
 
 def test_i3_low_caller_on_unlabeled_file_keeps_read_execute() -> None:
-    """SEMANTICS.md I.3 example: allowed = 0x1200A9."""
+    """docs/rules.md I.3 example: allowed = 0x1200A9."""
     assert 0x1200A9 == mandatory_allowed(0x1, ObjectType.FILE.mapping)
     tok = standard_token(integrity=LOW)
     desc = sd(ace(A, FILE_ALL, EVERYONE))
@@ -298,7 +298,7 @@ def test_i3_inherit_only_label_leaves_default_medium() -> None:
 
 
 def test_i3_process_objects_also_no_read_up_by_default() -> None:
-    """SEMANTICS.md C.5: processes and threads default to NO_WRITE_UP|NO_READ_UP."""
+    """docs/rules.md C.5: processes and threads default to NO_WRITE_UP|NO_READ_UP."""
     proc = sd(ace(A, 0x1FFFFF, EVERYONE), sacl=(label(HIGH, 0x1),))
     unlabeled_proc = sd(ace(A, 0x1FFFFF, EVERYONE))
     low = standard_token(integrity=LOW)
@@ -310,11 +310,11 @@ def test_i3_process_objects_also_no_read_up_by_default() -> None:
 
 
 def test_i3_medium_caller_gets_query_limited_information_from_a_high_process() -> None:
-    """SEMANTICS.md I.3's allowed-mask formula with the process type's own mapping (Windows 10,
+    """docs/rules.md I.3's allowed-mask formula with the process type's own mapping (Windows 10,
     NtQueryObject: read 0x20410, execute 0x121001, tests/vectors/nt-object-types.json):
     PROCESS_QUERY_LIMITED_INFORMATION 0x1000 is execute, not read, so a High process's
     NO_WRITE_UP|NO_READ_UP label lets a Medium caller have it (what Task Manager relies on,
-    SEMANTICS.md Z.7) while PROCESS_QUERY_INFORMATION 0x400 and PROCESS_VM_READ 0x10 stay
+    docs/rules.md Z.7) while PROCESS_QUERY_INFORMATION 0x400 and PROCESS_VM_READ 0x10 stay
     read up."""
     proc = sd(ace(A, 0x1FFFFF, EVERYONE), sacl=(label(HIGH, 0x3),))
     medium = standard_token()
@@ -410,7 +410,7 @@ def test_i4_first_match_order(explain: bool) -> None:
 
 @BOTH_PATHS
 def test_i4_deny_only_counts_for_still_wanted_bits(explain: bool) -> None:
-    """A deny ACE ends the check only when it hits a bit not yet granted (SEMANTICS.md I.4:
+    """A deny ACE ends the check only when it hits a bit not yet granted (docs/rules.md I.4:
     "(mask & remaining) != 0 -> deny immediately; bits already granted are not revoked")."""
     desc = sd(ace(A, READ_DATA, USER), ace(D, READ_DATA, EVERYONE), ace(A, WRITE_DATA, USER))
     assert access_check(desc, standard_token(), READ_DATA | WRITE_DATA, explain=explain).allowed
@@ -418,7 +418,7 @@ def test_i4_deny_only_counts_for_still_wanted_bits(explain: bool) -> None:
 
 @BOTH_PATHS
 def test_i4_deny_of_an_unrequested_bit_is_no_denial(explain: bool) -> None:
-    """SEMANTICS.md I.4: a deny ACE denies only when its mask meets the *remaining* request; a
+    """docs/rules.md I.4: a deny ACE denies only when its mask meets the *remaining* request; a
     deny for WRITE_DATA ahead of the allow does not stop a READ_DATA request."""
     desc = sd(ace(D, WRITE_DATA, EVERYONE), ace(A, READ_DATA | WRITE_DATA, USER))
     tok = standard_token()
@@ -433,7 +433,7 @@ def test_i4_bits_accumulate_across_aces() -> None:
 
 @BOTH_PATHS
 def test_z1_maximum_allowed_is_order_sensitive(explain: bool) -> None:
-    """SEMANTICS.md Z.1 (decided: the order-sensitive form, as Samba's
+    """docs/rules.md Z.1 (decided: the order-sensitive form, as Samba's
     access_check_max_allowed and ReactOS SepAccessCheck compute it, and as Windows' normal
     mode is order-sensitive, L:secauthz/how-dacls-control-access-to-an-object)."""
     tok = standard_token()
@@ -552,7 +552,7 @@ def test_i6_resource_attribute_from_sacl() -> None:
 
 
 # ------------------------------------------------------------------ I.5 backup / restore
-# [N] L:secauthz/privilege-constants ("regardless of the ACL"); SEMANTICS.md I.5.
+# [N] L:secauthz/privilege-constants ("regardless of the ACL"); docs/rules.md I.5.
 
 
 def test_i5_backup_intent_reads_despite_deny() -> None:

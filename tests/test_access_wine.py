@@ -243,7 +243,7 @@ def test_ac19_maximum_allowed_non_zero(admin: bool) -> None:
     expect_win32(call, item)
     assert call.granted
     # Everyone's KEY_READ; an enabled Administrators owner adds WRITE_DAC (READ_CONTROL is in
-    # KEY_READ already) - the order-sensitive MAXIMUM_ALLOWED of SEMANTICS.md Z.1.
+    # KEY_READ already) - the order-sensitive MAXIMUM_ALLOWED of docs/rules.md Z.1.
     assert (KEY_READ | (0x40000 if admin else 0)) == call.granted
 
 
@@ -328,7 +328,7 @@ def test_ac41_default_security_of_unnamed_objects(name: str) -> None:
     mapping = GenericMapping(hexval(m["GenericRead"]), hexval(m["GenericWrite"]),
                              hexval(m["GenericExecute"]), hexval(m["GenericAll"]))
     # The object gets the token's default DACL (user and SYSTEM: GENERIC_ALL), mapped with the
-    # type's mapping at creation (SEMANTICS.md I.10).
+    # type's mapping at creation (docs/rules.md I.10).
     default = Acl((allow(0x10000000, USER), allow(0x10000000, S("S-1-5-18"))))
     tok = token(default_dacl=default)
     sd = create_security_descriptor(None, None, False, tok, generic_mapping=mapping)

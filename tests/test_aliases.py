@@ -2,7 +2,7 @@
 
 Sources: wine-windows.json ``string_sid`` and ``well_known_sids`` (ConvertStringSidToSid and
 CreateWellKnownSid run on Windows), samba-windows.json ``sddl_roundtrip`` (which aliases
-Windows prints back), SEMANTICS.md A.3/A.4 and Z.5.
+Windows prints back), docs/rules.md A.3/A.4 and Z.5.
 """
 
 from __future__ import annotations
@@ -64,9 +64,9 @@ def test_alias_lookup_ignores_case() -> None:
 @pytest.mark.parametrize(
     ("alias", "sid"),
     [
-        # SEMANTICS.md Z.5: RM is Remote Management Users in MS-DTYP and Samba.
+        # docs/rules.md Z.5: RM is Remote Management Users in MS-DTYP and Samba.
         ("RM", "S-1-5-32-580"),
-        # SEMANTICS.md A.3: BUILTIN 584 and 585.
+        # docs/rules.md A.3: BUILTIN 584 and 585.
         ("HO", "S-1-5-32-584"),
         ("SH", "S-1-5-32-585"),
         ("AA", "S-1-5-32-579"),
@@ -81,13 +81,13 @@ def test_fixed_aliases_from_the_semantics_table(alias: str, sid: str) -> None:
 
 
 def test_integrity_level_aliases() -> None:
-    # SEMANTICS.md A.3: LW ME MP HI SI are S-1-16-4096/8192/8448/12288/16384.
+    # docs/rules.md A.3: LW ME MP HI SI are S-1-16-4096/8192/8448/12288/16384.
     expected = {"LW": 4096, "ME": 8192, "MP": 8448, "HI": 12288, "SI": 16384}
     assert {a: Sid.from_parts(16, rid) for a, rid in expected.items()} == dict(INTEGRITY_ALIASES)
 
 
 def test_domain_relative_table() -> None:
-    # SEMANTICS.md A.4.
+    # docs/rules.md A.4.
     expected = {
         "LA": (500, AliasDomain.MACHINE), "LG": (501, AliasDomain.MACHINE),
         "DA": (512, AliasDomain.DOMAIN), "DU": (513, AliasDomain.DOMAIN),

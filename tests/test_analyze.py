@@ -2,7 +2,7 @@
 
 Tokens come from the real whoami captures in tests/vectors/whoami (provenance in each .meta.json)
 or are derived from them with the token operations of ntsec.authz.tokenops (each cited where
-used). Every classification names the SEMANTICS.md rule (or observed data) it rests on.
+used). Every classification names the docs/rules.md rule (or observed data) it rests on.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ ISSUE_ESCALATIONS = {
     P.SeLoadDriverPrivilege, P.SeManageVolumePrivilege, P.SeTcbPrivilege,
     P.SeCreateTokenPrivilege, P.SeRelabelPrivilege, P.SeTrustedCredManAccessPrivilege,
 }
-#: SEMANTICS.md E.4 / F.2 step 2: the five privileges of a standard user and of a filtered admin.
+#: docs/rules.md E.4 / F.2 step 2: the five privileges of a standard user and of a filtered admin.
 FIVE = {P.SeShutdownPrivilege, P.SeChangeNotifyPrivilege, P.SeUndockPrivilege,
         P.SeIncreaseWorkingSetPrivilege, P.SeTimeZonePrivilege}
 
@@ -113,7 +113,7 @@ def recapture(token: Token, names: WhoamiReport) -> TokenAnalysis:
 
 def test_system_capture_is_system() -> None:
     a = captured(SYSTEM_06)
-    # SEMANTICS.md A.3: S-1-5-18 is NT AUTHORITY\SYSTEM; E.4: its groups hold an enabled
+    # docs/rules.md A.3: S-1-5-18 is NT AUTHORITY\SYSTEM; E.4: its groups hold an enabled
     # BUILTIN\Administrators, its label is System (D.3: 0x4000).
     assert (TokenKind.SYSTEM, True, 0x4000) == (a.kind, a.administrator, a.integrity.rid)
     assert "System Mandatory Level" == a.integrity.name
@@ -134,7 +134,7 @@ def test_system_capture_every_privilege_enabled_and_every_issue_path_found() -> 
 
 
 def test_system_presents_the_computer_account() -> None:
-    # SEMANTICS.md E.4: LocalSystem presents the computer account on the network.
+    # docs/rules.md E.4: LocalSystem presents the computer account on the network.
     assert "network-identity" in trait_codes(captured(SYSTEM_06))
 
 
@@ -143,7 +143,7 @@ def test_system_presents_the_computer_account() -> None:
 
 def test_builtin_administrator_capture() -> None:
     a = captured(ELEVATED_35)
-    # The user is <machine>-500 (SEMANTICS.md A.4 LA) with BUILTIN\Administrators enabled and
+    # The user is <machine>-500 (docs/rules.md A.4 LA) with BUILTIN\Administrators enabled and
     # Group owner (E.4 elevated admin); F.1: RID 500 is not split by default, so the capture
     # is inferred to be an unsplit (Default) token with no linked token.
     assert TokenKind.BUILTIN_ADMINISTRATOR == a.kind
@@ -258,7 +258,7 @@ def test_standard_user_capture() -> None:
 
 def test_service_account_capture_has_the_potato_path() -> None:
     a = captured(SERVICE_01)
-    # NT SERVICE\MSSQL$SQLEXPRESS = S-1-5-80-<SHA-1 words> (SEMANTICS.md E.4; RtlCreateServiceSid,
+    # NT SERVICE\MSSQL$SQLEXPRESS = S-1-5-80-<SHA-1 words> (docs/rules.md E.4; RtlCreateServiceSid,
     # ntsec.model.wellknown.service_sid verified on this capture): a virtual account.
     assert TokenKind.SERVICE_ACCOUNT == a.kind
     assert "virtual-account" in trait_codes(a)
@@ -349,7 +349,7 @@ def test_iis_app_pool_identity() -> None:
     ],
 )
 def test_local_and_network_service(user: str, kind: TokenKind, network: str) -> None:
-    # SEMANTICS.md E.4 (L:services/localservice-account, networkservice-account): their
+    # docs/rules.md E.4 (L:services/localservice-account, networkservice-account): their
     # privileges, SeImpersonate and SeCreateGlobal on; LocalService presents anonymous
     # credentials on the network, NetworkService the computer account. System IL (D.3).
     privileges = {P.SeAssignPrimaryTokenPrivilege: False, P.SeAuditPrivilege: False,
@@ -364,7 +364,7 @@ def test_local_and_network_service(user: str, kind: TokenKind, network: str) -> 
 
 
 def test_anonymous_token() -> None:
-    # SEMANTICS.md E.4: the anonymous token's user is ANONYMOUS LOGON with Everyone, no
+    # docs/rules.md E.4: the anonymous token's user is ANONYMOUS LOGON with Everyone, no
     # privileges.
     a = analyze(Token(user=SidAndAttributes(Sid.parse("S-1-5-7")),
                       groups=(SidAndAttributes(Sid.parse("S-1-1-0"), GROUP),)))
@@ -424,7 +424,7 @@ def test_deny_only_from_sids_to_disable() -> None:
 
 
 def test_appcontainer_sids() -> None:
-    # SEMANTICS.md A.2: S-1-15-2-... package SIDs and S-1-15-3-... capabilities (WSI ch.4).
+    # docs/rules.md A.2: S-1-15-2-... package SIDs and S-1-15-3-... capabilities (WSI ch.4).
     package = "S-1-15-2-1-2-3-4-5-6-7"
     tok = _token("S-1-5-21-1-2-3-1001", ["S-1-1-0", package], {}, 0x1000)
     a = analyze(tok)
@@ -447,7 +447,7 @@ def test_capture_without_privileges_section() -> None:
 
 
 def test_capture_of_privileges_only() -> None:
-    # whoami /priv prints neither the user nor the groups (WHOAMI.md): identity, label and
+    # whoami /priv prints neither the user nor the groups (docs/whoami.md): identity, label and
     # membership are unknown, not "standard user at Untrusted"; B.3's privileges still make
     # the token elevated and still are escalation paths.
     text = whoami.render(report(ELEVATED_35), "/priv", line_end="\n")
@@ -570,7 +570,7 @@ def test_elevated_non_administrator_kinds() -> None:
 
 
 def test_capture_without_user_section_says_so() -> None:
-    # docs/whoami-format.md 5: a capture of /groups or /logonid alone has no user section.
+    # docs/whoami.md 5: a capture of /groups or /logonid alone has no user section.
     path = WHOAMI / "28_logonid.txt"
     a = analyze_report(whoami.parse(path.read_text(encoding="utf-8")))
     assert a.user is None

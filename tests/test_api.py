@@ -1,5 +1,6 @@
-"""The public API (STYLE.md: a package ``__init__`` with a sorted ``__all__`` that a test guards;
-DESIGN.md "Public API": names that tests and outside checks call)."""
+"""The public API (docs/design.md "Style": a package ``__init__`` with a sorted ``__all__`` that a
+test guards;
+docs/design.md "Public API": names that tests and outside checks call)."""
 
 import ast
 import re
@@ -44,7 +45,7 @@ def test_every_imported_public_looking_name_is_exported() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        # DESIGN.md "Public API (keep these names; tests and outside checks call them)".
+        # docs/design.md "Public API (keep these names; tests and outside checks call them)".
         "ObjectType",
         "SecurityDescriptor",
         "Sid",
@@ -102,3 +103,16 @@ def test_readme_python_tour_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(readme.parent)
     for block in blocks:
         exec(compile(block, str(readme), "exec"), {"print": lambda *_: None})
+
+
+def test_every_error_class_is_exported_and_in_the_documented_tree() -> None:
+    """Each exception class of ntsec.errors is public and drawn in the module's tree."""
+    from ntsec import errors
+
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, ntsec.Error)
+    }
+    assert set() == classes - set(ntsec.__all__)
+    assert set() == {name for name in classes if name not in (errors.__doc__ or "")}

@@ -1,6 +1,6 @@
-"""Primary-token assignment and child process tokens (SEMANTICS.md H.6, H.7; Z.17).
+"""Primary-token assignment and child process tokens (docs/rules.md H.6, H.7; Z.17).
 
-Each test names the SEMANTICS.md rule it checks and that rule's source. Child and sibling tokens
+Each test names the docs/rules.md rule it checks and that rule's source. Child and sibling tokens
 are made with the token operations Windows uses to make them (CreateRestrictedToken,
 DuplicateTokenEx), so the parent/sibling relation is the one H.4 and H.1 define.
 """

@@ -128,7 +128,7 @@ def test_principal_self() -> None:
 def test_backup_intent_needs_the_privilege_enabled() -> None:
     # Learn "Privilege Constants" SE_BACKUP_NAME: read access to any file, whatever its ACL,
     # when the open asks for backup semantics; a disabled privilege grants nothing. (An
-    # elevated token: AdjustTokenPrivileges refuses SeBackup below High, docs/windows-rules.md
+    # elevated token: AdjustTokenPrivileges refuses SeBackup below High, docs/rules.md
     # B.3.)
     base = ["check", "--sd", "O:SYD:", "--type", "file", "--access", "FILE_READ_DATA",
             "--user", "S-1-5-21-1-2-3-1105", "--priv", "SeBackupPrivilege:disabled",

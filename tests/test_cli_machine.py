@@ -1,4 +1,4 @@
-"""The machine commands of the ``ntsec`` command line, as DESIGN.md "Command-line contracts"
+"""The machine commands of the ``ntsec`` command line, as docs/design.md "Command-line contracts"
 writes them: ``machine init``, ``user add``, ``logon --json``, ``run --json``, ``ps --json``,
 ``whoami /all --pid``; exit codes 0 / 1 (denied or refused) / 2 (bad input) with one-line
 errors; the global ``--machine`` / ``NTSEC_MACHINE`` and the per-user default machine."""
@@ -69,7 +69,7 @@ def test_ps_json_has_the_contract_fields(mpath: str) -> None:
     for row in rows:
         assert {"pid", "ppid", "image", "user", "integrity", "elevation_type"} <= set(row)
     explorer = next(r for r in rows if r["image"] == "explorer.exe")
-    # SEMANTICS.md F.2: the admin's shell runs with the filtered half, at Medium.
+    # docs/rules.md F.2: the admin's shell runs with the filtered half, at Medium.
     assert ("WORKSTATION\\alice", "Medium", "Limited") == (
         explorer["user"], explorer["integrity"], explorer["elevation_type"])
 
@@ -77,7 +77,7 @@ def test_ps_json_has_the_contract_fields(mpath: str) -> None:
 def test_user_add_and_logon_json(mpath: str) -> None:
     """`user add NAME --password-stdin [--admin]` then `logon NAME --password-stdin --json`:
     a standard user gets one Default token and a shell; an administrator's shell gets the
-    Limited half with a linked session (SEMANTICS.md F.1, F.2)."""
+    Limited half with a linked session (docs/rules.md F.1, F.2)."""
     assert 0 == run("--machine", mpath, "user", "add", "dave", "--password-stdin",
                     stdin="Dave-Pw1!\n").exit_code
     assert 0 == run("--machine", mpath, "user", "add", "erin", "--password-stdin", "--admin",
@@ -119,7 +119,7 @@ def test_failed_logon_is_exit_1_and_one_line(mpath: str) -> None:
 
 
 def test_run_elevate_with_consent(mpath: str) -> None:
-    """`run IMAGE --parent PID --elevate --consent yes|no --json` (SEMANTICS.md F.3)."""
+    """`run IMAGE --parent PID --elevate --consent yes|no --json` (docs/rules.md F.3)."""
     rows = ok_json(run("--machine", mpath, "ps", "--json"))
     shell = next(r["pid"] for r in rows if r["image"] == "explorer.exe")
     out = ok_json(run("--machine", mpath, "run", "cmd.exe", "--parent", str(shell),
@@ -149,7 +149,7 @@ def test_bad_input_is_exit_2(mpath: str, tmp_path: Path) -> None:
 
 
 def test_open_denied_is_exit_1_with_explanation(mpath: str) -> None:
-    """SEMANTICS.md I.4: the SAM file grants SYSTEM and Administrators only; alice's filtered
+    """docs/rules.md I.4: the SAM file grants SYSTEM and Administrators only; alice's filtered
     shell has Administrators deny-only (F.2)."""
     rows = ok_json(run("--machine", mpath, "ps", "--json"))
     shell = next(r["pid"] for r in rows if r["image"] == "explorer.exe")
@@ -278,7 +278,7 @@ def test_whoami_all_of_a_process_is_capture_24(tmp_path: Path) -> None:
 
 
 def test_default_machine_is_created_in_the_user_data_dir(tmp_path: Path) -> None:
-    """DESIGN.md: without --machine / NTSEC_MACHINE the per-user machine (platformdirs) is
+    """docs/design.md: without --machine / NTSEC_MACHINE the per-user machine (platformdirs) is
     used, made from the workstation scenario on first use."""
     env: dict[str, str | None] = {"NTSEC_MACHINE": None, "XDG_DATA_HOME": str(tmp_path),
                                   "HOME": str(tmp_path)}

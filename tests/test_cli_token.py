@@ -27,7 +27,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
 @pytest.mark.parametrize(
     ("capture", "kind", "level"),
     [
-        # SEMANTICS.md A.3: S-1-5-18; E.4: System label.
+        # docs/rules.md A.3: S-1-5-18; E.4: System label.
         (SYSTEM_06, "system", "System Mandatory Level"),
         # E.4 (NT SERVICE\<name>, S-1-5-80-...) at High, as captured.
         (SERVICE_01, "service-account", "High Mandatory Level"),
@@ -59,7 +59,7 @@ def test_group_json_flag_works_too() -> None:
 
 
 def test_service_account_text_names_the_potato_path() -> None:
-    # The capture has SeImpersonatePrivilege Enabled (SEMANTICS.md G.4 step 2).
+    # The capture has SeImpersonatePrivilege Enabled (docs/rules.md G.4 step 2).
     out = run("token", "analyze", str(SERVICE_01)).stdout
     assert "escalation paths: SeAssignPrimaryTokenPrivilege, SeManageVolumePrivilege, " \
         "SeImpersonatePrivilege" in out
@@ -125,11 +125,11 @@ PASTE_WHOAMI = Path(__file__).parent / "vectors" / "paste" / "whoami"
 
 
 def _rule_ids() -> set[str]:
-    """Section ids of docs/windows-rules.md (``**B.3 Title.**``, and the numbered caveats of
+    """Section ids of docs/rules.md (``**B.3 Title.**``, and the numbered caveats of
     part Z: ``15.`` is Z.15)."""
     import re
 
-    text = (DOCS / "windows-rules.md").read_text("utf-8")
+    text = (DOCS / "rules.md").read_text("utf-8")
     rules, _, caveats = text.partition("\n## Z.")
     ids = set(re.findall(r"^\*\*([A-Z]\.\d+) ", rules, flags=re.MULTILINE))
     return ids | {f"Z.{n}" for n in re.findall(r"^(\d+)\. ", caveats, flags=re.MULTILINE)}
@@ -144,20 +144,20 @@ def _rule_ids() -> set[str]:
 def test_analysis_cites_only_what_a_clone_has(capture: Path) -> None:
     # The analysis used to cite SEMANTICS.md and WHOAMI.md, files a clone or an installed
     # package does not have, and "L:slug" shorthands; every rule id it cites must be a section
-    # of docs/windows-rules.md and every whoami-format section one of docs/whoami-format.md.
+    # of docs/rules.md and every whoami section one of docs/whoami.md.
     import re
 
     for args in (("token", "analyze", str(capture)), ("--json", "token", "analyze", str(capture))):
         out = run(*args).stdout
         assert out
-        for missing in ("SEMANTICS.md", "WHOAMI.md", "DESIGN.md", "L:"):
+        for missing in ("SEMANTICS.md", "WHOAMI.md", "DESIGN.md", "windows-rules.md", "L:"):
             assert missing not in out, (args, missing)
         cited = set()
-        for ref in re.findall(r"docs/windows-rules\.md ([^\]\";]*)", out):
+        for ref in re.findall(r"docs/rules\.md ([^\]\";]*)", out):
             cited |= set(re.findall(r"\b([A-Z]\.\d+)\b", ref))
         assert cited <= _rule_ids(), cited - _rule_ids()
-        formats = (DOCS / "whoami-format.md").read_text("utf-8")
-        for number in re.findall(r"docs/whoami-format\.md (\d+)", out):
+        formats = (DOCS / "whoami.md").read_text("utf-8")
+        for number in re.findall(r"docs/whoami\.md (\d+)", out):
             assert f"\n## {number}. " in formats
 
 

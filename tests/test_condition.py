@@ -220,7 +220,7 @@ def test_domain_alias_needs_domain() -> None:
 
 
 def test_sid_literals_take_the_sddl_alias_table() -> None:
-    # SEMANTICS.md A.3: HO is BUILTIN\User Mode Hardware Operators (S-1-5-32-584) and SH is
+    # docs/rules.md A.3: HO is BUILTIN\User Mode Hardware Operators (S-1-5-32-584) and SH is
     # BUILTIN\OpenSSH Users (S-1-5-32-585). SID(..) reads and prints the aliases an ACE's SID
     # field does; the printed shape is Windows' "Member_of {SID(WD), SID(BO)}"
     # (samba-windows.json sddl_roundtrip).
@@ -400,6 +400,7 @@ def test_integer_literals_print_to_what_reads_back(literal: str, printed: str) -
         UnaryOp(_T.MEMBER_OF, Attribute(AttributeScope.USER, "a")),
         Attribute(AttributeScope.LOCAL, "a b"),
         Attribute(AttributeScope.LOCAL, "member_of"),
+        Attribute(AttributeScope.DEVICE, ""),  # "@Device." does not parse (found by fuzzing)
     ],
 )
 def test_trees_sddl_would_read_differently_are_not_printed(expr: condition.Expression) -> None:

@@ -119,7 +119,7 @@ def build_token(item: dict[str, Any]) -> Token:
         user = SidAndAttributes(sids[0])
     else:
         # A token without SIDs (CheckAccessTests): a Token always has a user, so the NULL SID
-        # stands in, deny-only so that no allow ACE can match it (SEMANTICS.md I.1).
+        # stands in, deny-only so that no allow ACE can match it (docs/rules.md I.1).
         user = SidAndAttributes(
             Sid.parse("S-1-0-0"), GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY
         )
@@ -163,7 +163,7 @@ def test_evaluate_matches_windows(item: dict[str, Any]) -> None:
 @pytest.mark.parametrize("item", EXPRESSION_ITEMS)
 def test_deny_ace_applies_unless_false(item: dict[str, Any]) -> None:
     # The XD check of every Windows item: denied whenever the result is not FALSE
-    # (MS-DTYP 2.4.4.17.3; SEMANTICS.md I.6). The A;;CR that follows grants otherwise.
+    # (MS-DTYP 2.4.4.17.3; docs/rules.md I.6). The A;;CR that follows grants otherwise.
     deny_check = item["checks"][1]
     data, _ = condition.sddl_to_application_data(_fixed(item["expression"]), 0, None)
     result = evaluate(data, build_token(item), for_deny=True)
@@ -212,7 +212,7 @@ _WINDOWS_RULE_OVERRIDES = (
 # asserted the Windows way (sd, desired) -> (granted, status), not left as xfails:
 # - "" (no owner, group or DACL), desired 511: an absent DACL grants the request (Wine ac06,
 #   run on Windows: DACL not present -> granted == desired); a missing owner/group only fails
-#   the raw AccessCheck API (ac01), not an object open (SEMANTICS.md I.0). Samba: DENIED.
+#   the raw AccessCheck API (ac01), not an object open (docs/rules.md I.0). Samba: DENIED.
 # - desired 0: requesting nothing is a denial (Wine test_AccessCheck run on Windows,
 #   wine-windows.json ac41; also OpenMutexA(0 access) -> ERROR_ACCESS_DENIED, token_rules).
 #   Samba's own unit test (not run on Windows) expects SUCCESS.
@@ -294,7 +294,7 @@ def _eval(text: str, token: Token, **kwargs: Any) -> Tri:
 
 
 def test_member_of_uses_enabled_groups_for_allow_and_deny_only_for_deny() -> None:
-    # SEMANTICS.md I.1 and L:secauthz/security-descriptor-definition-language-for-
+    # docs/rules.md I.1 and L:secauthz/security-descriptor-definition-language-for-
     # conditional-aces-: allow ACEs need SE_GROUP_ENABLED, deny ACEs also match deny-only.
     token = _token(groups=(SidAndAttributes(_BA, GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY),))
     assert Tri.FALSE == _eval("(Member_of {SID(BA)})", token)

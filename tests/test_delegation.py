@@ -1,4 +1,4 @@
-"""The double hop end to end (issue 5 "Delegation"; SEMANTICS.md G.6, G.7): the built-in CONTOSO
+"""The double hop end to end (issue 5 "Delegation"; docs/rules.md G.6, G.7): the built-in CONTOSO
 network (src/ntsec/system/scenarios/networks/contoso.toml) with a domain, an application server
 APPSRV whose service (NETWORK SERVICE, i.e. the computer account APPSRV$) impersonates pipe
 clients, and a file server FILESRV whose Payroll report only CONTOSO\\Payroll may read.
@@ -10,7 +10,7 @@ Each test cites the rule it checks. The Windows behaviour is that of the documen
   ignored; the level follows the server account's delegation flag in the directory.
 - [N] KB 2443455 / KB 4090105: without delegation the back end sees NT AUTHORITY\\ANONYMOUS
   LOGON, a Network logon over NTLM (NtLmSsp, "NTLM V1").
-- [N] L:wmisdk/connecting-to-a-3rd-computer-delegation, SEMANTICS.md G.7: delegation needs
+- [N] L:wmisdk/connecting-to-a-3rd-computer-delegation, docs/rules.md G.7: delegation needs
   Kerberos, a server account trusted for delegation, a client not "sensitive and cannot be
   delegated"; NTLM delegates only within one machine.
 """

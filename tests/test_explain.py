@@ -1,4 +1,4 @@
-"""Explanations: what each ACE did and why, as the access-check rules (SEMANTICS.md I) say."""
+"""Explanations: what each ACE did and why, as the access-check rules (docs/rules.md I) say."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Impersonation decisions (SEMANTICS.md G.1, G.4-G.7; Z.13).
+"""Impersonation decisions (docs/rules.md G.1, G.4-G.7; Z.13).
 
-Each test names the SEMANTICS.md rule it checks and that rule's source. Tokens are built by
+Each test names the docs/rules.md rule it checks and that rule's source. Tokens are built by
 hand with exactly the fields a rule reads, or parsed from the real whoami captures in
 tests/vectors/whoami (the service and SYSTEM tokens of the "potato" case).
 """
@@ -158,7 +158,7 @@ def test_g4_step2_enabled_impersonate_privilege_allows_without_integrity_check()
 
 
 def test_g4_step2_a_disabled_impersonate_privilege_does_not_count() -> None:
-    """G.4 step 2 says "present **and enabled**" (SEMANTICS.md B.2: checks test enabled)."""
+    """G.4 step 2 says "present **and enabled**" (docs/rules.md B.2: checks test enabled)."""
     disabled = (PrivilegeEntry(Privilege.SeImpersonatePrivilege, PrivilegeAttributes(0)),)
     process = tok(USER_B, il=SYSTEM_IL, privileges=disabled, session=0)
     token = tok(SYSTEM, il=SYSTEM_IL, session=0)
@@ -210,7 +210,7 @@ def test_g4_step6_filtered_process_cannot_use_its_elevated_token_lowered_to_medi
 
 def test_g4_step6_split_session_process_cannot_use_a_token_from_a_plain_session() -> None:
     """G.4 step 6: DEC also denies when P's session has the split-token flag and T's does not
-    (SEMANTICS.md G.4 step 6, Z.13)."""
+    (docs/rules.md G.4 step 6, Z.13)."""
     process = tok(elevation=TokenElevationType.TokenElevationTypeLimited)
     decision = can_impersonate(process, tok(), L.SecurityImpersonation)
     assert not decision.allowed
@@ -219,7 +219,7 @@ def test_g4_step6_split_session_process_cannot_use_a_token_from_a_plain_session(
 
 def test_g4_step6_applies_only_with_uac_on_and_a_split_session() -> None:
     """G.4 step 6 is a Windows 10+ UAC rule for split-token sessions: a plain session's process
-    or UAC off passes it (SEMANTICS.md G.4 step 6)."""
+    or UAC off passes it (docs/rules.md G.4 step 6)."""
     elevated = tok(groups=(SidAndAttributes(ADMINS, G(0xF)),))
     assert elevated.is_elevated
     plain = can_impersonate(tok(), elevated, L.SecurityImpersonation)

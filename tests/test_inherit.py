@@ -1,4 +1,4 @@
-"""Security descriptor inheritance: SEMANTICS.md I.10 ([N] MS-DTYP 2.5.3.4.1-2.5.3.4.7,
+"""Security descriptor inheritance: docs/rules.md I.10 ([N] MS-DTYP 2.5.3.4.1-2.5.3.4.7,
 L:secauthz/ace-inheritance-rules, L:secauthz/dacl-for-a-new-object)."""
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def test_wine_file_with_explicit_empty_dacl_gets_no_aces() -> None:
     # token_rules "Inheritance: file created in that directory with an explicit empty DACL":
     # 0 ACEs, the parent's inheritable ACEs are not merged (Windows; wine_todo). The vector does
     # not say which auto-inherit flags the file system passed; this is the flags-0 call (with
-    # SEF_DACL_AUTO_INHERIT ntsec merges the parent's ACEs, per SEMANTICS.md I.10 step 2).
+    # SEF_DACL_AUTO_INHERIT ntsec merges the parent's ACEs, per docs/rules.md I.10 step 2).
     creator = SecurityDescriptor(dacl=Acl(()), control=C.SE_DACL_PRESENT)
     child = create_security_descriptor(WINE_DIR, creator, False, tok())
     assert child.dacl is not None

@@ -1,4 +1,4 @@
-"""Inner layers never import outer ones (DESIGN.md "Layers"; STYLE.md 1).
+"""Inner layers never import outer ones (docs/design.md "Layers"; docs/design.md "Style").
 
 Every module under src/ntsec is parsed with ``ast`` (nothing is imported, so a module that
 would fail to import is still checked) and each import is held against its layer's rule:

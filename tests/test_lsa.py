@@ -1,8 +1,8 @@
-"""ntsec.system.lsa: LogonUser and the tokens Windows builds at logon (SEMANTICS.md B.4, E, F).
+"""ntsec.system.lsa: LogonUser and the tokens Windows builds at logon (docs/rules.md B.4, E, F).
 
 The strongest checks compare the tokens built here with real Windows tokens: the whoami /all
 captures in tests/vectors/whoami (24 standard user, 35 elevated administrator, 06 SYSTEM), read
-with ntsec.codec.whoami.parse, and the filtered-admin listing of SEMANTICS.md E.4. Names and
+with ntsec.codec.whoami.parse, and the filtered-admin listing of docs/rules.md E.4. Names and
 machine-specific SIDs (the user's S-1-5-21-... SID) differ by construction and are left aside.
 """
 
@@ -39,7 +39,7 @@ from ntsec.system.store import Store
 
 VECTORS = Path(__file__).parent / "vectors" / "whoami"
 G = GroupAttributes
-MANDATORY_ENABLED = 0x7  # Mandatory group, Enabled by default, Enabled group (SEMANTICS.md D.2)
+MANDATORY_ENABLED = 0x7  # Mandatory group, Enabled by default, Enabled group (docs/rules.md D.2)
 DENY_ONLY = 0x10
 
 
@@ -71,7 +71,7 @@ def capture(name: str) -> Token:
 
 
 def shown_groups(token: Token) -> list[tuple[Sid, int]]:
-    """Groups as whoami /groups shows them: the logon SID is not listed (SEMANTICS.md D.2)."""
+    """Groups as whoami /groups shows them: the logon SID is not listed (docs/rules.md D.2)."""
     return [
         (g.sid, int(g.attributes))
         for g in token.groups
@@ -113,7 +113,7 @@ def test_standard_user_interactive_logon_matches_capture_24(machine: tuple[Accou
 def test_builtin_administrator_logon_user_matches_capture_35(machine: tuple[Accounts, Lsa]) -> None:
     """Capture 35 is the built-in Administrator (RID 500) through RunasCs, i.e. LogonUser
     (Interactive) without Winlogon: no LOCAL group, and no UAC split because
-    FilterAdministratorToken is 0 by default (SEMANTICS.md F.1)."""
+    FilterAdministratorToken is 0 by default (docs/rules.md F.1)."""
     accounts, lsa = machine
     accounts.set_user("Administrator", enabled=True)
     accounts.set_password("Administrator", "S3cret!")
@@ -140,7 +140,7 @@ def test_filtered_and_elevated_admin_match_semantics_e4_and_capture_35(
     limited, full = result.token, result.linked_token
     assert full is not None
     sid = Sid.parse
-    # SEMANTICS.md E.4 "Filtered admin (UAC limited half), console logon, local account".
+    # docs/rules.md E.4 "Filtered admin (UAC limited half), console logon, local account".
     assert [
         (sid("S-1-1-0"), MANDATORY_ENABLED),
         (sid("S-1-5-114"), DENY_ONLY),
@@ -168,7 +168,7 @@ def test_filtered_and_elevated_admin_match_semantics_e4_and_capture_35(
     assert alice.sid == limited.owner
 
     # The full half: capture 35's groups (with LOCAL, which Winlogon adds, E.2 step 6) and its
-    # 24 privileges with their states; SEMANTICS.md E.4 "Elevated admin".
+    # 24 privileges with their states; docs/rules.md E.4 "Elevated admin".
     elevated = capture("35_")
     want = shown_groups(elevated)
     want.insert(-2, (sid("S-1-2-0"), MANDATORY_ENABLED))  # LOCAL before NTLM Authentication
@@ -176,7 +176,7 @@ def test_filtered_and_elevated_admin_match_semantics_e4_and_capture_35(
     assert privilege_states(elevated) == privilege_states(full)
     assert TokenElevationType.TokenElevationTypeFull == full.elevation_type
     assert 0x3000 == full.integrity
-    assert full.is_elevated  # SEMANTICS.md E.4 "Elevated true"
+    assert full.is_elevated  # docs/rules.md E.4 "Elevated true"
     assert not limited.is_elevated
     assert not full.virtualization_allowed
 
@@ -198,7 +198,7 @@ def test_system_token_matches_capture_06(machine: tuple[Accounts, Lsa]) -> None:
     expected = capture("06_")
     assert shown_groups(expected) == shown_groups(token)
     # Capture 06's author enabled every privilege, so only the set and order can be compared
-    # with it; the states come from the Learn LocalSystem page (SEMANTICS.md E.4).
+    # with it; the states come from the Learn LocalSystem page (docs/rules.md E.4).
     assert [p.privilege for p in expected.privileges] == [p.privilege for p in token.privileges]
     learn_states = {
         "SeAssignPrimaryTokenPrivilege": False,
@@ -237,7 +237,7 @@ def test_system_token_matches_capture_06(machine: tuple[Accounts, Lsa]) -> None:
 def test_network_logon_of_local_admin_is_filtered_by_remote_uac(
     machine: tuple[Accounts, Lsa],
 ) -> None:
-    """SEMANTICS.md F.1: network logons by local administrators are filtered unless
+    """docs/rules.md F.1: network logons by local administrators are filtered unless
     LocalAccountTokenFilterPolicy=1; network logons give impersonation tokens (E.1)."""
     accounts, lsa = machine
     alice = accounts.create_user("alice", "Adm1n!")
@@ -268,7 +268,7 @@ def test_network_logon_enables_every_privilege(machine: tuple[Accounts, Lsa]) ->
 
 
 def test_batch_logon_of_admin_is_not_split(machine: tuple[Accounts, Lsa]) -> None:
-    """SEMANTICS.md F.1: only Interactive/RemoteInteractive logons are split."""
+    """docs/rules.md F.1: only Interactive/RemoteInteractive logons are split."""
     accounts, lsa = machine
     alice = accounts.create_user("alice", "Adm1n!")
     accounts.add_member("Administrators", alice.sid)
@@ -279,7 +279,7 @@ def test_batch_logon_of_admin_is_not_split(machine: tuple[Accounts, Lsa]) -> Non
 
 
 def test_uac_disabled_gives_one_full_token(machine: tuple[Accounts, Lsa]) -> None:
-    """SEMANTICS.md F.1: no split when UAC (EnableLUA) is off."""
+    """docs/rules.md F.1: no split when UAC (EnableLUA) is off."""
     accounts, lsa = machine
     alice = accounts.create_user("alice", "Adm1n!")
     accounts.add_member("Administrators", alice.sid)
@@ -292,7 +292,7 @@ def test_uac_disabled_gives_one_full_token(machine: tuple[Accounts, Lsa]) -> Non
 def test_filter_administrator_token_splits_the_builtin_administrator(
     machine: tuple[Accounts, Lsa],
 ) -> None:
-    """SEMANTICS.md F.1: FilterAdministratorToken=1 puts RID 500 in Admin Approval Mode."""
+    """docs/rules.md F.1: FilterAdministratorToken=1 puts RID 500 in Admin Approval Mode."""
     accounts, lsa = machine
     accounts.set_user("Administrator", enabled=True)
     accounts.set_password("Administrator", "S3cret!")
@@ -303,7 +303,7 @@ def test_filter_administrator_token_splits_the_builtin_administrator(
 
 
 def test_remote_interactive_logon_needs_the_rdp_right(machine: tuple[Accounts, Lsa]) -> None:
-    """SEMANTICS.md B.4/E.1: RemoteInteractive needs SeRemoteInteractiveLogonRight (by default
+    """docs/rules.md B.4/E.1: RemoteInteractive needs SeRemoteInteractiveLogonRight (by default
     Administrators and Remote Desktop Users) and adds INTERACTIVE + REMOTE INTERACTIVE LOGON;
     CONSOLE LOGON is for console sessions only (E.2)."""
     accounts, lsa = machine
@@ -320,7 +320,7 @@ def test_remote_interactive_logon_needs_the_rdp_right(machine: tuple[Accounts, L
 
 
 def test_logon_sid_comes_from_its_own_luid(machine: tuple[Accounts, Lsa]) -> None:
-    """SEMANTICS.md E.2 step 6: the logon SID S-1-5-5-X-Y is not the session LUID; its
+    """docs/rules.md E.2 step 6: the logon SID S-1-5-5-X-Y is not the session LUID; its
     attributes are SE_GROUP_LOGON_ID | 0x7 (D.2)."""
     accounts, lsa = machine
     accounts.create_user("bob", "B0b!")
@@ -336,7 +336,7 @@ def test_logon_sid_comes_from_its_own_luid(machine: tuple[Accounts, Lsa]) -> Non
 
 
 def test_new_credentials_copies_the_caller_in_a_new_session(machine: tuple[Accounts, Lsa]) -> None:
-    """SEMANTICS.md E.3: NewCredentials copies the caller's token into a new logon session and
+    """docs/rules.md E.3: NewCredentials copies the caller's token into a new logon session and
     does not check the credentials."""
     accounts, lsa = machine
     accounts.create_user("bob", "B0b!")
@@ -401,7 +401,7 @@ def test_guest_is_disabled_and_denied_by_default(machine: tuple[Accounts, Lsa]) 
 
 
 def test_deny_logon_right_wins_over_allow(machine: tuple[Accounts, Lsa]) -> None:
-    """SEMANTICS.md B.4: a deny right on any SID of the logon refuses it."""
+    """docs/rules.md B.4: a deny right on any SID of the logon refuses it."""
     accounts, lsa = machine
     bob = accounts.create_user("bob", "B0b!")
     lsa.logon_user("bob", "B0b!", winlogon=True)
@@ -492,7 +492,7 @@ def test_blank_password_only_at_the_console(machine: tuple[Accounts, Lsa]) -> No
 
 # ---------------------------------------------------------------------- special accounts
 def test_local_service_token(machine: tuple[Accounts, Lsa]) -> None:
-    """Learn LocalService account page (SEMANTICS.md E.4): the listed privileges with their
+    """Learn LocalService account page (docs/rules.md E.4): the listed privileges with their
     states plus those of Users / Authenticated Users."""
     _, lsa = machine
     token = lsa.service_account_token(Sid.parse("S-1-5-19"), ["Dhcp"])
@@ -534,7 +534,7 @@ def test_service_account_logon_needs_tcb(machine: tuple[Accounts, Lsa]) -> None:
 
 
 def test_only_a_create_token_holder_makes_tokens(machine: tuple[Accounts, Lsa]) -> None:
-    """DESIGN.md: NtCreateToken needs SeCreateTokenPrivilege (SYSTEM/lsass has it)."""
+    """docs/design.md: NtCreateToken needs SeCreateTokenPrivilege (SYSTEM/lsass has it)."""
     accounts, lsa = machine
     accounts.create_user("bob", "B0b!")
     user = lsa.logon_user("bob", "B0b!", winlogon=True).token
@@ -618,7 +618,7 @@ def test_whoami_user_and_groups_of_system_are_capture_06(tmp_path: Path) -> None
 def test_nt_authority_service_accounts_log_on_without_password(
     machine: tuple[Accounts, Lsa],
 ) -> None:
-    """SEMANTICS.md E.3 (WSI Table 12-6): Service logon of NT AUTHORITY\\LocalService,
+    """docs/rules.md E.3 (WSI Table 12-6): Service logon of NT AUTHORITY\\LocalService,
     NetworkService or SYSTEM needs no password but the caller needs SeTcbPrivilege."""
     accounts, lsa = machine
     system = lsa.system_token()
@@ -652,7 +652,7 @@ def test_domain_prefix_of_the_account_name(machine: tuple[Accounts, Lsa]) -> Non
 
 
 def test_guest_token_has_no_authenticated_users(machine: tuple[Accounts, Lsa]) -> None:
-    """MS-DTYP 2.4.2.4 (SEMANTICS.md E.2 step 5): Authenticated Users is not given to Guest."""
+    """MS-DTYP 2.4.2.4 (docs/rules.md E.2 step 5): Authenticated Users is not given to Guest."""
     accounts, lsa = machine
     guest = accounts.user("Guest")
     accounts.set_user("Guest", enabled=True)
@@ -667,7 +667,7 @@ def test_guest_token_has_no_authenticated_users(machine: tuple[Accounts, Lsa]) -
 def test_set_creator_is_the_caller_nt_create_token_checks(
     machine: tuple[Accounts, Lsa],
 ) -> None:
-    """DESIGN.md: LSA makes tokens through NtCreateToken as lsass.exe, which needs
+    """docs/design.md: LSA makes tokens through NtCreateToken as lsass.exe, which needs
     SeCreateTokenPrivilege in that caller's primary token. :meth:`Lsa.set_creator` names the
     caller; one without the privilege (a standard user's token) makes every logon fail with
     STATUS_PRIVILEGE_NOT_HELD, NewCredentials copies included; the SYSTEM token (which holds

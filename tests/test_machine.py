@@ -1,8 +1,8 @@
 """ntsec.system.machine end to end: the built-in workstation booted, users logging on,
 elevation, runas, impersonation through named pipes, OpenProcess, lockout, logon rights, and
-two OS processes sharing one machine. Each test cites the SEMANTICS.md rule it checks; token
+two OS processes sharing one machine. Each test cites the docs/rules.md rule it checks; token
 contents are compared with the Windows captures in tests/vectors/whoami and the listings of
-SEMANTICS.md E.4, read back from the machine's own `whoami /all` text."""
+docs/rules.md E.4, read back from the machine's own `whoami /all` text."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def status(exc: pytest.ExceptionInfo[NtStatusError]) -> int:
     return int(exc.value.status)
 
 
-#: SEMANTICS.md E.4 "Filtered admin (UAC limited half), console logon, local account".
+#: docs/rules.md E.4 "Filtered admin (UAC limited half), console logon, local account".
 FILTERED_ADMIN_GROUPS = [
     (sid("S-1-1-0"), MANDATORY_ENABLED),
     (sid("S-1-5-114"), DENY_ONLY),
@@ -512,7 +512,7 @@ def test_a_medium_process_reads_its_users_elevated_token(machine: Machine) -> No
 
 
 def test_only_lsass_can_create_tokens(machine: Machine) -> None:
-    """DESIGN.md: NtCreateToken needs SeCreateTokenPrivilege in the caller's primary token; a
+    """docs/design.md: NtCreateToken needs SeCreateTokenPrivilege in the caller's primary token; a
     user process gets STATUS_PRIVILEGE_NOT_HELD, and 4673 records the attempt."""
     m = machine
     token = m.processes.primary_token(alice_shell(m))
@@ -691,7 +691,7 @@ def test_network_identity_single_hop_and_credentials(machine: Machine) -> None:
 def test_system_processes_show_capture_06s_groups_and_privileges(machine: Machine) -> None:
     """E.4 SYSTEM: whoami /all in a boot process lists capture 06's groups with their
     attributes and its privileges in the same order (capture 06's author enabled every
-    privilege, so states are not compared; SEMANTICS.md Z.11)."""
+    privilege, so states are not compared; docs/rules.md Z.11)."""
     expected = capture("06_")
     for image in ("lsass.exe", "winlogon.exe", "services.exe"):
         token = whoami_token(machine, machine.process_by_image(image).pid)
@@ -805,7 +805,7 @@ def test_winlogon_starts_userinit_which_starts_the_shell_and_exits(machine: Mach
 
 # ---------------------------------------------------------------------- token creation
 def test_logon_tokens_are_created_by_lsass_exe(machine: Machine) -> None:
-    """DESIGN.md: tokens are made only through NtCreateToken, which needs
+    """docs/design.md: tokens are made only through NtCreateToken, which needs
     SeCreateTokenPrivilege in the caller's primary token, lsass.exe's. With the privilege
     removed from lsass.exe's own token (AdjustTokenPrivileges SE_PRIVILEGE_REMOVED, H.2) LSA
     can no longer make a logon token: STATUS_PRIVILEGE_NOT_HELD, and nothing is kept."""
@@ -858,7 +858,7 @@ def test_luids_are_unique_across_os_processes(machine_path: Path) -> None:
 def test_unlock_verifies_the_user_and_starts_no_new_shell(machine: Machine) -> None:
     """Logon type 7 (Unlock) only verifies the user who locked the session; the session's shell
     keeps running and Winlogon starts no other ([N] Learn event 4624, logon type 7 "Unlock:
-    This workstation was unlocked"; SEMANTICS.md E.1)."""
+    This workstation was unlocked"; docs/rules.md E.1)."""
     m = machine
     first = m.logon(*BOB)
     assert first.shell_pid is not None

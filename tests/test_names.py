@@ -1,4 +1,5 @@
-"""Name resolvers (ntsec.model.names): the names whoami prints (SEMANTICS.md A.3, WHOAMI.md §6)."""
+"""Name resolvers (ntsec.model.names): the names whoami prints (docs/rules.md A.3,
+docs/whoami.md 6)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ STEVE = Sid.parse("S-1-5-21-1-2-3-1001")
 
 
 def test_display_joins_domain_and_name_or_gives_bare_name() -> None:
-    # SEMANTICS.md A.3: DOMAIN\Name, domain empty -> bare name ("Everyone", "CONSOLE LOGON").
+    # docs/rules.md A.3: DOMAIN\Name, domain empty -> bare name ("Everyone", "CONSOLE LOGON").
     assert "BUILTIN\\Administrators" == ResolvedName(
         "BUILTIN", "Administrators", SidNameUse.SidTypeAlias).display
     assert "Everyone" == ResolvedName("", "Everyone", SidNameUse.SidTypeWellKnownGroup).display
@@ -33,7 +34,7 @@ def test_sid_name_use_values() -> None:
 
 
 def test_well_known_resolver_names_what_whoami_prints() -> None:
-    # Names observed in the whoami captures (WHOAMI.md §6, tests/vectors/whoami).
+    # Names observed in the whoami captures (docs/whoami.md 6, tests/vectors/whoami).
     r = WellKnownResolver()
     assert ResolvedName("", "Everyone", SidNameUse.SidTypeWellKnownGroup) == r.lookup(EVERYONE)
     assert ResolvedName("BUILTIN", "Administrators", SidNameUse.SidTypeAlias) == r.lookup(ADMINS)
@@ -54,7 +55,7 @@ def test_chain_asks_in_order() -> None:
 
 
 def test_well_known_resolver_with_domain() -> None:
-    # Domain-relative well-known SIDs resolve once the domain is known (SEMANTICS.md A.4).
+    # Domain-relative well-known SIDs resolve once the domain is known (docs/rules.md A.4).
     dom = Sid.parse("S-1-5-21-7-8-9")
     r = WellKnownResolver(dom, "HTB")
     hit = r.lookup(dom.child(512))

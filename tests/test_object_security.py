@@ -75,7 +75,7 @@ def test_required_access_per_part() -> None:
 
 
 def test_standard_user_without_write_dac_is_denied(machine: Machine) -> None:
-    """SEMANTICS.md I.4 + API:SetSecurityInfo: Users hold only read/execute on cmd.exe, and bob
+    """docs/rules.md I.4 + API:SetSecurityInfo: Users hold only read/execute on cmd.exe, and bob
     does not own it, so WRITE_DAC is not granted: ACCESS_DENIED, nothing changes, and the
     explained check says which ACEs were looked at."""
     m = machine
@@ -119,7 +119,7 @@ def test_take_ownership_then_set_the_dacl(machine: Machine) -> None:
         == m.set_object_security(admin, path, sd(m, "D:(A;;FA;;;BA)"), DACL).status
     )
     take = sd(m, "O:BA")
-    # Present but not enabled: not used (SEMANTICS.md B.2).
+    # Present but not enabled: not used (docs/rules.md B.2).
     assert NtStatus.STATUS_ACCESS_DENIED == m.set_object_security(admin, path, take, OWNER).status
     m.adjust_privileges(admin, enable=[Privilege.SeTakeOwnershipPrivilege])
     to_bob = m.set_object_security(admin, path, sd(m, f"O:{bob}"), OWNER)
@@ -346,7 +346,7 @@ def test_children_the_caller_cannot_change_are_left_and_reported(machine: Machin
 
 # ----------------------------------------------------------------------------- the command
 # ``ntsec set-security`` (ntsec.cli.security) over the same library call: exit status 0 when
-# set, 1 when Windows refuses, 2 for input it cannot take (the CLI contract, DESIGN.md).
+# set, 1 when Windows refuses, 2 for input it cannot take (the CLI contract, docs/design.md).
 
 
 def test_cli_set_security_exit_status(machine_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""ntsec.system.objects: named securable objects, their inherited descriptors (SEMANTICS.md
+"""ntsec.system.objects: named securable objects, their inherited descriptors (docs/rules.md
 I.10), creation rights on the parent and opens through a token (I.4), and SACL auditing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Privileges: LUIDs, names, whoami descriptions (SEMANTICS.md B).
+"""Privileges: LUIDs, names, whoami descriptions (docs/rules.md B).
 
 Windows-verified sources: Wine test_lookupPrivilegeValue / test_lookupPrivilegeName (run on
 Windows; tests/vectors/wine-windows.json privileges and privilege_rules) and the PRIVILEGES
@@ -38,7 +38,7 @@ def test_wine_vectors_cover_luids_2_to_30() -> None:
 @pytest.mark.parametrize(
     ("luid", "name"),
     [
-        # SEMANTICS.md B.1 (NtObjectManager TokenPrivilegeValue.cs, cross-checked with LUIDs in
+        # docs/rules.md B.1 (NtObjectManager TokenPrivilegeValue.cs, cross-checked with LUIDs in
         # WSI listings) for the privileges newer than Wine's table.
         (31, "SeTrustedCredManAccessPrivilege"),
         (32, "SeRelabelPrivilege"),
@@ -60,7 +60,7 @@ def test_lookup_is_case_insensitive() -> None:
 @pytest.mark.parametrize("name", ["", "SeNoSuchPrivilege", "SeInteractiveLogonRight"])
 def test_unknown_privilege_name(name: str) -> None:
     # privilege_rules: unknown name -> ERROR_NO_SUCH_PRIVILEGE. Logon rights are not privileges
-    # (SEMANTICS.md B.4): they have no LUID.
+    # (docs/rules.md B.4): they have no LUID.
     with pytest.raises(InvalidValueError):
         Privilege.lookup(name)
 
@@ -76,7 +76,7 @@ def test_lookup_privilege_name() -> None:
 
 
 def test_no_privilege_below_luid_2() -> None:
-    # SEMANTICS.md B.1: the table starts at 2; AllocateLocallyUniqueId never hands out <= 30
+    # docs/rules.md B.1: the table starts at 2; AllocateLocallyUniqueId never hands out <= 30
     # with high part 0 (privilege_rules), so low LUIDs are reserved for privileges.
     for luid in (0, 1, 37):
         with pytest.raises(InvalidValueError):
@@ -152,14 +152,14 @@ def test_whoami_descriptions(capture: str, name: str, description: str, state: s
     ["06_system_all_allprivs-enabled.txt", "35_elevated-admin_all_high_win10-22h2.txt"],
 )
 def test_whoami_lists_privileges_in_luid_order(capture: str) -> None:
-    # WHOAMI.md 7: row order is the token's, LUID order in modern tokens.
+    # docs/whoami.md 7: row order is the token's, LUID order in modern tokens.
     luids = [Privilege.lookup(r[1]).value for r in PRIVILEGE_ROWS if r[0] == capture]
     assert len(luids) > 1  # a capture with its rows (an empty list would be trivially sorted)
     assert sorted(luids) == luids
 
 
 def test_descriptions_not_in_captures() -> None:
-    # SEMANTICS.md B.1 display names (L:secauthz/privilege-constants) for the two privileges no
+    # docs/rules.md B.1 display names (L:secauthz/privilege-constants) for the two privileges no
     # capture shows; Z.10 is about SeDelegateSessionUserImpersonate, which the captures show.
     assert "Synchronize directory service data" == Privilege.SeSyncAgentPrivilege.description
     assert "Force shutdown from a remote system" == (
@@ -169,7 +169,7 @@ def test_descriptions_not_in_captures() -> None:
 
 # ----------------------------------------------------------------- attributes and sets
 def test_attribute_bits() -> None:
-    # SEMANTICS.md B.2 (API:AdjustTokenPrivileges).
+    # docs/rules.md B.2 (API:AdjustTokenPrivileges).
     assert 0x1 == PrivilegeAttributes.SE_PRIVILEGE_ENABLED_BY_DEFAULT
     assert 0x2 == PrivilegeAttributes.SE_PRIVILEGE_ENABLED
     assert 0x4 == PrivilegeAttributes.SE_PRIVILEGE_REMOVED
@@ -178,7 +178,7 @@ def test_attribute_bits() -> None:
 
 @pytest.mark.parametrize(("attributes", "enabled"), [(0, False), (1, False), (2, True), (3, True)])
 def test_enabled_means_the_enabled_bit(attributes: int, enabled: bool) -> None:
-    # SEMANTICS.md B.2: whoami's State is "Enabled" iff SE_PRIVILEGE_ENABLED is set; enabled by
+    # docs/rules.md B.2: whoami's State is "Enabled" iff SE_PRIVILEGE_ENABLED is set; enabled by
     # default alone is not enabled.
     entry = PrivilegeEntry(Privilege.SeChangeNotifyPrivilege, PrivilegeAttributes(attributes))
     assert enabled == entry.enabled
@@ -191,7 +191,7 @@ def test_entry_accepts_plain_numbers() -> None:
 
 
 def test_elevating_privileges() -> None:
-    # SEMANTICS.md B.3 (WSI ch.4 "What Makes an Administrator User?").
+    # docs/rules.md B.3 (WSI ch.4 "What Makes an Administrator User?").
     assert {
         "SeCreateTokenPrivilege",
         "SeTcbPrivilege",
@@ -207,7 +207,7 @@ def test_elevating_privileges() -> None:
 
 
 def test_logon_rights_are_not_privileges() -> None:
-    # SEMANTICS.md B.4: ten allow/deny logon rights, none with a LUID.
+    # docs/rules.md B.4: ten allow/deny logon rights, none with a LUID.
     assert 10 == len(LogonRight)
     names = {p.name for p in Privilege}
     assert not names & {r.value for r in LogonRight}

@@ -1,5 +1,5 @@
 """ntsec.system.process: token objects, processes, threads and handles in the store, and the
-lifetime of tokens and logon sessions (SEMANTICS.md E.2, F.2, G.2, H.7)."""
+lifetime of tokens and logon sessions (docs/rules.md E.2, F.2, G.2, H.7)."""
 
 from __future__ import annotations
 

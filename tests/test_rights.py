@@ -1,4 +1,4 @@
-"""Access masks: generic mappings per object type, right names, parsing (SEMANTICS.md C).
+"""Access masks: generic mappings per object type, right names, parsing (docs/rules.md C).
 
 Windows-verified sources: Wine's object_generic_mappings (DuplicateHandle with a generic right,
 then the granted mask, run on Windows; tests/vectors/wine-windows.json) and the accepted
@@ -138,7 +138,7 @@ def test_kernel_object_mappings_are_windows_own(
     build: str, object_type: ObjectType, kernel_type: str
 ) -> None:
     # The GENERIC_MAPPING each kernel object type holds on Windows 10 (NtQueryObject
-    # ObjectAllInformation, tests/vectors/nt-object-types.json). Where SEMANTICS.md C.2 lists
+    # ObjectAllInformation, tests/vectors/nt-object-types.json). Where docs/rules.md C.2 lists
     # other numbers (ReactOS' process/thread values, Z.7; the KEY_EXECUTE and TOKEN_* constants,
     # Z.8), those are older kernels or documented constants, not the type's mapping: Windows
     # decides.
@@ -149,7 +149,7 @@ def test_kernel_object_mappings_are_windows_own(
 @pytest.mark.parametrize(
     ("object_type", "expected"),
     [
-        # SEMANTICS.md C.2 (user-mode objects without a kernel type, and DS objects).
+        # docs/rules.md C.2 (user-mode objects without a kernel type, and DS objects).
         (ObjectType.SERVICE, (0x2008D, 0x20002, 0x20170, 0xF01FF)),
         (ObjectType.SERVICE_CONTROL_MANAGER, (0x20014, 0x20022, 0x20009, 0xF003F)),
         (ObjectType.DS_OBJECT, (0x20094, 0x20028, 0x20004, 0xF01FF)),
@@ -210,7 +210,7 @@ def test_map_generic_file(mask: int, expected: int) -> None:
         # Wine's PROCESS_ALL_ACCESS_VISTA / THREAD_ALL_ACCESS_VISTA.
         (ProcessAccessRights.PROCESS_ALL_ACCESS, 0x1FFFFF),
         (ThreadAccessRights.THREAD_ALL_ACCESS, 0x1FFFFF),
-        # SEMANTICS.md C.2 / C.3.
+        # docs/rules.md C.2 / C.3.
         (TokenAccessRights.TOKEN_ALL_ACCESS, 0xF01FF),
         (ServiceAccessRights.SERVICE_ALL_ACCESS, 0xF01FF),
         (ScmAccessRights.SC_MANAGER_ALL_ACCESS, 0xF003F),
@@ -223,7 +223,7 @@ def test_composite_values(member: int, value: int) -> None:
 @pytest.mark.parametrize(
     ("cls", "bits"),
     [
-        # SEMANTICS.md C.3: the specific bits each type defines.
+        # docs/rules.md C.3: the specific bits each type defines.
         (FileAccessRights, 0x1FF),
         (DirectoryAccessRights, 0x1FF),
         (NamedPipeAccessRights, 0x1FF),

@@ -1,5 +1,5 @@
-"""ntsec.system.scenario: TOML scenarios and the built-in "workstation" (DESIGN.md "The simulated
-machine"; issue 5 "Scenarios")."""
+"""ntsec.system.scenario: TOML scenarios and the built-in "workstation" (docs/design.md "The
+simulated machine"; issue 5 "Scenarios")."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def workstation(accounts: Accounts) -> Accounts:
 
 
 def test_workstation_accounts(workstation: Accounts) -> None:
-    """DESIGN.md: an administrator (alice, in Administrators), a standard user (bob), a disabled
-    Guest (and the other Windows 10 built-ins, disabled)."""
+    """docs/design.md: an administrator (alice, in Administrators), a standard user (bob), a
+    disabled Guest (and the other Windows 10 built-ins, disabled)."""
     alice, bob = workstation.user("alice"), workstation.user("bob")
     assert alice.sid in workstation.members("Administrators")
     assert bob.sid not in workstation.members("Administrators")
@@ -51,7 +51,7 @@ def test_workstation_accounts(workstation: Accounts) -> None:
 
 
 def test_workstation_logons_give_split_admin_and_standard_user(workstation: Accounts) -> None:
-    """SEMANTICS.md F.1/E.4 on the workstation: alice gets a UAC split, bob the 5-privilege
+    """docs/rules.md F.1/E.4 on the workstation: alice gets a UAC split, bob the 5-privilege
     standard token."""
     lsa = Lsa(workstation)
     alice = lsa.logon_user("alice", "Alice-Passw0rd!", LogonType.Interactive, winlogon=True)

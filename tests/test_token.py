@@ -1,4 +1,4 @@
-"""Token values and their queries (SEMANTICS.md B.3, D, F.1; Wine token_rules)."""
+"""Token values and their queries (docs/rules.md B.3, D, F.1; Wine token_rules)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ SERVICE = "01_nt-service-mssql_all_high_cmdshell"
 @pytest.mark.parametrize(
     ("flag", "value"),
     [
-        # SEMANTICS.md D.2 (API:TOKEN_GROUPS).
+        # docs/rules.md D.2 (API:TOKEN_GROUPS).
         (G.SE_GROUP_MANDATORY, 0x1),
         (G.SE_GROUP_ENABLED_BY_DEFAULT, 0x2),
         (G.SE_GROUP_ENABLED, 0x4),
@@ -58,7 +58,7 @@ def test_group_attribute_values(flag: G, value: int) -> None:
 
 
 def test_enumerations() -> None:
-    # SEMANTICS.md D.3.
+    # docs/rules.md D.3.
     assert [0, 1, 2, 3] == [int(x) for x in ImpersonationLevel]
     assert (1, 2, 3) == (TokenElevationType.TokenElevationTypeDefault,
                          TokenElevationType.TokenElevationTypeFull,
@@ -71,7 +71,7 @@ def test_enumerations() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        # SEMANTICS.md D.1 numbering.
+        # docs/rules.md D.1 numbering.
         ("TokenUser", 1), ("TokenGroups", 2), ("TokenPrivileges", 3), ("TokenOwner", 4),
         ("TokenPrimaryGroup", 5), ("TokenDefaultDacl", 6), ("TokenSource", 7), ("TokenType", 8),
         ("TokenImpersonationLevel", 9), ("TokenStatistics", 10), ("TokenRestrictedSids", 11),
@@ -86,7 +86,7 @@ def test_token_information_class(name: str, value: int) -> None:
 
 
 def test_elevated_group_rids() -> None:
-    # SEMANTICS.md F.1 [I] WSI ch.4.
+    # docs/rules.md F.1 [I] WSI ch.4.
     assert {114, 498, 512, 516, 517, 518, 519, 520, 521, 544, 547, 548, 549, 550, 551, 553, 554,
             556, 569} == ELEVATED_GROUP_RIDS
 
@@ -118,7 +118,7 @@ def test_default_admin_token_is_elevated() -> None:
 
 @pytest.mark.parametrize("priv", sorted(Privilege, key=int))
 def test_elevating_privileges_make_a_token_elevated_enabled_or_not(priv: Privilege) -> None:
-    # SEMANTICS.md B.3: present, enabled or not.
+    # docs/rules.md B.3: present, enabled or not.
     t = Token(SidAndAttributes(USER), privileges=(PrivilegeEntry(priv),))
     expected = priv.name in {
         "SeCreateTokenPrivilege", "SeTcbPrivilege", "SeTakeOwnershipPrivilege",
@@ -132,7 +132,7 @@ def test_elevating_privileges_make_a_token_elevated_enabled_or_not(priv: Privile
 @pytest.mark.parametrize(
     ("group", "elevated"),
     [
-        # SEMANTICS.md F.1: the last RID decides, regardless of the rest of the SID.
+        # docs/rules.md F.1: the last RID decides, regardless of the rest of the SID.
         ("S-1-5-21-7-8-9-512", True),  # Domain Admins
         ("S-1-5-21-7-8-9-519", True),  # Enterprise Admins
         ("S-1-5-114", True),  # Local account and member of Administrators group
@@ -160,7 +160,7 @@ def test_captured_tokens_elevation_and_admin() -> None:
 # ---------------------------------------------------------------- membership and labels
 
 def test_deny_only_group_is_not_a_member() -> None:
-    # SEMANTICS.md D.2: deny-only matches deny ACEs only.
+    # docs/rules.md D.2: deny-only matches deny ACEs only.
     t = Token(SidAndAttributes(USER), (SidAndAttributes(ADMINS, G.SE_GROUP_USE_FOR_DENY_ONLY),))
     assert not t.is_admin
     assert ADMINS not in t.enabled_sids()
@@ -168,7 +168,7 @@ def test_deny_only_group_is_not_a_member() -> None:
 
 
 def test_restricted_token_membership_needs_restricting_sid() -> None:
-    # SEMANTICS.md I.7 / H.4: both the normal and the restricting set must contain the SID.
+    # docs/rules.md I.7 / H.4: both the normal and the restricting set must contain the SID.
     everyone = Sid.parse("S-1-1-0")
     t = Token(SidAndAttributes(USER), (SidAndAttributes(everyone, USUAL),
                                        SidAndAttributes(ADMINS, USUAL)),
@@ -184,7 +184,7 @@ def test_restricted_token_membership_needs_restricting_sid() -> None:
      ("10_domain-user_all_list_winrm", 0x2100)],
 )
 def test_integrity_of_captured_tokens(stem: str, rid: int) -> None:
-    # SEMANTICS.md D.3 integrity RIDs; label rows of the captures.
+    # docs/rules.md D.3 integrity RIDs; label rows of the captures.
     assert rid == captured(stem).integrity
 
 

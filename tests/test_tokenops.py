@@ -1,4 +1,4 @@
-"""Token operations (ntsec.authz.tokenops): every rule of SEMANTICS.md D.4, F, H and the Wine
+"""Token operations (ntsec.authz.tokenops): every rule of docs/rules.md D.4, F, H and the Wine
 token_rules (tests/vectors/wine-windows.json, run on Windows) that concerns token contents."""
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def test_duplicate_is_a_deep_copy_with_new_token_id() -> None:
 
 
 def test_duplicate_without_level_is_anonymous() -> None:
-    # Wine: NtDuplicateToken without SecurityQualityOfService -> SecurityAnonymous. SEMANTICS.md
+    # Wine: NtDuplicateToken without SecurityQualityOfService -> SecurityAnonymous. docs/rules.md
     # H.1 says "default the source's level"; the Windows run is what counts.
     assert "level SecurityAnonymous" in wine(
         "NtDuplicateToken(token, 0, attr without SecurityQualityOfService, EffectiveOnly FALSE, "
@@ -299,7 +299,7 @@ def test_disable_all() -> None:
 
 
 def test_high_privileges_cannot_be_enabled_below_high() -> None:
-    # SEMANTICS.md B.3: e.g. SeDebug cannot be enabled while the token IL is below High.
+    # docs/rules.md B.3: e.g. SeDebug cannot be enabled while the token IL is below High.
     high = elevated()
     assert tokenops.adjust_privileges(high, [(P.SeDebugPrivilege, ON)]).token.has_privilege(
         P.SeDebugPrivilege)
@@ -481,7 +481,7 @@ def test_lua_token_filters_without_changing_integrity() -> None:
 # ---------------------------------------------------------------- F UAC
 
 def test_filter_for_uac_of_the_captured_elevated_admin() -> None:
-    # SEMANTICS.md E.4 "Filtered admin (UAC limited half)" [O] and D.2 (filtered Administrators
+    # docs/rules.md E.4 "Filtered admin (UAC limited half)" [O] and D.2 (filtered Administrators
     # 0x10), from the real elevated token of capture 35 through F.2.
     full = elevated()
     limited = tokenops.filter_for_uac(full)
@@ -508,7 +508,7 @@ def test_filter_for_uac_of_the_captured_elevated_admin() -> None:
 
 
 def test_filtered_token_renders_deny_only_rows() -> None:
-    # WHOAMI.md §6: S-1-5-114 and BUILTIN\Administrators "Group used for deny only" in filtered
+    # docs/whoami.md 6: S-1-5-114 and BUILTIN\Administrators "Group used for deny only" in filtered
     # admin tokens; label Medium.
     report = whoami.parse((VECTORS / "whoami" / "35_elevated-admin_all_high_win10-22h2.txt")
                           .read_text("utf-8"))

@@ -3,7 +3,7 @@
 Windows-verified sources: Wine test_CreateWellKnownSid, test_token_attr, rtl.c
 test_RtlCreateServiceSid / test_RtlDeriveCapabilitySidsFromName (run on Windows;
 tests/vectors/wine-windows.json), and the whoami captures in tests/vectors/whoami (real
-Windows output). SEMANTICS.md A.3/A.4 tables where a name appears in no capture.
+Windows output). docs/rules.md A.3/A.4 tables where a name appears in no capture.
 """
 
 from __future__ import annotations
@@ -301,7 +301,7 @@ def test_capture_group_names(capture: str, name: str, kind: str, sid: str) -> No
 
 
 def test_capture_users_that_are_well_known() -> None:
-    # whoami /user prints the name in lower case (WHOAMI.md 5): 06_system shows
+    # whoami /user prints the name in lower case (docs/whoami.md 5): 06_system shows
     # "nt authority\system" for S-1-5-18.
     text = (VECTORS / "whoami" / "06_system_all_allprivs-enabled.txt").read_text("utf-8")
     name, sid = _table_rows(text, "USER INFORMATION")[0]
@@ -327,7 +327,7 @@ def test_capture_users_that_are_not_well_known(sid: str) -> None:
 
 
 def test_domain_relative_names_need_the_domain() -> None:
-    # 35_elevated-admin: napper\administrator is S-1-5-21-...-500; MS-DTYP 2.4.2.4 / SEMANTICS.md
+    # 35_elevated-admin: napper\administrator is S-1-5-21-...-500; MS-DTYP 2.4.2.4 / docs/rules.md
     # A.4: <machine>-500 is the built-in Administrator account.
     sid = Sid.parse("S-1-5-21-1567175541-2888103920-4161894620-500")
     assert lookup(sid) is None
@@ -336,7 +336,7 @@ def test_domain_relative_names_need_the_domain() -> None:
     assert lookup(sid, domain_sid=Sid.parse("S-1-5-21-1-2-3")) is None
 
 
-# ----------------------------------------------------------------- names from SEMANTICS.md A.3
+# ----------------------------------------------------------------- names from docs/rules.md A.3
 @pytest.mark.parametrize(
     ("sid", "full_name", "kind"),
     [
@@ -377,7 +377,7 @@ def test_semantics_a3_names(sid: str, full_name: str, kind: str) -> None:
     assert kind == hit.whoami_type
 
 
-# SEMANTICS.md A.3, BUILTIN aliases (type "Alias", display BUILTIN\<name>).
+# docs/rules.md A.3, BUILTIN aliases (type "Alias", display BUILTIN\<name>).
 BUILTIN_ALIASES = {
     544: "Administrators",
     545: "Users",
@@ -422,7 +422,7 @@ def test_builtin_alias_names(rid: int, name: str) -> None:
 
 
 def test_domains_name_themselves() -> None:
-    # SEMANTICS.md A.3: S-1-5 is the domain "NT AUTHORITY", S-1-5-32 the domain "BUILTIN".
+    # docs/rules.md A.3: S-1-5 is the domain "NT AUTHORITY", S-1-5-32 the domain "BUILTIN".
     nt = lookup(Sid(5))
     builtin = lookup(Sid.parse("S-1-5-32"))
     assert nt is not None
@@ -441,7 +441,7 @@ def test_unknown_sids_have_no_name() -> None:
 @pytest.mark.parametrize(
     ("use", "text"),
     [
-        # Observed Type column values (WHOAMI.md 6, tests/vectors/whoami).
+        # Observed Type column values (docs/whoami.md 6, tests/vectors/whoami).
         (SidNameUse.SidTypeWellKnownGroup, "Well-known group"),
         (SidNameUse.SidTypeAlias, "Alias"),
         (SidNameUse.SidTypeGroup, "Group"),
@@ -483,8 +483,8 @@ def test_sid_name_use_values() -> None:
     ],
 )
 def test_integrity_levels(level: IntegrityLevel, sid: str, name: str) -> None:
-    # SIDs: Wine well_known_sids 65-69, 79 and SEMANTICS.md A.3; names: whoami captures
-    # (Medium, Medium Plus, High, System) and SEMANTICS.md A.3.
+    # SIDs: Wine well_known_sids 65-69, 79 and docs/rules.md A.3; names: whoami captures
+    # (Medium, Medium Plus, High, System) and docs/rules.md A.3.
     assert sid == str(level.sid)
     assert name == level.display_name
     assert level == integrity_level(Sid.parse(sid))

@@ -1,4 +1,4 @@
-"""whoami.parse against real captures (tests/vectors/whoami, WHOAMI.md), hostile input, and the
+"""whoami.parse against real captures (tests/vectors/whoami, docs/whoami.md), hostile input, and the
 render/parse round trip for random tokens."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_capture_without_trailing_spaces_or_edge_blank_lines(stem: str) -> None:
 
 
 def test_elevated_admin_capture_facts() -> None:
-    # 35: elevated local Administrator, full token, High (WHOAMI.md §6; SEMANTICS.md D.2, E.4).
+    # 35: elevated local Administrator, full token, High (docs/whoami.md 6; docs/rules.md D.2, E.4).
     report = whoami.parse(capture("35_elevated-admin_all_high_win10-22h2"))
     token = report.token
     assert sid("S-1-5-21-1567175541-2888103920-4161894620-500") == token.user.sid
@@ -137,7 +137,7 @@ def test_elevated_admin_capture_facts() -> None:
         Privilege.SeImpersonatePrivilege,
         Privilege.SeCreateGlobalPrivilege,
     } == {p.privilege for p in token.privileges if p.enabled}
-    assert token.is_elevated  # SeDebug & co. present (SEMANTICS.md B.3)
+    assert token.is_elevated  # SeDebug & co. present (docs/rules.md B.3)
     assert token.is_admin
     assert ResolvedName("BUILTIN", "Administrators", SidNameUse.SidTypeAlias) == report.name_of(
         sid("S-1-5-32-544")
@@ -146,7 +146,7 @@ def test_elevated_admin_capture_facts() -> None:
 
 
 def test_standard_user_capture_facts() -> None:
-    # 24: standard local user at Medium with the classic five privileges (SEMANTICS.md E.4).
+    # 24: standard local user at Medium with the classic five privileges (docs/rules.md E.4).
     report = whoami.parse(capture("24_standard-user_all_medium_interactive"))
     token = report.token
     assert 0x2000 == token.integrity
@@ -170,7 +170,7 @@ def test_standard_user_capture_facts() -> None:
 
 
 def test_system_capture_facts() -> None:
-    # 06: the System process token (SEMANTICS.md D.2: SYSTEM's Administrators is 0xE).
+    # 06: the System process token (docs/rules.md D.2: SYSTEM's Administrators is 0xE).
     report = whoami.parse(capture("06_system_all_allprivs-enabled"))
     token = report.token
     assert token.is_system
@@ -182,12 +182,12 @@ def test_system_capture_facts() -> None:
     assert 0x4000 == token.integrity
     assert 31 == len(token.privileges)
     assert all(p.enabled for p in token.privileges)
-    # LUID order (WHOAMI.md §7): the capture lists them by increasing LUID.
+    # LUID order (docs/whoami.md 7): the capture lists them by increasing LUID.
     assert sorted(p.privilege for p in token.privileges) == [p.privilege for p in token.privileges]
 
 
 def test_service_capture_facts() -> None:
-    # 01: NT SERVICE\MSSQL$SQLEXPRESS; label row first for service tokens (WHOAMI.md §6).
+    # 01: NT SERVICE\MSSQL$SQLEXPRESS; label row first for service tokens (docs/whoami.md 6).
     report = whoami.parse(capture("01_nt-service-mssql_all_high_cmdshell"))
     token = report.token
     assert "nt service\\mssql$sqlexpress" == report.user_name
@@ -231,7 +231,7 @@ def test_logonid_capture_facts() -> None:
     assert sid("S-1-5-5-0-359587") == report.logon_sid
     assert (SidAndAttributes(sid("S-1-5-5-0-359587"), G(0xC0000007)),) == report.token.groups
     assert (WhoamiSection.LOGONID,) == report.sections
-    # The measured output is 18 bytes: the SID and CRLF (WHOAMI.md §10).
+    # The measured output is 18 bytes: the SID and CRLF (docs/whoami.md 10).
     assert 18 == len(whoami.render(report, "/logonid").encode())
 
 
@@ -239,7 +239,7 @@ def test_logonid_next_to_all_adds_the_logon_sid() -> None:
     text = capture("24_standard-user_all_medium_interactive") + capture("28_logonid")
     report = whoami.parse(text)
     assert Sid.parse("S-1-5-5-0-359587") == report.token.logon_sid
-    # /groups never lists the logon SID (WHOAMI.md §6), so the re-rendered /all is unchanged.
+    # /groups never lists the logon SID (docs/whoami.md 6), so the re-rendered /all is unchanged.
     alone = whoami.parse(capture("24_standard-user_all_medium_interactive"))
     assert whoami.render(alone, "/all") == whoami.render(report, "/all")
     assert "S-1-5-5-0-359587\r\n" == whoami.render(report, "/logonid")
@@ -265,7 +265,7 @@ def test_plain_whoami_output() -> None:
 
 
 def test_csv_with_header() -> None:
-    # WHOAMI.md §9 (file 34's header; label row with an empty last field).
+    # docs/whoami.md 9 (file 34's header; label row with an empty last field).
     text = (
         '"Group Name","Type","SID","Attributes"\r\n'
         '"Everyone","Well-known group","S-1-1-0","Mandatory group, Enabled by default, '
@@ -282,7 +282,7 @@ def test_csv_with_header() -> None:
 
 
 def test_csv_user_nh_matches_measured_bytes() -> None:
-    # WHOAMI.md §9: `whoami /user /fo csv /nh` = 67 bytes for kangmori\steve and a 46-char SID.
+    # docs/whoami.md 9: `whoami /user /fo csv /nh` = 67 bytes for kangmori\steve and a 46-char SID.
     text = '"kangmori\\steve","S-1-5-21-1111111111-2222222222-3333333333-1001"\r\n'
     assert 67 == len(text)
     report = whoami.parse(text)
@@ -412,7 +412,7 @@ def _group(draw: st.DrawFn, names: dict[Sid, ResolvedName | None]) -> SidAndAttr
     s, name = draw(_named())
     if s.authority == 16:
         # A mandatory-label SID (S-1-16-x) is always a label (type Label) with the integrity
-        # bits in a real token (SEMANTICS.md D.2); other names or bits for it are not tokens
+        # bits in a real token (docs/rules.md D.2); other names or bits for it are not tokens
         # Windows makes.
         name = ResolvedName("Mandatory Label", draw(_WORD), SidNameUse.SidTypeLabel)
     names.setdefault(s, name)
@@ -422,7 +422,7 @@ def _group(draw: st.DrawFn, names: dict[Sid, ResolvedName | None]) -> SidAndAttr
         if draw(st.booleans()):
             bits |= b
     if bits & G.SE_GROUP_MANDATORY:
-        bits |= G.SE_GROUP_ENABLED  # mandatory groups cannot be disabled (SEMANTICS.md D.2)
+        bits |= G.SE_GROUP_ENABLED  # mandatory groups cannot be disabled (docs/rules.md D.2)
     if name is not None and name.use is SidNameUse.SidTypeLabel:
         bits |= LABEL
     return SidAndAttributes(s, bits)

@@ -1,5 +1,5 @@
 """whoami.render for tokens built in code: layout rules and byte counts measured on Windows
-(WHOAMI.md), attribute texts (SEMANTICS.md D.2) and whoami's own errors (WHOAMI.md §1)."""
+(docs/whoami.md), attribute texts (docs/rules.md D.2) and whoami's own errors (docs/whoami.md 1)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ON = PrivilegeAttributes.SE_PRIVILEGE_ENABLED
 P = Privilege
 WK = SidNameUse.SidTypeWellKnownGroup
 
-#: A 46-character account SID, the length WHOAMI.md §2 derives from the Win11 byte counts.
+#: A 46-character account SID, the length docs/whoami.md 2 derives from the Win11 byte counts.
 STEVE = Sid.parse("S-1-5-21-1111111111-2222222222-3333333333-1001")
 EVERYONE = Sid.parse("S-1-1-0")
 USERS = Sid.parse("S-1-5-32-545")
@@ -40,7 +40,7 @@ NAMES = TableResolver(
 )
 
 #: Six privileges whose longest name (29), description (36) and a Disabled state (8) give the
-#: widths 29/36/8 of the Win11 measurement (WHOAMI.md §2).
+#: widths 29/36/8 of the Win11 measurement (docs/whoami.md 2).
 SIX = (
     PrivilegeEntry(P.SeShutdownPrivilege),
     PrivilegeEntry(P.SeChangeNotifyPrivilege, ON),
@@ -68,24 +68,24 @@ def steve() -> Token:
 
 
 def test_user_table_is_229_bytes() -> None:
-    # WHOAMI.md §2: `whoami /user` = 229 bytes for kangmori\steve with a 46-char SID.
+    # docs/whoami.md 2: `whoami /user` = 229 bytes for kangmori\steve with a 46-char SID.
     assert 229 == len(whoami.render(steve(), "/user", resolver=NAMES))
 
 
 def test_priv_table_is_668_bytes() -> None:
-    # WHOAMI.md §2: `whoami /priv` = 668 bytes with six privileges, widths 29/36/8.
+    # docs/whoami.md 2: `whoami /priv` = 668 bytes with six privileges, widths 29/36/8.
     assert 668 == len(whoami.render(steve(), "/priv", resolver=NAMES))
 
 
 def test_user_csv_nh_is_67_bytes() -> None:
-    # WHOAMI.md §9: `whoami /user /fo csv /nh` = 67 bytes, no title, no leading empty line.
+    # docs/whoami.md 9: `whoami /user /fo csv /nh` = 67 bytes, no title, no leading empty line.
     out = whoami.render(steve(), "/user /fo csv /nh", resolver=NAMES)
     assert f'"kangmori\\steve","{STEVE}"\r\n' == out
     assert 67 == len(out)
 
 
 def test_all_is_sections_plus_three_line_ends() -> None:
-    # WHOAMI.md §2: /all (4192) = /user (229) + /groups (3289) + /priv (668) + 6 on a local
+    # docs/whoami.md 2: /all (4192) = /user (229) + /groups (3289) + /priv (668) + 6 on a local
     # account: two section separators and one trailing empty line (no claims block).
     t = steve()
     parts = sum(len(whoami.render(t, s, resolver=NAMES)) for s in ("/user", "/groups", "/priv"))
@@ -93,17 +93,17 @@ def test_all_is_sections_plus_three_line_ends() -> None:
 
 
 def test_claims_for_a_local_account_print_nothing() -> None:
-    # WHOAMI.md §1: `whoami /claims` for a local account prints 0 bytes, exit 0.
+    # docs/whoami.md 1: `whoami /claims` for a local account prints 0 bytes, exit 0.
     assert whoami.WhoamiResult("", "", 0) == whoami.run(steve(), "/claims", resolver=NAMES)
 
 
 def test_logonid_is_the_logon_sid_line() -> None:
-    # WHOAMI.md §10 / capture 28: one line, 18 bytes.
+    # docs/whoami.md 10 / capture 28: one line, 18 bytes.
     assert "S-1-5-5-0-359587\r\n" == whoami.render(steve(), "/logonid", resolver=NAMES)
 
 
 def test_plain_whoami_is_lower_case_name() -> None:
-    # WHOAMI.md §10 and §5: `kangmori\steve` for machine Kangmori.
+    # docs/whoami.md 10 and §5: `kangmori\steve` for machine Kangmori.
     assert "kangmori\\steve\r\n" == whoami.render(steve(), "", resolver=NAMES)
 
 
@@ -133,7 +133,7 @@ def test_groups_table_layout_skips_logon_sid_and_pads_every_cell() -> None:
 
 
 def test_list_layout() -> None:
-    # WHOAMI.md §8: labels padded to one column; records separated by one empty line.
+    # docs/whoami.md 8: labels padded to one column; records separated by one empty line.
     out = whoami.render(steve(), "/user /groups /fo list", resolver=NAMES, line_end="\n")
     assert out.startswith(
         "\nUSER INFORMATION\n----------------\n\n"
@@ -147,7 +147,7 @@ def test_list_layout() -> None:
 
 
 def test_nh_is_ignored_with_list() -> None:
-    # WHOAMI.md §1: `/nh` together with `/fo list` is silently ignored (exit 0).
+    # docs/whoami.md 1: `/nh` together with `/fo list` is silently ignored (exit 0).
     t = steve()
     assert whoami.render(t, "/all /fo list", resolver=NAMES) == whoami.render(
         t, "/all /fo list /nh", resolver=NAMES
@@ -155,7 +155,7 @@ def test_nh_is_ignored_with_list() -> None:
 
 
 def test_csv_all_blocks_are_separated_by_an_empty_line() -> None:
-    # WHOAMI.md §9: three CSV blocks separated by an empty line.
+    # docs/whoami.md 9: three CSV blocks separated by an empty line.
     out = whoami.render(steve(), "/all /fo csv", resolver=NAMES, line_end="\n")
     blocks = out.rstrip("\n").split("\n\n")
     assert [
@@ -174,7 +174,7 @@ def test_table_nh_drops_header_rows() -> None:
 
 
 def test_column_width_follows_widest_cell_per_run() -> None:
-    # WHOAMI.md §4: State is 7 wide when every state is Enabled, 8 with any Disabled.
+    # docs/whoami.md 4: State is 7 wide when every state is Enabled, 8 with any Disabled.
     enabled_only = Token(
         SidAndAttributes(STEVE), (), (PrivilegeEntry(P.SeChangeNotifyPrivilege, ON),)
     )
@@ -184,7 +184,7 @@ def test_column_width_follows_widest_cell_per_run() -> None:
 
 
 def test_user_name_lower_case_group_names_keep_case() -> None:
-    # WHOAMI.md §5: `htb\administrator` although groups show `HTB\Domain Admins`.
+    # docs/whoami.md 5: `htb\administrator` although groups show `HTB\Domain Admins`.
     dom = Sid.parse("S-1-5-21-1-2-3")
     names = TableResolver(
         {
@@ -199,7 +199,7 @@ def test_user_name_lower_case_group_names_keep_case() -> None:
 
 
 def test_unresolvable_sid_has_empty_name_and_unknown_type() -> None:
-    # WHOAMI.md §6: empty Group Name cell, Type "Unknown SID type", the SID still widens.
+    # docs/whoami.md 6: empty Group Name cell, Type "Unknown SID type", the SID still widens.
     odd = Sid.parse("S-1-5-32-3659434007-2290108278-1125199667-3679670526")
     t = Token(
         SidAndAttributes(STEVE), (SidAndAttributes(EVERYONE, USUAL), SidAndAttributes(odd, USUAL))
@@ -211,7 +211,7 @@ def test_unresolvable_sid_has_empty_name_and_unknown_type() -> None:
 
 
 def test_duplicates_are_printed_twice() -> None:
-    # WHOAMI.md §6 (capture 17: BUILTIN\Users twice): rows follow token order, unsorted.
+    # docs/whoami.md 6 (capture 17: BUILTIN\Users twice): rows follow token order, unsorted.
     t = Token(
         SidAndAttributes(STEVE),
         (
@@ -231,7 +231,7 @@ def test_duplicates_are_printed_twice() -> None:
 @pytest.mark.parametrize(
     ("attributes", "text"),
     [
-        # SEMANTICS.md D.2 typical values and WHOAMI.md §6 combinations seen in captures.
+        # docs/rules.md D.2 typical values and docs/whoami.md 6 combinations seen in captures.
         (0x7, "Mandatory group, Enabled by default, Enabled group"),
         (0xF, "Mandatory group, Enabled by default, Enabled group, Group owner"),
         (0xE, "Enabled by default, Enabled group, Group owner"),
@@ -249,7 +249,7 @@ def test_attribute_texts(attributes: int, text: str) -> None:
 
 
 def test_claims_unknown_block() -> None:
-    # WHOAMI.md §2 (a) and capture 10: two empty lines, the block, ends after "disabled.".
+    # docs/whoami.md 2 (a) and capture 10: two empty lines, the block, ends after "disabled.".
     out = whoami.render(steve(), "/all", resolver=NAMES, claims=ClaimsOutput.UNKNOWN, line_end="\n")
     assert out.endswith(
         "Disabled\n\n\nUSER CLAIMS INFORMATION\n-----------------------\n\n"
@@ -265,7 +265,7 @@ def test_claims_error() -> None:
 
 
 def test_claims_absent_ends_after_last_row() -> None:
-    # WHOAMI.md §2 (d): pre-Windows-8 whoami has no claims code at all.
+    # docs/whoami.md 2 (d): pre-Windows-8 whoami has no claims code at all.
     out = whoami.render(steve(), "/all", resolver=NAMES, claims=ClaimsOutput.ABSENT, line_end="\n")
     assert out.endswith("Disabled\n")
     assert not out.endswith("\n\n")
@@ -279,7 +279,7 @@ USAGE = 'Type "WHOAMI /?" for usage.\r\n'
 @pytest.mark.parametrize(
     ("switches", "stderr"),
     [
-        # WHOAMI.md §1, measured on Windows 11 25H2.
+        # docs/whoami.md 1, measured on Windows 11 25H2.
         ("/nosuchswitch", "ERROR: Invalid argument/option - '/nosuchswitch'.\r\n" + USAGE),
         ("-help", "ERROR: Invalid argument/option - '-help'.\r\n" + USAGE),
         (
@@ -305,13 +305,13 @@ def test_whoami_errors(switches: str, stderr: str) -> None:
 
 @pytest.mark.parametrize("switches", ["/logonid /user", "/upn /fqdn", "/nh", "/groups /all"])
 def test_mixed_syntax_forms_are_invalid(switches: str) -> None:
-    # WHOAMI.md §1 usage: /upn | /fqdn | /logonid stand alone; /all excludes section switches;
+    # docs/whoami.md 1 usage: /upn | /fqdn | /logonid stand alone; /all excludes section switches;
     # /fo and /nh need a section.
     assert "ERROR: Invalid syntax.\r\n" == whoami.run(steve(), switches, resolver=NAMES).stderr
 
 
 def test_switches_are_case_insensitive() -> None:
-    # WHOAMI.md §1: "WHOAMI /ALL" in the help.
+    # docs/whoami.md 1: "WHOAMI /ALL" in the help.
     t = steve()
     assert whoami.render(t, "/all", resolver=NAMES) == whoami.render(t, "/ALL", resolver=NAMES)
 
@@ -343,9 +343,9 @@ def test_lf_line_end_option() -> None:
 
 
 def test_type_column_comes_from_the_language_strings() -> None:
-    # WHOAMI.md §3: every text whoami prints is a resource string, so another language is one
+    # docs/whoami.md 3: every text whoami prints is a resource string, so another language is one
     # more Strings instance; the English Type texts are the model's SidNameUse.whoami_type
-    # (WHOAMI.md §6). The replacement texts below are placeholders, not a real translation.
+    # (docs/whoami.md 6). The replacement texts below are placeholders, not a real translation.
     assert ("Alias", "Well-known group") == (
         dict(whoami.ENGLISH.type_names)[SidNameUse.SidTypeAlias],
         dict(whoami.ENGLISH.type_names)[WK],

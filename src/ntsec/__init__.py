@@ -9,6 +9,7 @@ from ntsec.authz.analyze import TokenAnalysis, TokenKind, analyze, analyze_repor
 from ntsec.authz.explain import Explanation
 from ntsec.authz.inherit import AutoInheritFlags, create_security_descriptor
 from ntsec.errors import (
+    ArgumentTypeError,
     BinaryFormatError,
     ConditionError,
     Error,
@@ -68,6 +69,7 @@ __all__ = [
     "AceType",
     "Acl",
     "AclRevision",
+    "ArgumentTypeError",
     "AutoInheritFlags",
     "BinaryFormatError",
     "ClaimAttribute",

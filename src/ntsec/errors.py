@@ -14,6 +14,8 @@ operation that Windows reports with a warning) are *results*, not exceptions.
     │   ├── PasteError          a pasted artefact that is none of the kinds ntsec.paste reads
     │   └── WhoamiParseError    text that is not whoami output (carries the line number)
     ├── InvalidValueError (also ValueError): a value built with fields Windows would not accept
+    ├── ArgumentTypeError (also TypeError): an argument of the wrong type for a public entry
+    │                       point (``Sid.parse(123)``, ``SecurityDescriptor.from_bytes("text")``)
     ├── NtStatusError: an operation Windows fails with an NTSTATUS (carries ``status``)
     └── WhoamiError: whoami.exe refuses its switches (carries whoami's ``text`` and ``exit_code``)
 
@@ -25,7 +27,11 @@ terminal) and echoed input cut to a readable length.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 __all__ = [
+    "ArgumentTypeError",
     "BinaryFormatError",
     "ConditionError",
     "Error",
@@ -170,6 +176,48 @@ class InvalidValueError(Error, ValueError):
     """A value constructed with fields Windows would not accept (e.g. 16 sub-authorities)."""
 
 
+class ArgumentTypeError(Error, TypeError):
+    """An argument of a type the entry point does not take (text where bytes go, None where a
+    token goes...). Also a :class:`TypeError`, which is what Python raises for such calls."""
+
+
+def require_type(value: object, kinds: type | tuple[type, ...], what: str) -> None:
+    """Raise :class:`ArgumentTypeError` naming ``what`` unless ``value`` is one of ``kinds``."""
+    if not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
+        raise ArgumentTypeError(f"{what} must be {names}, not {type(value).__name__}")
+
+
+def require_types(what: str, *checks: tuple[str, object, type | tuple[type, ...]]) -> None:
+    """Raise :class:`ArgumentTypeError` for the first ``(name, value, kinds)`` of ``checks``
+    whose value is not one of ``kinds`` (``what`` names the value or call being built)."""
+    for name, value, kinds in checks:
+        if not isinstance(value, kinds):
+            require_type(value, kinds, f"{what}: {name}")
+
+
+def require_items(what: str, values: object, kinds: type | tuple[type, ...]) -> tuple[Any, ...]:
+    """``values`` (any iterable but text or bytes) as a tuple of items each one of ``kinds``,
+    else :class:`ArgumentTypeError` naming ``what``."""
+    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
+        raise ArgumentTypeError(f"{what} must be a sequence, not {type(values).__name__}")
+    items = values if isinstance(values, tuple) else tuple(values)
+    for item in items:
+        if not isinstance(item, kinds):
+            require_type(item, kinds, f"each of {what}")
+    return items
+
+
+def bytes_argument(value: object, what: str) -> bytes:
+    """``value`` as bytes when it is bytes, a bytearray or a memoryview; else
+    :class:`ArgumentTypeError` naming ``what``."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise ArgumentTypeError(f"{what} must be bytes, not {type(value).__name__}")
+
+
 class NtStatusError(Error):
     """An operation that Windows fails with an NTSTATUS code.
 
@@ -187,7 +235,7 @@ class WhoamiError(Error):
     """whoami.exe's own failure for a switch combination or an unavailable section.
 
     ``text`` is exactly what whoami writes to stderr (line ends included), ``exit_code`` its
-    exit status (1 for every error measured, WHOAMI.md §1).
+    exit status (1 for every error measured, docs/whoami.md 1).
     """
 
     def __init__(self, text: str, exit_code: int = 1) -> None:

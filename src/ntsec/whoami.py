@@ -1,4 +1,4 @@
-"""``ntsec.whoami``: whoami.exe's output, rendered and parsed (DESIGN.md "Public API").
+"""``ntsec.whoami``: whoami.exe's output, rendered and parsed (docs/design.md "Public API").
 
 This is the public face of :mod:`ntsec.codec.whoami`; see that module for the details.
 """

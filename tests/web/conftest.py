@@ -1,6 +1,6 @@
 """Fixtures for the web app's tests: an in-process client, a real server, a real browser.
 
-The browser is Debian's ``chromium`` driven by Python Playwright (DESIGN.md "Testing the web
+The browser is Debian's ``chromium`` driven by Python Playwright (docs/design.md "Testing the web
 app in a real browser"): found with ``shutil.which``, never downloaded. Without it the browser
 tests are skipped with the reason, except in CI (``CI`` set), where a missing browser fails them.
 

@@ -30,7 +30,7 @@ def test_explorer_shows_the_deciding_ace(
     page.fill("#rights", "FILE_WRITE_DATA")
     page.click("#check")
     page.wait_for_selector("#decision")
-    # SEMANTICS.md I.4: the deny ACE for BUILTIN\Users (enabled in this token) comes first.
+    # docs/rules.md I.4: the deny ACE for BUILTIN\Users (enabled in this token) comes first.
     assert "STATUS_ACCESS_DENIED" == page.inner_text("#status")
     deciding = page.locator("tr[data-deciding]")
     assert 1 == deciding.count()

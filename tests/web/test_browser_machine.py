@@ -2,7 +2,7 @@
 by Playwright), each test over a fresh machine of the built-in workstation scenario.
 
 A person's steps: log the administrator on and find the filtered explorer.exe at Medium
-(SEMANTICS.md F.2); Run as administrator, answer the consent prompt, and find the High child
+(docs/rules.md F.2); Run as administrator, answer the consent prompt, and find the High child
 with the Full elevation type (F.3); check an access in the explorer and read the deciding ACE
 (I; cmd.exe's icacls entries quoted in the scenario); serve a named pipe, connect a client and
 read the level the server's thread got (G.4, G.6). The ``page`` fixture fails a test on any
@@ -141,7 +141,7 @@ def test_machine_pages_screenshots(machine_server: Any, page: Any, screenshot: A
 
 def test_edit_an_objects_dacl(machine_server: Any, page: Any) -> None:
     """The object page's edit form (ntsec.system.setsecurity's rules): alice's filtered shell,
-    the owner of her profile (implied WRITE_DAC, SEMANTICS.md I.2 step 4), adds an inheritable
+    the owner of her profile (implied WRITE_DAC, docs/rules.md I.2 step 4), adds an inheritable
     entry and it reaches Documents (automatic propagation). (A refusal answers 403, which the
     page fixture counts as a console error: tests/web/test_object_edit.py checks it.)"""
     from urllib.parse import quote

@@ -4,7 +4,7 @@ ntsec.web._machine_views), each over a fresh machine of the built-in workstation
 84, which exited; bob: standard user; svchost.exe pid 60 as LOCAL SERVICE).
 
 What the pages show is checked against Windows' rules: the filtered token of an administrator
-(SEMANTICS.md F.2), elevation (F.3), the process object's label policy (C.5), SeTokenCanImpersonate
+(docs/rules.md F.2), elevation (F.3), the process object's label policy (C.5), SeTokenCanImpersonate
 and its silent downgrade (G.4, G.5), the client's SQOS (G.6), and the access check (I; the
 icacls entries of cmd.exe quoted in the scenario). Security properties: every state-changing
 request needs the CSRF token, account text is rendered inert, and a password typed into a form

@@ -73,7 +73,7 @@ def test_posting_without_the_csrf_token_is_refused(machine_client: Any, machine_
 
 def test_denied_shows_the_write_dac_check(machine_client: Any, machine_path: Path) -> None:
     """alice's filtered token holds Administrators for deny only and does not own C:\\Windows:
-    no WRITE_DAC (SEMANTICS.md F.2, I.4); the page says so with the explained check."""
+    no WRITE_DAC (docs/rules.md F.2, I.4); the page says so with the explained check."""
     before = dacl_of(machine_path, WINDOWS)
     response = submit(machine_client, WINDOWS, sddl="D:(A;;FA;;;WD)", action="set")
     assert 403 == response.status_code

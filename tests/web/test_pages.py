@@ -1,6 +1,6 @@
 """The web app's pages, through Starlette's TestClient (ntsec.web._app, ntsec.web._views).
 
-Decisions shown by the access-check explorer are checked against Windows' rules (SEMANTICS.md
+Decisions shown by the access-check explorer are checked against Windows' rules (docs/rules.md
 I.3, I.4; Learn "File Security and Access Rights" for FILE_GENERIC_READ) with real Windows
 whoami captures as tokens; conversions against Windows-made bytes (tests/vectors/
 samba-windows.json) and whoami renderings against the captures themselves.
@@ -116,7 +116,7 @@ def test_static_files_are_served(client: Any) -> None:
 
 
 def test_deny_ace_before_allow_ace_denies(post_form: Any) -> None:
-    # SEMANTICS.md I.4: ACEs are walked in order and a deny ACE for a SID the token has
+    # docs/rules.md I.4: ACEs are walked in order and a deny ACE for a SID the token has
     # (BUILTIN\Users, enabled in the standard user's token) ends the check with
     # STATUS_ACCESS_DENIED; the allow ACE after it is never reached.
     page = explore(post_form, "O:BAG:SYD:(D;;FW;;;BU)(A;;FA;;;BU)", "FILE_WRITE_DATA").text
@@ -129,7 +129,7 @@ def test_deny_ace_before_allow_ace_denies(post_form: Any) -> None:
 
 
 def test_allow_ace_before_deny_ace_grants(post_form: Any) -> None:
-    # SEMANTICS.md I.4: bits granted by earlier ACEs are not revoked by a later deny ACE, and
+    # docs/rules.md I.4: bits granted by earlier ACEs are not revoked by a later deny ACE, and
     # the walk stops once nothing remains.
     page = explore(post_form, "O:BAG:SYD:(A;;FA;;;BU)(D;;FW;;;BU)", "FILE_WRITE_DATA").text
     assert "STATUS_SUCCESS" == status(page)
@@ -140,7 +140,7 @@ def test_allow_ace_before_deny_ace_grants(post_form: Any) -> None:
 
 
 def test_inherit_only_ace_is_ignored(post_form: Any) -> None:
-    # SEMANTICS.md I.4: INHERIT_ONLY ACEs are skipped; with nothing granted the result is the
+    # docs/rules.md I.4: INHERIT_ONLY ACEs are skipped; with nothing granted the result is the
     # implicit deny, and no ACE decided it.
     page = explore(post_form, "O:BAG:SYD:(A;OICIIO;FA;;;BU)", "FILE_READ_DATA").text
     assert "STATUS_ACCESS_DENIED" == status(page)
@@ -151,14 +151,14 @@ def test_inherit_only_ace_is_ignored(post_form: Any) -> None:
 
 def test_generic_read_is_mapped_for_files(post_form: Any) -> None:
     # GENERIC_READ on a file maps to FILE_GENERIC_READ = 0x00120089 (Learn: File Security and
-    # Access Rights; SEMANTICS.md I.2 step 1).
+    # Access Rights; docs/rules.md I.2 step 1).
     page = explore(post_form, "O:BAG:SYD:(A;;FR;;;BU)", "GENERIC_READ").text
     assert "STATUS_SUCCESS" == status(page)
     assert "0x00120089" == granted(page)
 
 
 def test_integrity_label_blocks_write_up(post_form: Any) -> None:
-    # SEMANTICS.md I.3: a Medium token against a High label with NO_WRITE_UP loses write
+    # docs/rules.md I.3: a Medium token against a High label with NO_WRITE_UP loses write
     # access before the DACL is read, but may still read.
     sddl = "O:BAG:SYD:(A;;FA;;;WD)S:(ML;;NW;;;HI)"
     assert "STATUS_ACCESS_DENIED" == status(explore(post_form, sddl, "FILE_WRITE_DATA").text)
@@ -167,7 +167,7 @@ def test_integrity_label_blocks_write_up(post_form: Any) -> None:
 
 def test_pasted_capture_is_the_token(post_form: Any, capture: Any) -> None:
     # The elevated administrator's capture has BUILTIN\Administrators enabled; the standard
-    # user's has not (whoami captures; SEMANTICS.md I.1, I.4).
+    # user's has not (whoami captures; docs/rules.md I.1, I.4).
     sddl = "O:BAG:SYD:(A;;FA;;;BA)"
     admin = explore(
         post_form,
@@ -311,7 +311,7 @@ def test_whoami_prints_what_windows_printed(
 
 
 def test_whoami_refusal_is_shown(post_form: Any, capture: Any) -> None:
-    # A command line whoami.exe refuses comes back as whoami's own error text (WHOAMI.md 1).
+    # A command line whoami.exe refuses comes back as whoami's own error text (docs/whoami.md 1).
     page = post_form("/whoami", {"text": capture(STANDARD_USER), "switches": "/bogus"}).text
     assert 'id="whoami-error"' in page
     assert "ERROR" in pre(page, "whoami-error")

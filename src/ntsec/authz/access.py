@@ -1,6 +1,6 @@
 """Windows' access check: SeAccessCheck / AccessCheck / AccessCheckByType(ResultList).
 
-The algorithm follows SEMANTICS.md I.0-I.9 in Windows' order (I.2, from Forshaw's re-
+The algorithm follows docs/rules.md I.0-I.9 in Windows' order (I.2, from Forshaw's re-
 implementation of the kernel check, WSI-AC):
 
 1. request: generic bits mapped with the object type's GENERIC_MAPPING; MAXIMUM_ALLOWED kept as a
@@ -23,8 +23,10 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from types import NoneType
 
 from ntsec.authz.compiled import (
+    CACHED_ACES_TOTAL,
     K_ALLOW,
     CompiledDescriptor,
     TokenFacts,
@@ -46,6 +48,8 @@ from ntsec.authz.explain import (
     IntegrityCheck,
     PrivilegeUse,
 )
+from ntsec.errors import ArgumentTypeError, require_items, require_types
+from ntsec.model._cache import BoundedCache, InternTable
 from ntsec.model.claims import ClaimAttribute
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege
@@ -62,7 +66,7 @@ __all__ = [
     "mandatory_allowed",
 ]
 
-# Access mask bits (MS-DTYP 2.4.3; SEMANTICS.md C.1).
+# Access mask bits (MS-DTYP 2.4.3; docs/rules.md C.1).
 DELETE = 0x00010000
 READ_CONTROL = 0x00020000
 WRITE_DAC = 0x00040000
@@ -83,7 +87,7 @@ _NW, _NR, _NX = 0x1, 0x2, 0x4
 BACKUP_RIGHTS = READ_CONTROL | ACCESS_SYSTEM_SECURITY | 0x00120089 | 0x20
 RESTORE_RIGHTS = WRITE_DAC | WRITE_OWNER | ACCESS_SYSTEM_SECURITY | 0x00120116 | 0x2 | 0x4 | DELETE
 
-_MEDIUM_RID = 0x2000  # S-1-16-8192: objects without a label (SEMANTICS.md I.3)
+_MEDIUM_RID = 0x2000  # S-1-16-8192: objects without a label (docs/rules.md I.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +113,15 @@ class AccessResult:
 
 # ----------------------------------------------------------------------------- results
 
-_RESULTS: dict[int, AccessResult] = {}
+_RESULTS: InternTable[int, AccessResult] = InternTable(1 << 16)
+_result_get = _RESULTS.get  # bound once: as quick as a plain dict's get
 
 
 def _granted(granted: int) -> AccessResult:
     """Successful results without privileges or explanations are shared values (frozen)."""
-    r = _RESULTS.get(granted)
+    r = _result_get(granted)
     if r is None:
-        r = AccessResult(granted, NtStatus.STATUS_SUCCESS)
-        if len(_RESULTS) < 65536:
-            _RESULTS[granted] = r
+        r = _RESULTS.put(granted, AccessResult(granted, NtStatus.STATUS_SUCCESS))
     return r
 
 
@@ -162,69 +165,105 @@ def access_check(
     required); the default models an object open (SeAccessCheck), where a thread impersonating
     below SecurityImpersonation is refused.
     """
-    if (
-        not explain
-        and object_types is None
-        and not raw_api
-        and not backup_intent
-        and generic_mapping is None
-        and principal_self is None
-    ):
-        pair = _PAIRS.get((id(sd), id(token)))
-        if pair is None or pair.sd is not sd or pair.token is not token:
-            pair = _pair(sd, token)
-        if pair.eligible:
-            mapped = object_type.mapping.map(desired) if desired & GENERIC_BITS else desired
-            if mapped & _PRIVILEGED:
-                if mapped & ACCESS_SYSTEM_SECURITY and not pair.security_privilege:
-                    # WSI-AC: only the privilege gives ACCESS_SYSTEM_SECURITY (Wine ac32).
-                    return _NOT_HELD
-                if pair.privileged:
-                    mapped = 0  # privileges in play: decided below by the general path
-            if mapped & MAXIMUM_ALLOWED:
-                if not pair.take_ownership:
-                    wanted = mapped & ~MAXIMUM_ALLOWED
-                    # NULL DACL: the type's GENERIC_ALL plus whatever was named explicitly
-                    # (Wine ac16; ReactOS SepAccessCheck rule 1).
-                    granted = (
-                        object_type.mapping.all | wanted if pair.null_dacl else pair.max_granted
-                    )
-                    if wanted & ~granted or not granted:
-                        return _DENIED
-                    return _RESULTS.get(granted | wanted) or _granted(granted | wanted)
-            elif mapped:
-                remaining = mapped & ~pair.owner_bits
-                if remaining and not pair.null_dacl:
-                    for is_allow, mask in pair.matches:
-                        if is_allow:
-                            remaining &= ~mask
-                            if not remaining:
-                                break
-                        elif mask & remaining:
+    # Arguments are checked only when something fails (free on the fast path, which a wrong
+    # type always breaks): a wrong type then raises ArgumentTypeError, anything else re-raises.
+    try:
+        if (
+            not explain
+            and object_types is None
+            and not raw_api
+            and not backup_intent
+            and generic_mapping is None
+            and principal_self is None
+        ):
+            pair = _pair_get((id(sd), id(token)))
+            if pair is None or pair.sd is not sd or pair.token is not token:
+                pair = _pair(sd, token)
+            if pair.eligible:
+                mapped = object_type.mapping.map(desired) if desired & GENERIC_BITS else desired
+                if mapped & _PRIVILEGED:
+                    if mapped & ACCESS_SYSTEM_SECURITY and not pair.security_privilege:
+                        # WSI-AC: only the privilege gives ACCESS_SYSTEM_SECURITY (Wine ac32).
+                        return _NOT_HELD
+                    if pair.privileged:
+                        mapped = 0  # privileges in play: decided below by the general path
+                if mapped & MAXIMUM_ALLOWED:
+                    if not pair.take_ownership:
+                        wanted = mapped & ~MAXIMUM_ALLOWED
+                        # NULL DACL: the type's GENERIC_ALL plus whatever was named explicitly
+                        # (Wine ac16; ReactOS SepAccessCheck rule 1).
+                        granted = (
+                            object_type.mapping.all | wanted if pair.null_dacl else pair.max_granted
+                        )
+                        if wanted & ~granted or not granted:
                             return _DENIED
-                    if remaining:
-                        return _DENIED
-                return _RESULTS.get(mapped) or _granted(mapped)
-    return _check(
-        compile_descriptor(sd),
-        tf=token_facts(token),
-        token=token,
-        desired=desired,
-        object_type=object_type,
-        mapping=generic_mapping or object_type.mapping,
-        rec=ExplanationBuilder(object_type.value, desired) if explain else None,
-        object_types=object_types,
-        principal_self=principal_self,
-        backup_intent=backup_intent,
-        local_claims=tuple(local_claims),
-        raw_api=raw_api,
+                        return _result_get(granted | wanted) or _granted(granted | wanted)
+                elif mapped:
+                    remaining = mapped & ~pair.owner_bits
+                    if remaining and not pair.null_dacl:
+                        for is_allow, mask in pair.matches:
+                            if is_allow:
+                                remaining &= ~mask
+                                if not remaining:
+                                    break
+                            elif mask & remaining:
+                                return _DENIED
+                        if remaining:
+                            return _DENIED
+                    return _result_get(mapped) or _granted(mapped)
+        return _check(
+            compile_descriptor(sd),
+            tf=token_facts(token),
+            token=token,
+            desired=desired,
+            object_type=object_type,
+            mapping=generic_mapping or object_type.mapping,
+            rec=ExplanationBuilder(object_type.value, desired) if explain else None,
+            object_types=object_types,
+            principal_self=principal_self,
+            backup_intent=backup_intent,
+            local_claims=tuple(local_claims),
+            raw_api=raw_api,
+        )
+    except (AttributeError, TypeError, ValueError, KeyError, OverflowError):
+        _check_arguments(
+            sd, token, desired, object_type, object_types, principal_self, generic_mapping,
+            local_claims,
+        )
+        raise
+
+
+def _check_arguments(  # noqa: PLR0917  (access_check's arguments, as given)
+    sd: object,
+    token: object,
+    desired: object,
+    object_type: object,
+    object_types: object,
+    principal_self: object,
+    generic_mapping: object,
+    local_claims: object,
+) -> None:
+    """Raise ArgumentTypeError when an argument of :func:`access_check` has the wrong type."""
+    require_types(
+        "access_check",
+        ("sd", sd, SecurityDescriptor),
+        ("token", token, Token),
+        ("desired", desired, int),
+        ("object_type", object_type, ObjectType),
+        ("principal_self", principal_self, (Sid, NoneType)),
+        ("generic_mapping", generic_mapping, (GenericMapping, NoneType)),
     )
+    require_items("access_check: local_claims", local_claims, ClaimAttribute)
+    if object_types is not None:
+        for item in require_items("access_check: object_types", object_types, tuple):
+            if len(item) != 2 or not isinstance(item[0], int) or not isinstance(item[1], uuid.UUID):
+                raise ArgumentTypeError("access_check: object_types holds (level, GUID) pairs")
 
 
 @dataclass(frozen=True, slots=True)
 class _Pair:
     """A descriptor compiled against one token: the DACL ACEs that match the token, in order,
-    with the owner's implied rights and the MAXIMUM_ALLOWED result (SEMANTICS.md Z.1) worked
+    with the owner's implied rights and the MAXIMUM_ALLOWED result (docs/rules.md Z.1) worked
     out once. ``eligible`` is False when anything but plain allow/deny ACEs could matter (a
     restricted token, an integrity label above the caller, conditions, trust labels, an
     impersonation level that cannot open objects)."""
@@ -241,7 +280,10 @@ class _Pair:
     take_ownership: bool
 
 
-_PAIRS: dict[tuple[int, int], _Pair] = {}
+#: (descriptor, token) by identity -> _Pair, bounded as the compiled caches are (an entry
+#: keeps both alive: it weighs one plus the DACL's ACEs and the token's groups).
+_PAIRS: BoundedCache[tuple[int, int], _Pair] = BoundedCache(4096, CACHED_ACES_TOTAL)
+_pair_get = _PAIRS.get  # bound once: as quick as a plain dict's get
 _PRIVILEGED = ACCESS_SYSTEM_SECURITY | WRITE_OWNER
 _NOT_HELD = AccessResult(0, NtStatus.STATUS_PRIVILEGE_NOT_HELD)
 
@@ -294,10 +336,8 @@ def _pair(sd: SecurityDescriptor, token: Token) -> _Pair:
         ),
         take_ownership=tf.take_ownership,
     )
-    if len(_PAIRS) >= 4096:
-        for key in list(_PAIRS)[:1024]:
-            del _PAIRS[key]
-    _PAIRS[(id(sd), id(token))] = pair
+    weight = 1 + len(cd.all_aces) + len(token.groups) + len(token.restricted_sids)
+    _PAIRS.put((id(sd), id(token)), pair, weight)
     return pair
 
 
@@ -361,7 +401,7 @@ def _check(
         and token.impersonation_level < ImpersonationLevel.SecurityImpersonation
     ):
         # Object opens: a thread impersonating at Anonymous/Identification level is refused
-        # before any DACL evaluation (SEMANTICS.md I.0; ROS SeAccessCheck; WSI ch.4).
+        # before any DACL evaluation (docs/rules.md I.0; ROS SeAccessCheck; WSI ch.4).
         return _fail(
             NtStatus.STATUS_BAD_IMPERSONATION_LEVEL,
             rec,
@@ -539,7 +579,7 @@ def _check(
         dacl_granted = pass_max(ctx, tf.allow, tf.deny, "normal")
         if tf.restricted:
             r_granted = pass_max(ctx, tf.r_allow, tf.r_deny, "restricted")
-            # Restricted tokens get the intersection of both passes (SEMANTICS.md I.4, Z.14);
+            # Restricted tokens get the intersection of both passes (docs/rules.md I.4, Z.14);
             # a write-restricted token's restricting SIDs limit only write access (I.7).
             keep = r_granted | ((~write_bits & _ALL) if tf.write_restricted else 0)
             if rec is not None:
@@ -654,7 +694,7 @@ def _finish_denied(
 
 
 def mandatory_allowed(policy: int, mapping: GenericMapping) -> int:
-    """The access a lower-integrity caller keeps under a label ``policy`` (SEMANTICS.md I.3,
+    """The access a lower-integrity caller keeps under a label ``policy`` (docs/rules.md I.3,
     NtOM GenericMapping.GetAllowedMandatoryAccess / WSI-AC Test-MandatoryIntegrityLevel)."""
     if not policy & (_NW | _NR | _NX):
         return _ALL
@@ -674,7 +714,7 @@ def mandatory_allowed(policy: int, mapping: GenericMapping) -> int:
 
 
 #: Objects without a label: Medium with NO_WRITE_UP; processes and threads also NO_READ_UP
-#: (SEMANTICS.md C.5, NtOM NtProcess/NtThread).
+#: (docs/rules.md C.5, NtOM NtProcess/NtThread).
 _DEFAULT_POLICY = {ObjectType.PROCESS: _NW | _NR, ObjectType.THREAD: _NW | _NR}
 
 

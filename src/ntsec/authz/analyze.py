@@ -3,8 +3,7 @@
 :func:`analyze` reads a :class:`~ntsec.model.token.Token`; :func:`analyze_report` reads a whoami
 capture (:func:`ntsec.codec.whoami.parse`). Both return a frozen :class:`TokenAnalysis` that
 renders itself as text (:meth:`TokenAnalysis.to_text`) and as a stable JSON-ready structure
-(:meth:`TokenAnalysis.to_dict`). Every statement carries the rule it rests on: a
-docs/windows-rules.md
+(:meth:`TokenAnalysis.to_dict`). Every statement carries the rule it rests on: a docs/rules.md
 section (Windows' rules with their sources), a Microsoft Learn page, or public research for the
 known privilege-escalation techniques (gtworek/Priv2Admin, "translating" each privilege to a path
 to administrator). Privileged groups (Domain Admins, Backup Operators, DnsAdmins...) are named
@@ -20,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from types import NoneType
 from typing import Any
 
 from ntsec.authz.analyze_text import elevation_word as _elevation_word
@@ -27,6 +27,7 @@ from ntsec.authz.analyze_text import text_lines
 from ntsec.authz.group_facts import GroupMembership, memberships
 from ntsec.authz.privilege_facts import PRIVILEGE_FACTS, EscalationRisk, PrivilegeFact
 from ntsec.codec.whoami_report import WhoamiReport, WhoamiSection
+from ntsec.errors import require_types
 from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
 from ntsec.model.privileges import ELEVATING_PRIVILEGES, Privilege, PrivilegeAttributes
 from ntsec.model.sid import Sid
@@ -69,8 +70,7 @@ _HIGH = IntegrityLevel.SECURITY_MANDATORY_HIGH_RID
 _MEDIUM = IntegrityLevel.SECURITY_MANDATORY_MEDIUM_RID
 _SYSTEM_IL = IntegrityLevel.SECURITY_MANDATORY_SYSTEM_RID
 
-#: Logon-type SIDs LSA adds to a new token (docs/windows-rules.md E.1, WSI Table 12-4), most
-#: specific
+#: Logon-type SIDs LSA adds to a new token (docs/rules.md E.1, WSI Table 12-4), most specific
 #: first: a RemoteInteractive logon carries INTERACTIVE as well.
 _LOGON_TYPE_SIDS: tuple[tuple[Sid, str], ...] = (
     (Sid.from_parts(_NT, 14), "RemoteInteractive"),
@@ -122,7 +122,7 @@ _KIND_TEXT: dict[TokenKind, str] = {
 
 
 class LinkedToken(Enum):
-    """TokenLinkedToken as the analysis sees it (docs/windows-rules.md F.2 step 4)."""
+    """TokenLinkedToken as the analysis sees it (docs/rules.md F.2 step 4)."""
 
     NONE = "none"
     ELEVATED = "elevated"  # a Limited token: the Full (elevated) half stands behind it
@@ -295,10 +295,10 @@ def _usable(enabled: bool, privilege: Privilege, rid: int) -> str:
     # gone, and whoami does not list those), so a disabled privilege is as good as an enabled
     # one for the process that owns the token (Priv2Admin says the same).
     text = ("present but disabled: the process can enable it itself with "
-            "AdjustTokenPrivileges (docs/windows-rules.md H.2)")
+            "AdjustTokenPrivileges (docs/rules.md H.2)")
     if privilege in ELEVATING_PRIVILEGES and rid < _HIGH:
         text += ("; below High integrity Windows may refuse to enable high privileges such as "
-                 "SeDebug (docs/windows-rules.md B.3)")
+                 "SeDebug (docs/rules.md B.3)")
     return text
 
 
@@ -328,7 +328,7 @@ def _is_hash_sid(sid: Sid, rid: int) -> bool:
 
 
 def _is_builtin_administrator(sid: Sid) -> bool:
-    """<account domain>-500 (docs/windows-rules.md A.4: LA; S-1-5-21-a-b-c-500)."""
+    """<account domain>-500 (docs/rules.md A.4: LA; S-1-5-21-a-b-c-500)."""
     subs = sid.sub_authorities
     return sid.authority == _NT and len(subs) == 5 and subs[0] == 21 and subs[4] == 500
 
@@ -348,19 +348,17 @@ def _logon_type(token: Token) -> str | None:
 
 def _identity_by_user(user: Sid) -> tuple[TokenKind, str] | None:
     if user == _SYSTEM:
-        return TokenKind.SYSTEM, "docs/windows-rules.md A.3 (S-1-5-18), E.3, E.4"
+        return TokenKind.SYSTEM, "docs/rules.md A.3 (S-1-5-18), E.3, E.4"
     if user == _LOCAL_SERVICE:
-        return TokenKind.LOCAL_SERVICE, "docs/windows-rules.md A.3 (S-1-5-19), E.3, E.4"
+        return TokenKind.LOCAL_SERVICE, "docs/rules.md A.3 (S-1-5-19), E.3, E.4"
     if user == _NETWORK_SERVICE:
-        return TokenKind.NETWORK_SERVICE, "docs/windows-rules.md A.3 (S-1-5-20), E.3, E.4"
+        return TokenKind.NETWORK_SERVICE, "docs/rules.md A.3 (S-1-5-20), E.3, E.4"
     if user == _ANONYMOUS:
-        return TokenKind.ANONYMOUS, "docs/windows-rules.md A.3 (S-1-5-7), E.4 (anonymous token)"
+        return TokenKind.ANONYMOUS, "docs/rules.md A.3 (S-1-5-7), E.4 (anonymous token)"
     if _is_hash_sid(user, _SERVICE_SIDS_RID):
         # RtlCreateServiceSid (ntsec.model.wellknown.service_sid, verified on Windows and on
-        # capture 01, NT SERVICE\MSSQL$SQLEXPRESS); the SCM's per-service SID,
-        # docs/windows-rules.md E.4.
-        return TokenKind.SERVICE_ACCOUNT, (
-            "docs/windows-rules.md E.4 (NT SERVICE\\<name>, S-1-5-80-...)")
+        # capture 01, NT SERVICE\MSSQL$SQLEXPRESS); the SCM's per-service SID, docs/rules.md E.4.
+        return TokenKind.SERVICE_ACCOUNT, "docs/rules.md E.4 (NT SERVICE\\<name>, S-1-5-80-...)"
     if _is_hash_sid(user, _IIS_APPPOOL_RID):
         # Observed: public whoami /all captures of IIS worker processes print
         # "iis apppool\defaultapppool S-1-5-82-3006700770-...": the same five-word hash form
@@ -375,38 +373,38 @@ def _infer_elevation(
     token: Token, kind_by_user: TokenKind | None, filtered: list[SidAndAttributes],
     logon: str | None,
 ) -> tuple[TokenElevationType | None, Finding]:
-    """TokenElevationType as far as a capture shows it (docs/windows-rules.md F.1, F.2)."""
+    """TokenElevationType as far as a capture shows it (docs/rules.md F.1, F.2)."""
     default = TokenElevationType.TokenElevationTypeDefault
     if filtered:
         return TokenElevationType.TokenElevationTypeLimited, Finding(
             "limited", "groups of the F.1 list are deny-only, as the UAC filter leaves them",
-            "docs/windows-rules.md F.1, F.2 step 2, E.4 (filtered admin)", inferred=True)
+            "docs/rules.md F.1, F.2 step 2, E.4 (filtered admin)", inferred=True)
     if not token.is_elevated:
         return default, Finding(
             "default", "nothing in the token makes it elevated (no F.1 group, no B.3 "
             "privilege), and LSA splits only elevated users' tokens",
-            "docs/windows-rules.md F.1, B.3", inferred=True)
+            "docs/rules.md F.1, B.3", inferred=True)
     if kind_by_user is not None:
         return default, Finding(
             "default", "a service or system identity: LSA splits only Interactive and "
-            "RemoteInteractive logons", "docs/windows-rules.md F.1, E.3", inferred=True)
+            "RemoteInteractive logons", "docs/rules.md F.1, E.3", inferred=True)
     if _is_builtin_administrator(token.user.sid):
         return default, Finding(
             "default", "the built-in Administrator (RID 500) is not split by default (unless "
             "the FilterAdministratorToken policy is 1, then this is the Full half)",
-            "docs/windows-rules.md F.1", inferred=True)
+            "docs/rules.md F.1", inferred=True)
     if logon in _SPLIT_LOGONS:
         return TokenElevationType.TokenElevationTypeFull, Finding(
             "full", f"an elevated token from a {logon} logon: with UAC on, LSA splits it and "
             "this is the elevated half (Default if UAC is off)",
-            "docs/windows-rules.md F.1, F.3", inferred=True)
+            "docs/rules.md F.1, F.3", inferred=True)
     if logon is not None:
         return default, Finding(
             "default", f"a {logon} logon gets the unfiltered token",
-            "docs/windows-rules.md F.1", inferred=True)
+            "docs/rules.md F.1", inferred=True)
     return None, Finding(
         "unknown", "elevated, but no logon-type group tells whether it is the Full half of a "
-        "split token or an unsplit (Default) one", "docs/windows-rules.md F.1, E.1", inferred=True)
+        "split token or an unsplit (Default) one", "docs/rules.md F.1, E.1", inferred=True)
 
 
 def _linked(elevation: TokenElevationType | None, inferred: bool) -> tuple[LinkedToken, Finding]:
@@ -415,19 +413,17 @@ def _linked(elevation: TokenElevationType | None, inferred: bool) -> tuple[Linke
             "linked-elevated", "a linked elevated (Full) token exists behind this one; without "
             "SeTcbPrivilege TokenLinkedToken yields only an Identification-level copy, and the "
             "way to use it is UAC elevation (consent or credentials)",
-            "docs/windows-rules.md F.2 step 4, F.3", inferred)
+            "docs/rules.md F.2 step 4, F.3", inferred)
     if elevation == TokenElevationType.TokenElevationTypeFull:
         return LinkedToken.FILTERED, Finding(
             "linked-filtered", "the filtered (Limited) half of the split token is linked to "
-            "this one", "docs/windows-rules.md F.2 step 4", inferred)
+            "this one", "docs/rules.md F.2 step 4", inferred)
     if elevation is None:
         return LinkedToken.UNKNOWN, Finding(
-            "linked-unknown", "cannot tell whether a linked token exists",
-            "docs/windows-rules.md F.1",
+            "linked-unknown", "cannot tell whether a linked token exists", "docs/rules.md F.1",
             inferred)
     return LinkedToken.NONE, Finding(
-        "linked-none", "not a split token: no linked token",
-        "docs/windows-rules.md D.3, F.2", inferred)
+        "linked-none", "not a split token: no linked token", "docs/rules.md D.3, F.2", inferred)
 
 
 def _kind(
@@ -444,33 +440,32 @@ def _kind(
             "filtered", "elevation type Limited / filtered flag: the UAC filter made "
             + (", ".join(str(g.sid) for g in filtered) or "its elevated groups")
             + " deny-only, kept only five privileges and lowered the label to Medium",
-            "docs/windows-rules.md F.2, D.3", inferred)
+            "docs/rules.md F.2, D.3", inferred)
     if token.is_admin:
         if (_is_builtin_administrator(token.user.sid)
                 and elevation == TokenElevationType.TokenElevationTypeDefault):
             return TokenKind.BUILTIN_ADMINISTRATOR, Finding(
                 "builtin-administrator", "user RID 500 with BUILTIN\\Administrators enabled and "
-                "no UAC split: the full administrator token",
-                "docs/windows-rules.md A.4, F.1", inferred)
+                "no UAC split: the full administrator token", "docs/rules.md A.4, F.1", inferred)
         return TokenKind.ELEVATED_ADMINISTRATOR, Finding(
             "elevated-administrator", "BUILTIN\\Administrators is enabled (CheckTokenMembership "
-            "answers yes)", "docs/windows-rules.md I.1, D.2, E.4 (elevated admin)")
+            "answers yes)", "docs/rules.md I.1, D.2, E.4 (elevated admin)")
     if not user_shown:
         return TokenKind.UNKNOWN, Finding(
-            "no-user", "the capture has no user section", "docs/whoami-format.md 5", inferred=True)
+            "no-user", "the capture has no user section", "docs/whoami.md 5", inferred=True)
     if token.is_elevated:
         # The kernel's "elevated" test (TOKEN_ELEVATION) looks for these groups and privileges,
         # not for Administrators: such a token is elevated though not an administrator's, and
         # an interactive logon of it would be split by UAC (Forshaw, Windows Security
-        # Internals ch. 4 "What Makes an Administrator User?"; docs/windows-rules.md B.3, F.1).
+        # Internals ch. 4 "What Makes an Administrator User?"; docs/rules.md B.3, F.1).
         return TokenKind.ELEVATED_USER, Finding(
             "elevated-user", "not a member of BUILTIN\\Administrators (enabled), but it holds "
             "groups or privileges that make Windows report the token elevated: "
             + _elevating_parts(token),
-            "Learn TOKEN_ELEVATION; docs/windows-rules.md B.3, F.1", inferred)
+            "Learn TOKEN_ELEVATION; docs/rules.md B.3, F.1", inferred)
     return TokenKind.STANDARD_USER, Finding(
         "standard-user", "not a member of BUILTIN\\Administrators (enabled), no deny-only "
-        "administrator groups, not a service identity", "docs/windows-rules.md I.1, F.1, E.4")
+        "administrator groups, not a service identity", "docs/rules.md I.1, F.1, E.4")
 
 
 def _elevating_parts(token: Token) -> str:
@@ -484,35 +479,33 @@ def _elevated_reason(
     token: Token, elevation: TokenElevationType | None, elevated: bool, names: NameResolver,
     *, inferred: bool,
 ) -> Finding:
-    """Why TokenElevation answers as it does (docs/windows-rules.md B.3, F.1, F.2)."""
+    """Why TokenElevation answers as it does (docs/rules.md B.3, F.1, F.2)."""
     if elevation == TokenElevationType.TokenElevationTypeLimited:
         return Finding("limited", "the Limited half of a split token is never elevated",
-                       "docs/windows-rules.md F.2; tokenops.filter_for_uac", inferred)
+                       "docs/rules.md F.2; tokenops.filter_for_uac", inferred)
     if elevation == TokenElevationType.TokenElevationTypeFull:
-        return Finding("full", "the Full half of a split token is elevated",
-        "docs/windows-rules.md F.2",
+        return Finding("full", "the Full half of a split token is elevated", "docs/rules.md F.2",
                        inferred)
     groups = [g.sid for g in token.groups if _elevated_rid(g) and not g.deny_only]
     privileges = [p.privilege.name for p in token.privileges
                   if p.privilege in ELEVATING_PRIVILEGES]
     if not elevated:
         return Finding("none", "no group with a last RID of F.1's list, no privilege of B.3's",
-                       "docs/windows-rules.md B.3, F.1")
+                       "docs/rules.md B.3, F.1")
     parts = []
     if groups:
         named = [f"{hit.display} ({s})" if (hit := names.lookup(s)) else str(s) for s in groups]
         parts.append("groups whose last RID is in F.1's list: " + ", ".join(named))
     if privileges:
         parts.append("privileges of B.3's list (enabled or not): " + ", ".join(privileges))
-    return Finding("elevating", "; ".join(parts), "docs/windows-rules.md B.3, F.1")
+    return Finding("elevating", "; ".join(parts), "docs/rules.md B.3, F.1")
 
 
 # ---------------------------------------------------------------- traits
 
 
 def _is_package_sid(sid: Sid) -> bool:
-    # S-1-15-2-<seven words> is a package SID and S-1-15-3-... a capability (docs/windows-rules.md
-    # A.2);
+    # S-1-15-2-<seven words> is a package SID and S-1-15-3-... a capability (docs/rules.md A.2);
     # S-1-15-2-1 and -2 are the ALL (RESTRICTED) APPLICATION PACKAGES groups, not a package.
     subs = sid.sub_authorities
     return sid.authority == _APP_PACKAGE_AUTHORITY and len(subs) > 2 and subs[0] in (2, 3)
@@ -524,55 +517,53 @@ def _traits(
     out: list[Finding] = []
     if logon is not None:
         out.append(Finding("logon-type", f"logon type {logon} (the {logon.upper()} SID is in "
-                           "the groups)", "docs/windows-rules.md E.1", inferred=True))
+                           "the groups)", "docs/rules.md E.1", inferred=True))
     if kind in (TokenKind.SERVICE_ACCOUNT, TokenKind.IIS_APP_POOL):
         out.append(Finding(
             "virtual-account", "a virtual account: no password, managed by Windows; on the "
             "network it presents the computer account",
             "https://learn.microsoft.com/windows-server/identity/"
-            "ad-ds/manage/understand-service-accounts; docs/windows-rules.md E.4"))
+            "ad-ds/manage/understand-service-accounts; docs/rules.md E.4"))
     if kind in (TokenKind.SYSTEM, TokenKind.NETWORK_SERVICE):
         out.append(Finding("network-identity", "presents the computer account on the network",
-                           "docs/windows-rules.md E.4"))
+                           "docs/rules.md E.4"))
     if kind is TokenKind.LOCAL_SERVICE:
         out.append(Finding("network-identity", "presents anonymous credentials on the network",
-                           "docs/windows-rules.md E.4"))
+                           "docs/rules.md E.4"))
     admin_account = token.group(_LOCAL_ADMIN_ACCOUNT)
     if admin_account is not None:
         out.append(Finding("local-admin-account", "a local account that is a member of "
-                           "Administrators (S-1-5-114 is present)",
-                           "docs/windows-rules.md E.2 step 6"))
+                           "Administrators (S-1-5-114 is present)", "docs/rules.md E.2 step 6"))
     if token.is_restricted:
         what = "write-restricted" if token.write_restricted else "restricted"
         out.append(Finding(what, f"{what} token: a second access-check pass over the "
                            f"{len(token.restricted_sids)} restricting SIDs must also grant "
                            + ("write access" if token.write_restricted else "the access"),
-                           "docs/windows-rules.md H.4, I.7"))
+                           "docs/rules.md H.4, I.7"))
     elif token.write_restricted:
         out.append(Finding("write-restricted", "write-restricted flag set",
-                           "docs/windows-rules.md H.4, I.7"))
+                           "docs/rules.md H.4, I.7"))
     packages = [g.sid for g in token.groups if _is_package_sid(g.sid)]
     if _is_package_sid(token.user.sid) or packages:
         out.append(Finding(
             "appcontainer", "AppContainer (lowbox) SIDs present: "
             + ", ".join(str(s) for s in packages or [token.user.sid])
             + "; the token model keeps no lowbox package field, so this is read from the SIDs",
-            "docs/windows-rules.md A.2, D.1, G.4 step 7", inferred=True))
+            "docs/rules.md A.2, D.1, G.4 step 7", inferred=True))
     if token.filtered:
         out.append(Finding("filtered-flag", "TOKEN_IS_FILTERED is set (made by the UAC filter)",
-                           "docs/windows-rules.md D.3, F.2"))
+                           "docs/rules.md D.3, F.2"))
     if token.ui_access:
         out.append(Finding("ui-access", "UIAccess flag set (set only with SeTcbPrivilege)",
-                           "docs/windows-rules.md F.3, H.5"))
+                           "docs/rules.md F.3, H.5"))
     rid = token.integrity
     if not groups_shown:
         pass
     elif rid == IntegrityLevel.SECURITY_MANDATORY_UNTRUSTED_RID:
         out.append(Finding("untrusted-integrity", "Untrusted integrity (or no label at all)",
-                           "docs/windows-rules.md D.3, I.3"))
+                           "docs/rules.md D.3, I.3"))
     elif rid < _MEDIUM:
-        out.append(Finding("low-integrity", "below Medium integrity",
-        "docs/windows-rules.md D.3, I.3"))
+        out.append(Finding("low-integrity", "below Medium integrity", "docs/rules.md D.3, I.3"))
     return out
 
 
@@ -594,37 +585,37 @@ def _integrity(token: Token, from_capture: bool) -> IntegrityFinding:
     if policy & TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP:
         found.append(Finding(
             "no-write-up", f"cannot write, delete, or change the DACL or owner of objects "
-            f"labeled above {name}", "docs/windows-rules.md I.3 (NO_WRITE_UP)", from_capture))
+            f"labeled above {name}", "docs/rules.md I.3 (NO_WRITE_UP)", from_capture))
     if rid < _MEDIUM:
         found.append(Finding(
             "below-medium", "unlabeled objects count as Medium, so almost the whole file "
             "system, registry and user profile is read/execute only (0x1200A9 of a file), "
             "whatever the DACL grants; it can write only to objects labeled at or below its "
-            "level", "docs/windows-rules.md I.3"))
+            "level", "docs/rules.md I.3"))
     if rid < _HIGH:
         found.append(Finding(
             "no-read-up-processes", "cannot open elevated (High) or SYSTEM processes and "
             "threads for read or write: they carry NO_READ_UP and NO_WRITE_UP",
-            "docs/windows-rules.md C.5, I.3"))
+            "docs/rules.md C.5, I.3"))
         found.append(Finding(
             "impersonation-cap", "without SeImpersonatePrivilege, impersonating a token of a "
             "higher level yields only an Identification-level copy",
-            "docs/windows-rules.md G.4 step 3, G.5"))
+            "docs/rules.md G.4 step 3, G.5"))
     if _MEDIUM <= rid < _HIGH:
         found.append(Finding(
             "medium", "can write unlabeled (Medium) objects where the DACL allows it, but not "
-            "High or System ones", "docs/windows-rules.md I.3"))
+            "High or System ones", "docs/rules.md I.3"))
     if _HIGH <= rid < _SYSTEM_IL:
         found.append(Finding(
             "high", "writes unlabeled and Medium objects; System-labeled objects and SYSTEM "
-            "processes stay above it", "docs/windows-rules.md I.3, C.5"))
+            "processes stay above it", "docs/rules.md I.3, C.5"))
     if rid >= _SYSTEM_IL:
         found.append(Finding(
             "system", "dominates every ordinary label: integrity limits nothing but Protected "
-            "Process labels", "docs/windows-rules.md D.3, I.3"))
+            "Process labels", "docs/rules.md D.3, I.3"))
     found.append(Finding(
         "children", "child processes get this level or lower (NEW_PROCESS_MIN takes the "
-        "lower of this and the executable's label)", "docs/windows-rules.md H.7"))
+        "lower of this and the executable's label)", "docs/rules.md H.7"))
     return IntegrityFinding(rid, name, token.integrity_sid, policy, from_capture, tuple(found))
 
 
@@ -642,11 +633,11 @@ def _deny_only(token: Token, names: NameResolver, inferred: bool) -> tuple[Group
                                  == TokenElevationType.TokenElevationTypeLimited or inferred):
             meaning = ("made deny-only by the UAC filter: it matches deny ACEs only and can "
                        "never be re-enabled; the linked elevated token has it enabled")
-            source = "docs/windows-rules.md D.2, F.1, F.2 step 2, H.3, I.1"
+            source = "docs/rules.md D.2, F.1, F.2 step 2, H.3, I.1"
         else:
             meaning = ("disabled for allow ACEs (CreateRestrictedToken's SidsToDisable): it "
                        "matches deny ACEs only and can never be re-enabled")
-            source = "docs/windows-rules.md D.2, H.3, H.4, I.1"
+            source = "docs/rules.md D.2, H.3, H.4, I.1"
         out.append(GroupFinding(g.sid, hit.display if hit is not None else None, meaning,
                                 source, inferred))
     return tuple(out)
@@ -656,11 +647,11 @@ def _deny_only(token: Token, names: NameResolver, inferred: bool) -> tuple[Group
 
 _CAPTURE_LIMITS = (
     "elevation type and linked token: whoami does not print them; inferred from the groups, "
-    "the label and the logon-type SIDs (docs/windows-rules.md F.1, F.2)",
+    "the label and the logon-type SIDs (docs/rules.md F.1, F.2)",
     "restricting SIDs and the write-restricted flag: whoami prints TokenGroups only, so a "
     "restricted token looks unrestricted",
     "mandatory policy: not printed; the Windows default NO_WRITE_UP is assumed "
-    "(docs/windows-rules.md Z.15)",
+    "(docs/rules.md Z.15)",
     "token type, impersonation level, session and logon session (except /logonid), "
     "AppContainer package and capabilities: not printed",
 )
@@ -683,6 +674,9 @@ def analyze(
     ``groups_shown`` are False when the capture lacked that section: what rests on it is then
     reported as unknown (None), never guessed.
     """
+    require_types(
+        "analyze", ("token", token, Token), ("names", names, (NameResolver, NoneType))
+    )
     resolver: NameResolver = names if names is not None else ChainResolver(WellKnownResolver())
     user = token.user.sid
     user_hit = resolver.lookup(user) if user != _NULL_SID else None
@@ -691,8 +685,7 @@ def analyze(
     by_user = _identity_by_user(user)
     if not groups_shown:
         elevation, elevation_reason = None, Finding(
-            "unknown", "the capture has no groups section",
-            "docs/whoami-format.md 6", inferred=True)
+            "unknown", "the capture has no groups section", "docs/whoami.md 6", inferred=True)
     elif from_capture:
         elevation, elevation_reason = _infer_elevation(
             token, by_user[0] if by_user else None, filtered, logon)
@@ -700,14 +693,13 @@ def analyze(
         elevation = token.elevation_type
         elevation_reason = Finding(
             _elevation_word(elevation).lower(), "the token's TokenElevationType",
-            "docs/windows-rules.md D.3")
+            "docs/rules.md D.3")
     linked, linked_reason = _linked(elevation, from_capture)
     kind, kind_reason = _kind(token, by_user, elevation, filtered,
                               user_shown=user_shown and groups_shown, inferred=from_capture)
     if by_user is None and not groups_shown:
         kind, kind_reason = TokenKind.UNKNOWN, Finding(
-            "no-groups", "the capture has no groups section",
-            "docs/whoami-format.md 6", inferred=True)
+            "no-groups", "the capture has no groups section", "docs/whoami.md 6", inferred=True)
     elevated: bool | None
     if elevation == TokenElevationType.TokenElevationTypeLimited:
         elevated = False  # F.2: the Limited half is not elevated (tokenops.filter_for_uac)
@@ -724,8 +716,7 @@ def analyze(
         if not token.is_elevated:
             elevated = None
             elevated_reason = Finding("unknown", "no B.3 privilege, and the capture has no "
-                                      "groups section for F.1's groups",
-                                      "docs/windows-rules.md B.3, F.1",
+                                      "groups section for F.1's groups", "docs/rules.md B.3, F.1",
                                       inferred=True)
     not_shown = list(_CAPTURE_LIMITS) if from_capture else []
     if from_capture and not privileges_shown:
@@ -769,6 +760,11 @@ def _memberships(token: Token, names: NameResolver) -> tuple[GroupMembership, ..
 
 def analyze_report(report: WhoamiReport, names: NameResolver | None = None) -> TokenAnalysis:
     """Analyse the token of a whoami capture, naming SIDs as the capture did."""
+    require_types(
+        "analyze_report",
+        ("report", report, WhoamiReport),
+        ("names", names, (NameResolver, NoneType)),
+    )
     resolver = ChainResolver(report.resolver(), names if names is not None
                              else WellKnownResolver())
     shown = set(report.sections)

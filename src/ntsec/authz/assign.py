@@ -1,4 +1,4 @@
-"""Primary tokens for new processes (SEMANTICS.md H.6, H.7; API:CreateProcessAsUserW,
+"""Primary tokens for new processes (docs/rules.md H.6, H.7; API:CreateProcessAsUserW,
 API:CreateProcessWithTokenW; WSI ch.4 "Assigning a Primary Token").
 
 Pure decisions over :class:`~ntsec.model.token.Token` values; ``ntsec.system`` keeps the
@@ -71,7 +71,7 @@ def can_assign_primary_token(
     has_assign_privilege_checked: bool | None = None,
     sessions_linked: bool = False,
 ) -> NtStatus:
-    """May the caller make ``token`` a new process's primary token? (SEMANTICS.md H.6)
+    """May the caller make ``token`` a new process's primary token? (docs/rules.md H.6)
 
     Order [I] WSI ch.4, DEC:SeIsTokenAssignableToProcess:
 
@@ -90,7 +90,7 @@ def can_assign_primary_token(
        token's (SidDominates, [N] MS-DTYP 2.5.3.1.2), and the token is a child or a sibling of
        the caller's token (:func:`is_child_token`, :func:`is_sibling_token`). The user SID is
        not compared. Failure is STATUS_PRIVILEGE_NOT_HELD ("A required privilege is not held
-       by the client", SEMANTICS.md Z.17).
+       by the client", docs/rules.md Z.17).
 
     Handle access (TOKEN_QUERY|TOKEN_DUPLICATE|TOKEN_ASSIGN_PRIMARY), SeIncreaseQuotaPrivilege
     and the "before the first thread runs" rule belong to the caller (``ntsec.system``).
@@ -119,9 +119,9 @@ def can_assign_primary_token(
 
 
 def can_create_process_with_token(caller_primary: Token, token: Token) -> NtStatus:
-    """CreateProcessWithTokenW (SEMANTICS.md H.6 [N] API:CreateProcessWithTokenW).
+    """CreateProcessWithTokenW (docs/rules.md H.6 [N] API:CreateProcessWithTokenW).
 
-    The caller needs SeImpersonatePrivilege (checked enabled, SEMANTICS.md B.2), else
+    The caller needs SeImpersonatePrivilege (checked enabled, docs/rules.md B.2), else
     STATUS_PRIVILEGE_NOT_HELD. The Secondary Logon service then assigns the token with its own
     SeAssignPrimaryTokenPrivilege [I] WSI ch.12, so only the token's own level rule of
     :func:`can_assign_primary_token` is left.
@@ -147,7 +147,7 @@ def _rid(value: int | Sid) -> int:
 
 
 def new_process_integrity(token: Token, executable_integrity: int | Sid | None = None) -> int:
-    """The integrity RID a process started with ``token`` runs at (SEMANTICS.md H.7).
+    """The integrity RID a process started with ``token`` runs at (docs/rules.md H.7).
 
     With TOKEN_MANDATORY_POLICY_NEW_PROCESS_MIN the level is the lower of the token's and the
     executable file's label [N] DTYP 2.4.8, L:secauthz/mandatory-integrity-control. An
@@ -171,7 +171,7 @@ def child_process_token(
     new_token_id: int,
     executable_integrity: int | Sid | None = None,
 ) -> Token:
-    """The primary token CreateProcess gives a child (SEMANTICS.md H.7).
+    """The primary token CreateProcess gives a child (docs/rules.md H.7).
 
     A copy of the parent's *primary* token (an impersonating thread's token is ignored, G.2):
     same contents, AuthenticationId and ParentTokenId, a new TokenId, a fresh default object

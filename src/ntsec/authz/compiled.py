@@ -1,7 +1,7 @@
 """Compiled forms of descriptors and tokens for the access check (built once, cached).
 
 A descriptor is frozen, so its compiled form never goes stale: per DACL ACE the kind, mask and
-SID (OWNER RIGHTS already replaced by the owner, SEMANTICS.md I.1), and from the SACL the
+SID (OWNER RIGHTS already replaced by the owner, docs/rules.md I.1), and from the SACL the
 mandatory label, trust label, access filters, resource attributes and scoped policy.
 """
 
@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from ntsec.authz.explain import SkipReason
+from ntsec.model._cache import BoundedCache
 from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege
@@ -76,8 +77,15 @@ class CompiledDescriptor:
 
 # ----------------------------------------------------------------------------- compilation
 
-_SD_CACHE: dict[int, tuple[SecurityDescriptor, CompiledDescriptor]] = {}
 _SD_CACHE_LIMIT = 4096
+#: The ACEs the compiled descriptors in the cache may hold in all (each entry weighs one plus
+#: its DACL's ACE count): an entry keeps a descriptor alive, and descriptors take memory in
+#: proportion to their ACEs, so the entry count alone would not bound the cache's memory.
+CACHED_ACES_TOTAL = 1 << 15
+_SD_CACHE: BoundedCache[int, tuple[SecurityDescriptor, CompiledDescriptor]] = BoundedCache(
+    _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
+)
+_sd_cache_get = _SD_CACHE.get  # bound once: as quick as a plain dict's get
 
 
 def compile_descriptor(sd: SecurityDescriptor) -> CompiledDescriptor:
@@ -87,14 +95,11 @@ def compile_descriptor(sd: SecurityDescriptor) -> CompiledDescriptor:
     by another object while its entry lives; descriptors are frozen, so the compiled form never
     goes stale. The cache is bounded (oldest entries dropped first).
     """
-    hit = _SD_CACHE.get(id(sd))
+    hit = _sd_cache_get(id(sd))
     if hit is not None and hit[0] is sd:
         return hit[1]
     compiled = _compile(sd)
-    if len(_SD_CACHE) >= _SD_CACHE_LIMIT:
-        for key in list(_SD_CACHE)[: _SD_CACHE_LIMIT // 4]:
-            del _SD_CACHE[key]
-    _SD_CACHE[id(sd)] = (sd, compiled)
+    _SD_CACHE.put(id(sd), (sd, compiled), 1 + len(compiled.all_aces))
     return compiled
 
 
@@ -126,7 +131,7 @@ def _compile(sd: SecurityDescriptor) -> CompiledDescriptor:
             io = bool(ace.flags & AceFlags.INHERIT_ONLY_ACE)
             if t == _T.SYSTEM_MANDATORY_LABEL_ACE_TYPE and not label_seen and ace.sid is not None:
                 # Only the first label ACE counts; an inherit-only one leaves the object at the
-                # default Medium/NO_WRITE_UP (SEMANTICS.md I.3; MS-DTYP 2.5.3.3).
+                # default Medium/NO_WRITE_UP (docs/rules.md I.3; MS-DTYP 2.5.3.3).
                 label_seen = True
                 if not io and ace.sid.authority == _MANDATORY_AUTHORITY and ace.sid.sub_authorities:
                     label = (ace.sid.rid, ace.mask)
@@ -253,11 +258,16 @@ class TokenFacts:
     take_ownership: bool
 
 
-_TOKEN_CACHE: dict[int, tuple[Token, TokenFacts]] = {}
+#: Token -> its facts, by identity as _SD_CACHE; an entry weighs one plus the token's groups,
+#: restricting SIDs and privileges (what its facts hold).
+_TOKEN_CACHE: BoundedCache[int, tuple[Token, TokenFacts]] = BoundedCache(
+    _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
+)
+_token_cache_get = _TOKEN_CACHE.get  # bound once: as quick as a plain dict's get
 
 
 def token_facts(token: Token) -> TokenFacts:
-    hit = _TOKEN_CACHE.get(id(token))
+    hit = _token_cache_get(id(token))
     if hit is not None and hit[0] is token:
         return hit[1]
     c = token.compiled()
@@ -285,8 +295,6 @@ def token_facts(token: Token) -> TokenFacts:
         or token.impersonation_level >= ImpersonationLevel.SecurityImpersonation,
         take_ownership=Privilege.SeTakeOwnershipPrivilege in c.privileges,
     )
-    if len(_TOKEN_CACHE) >= _SD_CACHE_LIMIT:
-        for key in list(_TOKEN_CACHE)[: _SD_CACHE_LIMIT // 4]:
-            del _TOKEN_CACHE[key]
-    _TOKEN_CACHE[id(token)] = (token, facts)
+    weight = 1 + len(token.groups) + len(token.restricted_sids) + len(token.privileges)
+    _TOKEN_CACHE.put(id(token), (token, facts), weight)
     return facts

@@ -1,5 +1,5 @@
 """Evaluation of conditional-ACE expressions (MS-DTYP 2.4.4.17.6-2.4.4.17.9, 2.5.3.1.5;
-SEMANTICS.md I.6).
+docs/rules.md I.6).
 
 The program is run as Windows runs it: a stack machine over the postfix byte code, with
 three-valued logic (TRUE, FALSE, UNKNOWN). Any error (wrong operand kinds, a final stack that
@@ -40,6 +40,7 @@ from ntsec.codec.condition_ast import (
 )
 from ntsec.codec.condition_binary import decode
 from ntsec.errors import ConditionError
+from ntsec.model._cache import memoize
 from ntsec.model.claims import ClaimAttribute, ClaimFlags, ClaimValueType
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -115,7 +116,7 @@ def _units(text: str) -> tuple[int, ...]:
     return tuple(raw[i] | raw[i + 1] << 8 for i in range(0, len(raw), 2))
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize(maxsize=4096, longest=256)  # claim names and short strings repeat; the rest do not
 def fold_case(text: str) -> tuple[int, ...]:
     """The UTF-16 code units of ``text`` upper-cased one by one, as Windows compares claim
     strings and names without case. Ordering follows the code units, so U+FFxx sorts after
@@ -385,7 +386,7 @@ def _not(a: Tri) -> Tri:
 # ---------------------------------------------------------------------- the machine
 
 
-@functools.lru_cache(maxsize=8192)
+@memoize(maxsize=4096, longest=1024)  # longer programs are decoded per check: a bounded memo
 def _program(data: bytes) -> tuple[Expression, ...] | None:
     """The postfix program of conditional ApplicationData, or None when it does not decode.
     Cached: the access check evaluates the same ACEs over and over."""
@@ -442,7 +443,7 @@ def _lookup(ctx: _Context, attr: Attribute) -> _Attr:
 def _device_sids(groups: Sequence[SidAndAttributes], ctx: _Context) -> set[Sid]:
     # Membership follows the ACE's own rule (L:secauthz/security-descriptor-definition-
     # language-for-conditional-aces-): allow ACEs count enabled SIDs, deny ACEs also count
-    # deny-only ones (SEMANTICS.md I.1).
+    # deny-only ones (docs/rules.md I.1).
     sids: set[Sid] = set()
     for g in groups:
         if g.attributes & GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY:
@@ -482,7 +483,7 @@ def _membership(ctx: _Context, op: ConditionToken, operand: _Value) -> Tri:
         have = _device_sids(token.device_groups, ctx)
     else:
         # The user and groups under the same rule are the token's own membership sets, built
-        # once per token (CompiledToken, SEMANTICS.md I.1).
+        # once per token (CompiledToken, docs/rules.md I.1).
         compiled = token.compiled()
         have = compiled.deny_sids if ctx.for_deny else compiled.allow_sids
     any_op = op in (
@@ -550,7 +551,7 @@ def _run(program: tuple[Expression, ...], ctx: _Context) -> Tri:
 
 def _run_or_unknown(program: tuple[Expression, ...], ctx: _Context) -> Tri:
     # Any evaluation error, a stack underflow included, makes the condition UNKNOWN
-    # (SEMANTICS.md I.6).
+    # (docs/rules.md I.6).
     try:
         return _run(program, ctx)
     except (_Error, IndexError):

@@ -1,7 +1,7 @@
-"""The DACL passes of the access check (SEMANTICS.md I.4, I.6, I.7) and object type trees.
+"""The DACL passes of the access check (docs/rules.md I.4, I.6, I.7) and object type trees.
 
 Three walks over a compiled DACL: normal mode (the first matching deny of a wanted bit ends the
-check), MAXIMUM_ALLOWED mode (order-sensitive accumulation, SEMANTICS.md Z.1) and the per-node
+check), MAXIMUM_ALLOWED mode (order-sensitive accumulation, docs/rules.md Z.1) and the per-node
 walk of AccessCheckByType's object type list. Each records what every ACE did into the
 explanation builder when there is one, and allocates nothing when there is not.
 """
@@ -235,7 +235,7 @@ def pass_normal(
 
 
 def pass_max(ctx: Context, allow: frozenset[Sid], deny: frozenset[Sid], phase: str) -> int:
-    """One DACL pass in MAXIMUM_ALLOWED mode, order-sensitive (SEMANTICS.md Z.1: a deny only
+    """One DACL pass in MAXIMUM_ALLOWED mode, order-sensitive (docs/rules.md Z.1: a deny only
     removes bits not already granted, as Samba's access_check_max_allowed and ReactOS do)."""
     rec = ctx.rec
     g = 0
@@ -407,7 +407,7 @@ def _record(
 
 
 class ObjectTypeTree:
-    """AccessCheckByType's object type list as a tree (MS-DTYP 2.5.3.2; SEMANTICS.md I.4).
+    """AccessCheckByType's object type list as a tree (MS-DTYP 2.5.3.2; docs/rules.md I.4).
 
     Each node accumulates granted and denied bits in ACE order (a deny removes only bits not yet
     granted to that node). An ACE applies to its node and all descendants; a node whose children

@@ -2,7 +2,7 @@
 
 The access check (``ntsec.authz.access``) records into an :class:`ExplanationBuilder` only when
 called with ``explain=True``; without it nothing is allocated. Every record says what Windows'
-algorithm did at that step (SEMANTICS.md I.2 order): request mapping, mandatory integrity,
+algorithm did at that step (docs/rules.md I.2 order): request mapping, mandatory integrity,
 privileges used or missing, owner-implied rights, each ACE of each DACL pass (matched or skipped,
 and why), the restricted pass, and the final mask with right names.
 """
@@ -41,7 +41,7 @@ class AceOutcome(Enum):
 
 
 class SkipReason(Enum):
-    """Why an ACE did not apply (SEMANTICS.md I.1, I.4, I.6)."""
+    """Why an ACE did not apply (docs/rules.md I.1, I.4, I.6)."""
 
     INHERIT_ONLY = "inherit-only ACE: ignored by the access check"
     SID_NOT_IN_TOKEN = "SID not in the token"  # noqa: S105  (not a password)
@@ -81,7 +81,7 @@ class AceDecision:
 
 @dataclass(frozen=True, slots=True)
 class IntegrityCheck:
-    """The mandatory integrity check (SEMANTICS.md I.3)."""
+    """The mandatory integrity check (docs/rules.md I.3)."""
 
     token_level: int | None
     object_level: int

@@ -10,7 +10,7 @@ docs/findings.md); each finding carries the ACEs that decided it and the check's
 
 Principals: by default every SID the DACL's ACEs name, and the owner. Each is checked as a
 token holding that SID (as its user) plus Everyone and Authenticated Users, the groups every
-domain logon gets (docs/windows-rules.md E.1) — an assumption: a real token has more groups
+domain logon gets (docs/rules.md E.1) — an assumption: a real token has more groups
 (Domain Users, nested groups), so pass real tokens (whoami captures) to know more. Findings for
 principals that already hold the domain or the machine (Domain Admins, Enterprise Admins,
 Administrators, SYSTEM, domain controllers...) are kept and marked ``expected``.
@@ -191,7 +191,7 @@ class FindingsReport:
 
 def assumed_token(sid: Sid) -> Token:
     """The token ``find`` checks a bare SID with: ``sid`` as the user, plus Everyone and
-    Authenticated Users (what LSA adds to every authenticated logon, docs/windows-rules.md
+    Authenticated Users (what LSA adds to every authenticated logon, docs/rules.md
     E.1), Medium integrity. ANONYMOUS LOGON gets neither group (Everyone includes anonymous
     only when the EveryoneIncludesAnonymous policy is on; Authenticated Users never does)."""
     groups: list[SidAndAttributes] = []
@@ -433,7 +433,7 @@ def _owner_findings(
     sd: SecurityDescriptor, principals: Sequence[Principal], object_type: ObjectType,
     root: uuid.UUID | None,
 ) -> list[Finding]:
-    """The owner's implied rights (docs/windows-rules.md I.2 step 4; MS-DTYP 2.4.2.4 OWNER
+    """The owner's implied rights (docs/rules.md I.2 step 4; MS-DTYP 2.4.2.4 OWNER
     RIGHTS): READ_CONTROL | WRITE_DAC, unless an OWNER RIGHTS ACE that is not inherit-only is
     in the DACL; then the owner gets only what the ACEs grant."""
     if sd.owner is None:
@@ -541,7 +541,7 @@ def _child(sd: SecurityDescriptor, child_class: str, notes: list[str]
            ) -> tuple[SecurityDescriptor, str]:
     """The descriptor a new object of ``child_class`` gets below ``sd``: CreatePrivateObject-
     SecurityEx with the class as its object type and DACL auto-inheritance (MS-DTYP 2.5.3.4;
-    docs/windows-rules.md I.10), an empty explicit DACL and CREATOR OWNER as owner."""
+    docs/rules.md I.10), an empty explicit DACL and CREATOR OWNER as owner."""
     name, guid = _class_guid(child_class)
     assert name is not None
     child = create_security_descriptor(

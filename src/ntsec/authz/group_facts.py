@@ -294,7 +294,7 @@ class GroupMembership:
 
     @property
     def usable(self) -> bool:
-        """Only an enabled group grants through allow ACEs (docs/windows-rules.md I.1)."""
+        """Only an enabled group grants through allow ACEs (docs/rules.md I.1)."""
         return self.state == "enabled"
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Impersonation as the kernel decides it (SEMANTICS.md G; API:ImpersonateLoggedOnUser,
+"""Impersonation as the kernel decides it (docs/rules.md G; API:ImpersonateLoggedOnUser,
 API:ImpersonateNamedPipeClient, L:secauthz/impersonation-levels; WSI ch.4).
 
 Pure decisions over :class:`~ntsec.model.token.Token` values; the simulated machine
@@ -55,7 +55,7 @@ __all__ = [
 
 _L = ImpersonationLevel
 
-#: The ANONYMOUS LOGON session (SEMANTICS.md E.3, G.4 step 1).
+#: The ANONYMOUS LOGON session (docs/rules.md E.3, G.4 step 1).
 ANONYMOUS_LOGON_LUID = 0x3E6
 
 #: App container package SIDs live under S-1-15-2 (L:secauthz/well-known-sids, APPLICATION
@@ -68,7 +68,7 @@ _APP_PACKAGE_BASE_RID = 2
 
 
 class ImpersonationRule(Enum):
-    """The steps of SeTokenCanImpersonate (SEMANTICS.md G.4), in the order the kernel runs them.
+    """The steps of SeTokenCanImpersonate (docs/rules.md G.4), in the order the kernel runs them.
 
     The value is the step number and a short statement of the rule, for explanations.
     """
@@ -145,7 +145,7 @@ class ImpersonationEnvironment:
 
     ``uac_enabled``: EnableLUA (step 6 only runs with UAC on, Windows 10+).
     ``process_split_session`` / ``token_split_session``: the flag DEC shows on a logon session,
-    read as "this session belongs to a UAC split-token logon" (SEMANTICS.md Z.13: inferred).
+    read as "this session belongs to a UAC split-token logon" (docs/rules.md Z.13: inferred).
     None derives it from the token: a Full or Limited elevation type means a split logon.
     ``process_package_sid`` / ``token_package_sid``: the lowbox (app container) package SIDs;
     None means not a lowbox token. Capabilities are not compared (G.4 step 7).
@@ -185,13 +185,13 @@ def can_impersonate(
     *,
     env: ImpersonationEnvironment = _DEFAULT_ENV,
 ) -> ImpersonationDecision:
-    """SeTokenCanImpersonate (SEMANTICS.md G.4 [I] WSI ch.4 "Assigning an Impersonation Token",
+    """SeTokenCanImpersonate (docs/rules.md G.4 [I] WSI ch.4 "Assigning an Impersonation Token",
     [I] DEC:SeTokenCanImpersonate; the documented 4-condition summary is [N]
     API:ImpersonateLoggedOnUser).
 
     ``process_token`` is the primary token of the process that owns the thread being given
     ``token`` (P in G.4), ``token`` the token to impersonate (T), ``level`` the level asked for.
-    Steps 6-8 come from WSI plus decompiled code (SEMANTICS.md Z.13). Windows 11 extras
+    Steps 6-8 come from WSI plus decompiled code (docs/rules.md Z.13). Windows 11 extras
     (DefaultAccount, constrained-impersonation capabilities, process trust level) are not
     modelled (G.4 end note), nor the package check DEC applies to lowbox callers of an
     anonymous-session token (step 1).
@@ -275,7 +275,7 @@ def can_impersonate(
 
     # Step 6: UAC. Only for a process whose logon session carries the split-token flag: it
     # may not use an elevated token unless itself elevated, nor a token from a session
-    # without the flag (SEMANTICS.md G.4 step 6, Z.13).
+    # without the flag (docs/rules.md G.4 step 6, Z.13).
     if env.uac_enabled:
         p_split = (
             process_token.is_split
@@ -351,7 +351,7 @@ class SecurityContextTracking(IntEnum):
 
 
 class SecuritySqosFlags(IntFlag):
-    """CreateFile's dwFlagsAndAttributes SQOS bits (SEMANTICS.md G.6 [I] winbase.h copies).
+    """CreateFile's dwFlagsAndAttributes SQOS bits (docs/rules.md G.6 [I] winbase.h copies).
 
     The level is ``ImpersonationLevel << 16`` in bits 16-17, so SECURITY_DELEGATION shares its
     bits with IDENTIFICATION and IMPERSONATION and SECURITY_ANONYMOUS is 0.
@@ -690,7 +690,7 @@ def second_hop(
     client_is_local: bool = False,
 ) -> DelegationOutcome:
     """What reaches a second machine when a server thread impersonating a client at ``level``
-    opens a resource there (SEMANTICS.md G.7, G.1).
+    opens a resource there (docs/rules.md G.7, G.1).
 
     - Below Impersonation the thread cannot open anything (STATUS_BAD_IMPERSONATION_LEVEL, G.1).
     - ``client_is_local``: the client logged on at the server's own machine, so its logon

@@ -1,4 +1,4 @@
-"""The security descriptor Windows gives a new object (SEMANTICS.md I.10).
+"""The security descriptor Windows gives a new object (docs/rules.md I.10).
 
 :func:`create_security_descriptor` follows MS-DTYP 2.5.3.4.1-2.5.3.4.7 (CreateSecurityDescriptor,
 ComputeACL, ComputeInheritedACLfromParent/-Creator, PostProcessACL) and the Learn pages
@@ -21,7 +21,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from enum import IntFlag
+from types import NoneType
 
+from ntsec.errors import require_items, require_types
 from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -81,9 +83,21 @@ def create_security_descriptor(
     auto_inherit_flags: AutoInheritFlags | int = 0,
 ) -> SecurityDescriptor:
     """The descriptor of a new object created under ``parent`` (MS-DTYP 2.5.3.4.1)."""
+    sd_or_none = (SecurityDescriptor, NoneType)
+    require_types(
+        "create_security_descriptor",
+        ("parent", parent, sd_or_none),
+        ("creator", creator, sd_or_none),
+        ("token", token, Token),
+        ("object_type", object_type, ObjectType),
+        ("generic_mapping", generic_mapping, (GenericMapping, NoneType)),
+        ("auto_inherit_flags", auto_inherit_flags, int),
+    )
     flags = AutoInheritFlags(auto_inherit_flags)
     mapping = generic_mapping or object_type.mapping
-    types = frozenset(object_types)
+    types = frozenset(
+        require_items("create_security_descriptor: object_types", object_types, uuid.UUID)
+    )
 
     # Step 1: owner and group (MS-DTYP 2.5.3.4.1).
     if creator is not None and creator.owner is not None:
@@ -329,7 +343,7 @@ def _effective(
 
 def _post_process(ace: Ace, mapping: GenericMapping, owner: Sid | None, group: Sid | None) -> Ace:
     """CREATOR OWNER/GROUP replaced by the new owner/group, generic rights mapped (and cleared,
-    SEMANTICS.md Z.3) - for ACEs that take effect on the new object."""
+    docs/rules.md Z.3) - for ACEs that take effect on the new object."""
     sid = ace.sid
     if sid == CREATOR_OWNER and owner is not None:
         sid = owner

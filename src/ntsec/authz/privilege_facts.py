@@ -3,8 +3,7 @@
 One table, :data:`PRIVILEGE_FACTS`, with an entry for every
 :class:`~ntsec.model.privileges.Privilege`.
 ``allows`` restates Microsoft's description of the privilege (L:secauthz/privilege-constants) and
-the docs/windows-rules.md rule through which it acts; ``escalation`` names the known technique that
-turns it
+the docs/rules.md rule through which it acts; ``escalation`` names the known technique that turns it
 into SYSTEM, administrator, kernel or credential access, with the rules that make it work and
 public research (gtworek/Priv2Admin, which rates each privilege's impact: its "Threat" rows are
 :attr:`EscalationRisk.SENSITIVE` here, its "Admin" rows :attr:`EscalationRisk.ESCALATION`).
@@ -56,15 +55,13 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         _R.ESCALATION,
         "potato family: obtain a SYSTEM token through an RPC/DCOM or named-pipe coercion and "
         "start a process with it",
-        "SYSTEM",
-        f"docs/windows-rules.md H.6, B.2; {_PRIV2ADMIN} (SeAssignPrimaryToken: Admin, potatoes)"),
+        "SYSTEM", f"docs/rules.md H.6, B.2; {_PRIV2ADMIN} (SeAssignPrimaryToken: Admin, potatoes)"),
     _P.SeLockMemoryPrivilege: PrivilegeFact(
         "keep pages in physical memory", _R.NONE, None, None,
         f"{_CONSTANTS}; {_PRIV2ADMIN} (availability only)"),
     _P.SeIncreaseQuotaPrivilege: PrivilegeFact(
         "change a process's memory quotas (also needed to start a process with another token)",
-        _R.NONE, None, None,
-        f"{_CONSTANTS}; docs/windows-rules.md H.6; {_PRIV2ADMIN} (availability)"),
+        _R.NONE, None, None, f"{_CONSTANTS}; docs/rules.md H.6; {_PRIV2ADMIN} (availability)"),
     _P.SeMachineAccountPrivilege: PrivilegeFact(
         "add computer accounts to the domain", _R.NONE, None, None,
         f"{_CONSTANTS}; {_PRIV2ADMIN} (not used by the OS itself)"),
@@ -75,18 +72,17 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "log on (e.g. S4U, no password) with Administrators added to the groups; the new token "
         "is the caller's own user, so it may be impersonated",
         "administrator",
-        f"docs/windows-rules.md E.2 step 6, H.5, G.4 step 5; {_PRIV2ADMIN} (SeTcb: Admin)"),
+        f"docs/rules.md E.2 step 6, H.5, G.4 step 5; {_PRIV2ADMIN} (SeTcb: Admin)"),
     _P.SeSecurityPrivilege: PrivilegeFact(
         "read and change SACLs and the Security event log (ACCESS_SYSTEM_SECURITY is granted "
         "only through it)", _R.SENSITIVE, None, None,
-        f"docs/windows-rules.md I.2 step 3; {_PRIV2ADMIN} (Threat: clear the Security log)"),
+        f"docs/rules.md I.2 step 3; {_PRIV2ADMIN} (Threat: clear the Security log)"),
     _P.SeTakeOwnershipPrivilege: PrivilegeFact(
         "take ownership of any object: the access check grants WRITE_OWNER through it",
         _R.ESCALATION,
         "take ownership of e.g. a service binary or a system executable run by SYSTEM; as owner "
         "get READ_CONTROL and WRITE_DAC, rewrite the DACL, replace the file",
-        "SYSTEM",
-        f"docs/windows-rules.md I.2 steps 3-4, I.5; {_PRIV2ADMIN} (SeTakeOwnership: Admin)"),
+        "SYSTEM", f"docs/rules.md I.2 steps 3-4, I.5; {_PRIV2ADMIN} (SeTakeOwnership: Admin)"),
     _P.SeLoadDriverPrivilege: PrivilegeFact(
         "load and unload kernel drivers", _R.ESCALATION,
         "load a signed but vulnerable driver and exploit it for kernel code execution",
@@ -110,19 +106,18 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "read access)", _R.ESCALATION,
         "save the SAM and SYSTEM hives and recover the local accounts' password hashes (or "
         "NTDS.dit on a domain controller), then log on as an administrator",
-        "administrator",
-        f"docs/windows-rules.md I.5; {_PRIV2ADMIN} (SeBackup: read sensitive files)"),
+        "administrator", f"docs/rules.md I.5; {_PRIV2ADMIN} (SeBackup: read sensitive files)"),
     _P.SeRestorePrivilege: PrivilegeFact(
         "write any file or registry key whatever its DACL, and set any owner", _R.ESCALATION,
         "replace a service binary or a system executable that SYSTEM runs",
-        "SYSTEM", f"docs/windows-rules.md I.5; {_PRIV2ADMIN} (SeRestore: Admin)"),
+        "SYSTEM", f"docs/rules.md I.5; {_PRIV2ADMIN} (SeRestore: Admin)"),
     _P.SeShutdownPrivilege: PrivilegeFact(
         "shut the system down", _R.NONE, None, None, _CONSTANTS),
     _P.SeDebugPrivilege: PrivilegeFact(
         "open any process or thread with full access, bypassing its DACL", _R.ESCALATION,
         "open lsass.exe (credentials) or a SYSTEM process, then duplicate its token or run "
         "code inside it", "SYSTEM",
-        f"docs/windows-rules.md C.3, I.5; {_PRIV2ADMIN} (SeDebug: Admin, duplicate lsass's token)"),
+        f"docs/rules.md C.3, I.5; {_PRIV2ADMIN} (SeDebug: Admin, duplicate lsass's token)"),
     _P.SeAuditPrivilege: PrivilegeFact(
         "write entries to the Security event log", _R.SENSITIVE, None, None,
         f"{_CONSTANTS}; {_PRIV2ADMIN} (Threat: forge or flush audit events)"),
@@ -131,7 +126,7 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         f"{_CONSTANTS}; {_PRIV2ADMIN} (impact unknown, potentially Secure Boot)"),
     _P.SeChangeNotifyPrivilege: PrivilegeFact(
         "bypass traverse checking (held by everyone)", _R.NONE, None, None,
-        f"docs/windows-rules.md I.5; {_CONSTANTS}"),
+        f"docs/rules.md I.5; {_CONSTANTS}"),
     _P.SeRemoteShutdownPrivilege: PrivilegeFact(
         "shut the system down from the network", _R.NONE, None, None, _CONSTANTS),
     _P.SeUndockPrivilege: PrivilegeFact(
@@ -140,8 +135,8 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "directory synchronisation: read every object and property of the directory whatever "
         "its protection", _R.SENSITIVE, None, None, _CONSTANTS),
     _P.SeEnableDelegationPrivilege: PrivilegeFact(
-        "mark accounts as trusted for delegation (the second hop of docs/windows-rules.md G.7)",
-        _R.SENSITIVE, None, None, f"{_CONSTANTS}; docs/windows-rules.md G.7"),
+        "mark accounts as trusted for delegation (the second hop of docs/rules.md G.7)",
+        _R.SENSITIVE, None, None, f"{_CONSTANTS}; docs/rules.md G.7"),
     _P.SeManageVolumePrivilege: PrivilegeFact(
         "volume maintenance: open the volume itself and send it file-system controls",
         _R.ESCALATION,
@@ -156,7 +151,7 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "connect to a named pipe or RPC endpoint the holder owns, impersonate the client, and "
         "start a process as SYSTEM",
         "SYSTEM",
-        "docs/windows-rules.md G.4 step 2, G.3, H.6, B.2; "
+        "docs/rules.md G.4 step 2, G.3, H.6, B.2; "
         "https://learn.microsoft.com/previous-versions/windows/it-pro/windows-10/security/"
         "threat-protection/security-policy-settings/impersonate-a-client-after-authentication"),
     _P.SeCreateGlobalPrivilege: PrivilegeFact(
@@ -172,7 +167,7 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "grants WRITE_OWNER through it", _R.ESCALATION,
         "like SeTakeOwnership: WRITE_OWNER on any object, then as owner WRITE_DAC (Priv2Admin "
         "rates it lower: 'Threat')",
-        "SYSTEM", f"docs/windows-rules.md I.2 steps 3-4, I.3, I.5; {_PRIV2ADMIN}"),
+        "SYSTEM", f"docs/rules.md I.2 steps 3-4, I.3, I.5; {_PRIV2ADMIN}"),
     _P.SeIncreaseWorkingSetPrivilege: PrivilegeFact(
         "grow a process's working set (held by everyone)", _R.NONE, None, None, _CONSTANTS),
     _P.SeTimeZonePrivilege: PrivilegeFact(
@@ -182,5 +177,5 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "operations)", _R.SENSITIVE, None, None, _CONSTANTS),
     _P.SeDelegateSessionUserImpersonatePrivilege: PrivilegeFact(
         "obtain an impersonation token for another user logged on in the same session",
-        _R.SENSITIVE, None, None, f"{_CONSTANTS}; docs/windows-rules.md B.3, Z.10"),
+        _R.SENSITIVE, None, None, f"{_CONSTANTS}; docs/rules.md B.3, Z.10"),
 }

@@ -1,4 +1,4 @@
-"""Token operations as Windows performs them (SEMANTICS.md D, F, H; Wine token tests).
+"""Token operations as Windows performs them (docs/rules.md D, F, H; Wine token tests).
 
 Every operation takes a frozen :class:`~ntsec.model.token.Token` and returns a new one, or raises
 :class:`ntsec.NtStatusError` carrying the NTSTATUS Windows fails with. Outcomes Windows reports
@@ -73,7 +73,7 @@ STATUS_INVALID_INFO_CLASS = NtStatus.STATUS_INVALID_INFO_CLASS
 STATUS_CANT_DISABLE_MANDATORY = NtStatus.STATUS_CANT_DISABLE_MANDATORY
 STATUS_CANT_ENABLE_DENY_ONLY = NtStatus.STATUS_CANT_ENABLE_DENY_ONLY
 
-#: The privileges the UAC filter keeps (SEMANTICS.md F.2 [I] WSI ch.4).
+#: The privileges the UAC filter keeps (docs/rules.md F.2 [I] WSI ch.4).
 UAC_LIMITED_PRIVILEGES = frozenset(
     {
         Privilege.SeChangeNotifyPrivilege,
@@ -90,7 +90,7 @@ _MEDIUM = 0x2000
 #: SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED: the label group's attributes (Wine
 #: test_TokenIntegrityLevel, run on Windows).
 _LABEL_ATTRIBUTES = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
-#: Restricting SIDs are always enabled (SEMANTICS.md H.4); stored as mandatory + enabled.
+#: Restricting SIDs are always enabled (docs/rules.md H.4); stored as mandatory + enabled.
 _RESTRICTING_ATTRIBUTES = (
     _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
 )
@@ -117,7 +117,8 @@ def _luid(allocate_luid: LuidAllocator | None) -> int:
 
 
 class RestrictedTokenFlags(IntFlag):
-    """CreateRestrictedToken / NtFilterToken flags (SEMANTICS.md H.4; API:CreateRestrictedToken)."""
+    """CreateRestrictedToken / NtFilterToken flags (docs/rules.md H.4;
+    API:CreateRestrictedToken)."""
 
     DISABLE_MAX_PRIVILEGE = 0x1
     SANDBOX_INERT = 0x2
@@ -175,13 +176,13 @@ def adjust_privileges(
     disable_all: bool = False,
     allocate_luid: LuidAllocator | None = None,
 ) -> AdjustPrivilegesResult:
-    """AdjustTokenPrivileges (SEMANTICS.md H.2).
+    """AdjustTokenPrivileges (docs/rules.md H.2).
 
     SE_PRIVILEGE_ENABLED enables, 0 disables, SE_PRIVILEGE_REMOVED deletes the privilege for
     good (and wins over ENABLED). Privileges are never added: entries the token lacks are
     ignored and the call succeeds with STATUS_NOT_ALL_ASSIGNED. ``disable_all`` disables every
     privilege and ignores ``new_state``. Enabling one of the B.3 privileges in a token below
-    High integrity is refused the same way (SEMANTICS.md B.3 "some high privileges (e.g.
+    High integrity is refused the same way (docs/rules.md B.3 "some high privileges (e.g.
     SeDebug) cannot be enabled while the token IL is below High"; which privileges exactly is
     not stated — the B.3 set is used, unverified).
     """
@@ -225,14 +226,14 @@ def adjust_groups(
     reset_to_default: bool = False,
     allocate_luid: LuidAllocator | None = None,
 ) -> AdjustGroupsResult:
-    """AdjustTokenGroups (SEMANTICS.md H.3).
+    """AdjustTokenGroups (docs/rules.md H.3).
 
     SE_GROUP_ENABLED in an entry enables the group, its absence disables it; ``reset_to_default``
     sets every group back to its SE_GROUP_ENABLED_BY_DEFAULT state. Disabling a mandatory group
     fails with STATUS_CANT_DISABLE_MANDATORY, enabling a deny-only group with
     STATUS_CANT_ENABLE_DENY_ONLY, and nothing changes. The user SID is not a group and cannot be
     adjusted. SIDs not in the token are ignored; the call then reports STATUS_NOT_ALL_ASSIGNED
-    as AdjustTokenPrivileges does (the status for this case is not in SEMANTICS.md: unverified).
+    as AdjustTokenPrivileges does (the status for this case is not in docs/rules.md: unverified).
     The label and logon SIDs are left alone by ``reset_to_default``.
     """
     groups = list(token.groups)
@@ -285,13 +286,13 @@ def duplicate(
     security_descriptor: SecurityDescriptor | None = None,
     allocate_luid: LuidAllocator | None = None,
 ) -> Token:
-    """DuplicateTokenEx / NtDuplicateToken (SEMANTICS.md H.1).
+    """DuplicateTokenEx / NtDuplicateToken (docs/rules.md H.1).
 
     From an impersonation token, asking for a higher impersonation level, or for a primary token
     while the source is below SecurityImpersonation, fails with STATUS_BAD_IMPERSONATION_LEVEL;
     a primary source can be duplicated at any level. Without a level the duplicate is at
     SecurityAnonymous: Wine test_duplicate_token (run on Windows) shows NtDuplicateToken without
-    a quality of service giving SecurityAnonymous, which SEMANTICS.md H.1's "default the
+    a quality of service giving SecurityAnonymous, which docs/rules.md H.1's "default the
     source's level" does not match; Windows wins. The copy keeps groups, privileges (their
     attributes as they are, Wine: a disabled SeChangeNotify stays 0x1), AuthenticationId,
     ParentTokenId, label, elevation type and linked token (Wine test_elevation), gets a new
@@ -405,7 +406,7 @@ def create_restricted(
     token_id: int | None = None,
     allocate_luid: LuidAllocator | None = None,
 ) -> Token:
-    """CreateRestrictedToken / NtFilterToken (SEMANTICS.md H.4; Wine test_CreateRestrictedToken
+    """CreateRestrictedToken / NtFilterToken (docs/rules.md H.4; Wine test_CreateRestrictedToken
     and test_elevation, run on Windows).
 
     Same type and level as the source; a child of it (ParentTokenId = source TokenId), with a
@@ -498,7 +499,7 @@ def filter_for_uac(
     authentication_id: int | None = None,
     allocate_luid: LuidAllocator | None = None,
 ) -> Token:
-    """The limited half of a UAC split token (SEMANTICS.md F.2).
+    """The limited half of a UAC split token (docs/rules.md F.2).
 
     NtFilterToken with LUA_TOKEN (elevated groups deny-only by the last-RID rule of F.1, only
     SeChangeNotify, SeShutdown, SeUndock, SeIncreaseWorkingSet and SeTimeZone kept, filtered
@@ -529,7 +530,7 @@ def split_for_uac(
     authentication_id: int | None = None,
     allocate_luid: LuidAllocator | None = None,
 ) -> tuple[Token, Token]:
-    """Both halves of a split token (SEMANTICS.md F.2 step 4): ``(full, limited)``, each with
+    """Both halves of a split token (docs/rules.md F.2 step 4): ``(full, limited)``, each with
     its elevation type (Full / Limited) and the other's TokenId as its linked token."""
     limited = filter_for_uac(token, token_id=token_id, authentication_id=authentication_id,
                              allocate_luid=allocate_luid)
@@ -556,7 +557,7 @@ def set_information(
     caller: Token | None = None,
     allocate_luid: LuidAllocator | None = None,
 ) -> Token:
-    """SetTokenInformation (SEMANTICS.md H.5, D.4; Wine test_token_attr and test_elevation).
+    """SetTokenInformation (docs/rules.md H.5, D.4; Wine test_token_attr and test_elevation).
 
     ``caller`` is the token of the thread making the call (default: ``token`` itself, a process
     adjusting its own token); privileges are checked there, enabled.
@@ -660,7 +661,7 @@ def check_token_membership(token: Token, sid: Sid) -> bool:
     """CheckTokenMembership with an explicit token: it must be an impersonation token (Wine
     test_CheckTokenMembership, run on Windows: a primary token fails with
     ERROR_NO_IMPERSONATION_TOKEN). Enabled, not deny-only groups count; a restricted token also
-    needs the SID among its restricting SIDs (SEMANTICS.md I.1, I.7)."""
+    needs the SID among its restricting SIDs (docs/rules.md I.1, I.7)."""
     if token.token_type != TokenType.TokenImpersonation:
         raise NtStatusError(
             STATUS_NO_IMPERSONATION_TOKEN, "CheckTokenMembership needs an impersonation token"

@@ -1,4 +1,4 @@
-"""The ``ntsec`` command line (DESIGN.md "Front ends"; needs the ``cli`` extra).
+"""The ``ntsec`` command line (docs/design.md "Front ends"; needs the ``cli`` extra).
 
 Each command lives in its own module and is thin: parse the arguments, make one library call,
 render the result. Failures become exit codes in one place, :class:`ntsec.cli._app.NtsecGroup`.
@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess by tests/tes
     raise SystemExit(message) from None
 
 from ntsec.cli._app import NtsecGroup
+from ntsec.cli.audit import audit
 from ntsec.cli.check import check
 from ntsec.cli.findings import findings
 from ntsec.cli.ipc import events, impersonate, open_, pipe
@@ -87,6 +88,7 @@ for _command in (
     pipe,
     events,
     network,
+    audit,
     findings,
 ):
     cli.add_command(_command)

@@ -1,7 +1,7 @@
 """The ``ntsec`` command group: global options, output helpers, and the one place where
 failures become exit codes and one-line messages.
 
-Exit status (DESIGN.md "Front ends"): 0 ok; 1 access denied or a failed decision (including
+Exit status (docs/design.md "Front ends"): 0 ok; 1 access denied or a failed decision (including
 :class:`ntsec.NtStatusError`); 2 bad input (usage errors, unreadable files, every other
 :class:`ntsec.Error`); 3 an internal error (a bug in ntsec; ``NTSEC_DEBUG=1`` shows its
 traceback). No traceback is ever printed otherwise: errors are one line on stderr, parse errors

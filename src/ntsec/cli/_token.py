@@ -34,9 +34,9 @@ __all__ = [
 _G = GroupAttributes
 
 #: CreateToken callers give ordinary groups these three bits; whoami shows them as
-#: "Mandatory group, Enabled by default, Enabled group" (WHOAMI.md 6).
+#: "Mandatory group, Enabled by default, Enabled group" (docs/whoami.md 6).
 _DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
-#: Integrity groups carry SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED (SEMANTICS.md D.2).
+#: Integrity groups carry SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED (docs/rules.md D.2).
 _INTEGRITY_GROUP = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
 
 

@@ -1,6 +1,6 @@
 """``ntsec open``, ``impersonate``, ``pipe``, ``events``: object access through a thread's
 token, impersonation, named pipes with SQOS, and the security event log of the simulated
-machine (DESIGN.md "Command-line contracts")."""
+machine (docs/design.md "Command-line contracts")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``ntsec machine``, ``ntsec user``, ``ntsec group``, ``ntsec rights``: administer the
-simulated machine (DESIGN.md "Command-line contracts")."""
+simulated machine (docs/design.md "Command-line contracts")."""
 
 from __future__ import annotations
 

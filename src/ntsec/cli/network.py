@@ -1,5 +1,5 @@
 """``ntsec network``: a domain with member machines and the double hop across them
-(ntsec.system.network; SEMANTICS.md G.6, G.7)."""
+(ntsec.system.network; docs/rules.md G.6, G.7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``ntsec logon``, ``logoff``, ``ps``, ``run``, ``kill``, ``adjust``: users and processes on the
-simulated machine (DESIGN.md "Command-line contracts")."""
+simulated machine (docs/design.md "Command-line contracts")."""
 
 from __future__ import annotations
 

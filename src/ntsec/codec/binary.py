@@ -28,10 +28,17 @@ from __future__ import annotations
 import struct
 import uuid
 
-from ntsec.errors import BinaryFormatError, InvalidValueError, SidError
+from ntsec.errors import (
+    BinaryFormatError,
+    InvalidValueError,
+    SidError,
+    bytes_argument,
+    require_type,
+)
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
+from ntsec.model._cache import InternTable, SizedCache
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType, ObjectAceFlags
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -90,17 +97,16 @@ _new_ace = ace_model._build_ace
 _new_acl = acl_model._build_acl
 _new_lazy_acl = acl_model._build_lazy_acl
 _new_sd = descriptor_model._build_sd
-_CONTROLS: dict[int, SecurityDescriptorControl] = {}
+_CONTROLS: InternTable[int, SecurityDescriptorControl] = InternTable(1 << 12)
+_control_get = _CONTROLS.get  # bound once: as quick as a plain dict's get
 
 
 def control_value(control: int) -> SecurityDescriptorControl:
     """``SecurityDescriptorControl(control)`` through a small table of the values seen (the
     enum call itself is slow; its members are values, so sharing them is safe)."""
-    hit = _CONTROLS.get(control)
+    hit = _control_get(control)
     if hit is None:
-        hit = SecurityDescriptorControl(control)
-        if len(_CONTROLS) < 1 << 12:
-            _CONTROLS[control] = hit
+        hit = _CONTROLS.put(control, SecurityDescriptorControl(control))
     return hit
 
 
@@ -111,7 +117,8 @@ def control_value(control: int) -> SecurityDescriptorControl:
 # converts its argument at length; the codecs have already checked the 16 bytes (or the
 # 36-character pattern), so a UUID is made the way uuid.UUID(int=...) makes one.
 _GUID_INTERN_LIMIT = 1 << 14
-_guids_le: dict[bytes, uuid.UUID] = {}
+_guids_le: InternTable[bytes, uuid.UUID] = InternTable(_GUID_INTERN_LIMIT)
+_guid_le_get = _guids_le.get  # bound once: as quick as a plain dict's get
 _new_uuid = object.__new__
 _set_uuid_int = uuid.UUID.__dict__["int"].__set__
 _set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__
@@ -130,25 +137,22 @@ def uuid_from_int(value: int) -> uuid.UUID:
 
 #: GUID -> its 16 little-endian bytes, the other way round (uuid.UUID.bytes_le computes them
 #: anew on each call, about half a microsecond; object ACEs repeat a few hundred GUIDs).
-_guid_bytes_le: dict[uuid.UUID, bytes] = {}
+_guid_bytes_le: InternTable[uuid.UUID, bytes] = InternTable(_GUID_INTERN_LIMIT)
+_guid_bytes_le_get = _guid_bytes_le.get  # bound once: as quick as a plain dict's get
 
 
 def _bytes_le(guid: uuid.UUID) -> bytes:
     """``guid.bytes_le``, remembered (see _guid_bytes_le)."""
-    raw = guid.bytes_le
-    if len(_guid_bytes_le) < _GUID_INTERN_LIMIT:
-        _guid_bytes_le[guid] = raw
-    return raw
+    return _guid_bytes_le.put(guid, guid.bytes_le)
 
 
 def _guid_le(raw: bytes) -> uuid.UUID:
     """The interned GUID whose little-endian form (MS-DTYP 2.3.4.2) is the 16 bytes ``raw``."""
-    hit = _guids_le.get(raw)
+    hit = _guid_le_get(raw)
     if hit is None:
         # bytes_le swaps the first three fields to big-endian order, as uuid.UUID(bytes_le=).
         hit = uuid_from_int(int.from_bytes(raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:], "big"))
-        if len(_guids_le) < _GUID_INTERN_LIMIT:
-            _guids_le[raw] = hit
+        hit = _guids_le.put(raw, hit)
     return hit
 
 
@@ -196,10 +200,10 @@ def encode_ace(ace: Ace) -> bytes:
     present = 0
     if object_type is not None:
         present = _OBJECT_TYPE_PRESENT
-        guids = _guid_bytes_le.get(object_type) or _bytes_le(object_type)
+        guids = _guid_bytes_le_get(object_type) or _bytes_le(object_type)
     if inherited is not None:
         present |= _INHERITED_OBJECT_TYPE_PRESENT
-        guids += _guid_bytes_le.get(inherited) or _bytes_le(inherited)
+        guids += _guid_bytes_le_get(inherited) or _bytes_le(inherited)
     size = 12 + len(guids) + len(tail)
     if size > 0xFFFF:
         raise InvalidValueError(f"ACE of {size} bytes does not fit the 16-bit AceSize")
@@ -230,7 +234,13 @@ def decode_ace(data: bytes, offset: int = 0) -> tuple[Ace, int]:
     Raises :class:`BinaryFormatError` (with the offset of the problem) for truncated or
     inconsistent ACEs.
     """
-    return _ace_at(bytes(data), offset)
+    data = bytes_argument(data, "an ACE")
+    if type(offset) is not int or offset < 0:
+        require_type(offset, int, "an offset")
+        if offset < 0:
+            raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+        offset = int(offset)  # an int subclass (True, an IntEnum member) as a number
+    return _ace_at(data, offset)
 
 
 def _ace_at(data: bytes, offset: int) -> tuple[Ace, int]:
@@ -308,7 +318,13 @@ def encode_acl(acl: Acl) -> bytes:
 def decode_acl(data: bytes, offset: int = 0) -> Acl:
     """Decode the ACL at ``offset``. The revision is kept as stored; an AclSize larger than the
     ACEs need is kept in :attr:`Acl.size` so the ACL re-encodes to the same bytes."""
-    return _acl_at(bytes(data), offset)
+    data = bytes_argument(data, "an ACL")
+    if type(offset) is not int or offset < 0:
+        require_type(offset, int, "an offset")
+        if offset < 0:
+            raise BinaryFormatError(f"offset {offset} is outside the data", data, 0)
+        offset = int(offset)  # an int subclass (True, an IntEnum member) as a number
+    return _acl_at(data, offset)
 
 
 def _acl_at(data: bytes, offset: int) -> Acl:
@@ -326,7 +342,9 @@ def _acl_at(data: bytes, offset: int) -> Acl:
     # Descriptors in a dump repeat the same ACLs under different owners: an ACL is a function
     # of its AclSize bytes alone.
     raw = data if offset == 0 and end == len(data) else data[offset:end]
-    hit = _acl_cache.get(raw)
+    hit = _acl_cache_get(raw)
+    if hit is None and size > _SHORT_BYTES:
+        hit = _acl_cache_long_get(raw)
     if hit is not None:
         return hit
     revision = _ACL_REVISIONS[revision]
@@ -347,15 +365,20 @@ def _acl_at(data: bytes, offset: int) -> Acl:
         # Revision 2..4, a 16-bit AceCount and an AclSize of 8..65535 were read from checked
         # fields: what Acl.__post_init__ checks.
         acl = _new_acl(tuple(aces), revision, size if size != used else None)
-    if size <= _ACL_CACHE_MAX_BYTES and len(_acl_cache) < _ACL_CACHE_SIZE:
-        _acl_cache[raw] = acl
-    return acl
+    return _acl_cache.put_sized(raw, acl, size)
 
 
-#: The ACL memo (ACL bytes -> Acl): at most this many ACLs, each of at most this many bytes.
+#: The ACL memo (ACL bytes -> Acl): at most this many ACLs of up to 512 bytes and 128 of up to
+#: 4 KiB (2.5 MiB in all: an ACL's values take memory in proportion to its bytes).
 _ACL_CACHE_SIZE = 4096
 _ACL_CACHE_MAX_BYTES = 4096
-_acl_cache: dict[bytes, Acl] = {}
+#: Descriptors and ACLs up to this size go in the caches' first class (see SizedCache).
+_SHORT_BYTES = 512
+_acl_cache: SizedCache[bytes, Acl] = SizedCache(
+    _ACL_CACHE_SIZE, _SHORT_BYTES, 128, _ACL_CACHE_MAX_BYTES
+)
+_acl_cache_get = _acl_cache.get  # bound once: as quick as a plain dict's get
+_acl_cache_long_get = _acl_cache.long.get
 
 #: ACE header, access mask and the next 32 bits: an object ACE's Flags field (MS-DTYP
 #: 2.4.4.1-2.4.4.3), or the first four bytes of a basic ACE's SID (read, unused).
@@ -507,24 +530,31 @@ def decode_descriptor(data: bytes) -> SecurityDescriptor:
     A DACL or SACL whose PRESENT bit is clear is ignored, as Windows ignores it; PRESENT with
     offset 0 is a NULL ACL. Raises :class:`BinaryFormatError` for malformed bytes.
     """
-    data = bytes(data)
-    hit = _sd_cache.get(data)
+    if type(data) is not bytes:
+        data = bytes_argument(data, "a security descriptor")
+    hit = _sd_cache_get(data)
+    if hit is None and len(data) > _SHORT_BYTES:
+        hit = _sd_cache_long_get(data)
     if hit is not None:
         return hit
-    sd = _decode_descriptor(data)
-    if len(data) <= CACHED_BYTES_LONGEST:
-        if len(_sd_cache) >= DECODE_CACHE_SIZE:
-            del _sd_cache[next(iter(_sd_cache))]
-        _sd_cache[data] = sd
-    return sd
+    return _sd_cache.put_sized(data, _decode_descriptor(data), len(data))
 
 
 #: Entries kept by the decode cache (bytes -> descriptor), as the SDDL parse cache: a
 #: descriptor is a frozen value, a function of its bytes alone.
 DECODE_CACHE_SIZE = 4096
-#: Longer descriptors are decoded but not kept (the cache then holds at most 64 MiB of keys).
+#: Longer descriptors are decoded but not kept.
 CACHED_BYTES_LONGEST = 1 << 14
-_sd_cache: dict[bytes, SecurityDescriptor] = {}
+#: A descriptor takes memory in proportion to its size (about ten times its bytes once its
+#: ACEs are read), so the cache bounds its bytes in all: DECODE_CACHE_SIZE descriptors of up
+#: to 512 bytes and 64 longer ones of up to CACHED_BYTES_LONGEST (3 MiB at most, where the
+#: entry count alone would let 4,096 descriptors of 16 KiB each and their values take a
+#: gigabyte).
+_sd_cache: SizedCache[bytes, SecurityDescriptor] = SizedCache(
+    DECODE_CACHE_SIZE, _SHORT_BYTES, 64, CACHED_BYTES_LONGEST
+)
+_sd_cache_get = _sd_cache.get  # bound once: as quick as a plain dict's get
+_sd_cache_long_get = _sd_cache.long.get
 
 
 def clear_cache() -> None:

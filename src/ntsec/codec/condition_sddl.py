@@ -5,7 +5,7 @@ The parser reproduces what Windows' ConvertStringSecurityDescriptorToSecurityDes
 accepts and the bytes it writes, as recorded in samba-windows.json (sddl_to_binary sets
 short-conditional-and-resource-aces-successes, conditional_aces.txt.json; sddl_invalid from
 conditional_aces_should_fail.txt). Precedence, tightest first: Exists/Not_Exists,
-relational and membership operators, ``!``, ``&&``, ``||`` (SEMANTICS.md I.6); binary
+relational and membership operators, ``!``, ``&&``, ``||`` (docs/rules.md I.6); binary
 operators group left to right.
 
 Windows' grammar has quirks the vectors pin down:
@@ -599,6 +599,9 @@ def _check_place(node: Expression, place: int) -> None:
             return
         raise _unprintable("a literal where SDDL reads an attribute", node)
     if isinstance(node, Attribute):
+        if not node.name:
+            # "@User." reads as nothing: the SDDL grammar needs at least one name character.
+            raise _unprintable("an attribute without a name", node)
         if node.scope is AttributeScope.LOCAL:
             name = node.name
             if place == _RIGHT:

@@ -1,5 +1,5 @@
 """SID strings inside conditional expressions and resource attributes: ``S-1-...`` or an SDDL
-two-letter alias (MS-DTYP 2.5.1.1 "SID string" table; SEMANTICS.md A.3, A.4).
+two-letter alias (MS-DTYP 2.5.1.1 "SID string" table; docs/rules.md A.3, A.4).
 
 Windows resolves domain-relative aliases (DA, DU, LA, ...) against the domain SID it was given
 and prints a SID as its alias when one exists, so ``SID(S-1-1-0)`` comes back as ``SID(WD)``

@@ -191,7 +191,7 @@ def _unwrap(lines: list[Line]) -> tuple[list[Line], int, int] | None:
 
 def _unwrap_chunks(lines: list[Line]) -> tuple[list[Line], int, int] | None:
     """Undo a console's hard wrap by counting: whoami pads every table line to the table's
-    width F (docs/whoami-format.md §4), so on a console W wide each header, '=' and data row
+    width F (docs/whoami.md §4), so on a console W wide each header, '=' and data row
     took exactly ceil(F / W) screen lines, whatever the copy later stripped from them."""
     texts = [ln.text.rstrip(" ") for ln in lines]
     width = max((len(t) for t in texts), default=0)

@@ -61,6 +61,7 @@ from ntsec.errors import InvalidValueError, ParseError, SDDLError, SidError
 from ntsec.model import ace as ace_model
 from ntsec.model import acl as acl_model
 from ntsec.model import descriptor as descriptor_model
+from ntsec.model._cache import InternTable, SizedCache
 from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl, AclRevision
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
@@ -131,10 +132,19 @@ _OVERSIZE_BYTES = 4
 #: 2.4.2.2; Sid equality is CompareSid's byte comparison): a Sid in a key costs a Python-level
 #: __hash__ call per lookup, bytes keep their hash.
 PARSE_CACHE_SIZE = 4096
-#: Longer texts are parsed but not kept, so that the cache holds at most PARSE_CACHE_SIZE times
-#: this many characters (64 MiB of text at worst; real descriptors are a few hundred).
+#: Longer texts are parsed but not kept (real descriptors are a few hundred characters).
 CACHED_TEXT_LONGEST = 1 << 14
-_cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
+#: A descriptor takes memory in proportion to its text (about ten bytes of values per
+#: character once parsed), so the cache bounds its text in all: PARSE_CACHE_SIZE texts of up
+#: to 512 characters and 64 longer ones of up to CACHED_TEXT_LONGEST (3 M characters at most,
+#: where the entry count alone would let 4,096 texts of 16 K characters each and their
+#: descriptors take a gigabyte).
+_SHORT_TEXT = 512
+_cache: SizedCache[tuple[str, bytes | None], SecurityDescriptor] = SizedCache(
+    PARSE_CACHE_SIZE, _SHORT_TEXT, 64, CACHED_TEXT_LONGEST
+)
+_cache_get = _cache.get  # bound once: as quick as a plain dict's get
+_cache_long_get = _cache.long.get
 #: The run memo (see _acl): (text of a run of plain ACEs, DACL?, domain SID) -> (its ACEs,
 #: oversize count, whether one is an object ACE). ACL dumps repeat whole ACLs in descriptors
 #: that differ elsewhere (the owner, say), and a run's ACEs are a function of its text, the ACL
@@ -142,13 +152,20 @@ _cache: dict[tuple[str, bytes | None], SecurityDescriptor] = {}
 #: on ACLs seen for the first time. Oldest entries go first, as in _cache.
 _RUN_CACHE_SIZE = 4096
 _RUN_MEMO_LONGEST = 0x1FFF  # characters; longer runs are rare and would make the memo large
-_run_cache: dict[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = {}
+_SHORT_RUN = 256
+_run_cache: SizedCache[tuple[str, bool, bytes | None], tuple[tuple[Ace, ...], int, bool]] = (
+    SizedCache(_RUN_CACHE_SIZE, _SHORT_RUN, 64, _RUN_MEMO_LONGEST)
+)
+_run_cache_get = _run_cache.get  # bound once: as quick as a plain dict's get
+_run_cache_long_get = _run_cache.long.get
 #: The full parser's per-ACE memo (see _ace_memo), for the ACEs the fast path leaves to it
-#: (conditions, resource attributes...): at most this many ACEs for each of at most this many
-#: (ACL kind, domain SID) pairs.
-_ACE_CACHE_SIZE = 1 << 14
-_ACE_MEMO_DOMAINS = 64
-_ace_cache: dict[tuple[bool, bytes | None], dict[str, tuple[Ace, int, bool]]] = {}
+#: (conditions, resource attributes...): at most this many ACEs of up to 256 characters and
+#: 32 of up to 4 K for each of at most this many (ACL kind, domain SID) pairs.
+_ACE_CACHE_SIZE = 1 << 11
+_ACE_MEMO_DOMAINS = 8
+_AceMemo = SizedCache[str, tuple[Ace, int, bool]]
+_ace_cache: InternTable[tuple[bool, bytes | None], _AceMemo] = InternTable(_ACE_MEMO_DOMAINS)
+_ace_memo_get = _ace_cache.get  # bound once: as quick as a plain dict's get
 
 
 # ----------------------------------------------------------------------------- fast path
@@ -182,8 +199,9 @@ _FAST_TYPES: dict[bool, dict[str, tuple[AceType, bool]]] = {
     for is_dacl, allowed in ((True, DACL_ACE_TYPES), (False, SACL_ACE_TYPES))
 }
 #: GUID text -> the interned uuid.UUID (GUIDs are interned as SIDs are: see ntsec.codec.binary).
-_guid_texts: dict[str, uuid.UUID] = {}
-_GUID_INTERN_LIMIT = 1 << 14
+_guid_texts: InternTable[str, uuid.UUID] = InternTable(1 << 14)
+_guid_text_get = _guid_texts.get  # bound once: as quick as a plain dict's get
+_sid_text_get = SID_TEXTS.get
 # The model's codec-only constructors (see Ace._trusted): every value passed is checked first.
 # ACEs and descriptors are built inline the way ace_model._build_ace and
 # descriptor_model._build_sd build them (an unfrozen twin with the same slots becomes the value
@@ -246,11 +264,11 @@ def _fast_run(
             has_object = True
             object_type = inherited = None
             if guid:
-                object_type = _guid_texts.get(guid) or _guid_text(guid)
+                object_type = _guid_text_get(guid) or _guid_text(guid)
                 if object_type is None:
                     break
             if iguid:
-                inherited = _guid_texts.get(iguid) or _guid_text(iguid)
+                inherited = _guid_text_get(iguid) or _guid_text(iguid)
                 if inherited is None:
                     break
         elif guid or iguid:
@@ -259,7 +277,7 @@ def _fast_run(
             object_type = inherited = None
         sid = aliases.get(sid_text)
         if sid is None:
-            sid = SID_TEXTS.get(sid_text)
+            sid = _sid_text_get(sid_text)
             if sid is None:
                 sid = _sid_field(sid_text, domain)
                 if sid is None:
@@ -325,27 +343,23 @@ def _sid_field(text: str, domain: Sid | None) -> Sid | None:
 def _guid_text(text: str) -> uuid.UUID | None:
     """The interned GUID for a GUID field, or None when it is not exactly 36 characters of the
     xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx form (_Parser._guid then reports it)."""
-    hit = _guid_texts.get(text)
+    hit = _guid_text_get(text)
     if hit is None:
         if len(text) != 36 or _GUID.fullmatch(text) is None:
             return None
-        hit = uuid_from_int(int(text.replace("-", ""), 16))
-        if len(_guid_texts) < _GUID_INTERN_LIMIT:
-            _guid_texts[text] = hit
+        hit = _guid_texts.put(text, uuid_from_int(int(text.replace("-", ""), 16)))
     return hit
 
 
-def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> dict[str, tuple[Ace, int, bool]]:
+def _ace_memo(is_dacl: bool, domain_key: bytes | None) -> _AceMemo:
     """The per-ACE memo for one ACL kind and domain (by its binary form, see _cache): ACE text
     between the parentheses -> (ACE, oversize count, whether it is an object ACE). ACL dumps
     repeat the same few ACEs endlessly, and an ACE is a function of its text, the ACL kind and
     the domain SID only."""
     key = (is_dacl, domain_key)
-    memo = _ace_cache.get(key)
+    memo = _ace_memo_get(key)
     if memo is None:
-        memo = {}
-        if len(_ace_cache) < _ACE_MEMO_DOMAINS:
-            _ace_cache[key] = memo
+        memo = _ace_cache.put(key, SizedCache(_ACE_CACHE_SIZE, 256, 32, 1 << 12))
     return memo
 
 
@@ -490,14 +504,14 @@ def _acl(  # noqa: PLR0917  (positional: called once per ACL on the hot path)
             budget -= close - pos
             # As many ACEs of the run as the fast path takes (a whole run is memoised).
             key = (text[pos + 1 : close], is_dacl, domain_key)
-            hit = _run_cache.get(key)
+            hit = _run_cache_get(key)
+            if hit is None and close - pos > _SHORT_RUN:
+                hit = _run_cache_long_get(key)
             if hit is None:
                 aces, odd, objects, taken = _fast_run(key[0], _FAST_TYPES[is_dacl], aliases, domain)
                 end = pos + taken
-                if end > close and close - pos <= _RUN_MEMO_LONGEST:
-                    if len(_run_cache) >= _RUN_CACHE_SIZE:
-                        del _run_cache[next(iter(_run_cache))]
-                    _run_cache[key] = aces, odd, objects
+                if end > close:
+                    _run_cache.put_sized(key, (aces, odd, objects), close - pos)
             else:
                 aces, odd, objects = hit
                 end = close + 1
@@ -618,7 +632,7 @@ class _Parser:
     __slots__ = ("domain_sid", "memo", "n", "text")
 
     def __init__(
-        self, text: str, domain_sid: Sid | None, memo: dict[str, tuple[Ace, int, bool]]
+        self, text: str, domain_sid: Sid | None, memo: _AceMemo
     ) -> None:
         self.text = text
         self.n = len(text)
@@ -645,12 +659,12 @@ class _Parser:
         memo = self.memo
         if close > 0 and ";" not in text[m.end() : close]:
             key = text[pos + 1 : close]
-            hit = memo.get(key)
+            hit = memo.get_sized(key, len(key))
             if hit is not None:
                 return hit[0], close + 1, hit[1]
         ace, end, odd = self._ace_uncached(m, allowed)
-        if key is not None and len(memo) < _ACE_CACHE_SIZE:
-            memo[key] = (ace, odd, ace.type in OBJECT_ACE_TYPES)
+        if key is not None:
+            memo.put_sized(key, (ace, odd, ace.type in OBJECT_ACE_TYPES), len(key))
         return ace, end, odd
 
     def _ace_uncached(self, m: re.Match[str], allowed: frozenset[AceType]) -> tuple[Ace, int, int]:
@@ -801,14 +815,13 @@ def parse(text: str, domain_sid: Sid | str | None = None) -> SecurityDescriptor:
         domain = domain_sid if isinstance(domain_sid, Sid) else parse_domain_sid(domain_sid)
         domain_key = domain._bytes  # binary form: see _cache
     key = (text, domain_key)
-    hit = _cache.get(key)
+    hit = _cache_get(key)
+    if hit is None and len(text) > _SHORT_TEXT:
+        hit = _cache_long_get(key)
     if hit is not None:
         return hit
     sd = _descriptor(text, domain, domain_key)
-    if len(text) <= CACHED_TEXT_LONGEST:
-        if len(_cache) >= PARSE_CACHE_SIZE:
-            del _cache[next(iter(_cache))]
-        _cache[key] = sd
+    _cache.put_sized(key, sd, len(text))
     return sd
 
 

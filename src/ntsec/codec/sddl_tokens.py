@@ -15,9 +15,10 @@ from itertools import combinations
 from types import MappingProxyType
 
 from ntsec.errors import InvalidValueError, SDDLError, SidError
+from ntsec.model._cache import InternTable
 from ntsec.model.ace import AceFlags, AceType
 from ntsec.model.aliases import DOMAIN_RELATIVE_ALIASES, FIXED_ALIASES
-from ntsec.model.sid import SID_MAX_SUB_AUTHORITIES, Sid
+from ntsec.model.sid import SID_MAX_SUB_AUTHORITIES, SID_TEXT_LONGEST, Sid
 
 __all__ = [
     "ACE_FLAG_BITS",
@@ -74,7 +75,7 @@ def parse_domain_sid(domain_sid: str) -> Sid:
 
 
 #: SDDL ACE type strings (MS-DTYP 2.5.1.1, L:secauthz/ace-strings). ZA is 0x0B and XU is 0x0D:
-#: MS-DTYP's table swaps them (SEMANTICS.md Z.4). ACCESS_DENIED_CALLBACK_OBJECT (0x0C) and the
+#: MS-DTYP's table swaps them (docs/rules.md Z.4). ACCESS_DENIED_CALLBACK_OBJECT (0x0C) and the
 #: alarm callback types have no SDDL string.
 ACE_TYPE_TOKENS = MappingProxyType(
     {
@@ -138,7 +139,7 @@ ACE_FLAG_TOKENS = MappingProxyType(
 #: ntsec.codec.sddl._OVERSIZE_SIDS). The printer needs them too: see sddl_format._format_acl.
 OVERSIZE_SIDS = frozenset({FIXED_ALIASES["AU"], FIXED_ALIASES["MP"]})
 
-#: Access-right strings (MS-DTYP 2.5.1.1; SEMANTICS.md C.4). Single bits are listed in
+#: Access-right strings (MS-DTYP 2.5.1.1; docs/rules.md C.4). Single bits are listed in
 #: ascending bit order, the order Windows prints them ("CCDCLCSWRPWPDTLOCRSDRCWDWO",
 #: "SDRCWDWOGXGWGR", samba-windows.json sddl_roundtrip; "GAGXGWGR", wine-windows.json).
 _BIT_RIGHTS: tuple[tuple[str, int], ...] = (
@@ -214,16 +215,17 @@ def format_mask(mask: int, label: bool = False) -> str:
     ACEs use NW/NR/NX instead.
     """
     if not label:
-        hit = _MASK_STRINGS.get(mask)
+        hit = _mask_string_get(mask)
         if hit is not None:
             return hit
     text = _mask_string(mask, label)
-    if not label and len(_MASK_STRINGS) < 4096:
-        _MASK_STRINGS[mask] = text
+    if not label:
+        _MASK_STRINGS.put(mask, text)
     return text
 
 
-_MASK_STRINGS: dict[int, str] = {}
+_MASK_STRINGS: InternTable[int, str] = InternTable(4096)
+_mask_string_get = _MASK_STRINGS.get  # bound once: as quick as a plain dict's get
 
 
 def _mask_string(mask: int, label: bool) -> str:
@@ -354,10 +356,12 @@ def _scan_numeric_sid(text: str, pos: int) -> tuple[Sid, int]:
 # hundred entries).
 _SID_TEXT_LIMIT = 1 << 14
 _ALIAS_TABLE_DOMAINS = 128
-#: ``S-...`` text -> Sid, for any domain (see remember_sid_token). The parser's fast path
-#: reads it directly.
-SID_TEXTS: dict[str, Sid] = {}
-_alias_tables: dict[bytes | None, dict[str, Sid]] = {}
+#: ``S-...`` text -> Sid, for any domain (see remember_sid_token), for texts of at most
+#: SID_TEXT_LONGEST characters (only leading zeros make a SID text longer). The parser's fast
+#: path reads it directly (``SID_TEXTS.get``).
+SID_TEXTS: InternTable[str, Sid] = InternTable(_SID_TEXT_LIMIT)
+_alias_tables: InternTable[bytes | None, dict[str, Sid]] = InternTable(_ALIAS_TABLE_DOMAINS)
+_alias_table_get = _alias_tables.get  # bound once: as quick as a plain dict's get
 
 
 def alias_table(domain_sid: Sid | None) -> dict[str, Sid]:
@@ -367,11 +371,13 @@ def alias_table(domain_sid: Sid | None) -> dict[str, Sid]:
     :func:`remember_sid_token`). Keyed by the domain's binary form, whose hash is stored, where
     a Sid's costs a Python-level __hash__ call."""
     key = None if domain_sid is None else domain_sid._bytes
-    table = _alias_tables.get(key)
+    table = _alias_table_get(key)
     if table is None:
-        table = dict(FIXED_ALIASES)
-        if len(_alias_tables) < _ALIAS_TABLE_DOMAINS:
-            _alias_tables[key] = table
+        # Each table only grows by the two-letter tokens scan_sid reads (remember_sid_token):
+        # the aliases in their letter cases, a few hundred entries at most. Plain dict stores
+        # are atomic under the GIL, and a store that a concurrent reader misses only costs it
+        # a scan_sid.
+        table = _alias_tables.put(key, dict(FIXED_ALIASES))
     return table
 
 
@@ -382,8 +388,8 @@ def remember_sid_token(token: str, domain_sid: Sid | None, sid: Sid) -> None:
     space, is domain-relative too."""
     if len(token) == 2:
         alias_table(domain_sid)[token] = sid
-    elif token[:2] == "S-" and len(SID_TEXTS) < _SID_TEXT_LIMIT:
-        SID_TEXTS[token] = sid
+    elif token[:2] == "S-" and len(token) <= SID_TEXT_LONGEST:
+        SID_TEXTS.put(token, sid)
 
 
 def scan_sid(text: str, pos: int, domain_sid: Sid | None) -> tuple[Sid, int, bool]:

@@ -1,4 +1,4 @@
-"""Read whoami output back into a token (docs/whoami-format.md).
+"""Read whoami output back into a token (docs/whoami.md).
 
 Accepted: table, list and CSV output of any switch combination, CRLF or LF line ends, lines
 whose trailing spaces a terminal or a web page stripped (all, some, or the last row's), the
@@ -206,7 +206,7 @@ class _Parser:
                 raise self.error("group attributes out of whoami's order", line)
             last = order
             value |= bit
-        # A mandatory group is always enabled (docs/windows-rules.md D.2: it cannot be
+        # A mandatory group is always enabled (docs/rules.md D.2: it cannot be
         # disabled); a row that says "Mandatory group" without "Enabled group" was cut short.
         ga = GroupAttributes
         if value & ga.SE_GROUP_MANDATORY and not value & ga.SE_GROUP_ENABLED:
@@ -318,7 +318,7 @@ class _Parser:
             s in self.found.sections
             for s in (WhoamiSection.USER, WhoamiSection.GROUPS, WhoamiSection.PRIVILEGES)
         ):
-            # docs/whoami-format.md §2 (b): /all on a local account ends with one empty line
+            # docs/whoami.md §2 (b): /all on a local account ends with one empty line
             # and no claims.
             self.found.claims = ClaimsOutput.EMPTY
             self.found.sections.append(WhoamiSection.CLAIMS)
@@ -522,7 +522,7 @@ class _Parser:
 
     def check_widths(self, headers: tuple[str, ...], widths: list[int],
                      cells: list[list[str]], rows: list[_Line]) -> None:
-        # whoami makes each column as wide as its widest cell or header (docs/whoami-format.md
+        # whoami makes each column as wide as its widest cell or header (docs/whoami.md
         # §4), so a column that nothing fills lost the end of a value, or its '=' run is too
         # long. A paste that ends inside this table's last row without a line end was cut
         # there: name that row. Otherwise (lenient) the rows are read by their contents.
@@ -699,7 +699,7 @@ class _Parser:
         )
         names = dict(f.names)
         if f.user is not None and f.user_name and f.user not in names:
-            # The user's name as printed (whoami lower-cases it, docs/whoami-format.md §5);
+            # The user's name as printed (whoami lower-cases it, docs/whoami.md §5);
             # group rows, which keep the stored case, win when the same SID is listed there too.
             domain, sep, account = f.user_name.partition("\\")
             names[f.user] = (ResolvedName(domain, account, SidNameUse.SidTypeUser) if sep

@@ -1,7 +1,7 @@
-"""whoami.exe's output, byte for byte (WHOAMI.md §2-§10).
+"""whoami.exe's output, byte for byte (docs/whoami.md 2-§10).
 
 The layout rules come from real captures (tests/vectors/whoami) and byte counts measured on
-Windows 11 (WHOAMI.md §2): every table section starts with an empty line, the title and its
+Windows 11 (docs/whoami.md 2): every table section starts with an empty line, the title and its
 underline, an empty line, the header and ``=`` rows; every cell is left-aligned and padded to its
 column width (the last column too); a column is as wide as its widest cell or header; sections
 are separated by one empty line; ``/all`` ends with the claims part.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import NoneType
 
 from ntsec.codec.whoami_report import (
     TABULAR_SECTIONS,
@@ -23,7 +24,7 @@ from ntsec.codec.whoami_report import (
     WhoamiSection,
     parse_switches,
 )
-from ntsec.errors import InvalidValueError, WhoamiError
+from ntsec.errors import InvalidValueError, WhoamiError, require_items, require_types
 from ntsec.model.names import (
     ChainResolver,
     NameResolver,
@@ -39,7 +40,7 @@ __all__ = ["render", "run"]
 
 @dataclass(frozen=True, slots=True)
 class Strings:
-    """Every text whoami prints, so another language is one more instance (WHOAMI.md §3: the
+    """Every text whoami prints, so another language is one more instance (docs/whoami.md 3: the
     underline is its own resource string, not computed from the title)."""
 
     user_title: str = "USER INFORMATION"
@@ -53,7 +54,7 @@ class Strings:
     user_headers: tuple[str, ...] = ("User Name", "SID")
     groups_headers: tuple[str, ...] = ("Group Name", "Type", "SID", "Attributes")
     privileges_headers: tuple[str, ...] = ("Privilege Name", "Description", "State")
-    #: The /groups Type column, one text for every SID_NAME_USE (WHOAMI.md §6).
+    #: The /groups Type column, one text for every SID_NAME_USE (docs/whoami.md 6).
     type_names: tuple[tuple[SidNameUse, str], ...] = tuple(TYPE_NAMES.items())
     enabled: str = "Enabled"
     disabled: str = "Disabled"
@@ -66,7 +67,7 @@ class Strings:
         "ERROR: Unable to get User Principal Name (UPN) as the current logged-on user is not a"
         " domain user."
     )
-    # WHOAMI.md §1 elides the middle of this one; completed by analogy with the UPN text.
+    # docs/whoami.md 1 elides the middle of this one; completed by analogy with the UPN text.
     fqdn_error: str = (
         "ERROR: Unable to get Fully Qualified Distinguished Name (FQDN) as the current logged-on"
         " user is not a domain user."
@@ -75,7 +76,7 @@ class Strings:
 
 ENGLISH = Strings()
 
-#: Group attribute texts in the order whoami prints them (WHOAMI.md §6; SEMANTICS.md D.2). The
+#: Group attribute texts in the order whoami prints them (docs/whoami.md 6; docs/rules.md D.2). The
 #: integrity and logon-ID bits have no text: label rows print an empty cell.
 GROUP_ATTRIBUTE_TEXT: tuple[tuple[GroupAttributes, str], ...] = (
     (GroupAttributes.SE_GROUP_MANDATORY, "Mandatory group"),
@@ -93,8 +94,8 @@ def attribute_text(attributes: GroupAttributes) -> str:
 
 
 def is_logon_sid_entry(group: SidAndAttributes) -> bool:
-    """whoami /groups never lists the logon SID (WHOAMI.md §6); it is the SE_GROUP_LOGON_ID
-    group (SEMANTICS.md D.2)."""
+    """whoami /groups never lists the logon SID (docs/whoami.md 6); it is the SE_GROUP_LOGON_ID
+    group (docs/rules.md D.2)."""
     logon = GroupAttributes.SE_GROUP_LOGON_ID
     return (group.attributes & logon) == logon
 
@@ -103,7 +104,7 @@ def is_logon_sid_entry(group: SidAndAttributes) -> bool:
 
 def _table(title: str, dashes: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
            header: bool) -> list[str]:
-    # WHOAMI.md §4: width = max(header, cells); every cell padded, the last one too.
+    # docs/whoami.md 4: width = max(header, cells); every cell padded, the last one too.
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
@@ -111,7 +112,7 @@ def _table(title: str, dashes: str, headers: Sequence[str], rows: Sequence[Seque
 
     out = ["", title, dashes, ""]
     if header:
-        # /nh removes the header row; WHOAMI.md §12.2 leaves open whether the "=" row goes too.
+        # /nh removes the header row; docs/whoami.md 12.2 leaves open whether the "=" row goes too.
         # It goes here, as in the other Windows table tools (tasklist /nh) — unverified.
         out += [line(headers), " ".join("=" * w for w in widths)]
     out += [line(r) for r in rows]
@@ -120,7 +121,7 @@ def _table(title: str, dashes: str, headers: Sequence[str], rows: Sequence[Seque
 
 def _list(title: str, dashes: str, headers: Sequence[str],
           rows: Sequence[Sequence[str]]) -> list[str]:
-    # WHOAMI.md §8: labels padded so all values of a section start in one column; records are
+    # docs/whoami.md 8: labels padded so all values of a section start in one column; records are
     # separated by one empty line. An empty value keeps the label's padding space (the only
     # capture with an empty value went through a tool that strips trailing spaces).
     width = max(len(h) for h in headers) + 2
@@ -133,12 +134,12 @@ def _list(title: str, dashes: str, headers: Sequence[str],
 
 
 def _csv_field(value: str) -> str:
-    # WHOAMI.md §9: every field quoted; doubling embedded quotes is assumed (fixtures only).
+    # docs/whoami.md 9: every field quoted; doubling embedded quotes is assumed (fixtures only).
     return '"' + value.replace('"', '""') + '"'
 
 
 def _csv(headers: Sequence[str], rows: Sequence[Sequence[str]], header: bool) -> list[str]:
-    # WHOAMI.md §9: no title and no leading empty line (Win11 byte count of /user /fo csv /nh).
+    # docs/whoami.md 9: no title and no leading empty line (Win11 byte count of /user /fo csv /nh).
     out = [",".join(map(_csv_field, headers))] if header else []
     out += [",".join(map(_csv_field, r)) for r in rows]
     return out
@@ -166,7 +167,7 @@ class _Renderer:
         if self.report.user_name is not None:
             return self.report.user_name.lower()
         hit = self.resolver.lookup(self.token.user.sid)
-        # WHOAMI.md §5: the user name is printed in lower case.
+        # docs/whoami.md 5: the user name is printed in lower case.
         return hit.display.lower() if hit is not None else ""
 
     def user_rows(self) -> list[list[str]]:
@@ -181,7 +182,7 @@ class _Renderer:
                 continue
             hit: ResolvedName | None = self.resolver.lookup(g.sid)
             if hit is None:
-                # WHOAMI.md §6: unresolvable SIDs print an empty name and "Unknown SID type".
+                # docs/whoami.md 6: unresolvable SIDs print an empty name and "Unknown SID type".
                 name, kind = "", self.type_names[SidNameUse.SidTypeUnknown]
             else:
                 name, kind = hit.display, self.type_names[hit.use]
@@ -253,7 +254,7 @@ class _Renderer:
             lines = self.section(section, cmd)
             if lines is not None:
                 blocks.append(lines)
-        # Sections are separated by one empty line (WHOAMI.md §2); each block's lines end
+        # Sections are separated by one empty line (docs/whoami.md 2); each block's lines end
         # with a line end, an empty claims block (case b) leaves just the separator.
         out = []
         for n, lines in enumerate(blocks):
@@ -282,13 +283,23 @@ def _as_report(subject: WhoamiReport | Token, claims: ClaimsOutput | None) -> (
 def render(subject: WhoamiReport | Token, switches: str | Sequence[str] = "", *,
            resolver: NameResolver | None = None, line_end: str = "\r\n",
            claims: ClaimsOutput | None = None, strings: Strings = ENGLISH) -> str:
-    """What ``whoami <switches>`` prints for a report or a token (WHOAMI.md).
+    """What ``whoami <switches>`` prints for a report or a token (docs/whoami.md).
 
     Names come from the report, then ``resolver``, then the well-known table. For a bare token
     the claims part defaults to :attr:`ClaimsOutput.EMPTY` (a local account on a stand-alone
     machine, the Win11 measurement); pass ``claims`` to choose another. whoami's own errors
     raise :class:`ntsec.WhoamiError` carrying the text and exit code 1 (see :func:`run`).
     """
+    require_types(
+        "whoami.render",
+        ("subject", subject, (WhoamiReport, Token)),
+        ("resolver", resolver, (NameResolver, NoneType)),
+        ("line_end", line_end, str),
+        ("claims", claims, (ClaimsOutput, NoneType)),
+        ("strings", strings, Strings),
+    )
+    if not isinstance(switches, str):
+        switches = require_items("whoami.render: switches", switches, str)
     cmd = parse_switches(
         switches if isinstance(switches, str) else tuple(switches), line_end=line_end
     )

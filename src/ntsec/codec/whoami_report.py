@@ -1,9 +1,9 @@
-"""What a whoami output holds, and whoami's command line (WHOAMI.md).
+"""What a whoami output holds, and whoami's command line (docs/whoami.md).
 
 :class:`WhoamiReport` is what :func:`ntsec.codec.whoami.parse` recovers from a capture and what
 :func:`ntsec.codec.whoami.render` prints: the token, the names whoami showed for its SIDs, which
 sections were present, the format and how the claims part ended. :func:`parse_switches` is
-whoami's own argument check, with its error texts (WHOAMI.md §1).
+whoami's own argument check, with its error texts (docs/whoami.md 1).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
 
 
 class WhoamiFormat(Enum):
-    """``/fo`` values (WHOAMI.md §1)."""
+    """``/fo`` values (docs/whoami.md 1)."""
 
     TABLE = "table"
     LIST = "list"
@@ -48,7 +48,7 @@ class WhoamiSection(Enum):
     FQDN = "fqdn"
 
 
-#: Output order of the table/list/csv sections (WHOAMI.md §2: user, groups, privileges, claims).
+#: Output order of the table/list/csv sections (docs/whoami.md 2: user, groups, privileges, claims).
 TABULAR_SECTIONS = (
     WhoamiSection.USER,
     WhoamiSection.GROUPS,
@@ -58,7 +58,7 @@ TABULAR_SECTIONS = (
 
 
 class ClaimsOutput(Enum):
-    """How the claims part of ``/all`` (or ``/claims``) came out (WHOAMI.md §2 cases a-d)."""
+    """How the claims part of ``/all`` (or ``/claims``) came out (docs/whoami.md 2 cases a-d)."""
 
     #: (a) domain-joined machine: the USER CLAIMS INFORMATION block with "User claims unknown."
     UNKNOWN = "unknown"
@@ -99,7 +99,7 @@ class WhoamiReport:
     is refused. ``names`` keeps every name whoami printed, with its SID_NAME_USE from the Type
     column (the user's as SidTypeUser, lower case as printed); SIDs whoami could not name (empty
     Group Name, "Unknown SID type") have no entry.
-    ``user_name`` is the user name as printed (whoami lower-cases it, WHOAMI.md §5).
+    ``user_name`` is the user name as printed (whoami lower-cases it, docs/whoami.md 5).
     """
 
     token: Token
@@ -145,7 +145,7 @@ def parse_switches(switches: str | list[str] | tuple[str, ...], line_end: str = 
     """Check a whoami command line as whoami.exe does; raise :class:`WhoamiError` with whoami's
     text otherwise.
 
-    Measured rules (WHOAMI.md §1): switches are case-insensitive; an unknown one gives
+    Measured rules (docs/whoami.md 1): switches are case-insensitive; an unknown one gives
     ``ERROR: Invalid argument/option - '<arg>'.`` and the usage hint; a repeated one gives
     ``ERROR: Invalid syntax. '<arg>' option is not allowed more than '1' time(s).``; mixing the
     syntax forms (``/all`` with a section switch, ``/upn``/``/fqdn``/``/logonid`` with anything,
@@ -203,5 +203,5 @@ def parse_switches(switches: str | list[str] | tuple[str, ...], line_end: str = 
 
 #: whoami's Type column in English for each SID_NAME_USE. The table is the model's
 #: (:attr:`ntsec.model.wellknown.SidNameUse.whoami_type`, which notes the observed texts,
-#: WHOAMI.md §6); another language gives its own in ``whoami_render.Strings.type_names``.
+#: docs/whoami.md 6); another language gives its own in ``whoami_render.Strings.type_names``.
 TYPE_NAMES: dict[SidNameUse, str] = {use: use.whoami_type for use in SidNameUse}

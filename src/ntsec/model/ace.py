@@ -19,9 +19,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
+from types import NoneType
 from typing import cast
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_types
 from ntsec.model.sid import Sid
 
 __all__ = [
@@ -141,6 +142,17 @@ class Ace:
     opaque: bytes | None = None
 
     def __post_init__(self) -> None:
+        require_types(
+            "Ace",
+            ("type", self.type, int),
+            ("flags", self.flags, int),
+            ("mask", self.mask, int),
+            ("sid", self.sid, (Sid, NoneType)),
+            ("object_type", self.object_type, (uuid.UUID, NoneType)),
+            ("inherited_object_type", self.inherited_object_type, (uuid.UUID, NoneType)),
+            ("application_data", self.application_data, bytes),
+            ("opaque", self.opaque, (bytes, NoneType)),
+        )
         if not 0 <= int(self.type) <= 0xFF:
             raise InvalidValueError(f"ACE type {self.type} does not fit a byte")
         if not isinstance(self.type, AceType) and int(self.type) in AceType._value2member_map_:

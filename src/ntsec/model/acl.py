@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from types import NoneType
 from typing import TYPE_CHECKING, cast
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_items, require_types
 from ntsec.model.ace import Ace
 
 __all__ = ["Acl", "AclRevision"]
@@ -47,8 +48,10 @@ class Acl:
     def __post_init__(self) -> None:
         # Callers may pass any iterable of ACEs; the field keeps a tuple.
         given = cast("Iterable[Ace]", self.aces)
-        if not isinstance(given, tuple):
-            object.__setattr__(self, "aces", tuple(given))
+        aces = require_items("an ACL's ACEs", given, Ace)
+        if aces is not given:
+            object.__setattr__(self, "aces", aces)
+        require_types("Acl", ("revision", self.revision, int), ("size", self.size, (int, NoneType)))
         if not 0 <= self.revision <= 0xFF:
             raise InvalidValueError(f"ACL revision {self.revision} does not fit a byte")
         if len(self.aces) > 0xFFFF:

@@ -6,7 +6,7 @@ Two kinds of alias exist:
   integrity levels ``LW ME MP HI SI`` used by mandatory-label ACEs are S-1-16-x);
 * *domain-relative* aliases name a RID in a domain: the local machine's account domain
   (``LA`` -500, ``LG`` -501), the joined domain (``DA`` -512 ... ``RS`` -553) or the forest
-  root domain (``RO`` -498, ``SA`` -518, ``EA`` -519, ``EK`` -527) (SEMANTICS.md A.4).
+  root domain (``RO`` -498, ``SA`` -518, ``EA`` -519, ``EK`` -527) (docs/rules.md A.4).
 
 Windows resolves domain-relative aliases against the SIDs of the machine it runs on. ntsec takes
 one ``domain_sid`` and uses it for all three roles, as the Windows runs recorded in
@@ -51,10 +51,10 @@ def _s(text: str) -> Sid:
     return Sid.parse(text)
 
 
-# Fixed aliases. MS-DTYP 2.5.1.1 and L:secauthz/sid-strings list them; SEMANTICS.md A.3 gives
+# Fixed aliases. MS-DTYP 2.5.1.1 and L:secauthz/sid-strings list them; docs/rules.md A.3 gives
 # the table with sources. RM is Remote Management Users (S-1-5-32-580) as in MS-DTYP, not the
-# Vista-only "RMS service" of the Learn page (SEMANTICS.md Z.5). HO and SH are the BUILTIN
-# aliases 584 and 585 (SEMANTICS.md A.3).
+# Vista-only "RMS service" of the Learn page (docs/rules.md Z.5). HO and SH are the BUILTIN
+# aliases 584 and 585 (docs/rules.md A.3).
 _FIXED: dict[str, Sid] = {
     "WD": _s("S-1-1-0"),
     "CO": _s("S-1-3-0"),
@@ -113,12 +113,12 @@ _FIXED: dict[str, Sid] = {
 FIXED_ALIASES = MappingProxyType(_FIXED)
 
 #: The mandatory-label (integrity level) aliases, as used in ``(ML;;NW;;;HI)`` ACEs
-#: (L:secauthz/sid-strings; SEMANTICS.md A.3). They are also in :data:`FIXED_ALIASES`.
+#: (L:secauthz/sid-strings; docs/rules.md A.3). They are also in :data:`FIXED_ALIASES`.
 INTEGRITY_ALIASES = MappingProxyType({a: _FIXED[a] for a in ("LW", "ME", "MP", "HI", "SI")})
 
 _M, _D, _F = AliasDomain.MACHINE, AliasDomain.DOMAIN, AliasDomain.FOREST
 
-#: Alias -> (RID, which domain) for the domain-relative aliases (SEMANTICS.md A.4).
+#: Alias -> (RID, which domain) for the domain-relative aliases (docs/rules.md A.4).
 DOMAIN_RELATIVE_ALIASES = MappingProxyType(
     {
         "LA": (500, _M),

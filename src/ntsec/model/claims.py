@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import cast
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_items, require_types
 from ntsec.model.sid import Sid
 
 __all__ = ["ClaimAttribute", "ClaimFlags", "ClaimValueType", "Fqbn"]
@@ -75,8 +75,15 @@ class ClaimAttribute:
     def __post_init__(self) -> None:
         # Callers may pass any iterable of values and a plain number for the type.
         values = cast("Iterable[ClaimValue]", self.values)
-        if not isinstance(values, tuple):
-            object.__setattr__(self, "values", tuple(values))
+        require_types(
+            "ClaimAttribute",
+            ("name", self.name, str),
+            ("value_type", self.value_type, int),
+            ("flags", self.flags, int),
+        )
+        items = require_items("a claim's values", values, object)
+        if items is not values:
+            object.__setattr__(self, "values", items)
         value_type = cast("ClaimValueType | int", self.value_type)
         if not isinstance(value_type, ClaimValueType):
             try:

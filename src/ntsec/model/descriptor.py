@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntFlag
+from types import NoneType
 from typing import cast
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_types
 from ntsec.model.acl import Acl
 from ntsec.model.sid import Sid
 
@@ -78,6 +79,16 @@ class SecurityDescriptor:
     sbz1: int = 0  # Resource manager control bits (valid with SE_RM_CONTROL_VALID)
 
     def __post_init__(self) -> None:
+        require_types(
+            "SecurityDescriptor",
+            ("owner", self.owner, (Sid, NoneType)),
+            ("group", self.group, (Sid, NoneType)),
+            ("dacl", self.dacl, (Acl, NoneType)),
+            ("sacl", self.sacl, (Acl, NoneType)),
+            ("control", self.control, int),
+            ("revision", self.revision, int),
+            ("sbz1", self.sbz1, int),
+        )
         given = cast("SecurityDescriptorControl | int", self.control)  # a plain number too
         if not isinstance(given, SecurityDescriptorControl):
             if not 0 <= int(given) <= 0xFFFF:

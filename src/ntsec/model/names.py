@@ -2,7 +2,7 @@
 
 LookupAccountSid answers a SID with a domain, a name and a SID_NAME_USE (API:LookupAccountSidW;
 [MS-LSAT] 2.2.13). whoami prints ``DOMAIN\\name`` (the bare name when the domain is empty, as for
-``Everyone``) and turns the SID_NAME_USE into its Type column (WHOAMI.md §6).
+``Everyone``) and turns the SID_NAME_USE into its Type column (docs/whoami.md 6).
 
 Resolvers are small and composable: a :class:`TableResolver` over a mapping (for instance the
 names captured in a whoami report), the :class:`WellKnownResolver` over ``ntsec.model.wellknown``
@@ -38,7 +38,7 @@ class ResolvedName(NamedTuple):
 
     @property
     def display(self) -> str:
-        """``DOMAIN\\name``, or the bare name when the domain is empty (SEMANTICS.md A.3)."""
+        """``DOMAIN\\name``, or the bare name when the domain is empty (docs/rules.md A.3)."""
         return f"{self.domain}\\{self.name}" if self.domain else self.name
 
 
@@ -84,7 +84,7 @@ class ChainResolver:
 
 
 class WellKnownResolver:
-    """Names of well-known SIDs from ``ntsec.model.wellknown.lookup`` (SEMANTICS.md A.3).
+    """Names of well-known SIDs from ``ntsec.model.wellknown.lookup`` (docs/rules.md A.3).
 
     The table module is imported on first use. Its ``lookup`` may answer with a
     :class:`ResolvedName`, a ``(domain, name, use)`` tuple or an object with ``domain``,

@@ -1,7 +1,7 @@
-"""Privileges and logon rights (SEMANTICS.md B).
+"""Privileges and logon rights (docs/rules.md B).
 
 Privileges live in tokens and are identified by a LUID (high part 0); logon rights are account
-rights held in LSA policy only, never in a token (SEMANTICS.md B.4).
+rights held in LSA policy only, never in a token (docs/rules.md B.4).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, IntEnum, IntFlag
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_types
 
 __all__ = [
     "ELEVATING_PRIVILEGES",
@@ -22,7 +22,7 @@ __all__ = [
 
 
 class Privilege(IntEnum):
-    """Privilege LUIDs (low part; high part 0). SEMANTICS.md B.1 [I] NtOM
+    """Privilege LUIDs (low part; high part 0). docs/rules.md B.1 [I] NtOM
     TokenPrivilegeValue.cs, cross-checked with Wine test_lookupPrivilegeValue (run on Windows)."""
 
     SeCreateTokenPrivilege = 2
@@ -79,9 +79,9 @@ class Privilege(IntEnum):
 
 _BY_LOWER = {p.name.lower(): p for p in Privilege}
 
-# Display names as whoami /priv prints them. SEMANTICS.md B.1 [N] L:secauthz/privilege-constants,
+# Display names as whoami /priv prints them. docs/rules.md B.1 [N] L:secauthz/privilege-constants,
 # [O] whoami captures (every description is checked against them in tests/test_privileges.py);
-# SeDelegateSessionUserImpersonate uses the observed string (SEMANTICS.md Z.10).
+# SeDelegateSessionUserImpersonate uses the observed string (docs/rules.md Z.10).
 _DESCRIPTIONS: dict[Privilege, str] = {
     Privilege.SeCreateTokenPrivilege: "Create a token object",
     Privilege.SeAssignPrimaryTokenPrivilege: "Replace a process level token",
@@ -134,7 +134,7 @@ def privilege_description(luid: int) -> str:
 
 
 class PrivilegeAttributes(IntFlag):
-    """LUID_AND_ATTRIBUTES.Attributes for privileges (SEMANTICS.md B.2)."""
+    """LUID_AND_ATTRIBUTES.Attributes for privileges (docs/rules.md B.2)."""
 
     SE_PRIVILEGE_ENABLED_BY_DEFAULT = 0x00000001
     SE_PRIVILEGE_ENABLED = 0x00000002
@@ -142,7 +142,8 @@ class PrivilegeAttributes(IntFlag):
     SE_PRIVILEGE_USED_FOR_ACCESS = 0x80000000
 
 
-#: Privileges whose presence (enabled or not) makes a token elevated. SEMANTICS.md B.3 [I] WSI ch.4.
+#: Privileges whose presence (enabled or not) makes a token elevated (docs/rules.md B.3; [I] WSI
+#: ch.4).
 ELEVATING_PRIVILEGES = frozenset(
     {
         Privilege.SeCreateTokenPrivilege,
@@ -160,7 +161,7 @@ ELEVATING_PRIVILEGES = frozenset(
 
 
 class LogonRight(Enum):
-    """Account logon rights (SEMANTICS.md B.4): not privileges, no LUID, never in a token."""
+    """Account logon rights (docs/rules.md B.4): not privileges, no LUID, never in a token."""
 
     SeInteractiveLogonRight = "SeInteractiveLogonRight"
     SeDenyInteractiveLogonRight = "SeDenyInteractiveLogonRight"
@@ -197,6 +198,7 @@ class PrivilegeEntry:
 
     def __post_init__(self) -> None:
         # Plain LUID numbers and attribute ints are accepted and normalised to the enums.
+        require_types("PrivilegeEntry", ("attributes", self.attributes, int))
         object.__setattr__(self, "privilege", _as_privilege(self.privilege))
         object.__setattr__(self, "attributes", PrivilegeAttributes(int(self.attributes)))
 

@@ -1,5 +1,5 @@
 """Access masks: standard, generic and object-specific rights, generic mappings, and the names
-used to spell a mask in explanations (SEMANTICS.md C; MS-DTYP 2.4.3).
+used to spell a mask in explanations (docs/rules.md C; MS-DTYP 2.4.3).
 
 Each object type has an IntFlag of its specific rights (bits 0-15) with the winnt.h / winsvc.h /
 iads.h names, plus the composite names those headers define (``FILE_ALL_ACCESS``, ``KEY_READ``,
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, IntFlag
+from types import NoneType
 
-from ntsec.errors import InvalidValueError, ParseError
+from ntsec.errors import InvalidValueError, ParseError, require_types
 
 __all__ = [
     "GENERIC_BITS",
@@ -68,6 +69,15 @@ class GenericMapping:
     execute: int
     all: int
 
+    def __post_init__(self) -> None:
+        require_types(
+            "GenericMapping",
+            ("read", self.read, int),
+            ("write", self.write, int),
+            ("execute", self.execute, int),
+            ("all", self.all, int),
+        )
+
     def map(self, mask: int) -> int:
         """RtlMapGenericMask: OR in the mapping of each generic bit and clear the generic bits
         (MS-DTYP 2.4.3)."""
@@ -114,7 +124,7 @@ class ObjectType(Enum):
 
 
 # --------------------------------------------------------------------------- specific rights
-# Names and values: winnt.h, as listed by SEMANTICS.md C.3 with its sources (Learn pages
+# Names and values: winnt.h, as listed by docs/rules.md C.3 with its sources (Learn pages
 # fileio/file-security-and-access-rights, sysinfo/registry-key-security-and-access-rights,
 # procthread/process- and thread-security-and-access-rights, secauthz/access-rights-for-access-
 # token-objects, services/service-security-and-access-rights; MS-DTYP 2.4.4.3 for DS rights).
@@ -318,18 +328,18 @@ _RIGHTS: dict[ObjectType, type[IntFlag]] = {
 # file_and_named_pipe handle values.
 #
 # Process and thread: read 0x20410 / 0x20048, write 0x20BEA / 0x20437, execute 0x121001 /
-# 0x121800, all 0x1FFFFF. These settle SEMANTICS.md Z.7 (ReactOS' 0x20BEB and 0x120000 are
+# 0x121800, all 0x1FFFFF. These settle docs/rules.md Z.7 (ReactOS' 0x20BEB and 0x120000 are
 # older). Wine's handle values (DuplicateHandle with a generic right, run on Windows) show more
 # bits for read and write on Vista and later, e.g. process GENERIC_READ -> 0x21410: those are
 # the rights a handle gains after the check (implied_handle_rights below), not the mapping.
 # With PROCESS_QUERY_LIMITED_INFORMATION in execute but not in read, a Medium caller gets it
-# from a High process through the label's NO_READ_UP (SEMANTICS.md I.3's allowed-mask formula),
+# from a High process through the label's NO_READ_UP (docs/rules.md I.3's allowed-mask formula),
 # as Task Manager and Process Explorer show on Windows.
 #
 # Registry key: KEY_READ 0x20019, KEY_WRITE 0x20006, and for GENERIC_EXECUTE 0x20039 (KEY_READ |
-# KEY_CREATE_LINK), not the KEY_EXECUTE constant (= KEY_READ); settles SEMANTICS.md Z.8.
+# KEY_CREATE_LINK), not the KEY_EXECUTE constant (= KEY_READ); settles docs/rules.md Z.8.
 # Token: 0x2001A / 0x201E0 / 0x20005 / 0xF01FF, not the TOKEN_READ / TOKEN_WRITE /
-# TOKEN_EXECUTE constants SEMANTICS.md C.2 lists (those are what the Learn page names, not the
+# TOKEN_EXECUTE constants docs/rules.md C.2 lists (those are what the Learn page names, not the
 # type's mapping; Wine's server uses the kernel's values).
 # Service, SCM: Learn services/service-security-and-access-rights (user-mode objects, no kernel
 # type). DS: MS-ADTS 6.1.3.
@@ -427,6 +437,9 @@ def right_names(mask: int, object_type: ObjectType | None = None) -> list[str]:
     bits, standard and special bits, generic bits (read, write, execute, all), and any bit with
     no name as hex (``0x200``). ``object_type=None`` names no specific bit.
     """
+    require_types(
+        "right_names", ("mask", mask, int), ("object_type", object_type, (ObjectType, NoneType))
+    )
     if not 0 <= mask <= 0xFFFFFFFF:
         raise InvalidValueError(f"an access mask is 32 bits, not {mask:#x}")
     names: list[str] = []
@@ -476,6 +489,9 @@ def parse_rights(text: str, object_type: ObjectType | None = None) -> int:
     standard and generic names, ``0x`` hexadecimal or decimal numbers, joined by commas, ``|``,
     ``+`` or spaces. Names are matched case-insensitively. Raises ParseError with the offset of
     the bad token."""
+    require_types(
+        "parse_rights", ("text", text, str), ("object_type", object_type, (ObjectType, NoneType))
+    )
     table = {name.upper(): value for name, value in _name_table(object_type).items()}
     mask = 0
     pos = 0

@@ -12,9 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
-from ntsec.errors import InvalidValueError, SidError
+from ntsec.errors import (
+    ArgumentTypeError,
+    InvalidValueError,
+    SidError,
+    bytes_argument,
+    require_type,
+)
+from ntsec.model._cache import InternTable
 
-__all__ = ["SID_MAX_SUB_AUTHORITIES", "SID_REVISION", "Sid"]
+__all__ = ["SID_MAX_SUB_AUTHORITIES", "SID_REVISION", "SID_TEXT_LONGEST", "Sid"]
 
 SID_REVISION = 1
 #: MS-DTYP 2.4.2.2: SubAuthorityCount is at most 15.
@@ -22,11 +29,19 @@ SID_MAX_SUB_AUTHORITIES = 15
 _MAX_AUTHORITY = (1 << 48) - 1
 _MAX_SUB = 0xFFFFFFFF
 _INTERN_LIMIT = 1 << 16  # bound the intern tables so hostile input cannot grow them without end
+#: The longest SID text without leading zeros: "S-0x1-" and a 48-bit authority in hex
+#: ("0xFFFFFFFFFFFF", 14 characters; 15 in decimal), then 15 sub-authorities of at most 10
+#: characters ("4294967295", "0xFFFFFFFF") each after a dash. Longer texts are parsed but not
+#: interned: only leading zeros make a valid SID text longer, and they would let one key of the
+#: table take any size (issue 10: 20,000 SIDs of 30 KB each held 1.1 GB).
+SID_TEXT_LONGEST = 6 + 15 + 15 * 11
 
-# Intern tables: SID text -> Sid and binary SID -> Sid. Module-level rather than class
-# attributes so that reprs and pretty-printers walking the class never drag them along.
-_PARSED: dict[str, Sid] = {}
-_DECODED: dict[bytes, Sid] = {}
+# Intern tables: SID text -> Sid and binary SID -> Sid (each key at most SID_TEXT_LONGEST
+# characters or 68 bytes). Module-level rather than class attributes so that reprs and
+# pretty-printers walking the class never drag them along.
+_PARSED: InternTable[str, Sid] = InternTable(_INTERN_LIMIT)
+_parsed_get = _PARSED.get  # bound once: as quick as a plain dict's get
+_DECODED: InternTable[bytes, Sid] = InternTable(_INTERN_LIMIT)
 #: The interned SID whose binary form is exactly the given bytes, else None. For the codecs'
 #: hot paths (ntsec.codec.binary looks a SID up by its bytes before decoding anything); not
 #: public API. Bytes that are a key here are a valid SID by construction (Sid.intern adds
@@ -47,11 +62,19 @@ def _parse_number(text: str, start: int, end: int, limit: int, whole: str) -> in
         digits = part[2:]
         if not digits or any(c not in "0123456789abcdefABCDEF" for c in digits):
             raise SidError("bad hexadecimal number in SID", whole, start)
-        value = int(digits, 16)
+        base = 16
     else:
         if not part.isascii() or not part.isdigit():
             raise SidError("bad number in SID", whole, start)
-        value = int(part)
+        digits, base = part, 10
+    if len(digits) > 16:
+        # No field exceeds 2^48 (16 significant digits in either base): more digits than that
+        # are too large without converting them (int() refuses decimal strings of over 4,300
+        # digits, leading zeros included, with a ValueError of its own).
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > 16:
+            raise SidError("number too large for a SID field", whole, start)
+    value = int(digits, base)
     if value > limit:
         raise SidError("number too large for a SID field", whole, start)
     return value
@@ -73,27 +96,43 @@ class Sid:
     def __post_init__(self) -> None:
         # Callers may pass any iterable of sub-authorities; the field keeps a tuple.
         given = cast("Iterable[int]", self.sub_authorities)
-        subs = given if isinstance(given, tuple) else tuple(given)
+        try:
+            subs = given if isinstance(given, tuple) else tuple(given)
+            if not 0 <= self.authority <= _MAX_AUTHORITY:
+                raise InvalidValueError(f"SID authority {self.authority} is outside 0..2^48-1")
+            if len(subs) > SID_MAX_SUB_AUTHORITIES:
+                raise InvalidValueError(f"a SID has at most 15 sub-authorities, not {len(subs)}")
+            for s in subs:
+                if not 0 <= s <= _MAX_SUB:
+                    raise InvalidValueError(f"SID sub-authority {s} is outside 0..2^32-1")
+        except TypeError:  # not numbers (comparison), or not an iterable (tuple)
+            raise ArgumentTypeError(
+                "a SID's authority and sub-authorities must be integers"
+            ) from None
         if subs is not given:
             object.__setattr__(self, "sub_authorities", subs)
-        if not 0 <= self.authority <= _MAX_AUTHORITY:
-            raise InvalidValueError(f"SID authority {self.authority} is outside 0..2^48-1")
-        if len(subs) > SID_MAX_SUB_AUTHORITIES:
-            raise InvalidValueError(f"a SID has at most 15 sub-authorities, not {len(subs)}")
-        for s in subs:
-            if not 0 <= s <= _MAX_SUB:
-                raise InvalidValueError(f"SID sub-authority {s} is outside 0..2^32-1")
         # MS-DTYP 2.4.2.2: revision, count, 6-byte big-endian authority, little-endian subs.
-        raw = (
-            bytes((SID_REVISION, len(subs)))
-            + self.authority.to_bytes(6, "big")
-            + struct.pack(f"<{len(subs)}I", *subs)
-        )
+        try:
+            raw = (
+                bytes((SID_REVISION, len(subs)))
+                + self.authority.to_bytes(6, "big")
+                + struct.pack(f"<{len(subs)}I", *subs)
+            )
+        except (AttributeError, struct.error):
+            # Numbers that compare like integers (floats, Decimals) but are not integers.
+            raise ArgumentTypeError(
+                "a SID's authority and sub-authorities must be integers"
+            ) from None
         object.__setattr__(self, "_bytes", raw)
         object.__setattr__(self, "_hash", hash(raw))
 
     def __hash__(self) -> int:
         return self._hash
+
+    def __reduce__(self) -> tuple[type[Sid], tuple[int, tuple[int, ...]]]:
+        # ``_hash`` is this process's (salted) hash of the bytes: a pickled copy must not carry
+        # it into another process (a Dask worker), where sets and dicts would miss it.
+        return (Sid, (self.authority, self.sub_authorities))
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -104,17 +143,22 @@ class Sid:
         sub-authorities. ``S-1-5`` (no sub-authority) is rejected, as Windows rejects it with
         ERROR_INVALID_SID, although such a SID prints that way. Raises :class:`SidError`.
         """
-        hit = _PARSED.get(text)
+        try:
+            hit = _parsed_get(text)
+        except TypeError:  # unhashable, so not text: _parse_uncached says so
+            hit = None
         if hit is not None:
             return hit
         sid = cls._parse_uncached(text)
-        if len(_PARSED) < _INTERN_LIMIT:
-            _PARSED[text] = sid
+        if len(text) <= SID_TEXT_LONGEST:
+            _PARSED.put(text, sid)
         return sid
 
     @classmethod
     def _parse_uncached(cls, text: str) -> Sid:
         if not isinstance(text, str):
+            # ConvertStringSidToSid(NULL) fails as any bad SID string does (Wine
+            # test_ConvertStringSidToSid): a SidError, not an ArgumentTypeError.
             raise SidError("a SID string must be text", "", 0)
         if text[:2] not in ("S-", "s-"):
             raise SidError("a SID string starts with 'S-'", text, 0)
@@ -142,12 +186,12 @@ class Sid:
     @classmethod
     def intern(cls, sid: Sid) -> Sid:
         """The shared instance equal to ``sid``."""
+        if type(sid) is not Sid:
+            require_type(sid, Sid, "sid")
         hit = _DECODED.get(sid._bytes)
         if hit is not None:
             return hit
-        if len(_DECODED) < _INTERN_LIMIT:
-            _DECODED[sid._bytes] = sid
-        return sid
+        return _DECODED.put(sid._bytes, sid)
 
     @classmethod
     def from_bytes(cls, data: bytes, offset: int = 0) -> Sid:
@@ -158,6 +202,13 @@ class Sid:
     @classmethod
     def decode(cls, data: bytes, offset: int = 0) -> tuple[Sid, int]:
         """Decode a binary SID at ``offset``; returns the SID and the offset after it."""
+        if type(data) is not bytes:
+            data = bytes_argument(data, "SID bytes")
+        if type(offset) is not int or offset < 0:
+            require_type(offset, int, "an offset")
+            if offset < 0:
+                raise SidError(f"offset {offset} is outside the data", data, 0)
+            offset = int(offset)  # an int subclass (True, an IntEnum member) as a number
         if len(data) < offset + 8:
             raise SidError("SID shorter than its 8-byte header", bytes(data), offset)
         count = data[offset + 1]

@@ -1,4 +1,4 @@
-"""Access tokens as values (SEMANTICS.md D; MS-DTYP 2.5.2; L:secauthz/access-tokens).
+"""Access tokens as values (docs/rules.md D; MS-DTYP 2.5.2; L:secauthz/access-tokens).
 
 A :class:`Token` is frozen: every Windows token operation (``ntsec.authz.tokenops``) returns a
 new token. Membership questions the access check asks on its hot path go through
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import TYPE_CHECKING
+from types import NoneType
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_items, require_types
+from ntsec.model.acl import Acl
 from ntsec.model.claims import ClaimAttribute
+from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import (
     ELEVATING_PRIVILEGES,
     Privilege,
@@ -20,10 +22,6 @@ from ntsec.model.privileges import (
     PrivilegeEntry,
 )
 from ntsec.model.sid import Sid
-
-if TYPE_CHECKING:
-    from ntsec.model.acl import Acl
-    from ntsec.model.descriptor import SecurityDescriptor
 
 __all__ = [
     "ELEVATED_GROUP_RIDS",
@@ -40,7 +38,7 @@ __all__ = [
 
 
 class GroupAttributes(IntFlag):
-    """SID_AND_ATTRIBUTES.Attributes for token groups (SEMANTICS.md D.2; API:TOKEN_GROUPS)."""
+    """SID_AND_ATTRIBUTES.Attributes for token groups (docs/rules.md D.2; API:TOKEN_GROUPS)."""
 
     SE_GROUP_MANDATORY = 0x00000001
     SE_GROUP_ENABLED_BY_DEFAULT = 0x00000002
@@ -61,7 +59,7 @@ class TokenType(IntEnum):
 
 
 class ImpersonationLevel(IntEnum):
-    """SECURITY_IMPERSONATION_LEVEL (SEMANTICS.md G.1)."""
+    """SECURITY_IMPERSONATION_LEVEL (docs/rules.md G.1)."""
 
     SecurityAnonymous = 0
     SecurityIdentification = 1
@@ -70,7 +68,7 @@ class ImpersonationLevel(IntEnum):
 
 
 class TokenElevationType(IntEnum):
-    """TOKEN_ELEVATION_TYPE (SEMANTICS.md F)."""
+    """TOKEN_ELEVATION_TYPE (docs/rules.md F)."""
 
     TokenElevationTypeDefault = 1
     TokenElevationTypeFull = 2
@@ -78,7 +76,7 @@ class TokenElevationType(IntEnum):
 
 
 class TokenInformationClass(IntEnum):
-    """TOKEN_INFORMATION_CLASS (SEMANTICS.md D.1; winnt.h numbering)."""
+    """TOKEN_INFORMATION_CLASS (docs/rules.md D.1; winnt.h numbering)."""
 
     TokenUser = 1
     TokenGroups = 2
@@ -130,7 +128,7 @@ class TokenInformationClass(IntEnum):
     TokenIsAppSilo = 48
 
 
-#: Last RIDs that make a group "elevated" whatever the rest of its SID (SEMANTICS.md F.1 [I]
+#: Last RIDs that make a group "elevated" whatever the rest of its SID (docs/rules.md F.1 [I]
 #: WSI ch.4): S-1-5-114 (local admin), Enterprise RO DCs, Domain Admins, Domain Controllers,
 #: Cert Publishers, Schema/Enterprise Admins, Group Policy Creator Owners, RO DCs, BUILTIN
 #: Administrators, Power Users, Account/Server/Print/Backup Operators, RAS Servers,
@@ -160,6 +158,9 @@ class SidAndAttributes:
     attributes: GroupAttributes = GroupAttributes(0)  # noqa: RUF009 - an immutable flag value
 
     def __post_init__(self) -> None:
+        require_types(
+            "SidAndAttributes", ("sid", self.sid, Sid), ("attributes", self.attributes, int)
+        )
         # Callers may pass a plain int (e.g. 0xC0000007); store it as the flag type.
         raw: object = self.attributes
         if not isinstance(raw, GroupAttributes):
@@ -185,10 +186,35 @@ class TokenSource:
     luid: int = 0
 
 
-#: S-1-16-8192, what an object without a label is treated as (SEMANTICS.md I.3).
+#: S-1-16-8192, what an object without a label is treated as (docs/rules.md I.3).
 MEDIUM_INTEGRITY = Sid.from_parts(16, 8192)
 _MANDATORY_AUTHORITY = 16
 _LOCAL_SYSTEM = Sid.from_parts(5, 18)
+
+
+#: Token fields that hold sequences, with their items' type (any iterable is accepted and
+#: kept as a tuple), and the fields that hold numbers (IntEnum and IntFlag members included).
+_TOKEN_SEQUENCES = (
+    ("groups", SidAndAttributes),
+    ("privileges", PrivilegeEntry),
+    ("restricted_sids", SidAndAttributes),
+    ("user_claims", ClaimAttribute),
+    ("device_claims", ClaimAttribute),
+    ("device_groups", SidAndAttributes),
+)
+_TOKEN_NUMBERS = (
+    "token_type",
+    "impersonation_level",
+    "token_id",
+    "authentication_id",
+    "modified_id",
+    "parent_token_id",
+    "originating_logon_session",
+    "expiration",
+    "session_id",
+    "mandatory_policy",
+    "elevation_type",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,11 +261,23 @@ class Token:
     )
 
     def __post_init__(self) -> None:
-        for name in ("groups", "privileges", "restricted_sids", "user_claims",
-                     "device_claims", "device_groups"):
+        for name, kind in _TOKEN_SEQUENCES:
             value = getattr(self, name)
-            if not isinstance(value, tuple):
-                object.__setattr__(self, name, tuple(value))
+            items = require_items(f"Token: {name}", value, kind)
+            if items is not value:
+                object.__setattr__(self, name, items)
+        sid_or_none = (Sid, NoneType)
+        require_types(
+            "Token",
+            ("user", self.user, SidAndAttributes),
+            ("owner", self.owner, sid_or_none),
+            ("primary_group", self.primary_group, sid_or_none),
+            ("default_dacl", self.default_dacl, (Acl, NoneType)),
+            ("source", self.source, TokenSource),
+            ("linked_token_id", self.linked_token_id, (int, NoneType)),
+            ("security_descriptor", self.security_descriptor, (SecurityDescriptor, NoneType)),
+            *((name, getattr(self, name), int) for name in _TOKEN_NUMBERS),
+        )
 
     # ------------------------------------------------------------------ queries
     @property
@@ -271,12 +309,12 @@ class Token:
 
     @property
     def is_restricted(self) -> bool:
-        """IsTokenRestricted: the token has restricting SIDs (SEMANTICS.md H.4)."""
+        """IsTokenRestricted: the token has restricting SIDs (docs/rules.md H.4)."""
         return bool(self.restricted_sids)
 
     @property
     def is_write_restricted(self) -> bool:
-        """The restricting SIDs apply to write access only (SEMANTICS.md H.4, I.7)."""
+        """The restricting SIDs apply to write access only (docs/rules.md H.4, I.7)."""
         return self.write_restricted
 
     @property
@@ -284,7 +322,7 @@ class Token:
         """TokenElevation.TokenIsElevated.
 
         A Full half of a split token is elevated and a Limited half is not (Wine test_elevation,
-        run on Windows). A Default token is elevated when it holds any privilege of SEMANTICS.md
+        run on Windows). A Default token is elevated when it holds any privilege of docs/rules.md
         B.3 (enabled or not) or a group whose last RID is in F.1 (Wine test_admin_elevation: a
         Default administrator token is elevated). Deny-only groups are not counted: a filtered
         token's deny-only Administrators must not make it elevated (inferred from F.2).
@@ -310,12 +348,12 @@ class Token:
 
     @property
     def is_filtered(self) -> bool:
-        """The token was made by the UAC filter (TOKEN_IS_FILTERED, SEMANTICS.md D.3, F.2)."""
+        """The token was made by the UAC filter (TOKEN_IS_FILTERED, docs/rules.md D.3, F.2)."""
         return self.filtered
 
     @property
     def is_split(self) -> bool:
-        """One half of a UAC split token (elevation type Full or Limited, SEMANTICS.md F)."""
+        """One half of a UAC split token (elevation type Full or Limited, docs/rules.md F)."""
         return self.elevation_type != TokenElevationType.TokenElevationTypeDefault
 
     @property
@@ -339,7 +377,8 @@ class Token:
     def check_membership(self, sid: Sid) -> bool:
         """CheckTokenMembership's answer: ``sid`` is the user (not deny-only) or an enabled,
         not deny-only group; for a restricted token it must also be an enabled restricting SID
-        (SEMANTICS.md I.1, I.7; Wine test_CreateRestrictedToken: a disabled SID is not a member)."""
+        (docs/rules.md I.1, I.7; Wine test_CreateRestrictedToken: a disabled SID is not a
+        member)."""
         c = self.compiled()
         if sid not in c.allow_sids:
             return False
@@ -359,7 +398,7 @@ class Token:
         return None
 
     def has_privilege(self, priv: Privilege) -> bool:
-        """True when ``priv`` is present *and enabled* (SEMANTICS.md B.2: checks test enabled)."""
+        """True when ``priv`` is present *and enabled* (docs/rules.md B.2: checks test enabled)."""
         p = self.privilege(priv)
         return p is not None and bool(p.attributes & PrivilegeAttributes.SE_PRIVILEGE_ENABLED)
 
@@ -378,7 +417,7 @@ class Token:
 
 @dataclass(frozen=True, slots=True)
 class CompiledToken:
-    """Membership sets used by the access check (SEMANTICS.md I.1).
+    """Membership sets used by the access check (docs/rules.md I.1).
 
     ``allow_sids``: SIDs for which allow ACEs apply (user unless deny-only; groups enabled and
     not deny-only). ``deny_sids``: SIDs for which deny ACEs apply (user; groups enabled or

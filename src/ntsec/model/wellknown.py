@@ -8,8 +8,8 @@ aliases added after the enumeration froze...).
 
 Sources: type numbers and names, winnt.h ``WELL_KNOWN_SID_TYPE`` (Learn:
 ne-winnt-well_known_sid_type); SIDs of types 0-84, Wine test_CreateWellKnownSid run on Windows
-(tests/vectors/wine-windows.json); SIDs of types 85-119, winnt.h RID constants (SEMANTICS.md A.3,
-MS-DTYP 2.4.2.4); names, the whoami captures in tests/vectors/whoami (observed) and SEMANTICS.md
+(tests/vectors/wine-windows.json); SIDs of types 85-119, winnt.h RID constants (docs/rules.md A.3,
+MS-DTYP 2.4.2.4); names, the whoami captures in tests/vectors/whoami (observed) and docs/rules.md
 A.3 (MS-LSAT 3.1.1.1.1, ReactOS lsasrv's table of Windows' names).
 """
 
@@ -19,8 +19,9 @@ import hashlib
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
+from types import NoneType
 
-from ntsec.errors import InvalidValueError
+from ntsec.errors import InvalidValueError, require_type, require_types
 from ntsec.model.sid import Sid
 
 __all__ = [
@@ -62,7 +63,7 @@ class SidNameUse(IntEnum):
         return _WHOAMI_TYPES[self]
 
 
-# whoami's Type column. Observed in real captures (WHOAMI.md section 6, tests/vectors/whoami):
+# whoami's Type column. Observed in real captures (docs/whoami.md 6, tests/vectors/whoami):
 # "User" (Server 2003 user row), "Group", "Alias", "Well-known group", "Label", "Unknown SID type".
 # The others never appear in a token's group list (a domain, a deleted account, a computer, an
 # invalid SID, a logon session — whoami skips logon SIDs); their strings are not observed [U] and
@@ -210,7 +211,7 @@ class WellKnownSidType(IntEnum):
 
 class IntegrityLevel(IntEnum):
     """Mandatory integrity levels: the RID of the S-1-16-<rid> label SID (winnt.h
-    SECURITY_MANDATORY_*_RID; SEMANTICS.md A.3)."""
+    SECURITY_MANDATORY_*_RID; docs/rules.md A.3)."""
 
     SECURITY_MANDATORY_UNTRUSTED_RID = 0x0000
     SECURITY_MANDATORY_LOW_RID = 0x1000
@@ -238,8 +239,9 @@ _MANDATORY_LABEL_AUTHORITY = 16
 _AUTHENTICATION_AUTHORITY = 18
 _BUILTIN = 32
 
-# Names as printed by whoami (observed: Low, Medium, Medium Plus, High, System — WHOAMI.md 6) and
-# LookupAccountSid (Untrusted, Protected Process, Secure Process — SEMANTICS.md A.3).
+# Names as printed by whoami (observed: Low, Medium, Medium Plus, High, System — docs/whoami.md
+# 6) and
+# LookupAccountSid (Untrusted, Protected Process, Secure Process — docs/rules.md A.3).
 _LABEL_NAMES: dict[IntegrityLevel, str] = {
     IntegrityLevel.SECURITY_MANDATORY_UNTRUSTED_RID: "Untrusted Mandatory Level",
     IntegrityLevel.SECURITY_MANDATORY_LOW_RID: "Low Mandatory Level",
@@ -348,7 +350,7 @@ def _capability(t: WellKnownSidType, rid: int) -> WellKnownSidEntry:
 
 
 #: Every WELL_KNOWN_SID_TYPE in enumeration order. SIDs for 0-84: Wine test_CreateWellKnownSid
-#: (run on Windows; the vectors test every one). Names: whoami captures, SEMANTICS.md A.3.
+#: (run on Windows; the vectors test every one). Names: whoami captures, docs/rules.md A.3.
 WELL_KNOWN_SIDS: tuple[WellKnownSidEntry, ...] = (
     _abs(T.WinNullSid, _NULL, (0,), "", "NULL SID"),
     _abs(T.WinWorldSid, _WORLD, (0,), "", "Everyone"),
@@ -358,7 +360,7 @@ WELL_KNOWN_SIDS: tuple[WellKnownSidEntry, ...] = (
     _abs(T.WinCreatorOwnerServerSid, _CREATOR, (2,), "", "CREATOR OWNER SERVER"),
     _abs(T.WinCreatorGroupServerSid, _CREATOR, (3,), "", "CREATOR GROUP SERVER"),
     # S-1-5 has no sub-authority; LookupAccountSid names the domain itself, domain = name, use
-    # SidTypeDomain (ReactOS lsasrv LsapInitSids, same for BUILTIN below; SEMANTICS.md A.3).
+    # SidTypeDomain (ReactOS lsasrv LsapInitSids, same for BUILTIN below; docs/rules.md A.3).
     _abs(T.WinNtAuthoritySid, _NT, (), _NTA, _NTA, use=_DOMAIN),
     _abs(T.WinDialupSid, _NT, (1,), _NTA, "DIALUP"),
     _abs(T.WinNetworkSid, _NT, (2,), _NTA, "NETWORK"),
@@ -389,7 +391,7 @@ WELL_KNOWN_SIDS: tuple[WellKnownSidEntry, ...] = (
     _builtin(T.WinBuiltinSystemOperatorsSid, 549, "Server Operators"),
     _builtin(T.WinBuiltinPrintOperatorsSid, 550, "Print Operators"),
     _builtin(T.WinBuiltinBackupOperatorsSid, 551, "Backup Operators"),
-    # "Replicator", not ReactOS' "Replicators" (SEMANTICS.md Z.16).
+    # "Replicator", not ReactOS' "Replicators" (docs/rules.md Z.16).
     _builtin(T.WinBuiltinReplicatorSid, 552, "Replicator"),
     _builtin(
         T.WinBuiltinPreWindows2000CompatibleAccessSid, 554, "Pre-Windows 2000 Compatible Access"
@@ -486,7 +488,7 @@ WELL_KNOWN_SIDS: tuple[WellKnownSidEntry, ...] = (
     ),
     # Observed: 10_domain-user_all_list_winrm.txt.
     _builtin(T.WinBuiltinRemoteManagementUsersSid, 580, "Remote Management Users"),
-    # S-1-18-x print with an empty domain (WHOAMI.md 6).
+    # S-1-18-x print with an empty domain (docs/whoami.md 6).
     _abs(
         T.WinAuthenticationAuthorityAssertedSid,
         _AUTHENTICATION_AUTHORITY,
@@ -557,7 +559,7 @@ _EXTRA_NAMES: dict[Sid, WellKnownName] = {
     ),
 }
 
-# Default names of domain-relative accounts (MS-DTYP 2.4.2.4 descriptions, SEMANTICS.md A.4).
+# Default names of domain-relative accounts (MS-DTYP 2.4.2.4 descriptions, docs/rules.md A.4).
 # They are defaults only: accounts can be renamed, and on a standalone machine RID 513 of the
 # account domain is the group "None". lookup() uses them only when given the domain SID.
 _DOMAIN_RID_NAMES: dict[int, tuple[str, SidNameUse]] = {
@@ -582,7 +584,7 @@ _DOMAIN_RID_NAMES: dict[int, tuple[str, SidNameUse]] = {
     527: ("Enterprise Key Admins", _GROUP),
     553: ("RAS and IAS Servers", _ALIAS),
     571: ("Allowed RODC Password Replication Group", _ALIAS),
-    # Observed as "Alias" in a domain capture (WHOAMI.md 6).
+    # Observed as "Alias" in a domain capture (docs/whoami.md 6).
     572: ("Denied RODC Password Replication Group", _ALIAS),
 }
 
@@ -620,6 +622,7 @@ def well_known_sid(
     WinLocalLogonSid and WinApplicationPackageAuthoritySid raise: CreateWellKnownSid cannot
     make them.
     """
+    require_types("well_known_sid", ("domain_sid", domain_sid, (Sid, NoneType)))
     t = _coerce_type(type_or_name)
     entry = _BY_TYPE[t]
     if not entry.creatable:
@@ -722,6 +725,7 @@ def service_sid(name: str) -> Sid:
     01_nt-service-mssql (NT SERVICE\\MSSQL$SQLEXPRESS). An empty name raises InvalidValueError
     (RtlCreateServiceSid: STATUS_INVALID_PARAMETER for a missing name).
     """
+    require_type(name, str, "a service name")
     if not name:
         raise InvalidValueError("a service SID needs a service name")
     digest = hashlib.sha1(_upcase(name).encode("utf-16-le"), usedforsecurity=False).digest()
@@ -735,6 +739,7 @@ def capability_sids(name: str) -> tuple[Sid, Sid]:
     S-1-15-3-1024 (capability) and S-1-5-32 (group). The empty name is allowed. Verified against
     Wine test_RtlDeriveCapabilitySidsFromName on Windows (tests/vectors/wine-windows.json).
     """
+    require_type(name, str, "a capability name")
     words = _hash_words(hashlib.sha256(_upcase(name).encode("utf-16-le")).digest())
     return (
         Sid.from_parts(_APP_PACKAGE_AUTHORITY, 3, 1024, *words),

@@ -1,1 +1,1 @@
-"""ntsec.system (see DESIGN.md)."""
+"""ntsec.system (see docs/design.md)."""

@@ -1,4 +1,4 @@
-"""SAM and LSA policy of the simulated machine (SEMANTICS.md B.4, E.2; issue 5 "State").
+"""SAM and LSA policy of the simulated machine (docs/rules.md B.4, E.2; issue 5 "State").
 
 The Security Account Manager part holds the computer name, the machine SID (S-1-5-21-x-y-z,
 random per machine), local users (built-ins 500/501/503/504, then RIDs from 1000), local groups
@@ -43,7 +43,7 @@ __all__ = [
 
 
 class WellKnown:
-    """SIDs the SAM, the policy and LSA's token assembly use (SEMANTICS.md A.3, E.1, E.2)."""
+    """SIDs the SAM, the policy and LSA's token assembly use (docs/rules.md A.3, E.1, E.2)."""
 
     NULL = Sid.parse("S-1-0-0")
     EVERYONE = Sid.parse("S-1-1-0")
@@ -84,7 +84,7 @@ class WellKnown:
 BUILTIN = Sid.parse("S-1-5-32")
 
 #: BUILTIN aliases of a Windows 10 workstation (`net localgroup` on Windows 10 Pro; names as in
-#: MS-DTYP 2.4.2.4 and SEMANTICS.md A.3), by RID.
+#: MS-DTYP 2.4.2.4 and docs/rules.md A.3), by RID.
 BUILTIN_ALIASES: Mapping[int, str] = {
     544: "Administrators",
     545: "Users",
@@ -169,7 +169,7 @@ DEFAULT_RIGHTS: Mapping[str, tuple[str, ...]] = {
 #: user-account-control/settings-and-configuration (EnableLUA 1, FilterAdministratorToken 0,
 #: ConsentPromptBehaviorAdmin 5 "consent for non-Windows binaries", ConsentPromptBehaviorUser 3
 #: "prompt for credentials", PromptOnSecureDesktop 1); LocalAccountTokenFilterPolicy absent = 0
-#: [N] L:wmisdk/user-account-control-and-wmi (SEMANTICS.md F.1).
+#: [N] L:wmisdk/user-account-control-and-wmi (docs/rules.md F.1).
 #: Lockout and password age: [N] security-policy-settings pages "account-lockout-threshold"
 #: (0 = never locked out on Windows 10), "account-lockout-duration" and
 #: "reset-account-lockout-counter-after" (30 minutes once a threshold is set),
@@ -202,7 +202,7 @@ _SALT_BYTES = 16
 
 
 class PasswordCheck(Enum):
-    """Outcome of a credential check, before logon policy is applied (SEMANTICS.md E.3)."""
+    """Outcome of a credential check, before logon policy is applied (docs/rules.md E.3)."""
 
     OK = "ok"
     NO_SUCH_USER = "no such user"
@@ -239,7 +239,7 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class UacPolicy:
-    """The UAC settings LSA and AppInfo consult (SEMANTICS.md F)."""
+    """The UAC settings LSA and AppInfo consult (docs/rules.md F)."""
 
     enable_lua: bool
     filter_administrator_token: bool
@@ -628,7 +628,7 @@ class Accounts:
         return [Sid.parse(r[0]) for r in rows]
 
     def alias_memberships(self, user: Sid, other_sids: Iterable[Sid] = ()) -> list[Sid]:
-        """The local groups and aliases a logon gets (SEMANTICS.md E.2 step 4; MS-DTYP 2.5.2.1.1
+        """The local groups and aliases a logon gets (docs/rules.md E.2 step 4; MS-DTYP 2.5.2.1.1
         GatherGroupMembershipForSystem): computed transitively from the user and the SIDs the
         logon already has, account-domain groups first, then BUILTIN aliases.
 

@@ -2,7 +2,7 @@
 OpenProcessToken, OpenThreadToken, DuplicateTokenEx, AdjustTokenPrivileges, the impersonation
 calls (ImpersonateLoggedOnUser, SetThreadToken, ImpersonateSelf, RevertToSelf), named pipes with
 their client's security quality of service (ImpersonateNamedPipeClient), and object opens
-through the effective token (SEMANTICS.md C.5, G, H, I.0).
+through the effective token (docs/rules.md C.5, G, H, I.0).
 
 :class:`SecurityCalls` is mixed into :class:`ntsec.system.machine.Machine`; the decisions are
 those of ``ntsec.authz`` (access, impersonation); this module finds the tokens and keeps the
@@ -108,14 +108,14 @@ def _descriptor(token: Token, policy: int, object_type: ObjectType) -> SecurityD
 def process_descriptor(token: Token) -> SecurityDescriptor:
     """The descriptor of a process object: owner and DACL from the process token's owner and
     default DACL, and a label at the token's integrity level with NO_WRITE_UP|NO_READ_UP, the
-    default policy of process objects (SEMANTICS.md C.5)."""
+    default policy of process objects (docs/rules.md C.5)."""
     return _descriptor(token, _NO_WRITE_UP | _NO_READ_UP, ObjectType.PROCESS)
 
 
 def token_descriptor(token: Token) -> SecurityDescriptor:
     """A token object's descriptor: the one it was given, else (LSA-made tokens) owner and DACL
     from the token's own owner and default DACL, labelled at its level with NO_WRITE_UP
-    (SEMANTICS.md C.5; H.8 leaves the exact DACL unconfirmed) [U]."""
+    (docs/rules.md C.5; H.8 leaves the exact DACL unconfirmed) [U]."""
     if token.security_descriptor is not None:
         return token.security_descriptor
     made = _descriptor(token, _NO_WRITE_UP, ObjectType.TOKEN)
@@ -214,7 +214,7 @@ class SecurityCalls:
     # ================================================================== tokens in effect
     def effective_token(self, pid: int, tid: int | None = None) -> Token:
         """The token a thread acts with: its impersonation token, else its process's primary
-        token (SEMANTICS.md G.2). ``tid`` None is the process's first thread."""
+        token (docs/rules.md G.2). ``tid`` None is the process's first thread."""
         with self.store.transaction():
             thread = (self.processes.main_thread(pid) if tid is None
                       else self.processes.thread(tid))
@@ -301,7 +301,7 @@ class SecurityCalls:
         """OpenThreadToken: no token (ERROR_NO_TOKEN), an Anonymous one (ERROR_CANT_OPEN_
         ANONYMOUS), then the access check with the caller thread's token, or its process
         token with OpenAsSelf; a caller impersonating at Identification needs OpenAsSelf
-        (SEMANTICS.md G.1, G.2)."""
+        (docs/rules.md G.1, G.2)."""
         with self.store.transaction():
             token = self.processes.thread_token(target_tid)
             status = open_thread_token_allowed(token)
@@ -331,7 +331,7 @@ class SecurityCalls:
     def duplicate_token(self, pid: int, handle: int, token_type: TokenType,
                         level: ImpersonationLevel | None = None, *,
                         effective_only: bool = False) -> Handle:
-        """DuplicateTokenEx (TOKEN_DUPLICATE on the source handle; SEMANTICS.md H.1). The new
+        """DuplicateTokenEx (TOKEN_DUPLICATE on the source handle; docs/rules.md H.1). The new
         handle has the source handle's access (DesiredAccess 0)."""
         with self.store.transaction():
             h = self.processes.handle(pid, handle, HandleKind.TOKEN)
@@ -447,7 +447,7 @@ class SecurityCalls:
                          package: AuthenticationPackage = AuthenticationPackage.KERBEROS,
                          server_trusted_for_delegation: bool = False,
                          client_sensitive: bool = False) -> DelegationOutcome:
-        """Who a second machine sees when this thread opens a resource there (SEMANTICS.md
+        """Who a second machine sees when this thread opens a resource there (docs/rules.md
         G.7, G.1): the thread's effective token's level and whether its logon session holds
         credentials (E.3: a network logon stores none; interactive, batch, service,
         cleartext logons and the machine's own sessions do) decide, through

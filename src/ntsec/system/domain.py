@@ -1,12 +1,13 @@
 """A Windows domain for simulated machines: its directory of accounts and the decisions its
-domain controller takes for them (issue 5 "Delegation"; SEMANTICS.md G.6, G.7).
+domain controller takes for them (issue 5 "Delegation"; docs/rules.md G.6, G.7).
 
 The model is deliberately small. A :class:`Domain` is a NetBIOS name, a DNS name and a domain SID
 (S-1-5-21-x-y-z) with users, computer accounts and global groups, kept in a database of its own
 (the domain controller's account database; the same SAM tables a machine uses, in its own file).
 Member machines trust it: they send it the credentials of domain accounts (:meth:`Domain.
 authenticate`, the KDC's AS exchange or NTLM pass-through [N] MS-APDS 3.1) and receive the
-account and its global group memberships (the PAC, [N] MS-PAC 2.5 KERB_VALIDATION_INFO; SEMANTICS.md
+account and its global group memberships (the PAC, [N] MS-PAC 2.5 KERB_VALIDATION_INFO;
+docs/rules.md
 E.2 step 2).
 
 Delegation follows the two userAccountControl bits of [N] MS-ADTS 2.2.16 as Learn's
@@ -57,7 +58,7 @@ class UserAccountControl(IntFlag):
     NOT_DELEGATED = 0x00100000
 
 
-#: Global groups every domain has, by RID ([N] MS-DTYP 2.4.2.4; SEMANTICS.md A.4 DA/DU/DG/DC).
+#: Global groups every domain has, by RID ([N] MS-DTYP 2.4.2.4; docs/rules.md A.4 DA/DU/DG/DC).
 DOMAIN_GROUPS: dict[int, str] = {
     512: "Domain Admins",
     513: "Domain Users",
@@ -103,7 +104,7 @@ class DomainAccount:
 
 def delegation_unmet(client: DomainAccount, server: DomainAccount,
                      package: AuthenticationPackage) -> tuple[str, ...]:
-    """What keeps the client's identity from being delegated by ``server`` (SEMANTICS.md G.7):
+    """What keeps the client's identity from being delegated by ``server`` (docs/rules.md G.7):
     only Kerberos delegates across machines (NTLM only between threads and processes of one
     machine, [N] L:com/ntlmssp; Schannel never); the service's account must be trusted for
     delegation; the client must not be "sensitive and cannot be delegated". Empty: the KDC
@@ -317,7 +318,7 @@ class Domain:
         """Validate a domain account's password as the DC does for a member's logon (KDC AS
         exchange / NTLM pass-through): unknown account or bad password STATUS_LOGON_FAILURE
         (the bad-password count and lockout apply), then locked out, disabled and expired as
-        LSA reports them locally (SEMANTICS.md E.3). Raises NtStatusError."""
+        LSA reports them locally (docs/rules.md E.3). Raises NtStatusError."""
         s = LogonStatus
         account_name = self._strip(name)
         with self.store.transaction():

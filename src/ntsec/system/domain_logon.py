@@ -1,9 +1,9 @@
 """Network logons on a domain member: the tokens a machine's LSA builds for a domain account that
-arrives from the network, and for a null session (SEMANTICS.md E.1, E.2, G.7).
+arrives from the network, and for a null session (docs/rules.md E.1, E.2, G.7).
 
 :func:`network_logon` is what the member's LSA does with a Kerberos service ticket or an NTLM
 response the domain controller vouched for: it takes the account and its global groups (the
-PAC, [N] MS-PAC 2.5; SEMANTICS.md E.2 step 2) and assembles the token locally: the machine's own
+PAC, [N] MS-PAC 2.5; docs/rules.md E.2 step 2) and assembles the token locally: the machine's own
 aliases computed over the user and those groups (E.2 step 4; after a domain join BUILTIN\\Users
 holds Domain Users), the automatic groups of a Network logon (Everyone, NETWORK, Authenticated
 Users, This Organization: capture tests/vectors/whoami/10, a domain user's network logon), the
@@ -61,7 +61,7 @@ __all__ = [
     "network_logon",
 ]
 
-#: S-1-18-1 "Authentication authority asserted identity" (SEMANTICS.md A.3, E.2 step 2).
+#: S-1-18-1 "Authentication authority asserted identity" (docs/rules.md A.3, E.2 step 2).
 AUTHENTICATION_AUTHORITY_ASSERTED = Sid.parse("S-1-18-1")
 
 _G = GroupAttributes
@@ -113,7 +113,7 @@ def network_logon(lsa: Lsa, account: DomainAccount, domain_groups: Sequence[Sid]
                   package: AuthenticationPackage, level: ImpersonationLevel) -> NetworkLogon:
     """LSA's Network logon of a domain account the DC vouched for, with the impersonation
     level the connection allows (Impersonation, or Delegation when the client's ticket was
-    forwarded, SEMANTICS.md G.6/G.7). Raises NtStatusError (recorded for 4625) when the logon
+    forwarded, docs/rules.md G.6/G.7). Raises NtStatusError (recorded for 4625) when the logon
     right refuses it."""
     automatic = [WellKnown.EVERYONE, WellKnown.NETWORK, WellKnown.AUTHENTICATED_USERS,
                  WellKnown.THIS_ORGANIZATION]
@@ -129,7 +129,7 @@ def network_logon(lsa: Lsa, account: DomainAccount, domain_groups: Sequence[Sid]
         privileges = lsa._privileges(account.sid, groups, LogonType.Network)
         admin = is_admin_token(groups, privileges)
         if admin:
-            # As for a local administrator's full token (SEMANTICS.md D.2): Administrators
+            # As for a local administrator's full token (docs/rules.md D.2): Administrators
             # may own objects. Remote UAC filters local accounts only (F.1), not domain ones.
             groups = [SidAndAttributes(g.sid, g.attributes | _G.SE_GROUP_OWNER)
                       if g.sid == WellKnown.ADMINISTRATORS else g for g in groups]
@@ -148,7 +148,7 @@ def network_logon(lsa: Lsa, account: DomainAccount, domain_groups: Sequence[Sid]
 def anonymous_logon(lsa: Lsa) -> NetworkLogon:
     """A null session: user ANONYMOUS LOGON, NETWORK [U], Everyone only when "Let Everyone
     permissions apply to anonymous users" is enabled ([N] API:ImpersonateAnonymousToken), no
-    privileges, no label (the kernel's anonymous token has none, SEMANTICS.md E.4), in a new
+    privileges, no label (the kernel's anonymous token has none, docs/rules.md E.4), in a new
     Network logon session over NTLM. A deny of network logon to ANONYMOUS LOGON refuses it [U]."""
     with lsa.store.transaction():
         rights = lsa.accounts.rights_of(WellKnown.ANONYMOUS)
@@ -201,7 +201,7 @@ def _network_token(lsa: Lsa, session: LogonSession, package: AuthenticationPacka
 
 
 def _default_dacl(owner: Sid) -> Acl:
-    """As LSA's default DACL for the tokens it builds (ntsec.system.lsa; SEMANTICS.md Z.15:
+    """As LSA's default DACL for the tokens it builds (ntsec.system.lsa; docs/rules.md Z.15:
     unconfirmed) [U]: the owner and SYSTEM full control; network tokens have no logon SID."""
     return Acl((Ace(AceType.ACCESS_ALLOWED_ACE_TYPE, mask=_GENERIC_ALL, sid=owner),
                 Ace(AceType.ACCESS_ALLOWED_ACE_TYPE, mask=_GENERIC_ALL,

@@ -1,4 +1,4 @@
-"""The simulated machine's security event log (DESIGN.md "The simulated machine"; issue 5).
+"""The simulated machine's security event log (docs/design.md "The simulated machine"; issue 5).
 
 Every security-relevant step appends one record with its Windows event ID and the fields the
 Security log's XML carries for that ID (names as in the event schema shown by Event Viewer's

@@ -1,5 +1,5 @@
 """The Local Security Authority of the simulated machine: LogonUser, logon sessions and the
-tokens Windows builds for them (SEMANTICS.md B.4, E, F).
+tokens Windows builds for them (docs/rules.md B.4, E, F).
 
 :meth:`Lsa.logon_user` checks the credentials and the account's state, the logon right (deny
 wins), allocates the logon session(s) and builds the token as Windows does for that logon type and
@@ -11,7 +11,7 @@ remote UAC for network logons of local administrators (F.1).
 
 :meth:`Lsa.system_token` and :meth:`Lsa.service_account_token` build the tokens of the special
 logon sessions SYSTEM (0x3e7), LOCAL SERVICE (0x3e5) and NETWORK SERVICE (0x3e4)
-(SEMANTICS.md E.3, E.4).
+(docs/rules.md E.3, E.4).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ __all__ = [
     "nt_create_token",
 ]
 
-#: Logon sessions the system creates itself (SEMANTICS.md E.3; WSI ch.4 Table 4-1).
+#: Logon sessions the system creates itself (docs/rules.md E.3; WSI ch.4 Table 4-1).
 NETWORK_SERVICE_LUID = 0x3E4
 LOCAL_SERVICE_LUID = 0x3E5
 ANONYMOUS_LOGON_LUID = 0x3E6
@@ -74,7 +74,7 @@ _FIRST_LUID = 0x3E8
 
 
 class LogonType(IntEnum):
-    """SECURITY_LOGON_TYPE (SEMANTICS.md E.1)."""
+    """SECURITY_LOGON_TYPE (docs/rules.md E.1)."""
 
     Interactive = 2
     Network = 3
@@ -105,7 +105,7 @@ class LogonStatus(IntEnum):
     STATUS_ACCOUNT_LOCKED_OUT = 0xC0000234
 
 
-# The logon right each logon type needs, and the right that denies it (SEMANTICS.md B.4).
+# The logon right each logon type needs, and the right that denies it (docs/rules.md B.4).
 _LOGON_RIGHTS: dict[LogonType, tuple[LogonRight, LogonRight]] = {
     LogonType.Interactive: (LogonRight.SeInteractiveLogonRight,
                             LogonRight.SeDenyInteractiveLogonRight),
@@ -120,7 +120,7 @@ _LOGON_RIGHTS: dict[LogonType, tuple[LogonRight, LogonRight]] = {
                                   LogonRight.SeDenyRemoteInteractiveLogonRight),
 }
 
-# The extra group SIDs of each logon type (SEMANTICS.md E.1, WSI Table 12-4).
+# The extra group SIDs of each logon type (docs/rules.md E.1, WSI Table 12-4).
 _LOGON_TYPE_SIDS: dict[LogonType, tuple[Sid, ...]] = {
     LogonType.Interactive: (WellKnown.INTERACTIVE,),
     LogonType.Unlock: (WellKnown.INTERACTIVE,),
@@ -144,7 +144,7 @@ _INTERACTIVE_TYPES = frozenset({LogonType.Interactive, LogonType.Unlock,
 _NETWORK_TYPES = frozenset({LogonType.Network, LogonType.NetworkCleartext})
 
 _G = GroupAttributes
-#: Mandatory group, Enabled by default, Enabled group: every automatic group (SEMANTICS.md D.2).
+#: Mandatory group, Enabled by default, Enabled group: every automatic group (docs/rules.md D.2).
 _DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
 _OWNER_GROUP = _DEFAULT_GROUP | _G.SE_GROUP_OWNER
 _LOGON_ID_GROUP = _G.SE_GROUP_LOGON_ID | _DEFAULT_GROUP
@@ -164,9 +164,9 @@ _ENABLED_BY_DEFAULT = frozenset({
 })
 
 #: The privileges of the SYSTEM token (the kernel's System process token and the copies every
-#: LocalSystem process gets). The set is the 31 rows of capture 06_system (SEMANTICS.md Z.11: the
+#: LocalSystem process gets). The set is the 31 rows of capture 06_system (docs/rules.md Z.11: the
 #: Learn LocalSystem page's 24 are a minimum). States: the Learn LocalSystem page for its 24
-#: ([N] L:services/localsystem-account, SEMANTICS.md E.4); the 7 the page does not list
+#: ([N] L:services/localsystem-account, docs/rules.md E.4); the 7 the page does not list
 #: (SeSystemProfile, SeTrustedCredManAccess, SeRelabel, SeIncreaseWorkingSet, SeTimeZone,
 #: SeCreateSymbolicLink, SeDelegateSessionUserImpersonate) are [U]: a common Windows 10
 #: `whoami /priv` of a LocalSystem shell, which capture 06 cannot confirm because its author
@@ -193,7 +193,7 @@ _SYSTEM_PRIVILEGES: dict[Privilege, PrivilegeAttributes] = {
 _GENERIC_ALL = 0x10000000
 _GENERIC_READ_EXECUTE = 0x80000000 | 0x20000000
 _READ_CONTROL = 0x00020000
-#: Token mandatory policy of LSA-built tokens: NO_WRITE_UP | NEW_PROCESS_MIN (SEMANTICS.md Z.15:
+#: Token mandatory policy of LSA-built tokens: NO_WRITE_UP | NEW_PROCESS_MIN (docs/rules.md Z.15:
 #: the commonly reported value, not confirmed by a primary source) [U].
 _MANDATORY_POLICY = (TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP
                      | TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NEW_PROCESS_MIN)
@@ -201,7 +201,7 @@ _MANDATORY_POLICY = (TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP
 
 @dataclass(frozen=True, slots=True)
 class LogonSession:
-    """A logon session (SEMANTICS.md E.3): its LUID, who, how, and its UAC twin."""
+    """A logon session (docs/rules.md E.3): its LUID, who, how, and its UAC twin."""
 
     luid: int
     user_sid: Sid
@@ -249,7 +249,7 @@ class LogonFailure:
 def is_admin_token(
     groups: Iterable[SidAndAttributes], privileges: Iterable[PrivilegeEntry]
 ) -> bool:
-    """The kernel's "is this token elevated / an administrator" test (SEMANTICS.md F.1, B.3):
+    """The kernel's "is this token elevated / an administrator" test (docs/rules.md F.1, B.3):
     any elevating privilege, or any group whose last RID is in the administrative list."""
     if any(p.privilege in ELEVATING_PRIVILEGES for p in privileges):
         return True
@@ -258,7 +258,7 @@ def is_admin_token(
 
 def nt_create_token(creator: Token, token: Token) -> Token:
     """NtCreateToken: only a caller whose primary token holds SeCreateTokenPrivilege may make a
-    token (DESIGN.md: lsass.exe holds it; anyone else gets STATUS_PRIVILEGE_NOT_HELD)."""
+    token (docs/design.md: lsass.exe holds it; anyone else gets STATUS_PRIVILEGE_NOT_HELD)."""
     if creator.privilege(Privilege.SeCreateTokenPrivilege) is None:
         raise NtStatusError(LogonStatus.STATUS_PRIVILEGE_NOT_HELD,
                             "NtCreateToken needs SeCreateTokenPrivilege")
@@ -266,7 +266,7 @@ def nt_create_token(creator: Token, token: Token) -> Token:
     if owner is not None and owner != token.user.sid and not any(
         g.sid == owner and g.attributes & _G.SE_GROUP_OWNER for g in token.groups
     ):
-        # SEMANTICS.md D.4: the default owner must be the user or a group with SE_GROUP_OWNER.
+        # docs/rules.md D.4: the default owner must be the user or a group with SE_GROUP_OWNER.
         raise InvalidValueError(f"{owner} cannot be the owner of this token")
     return token
 
@@ -284,7 +284,7 @@ class Lsa:
     def set_creator(self, creator: Callable[[], Token] | None) -> None:
         """Who calls NtCreateToken for LSA: ``creator`` returns the primary token of the
         lsass.exe process at the time of the call (the machine passes its process table's
-        lookup), so the SeCreateTokenPrivilege check is made on that token, as DESIGN.md
+        lookup), so the SeCreateTokenPrivilege check is made on that token, as docs/design.md
         requires. None (a standalone Lsa without processes) uses a SYSTEM token of its own."""
         self._creator_of = creator
 
@@ -326,7 +326,7 @@ class Lsa:
         return [_session_from_row(r) for r in rows]
 
     def end_logon_session(self, luid: int) -> None:
-        """Delete a logon session: called when its last token goes (SEMANTICS.md E.2)."""
+        """Delete a logon session: called when its last token goes (docs/rules.md E.2)."""
         with self.store.transaction() as db:
             db.execute("UPDATE logon_sessions SET linked_luid = NULL WHERE linked_luid = ?",
                        (luid,))
@@ -369,7 +369,7 @@ class Lsa:
     ) -> LogonResult:
         """LogonUser / LsaLogonUser with a local account's name and password.
 
-        ``winlogon`` marks Winlogon's own logon (it adds LOCAL, SEMANTICS.md E.2 step 6, and
+        ``winlogon`` marks Winlogon's own logon (it adds LOCAL, docs/rules.md E.2 step 6, and
         names itself "User32" as the token source); a plain LogonUser call (runas, RunasCs) does
         not add LOCAL, as capture 35 shows. ``console`` is True for a logon at the physical
         console (CONSOLE LOGON). Failures raise NtStatusError with the status LogonUser returns
@@ -423,7 +423,7 @@ class Lsa:
             logon_type in _INTERACTIVE_TYPES and console
         ):
             # "Accounts: Limit local account use of blank passwords to console logon only"
-            # (enabled by default; SEMANTICS.md E.3).
+            # (enabled by default; docs/rules.md E.3).
             return self._fail(name, logon_type, s.STATUS_ACCOUNT_RESTRICTION,
                              s.STATUS_ACCOUNT_RESTRICTION, "blank password outside the console")
         if user.must_change_password:
@@ -463,7 +463,7 @@ class Lsa:
                              first=logon_type == LogonType.Service)
         if admin:
             # The administrators group may own objects and is the default owner of an
-            # administrator's full token (capture 35: "Group owner"; SEMANTICS.md D.2 0xF).
+            # administrator's full token (capture 35: "Group owner"; docs/rules.md D.2 0xF).
             groups = tuple(SidAndAttributes(g.sid, g.attributes | _G.SE_GROUP_OWNER)
                            if g.sid == WellKnown.ADMINISTRATORS else g for g in groups)
         computer = self.accounts.computer_name
@@ -503,7 +503,7 @@ class Lsa:
         split = admin and uac.enable_lua and not builtin_admin_exempt and (
             logon_type in _INTERACTIVE_TYPES
             # Remote UAC: network logons of local administrators are filtered unless
-            # LocalAccountTokenFilterPolicy=1 (SEMANTICS.md F.1, L:wmisdk/user-account-control-
+            # LocalAccountTokenFilterPolicy=1 (docs/rules.md F.1, L:wmisdk/user-account-control-
             # and-wmi). How the halves are linked for a network logon is not documented; they
             # are linked as for an interactive one [U].
             or (network and not uac.local_account_token_filter_policy)
@@ -515,7 +515,7 @@ class Lsa:
     def _logon_builtin_service(self, name: str, account: str, logon_type: LogonType,
                                caller: Token | None) -> LogonResult | NtStatusError:
         """``NT AUTHORITY\\LocalService`` / ``NetworkService`` / ``SYSTEM``: Service logon
-        type only, no password, and the caller needs SeTcbPrivilege (SEMANTICS.md E.3, WSI
+        type only, no password, and the caller needs SeTcbPrivilege (docs/rules.md E.3, WSI
         Table 12-6). ``caller`` None means LSA's own callers (the SCM)."""
         s = LogonStatus
         sid = _BUILTIN_SERVICE_ACCOUNTS.get(account.upper().replace(" ", ""))
@@ -534,7 +534,7 @@ class Lsa:
 
     def _split(self, full: Token, session: LogonSession, user: UserAccount,
                logon_type: LogonType, origin: int) -> LogonResult:
-        """SEMANTICS.md F.2: the filtered copy lives in a second logon session; both halves are
+        """docs/rules.md F.2: the filtered copy lives in a second logon session; both halves are
         linked and carry their elevation types; LogonUser returns the filtered one."""
         second = self._new_session(user.sid, user.name, session.domain, logon_type=logon_type,
                                    package=session.package, logon_sid=session.logon_sid,
@@ -557,7 +557,7 @@ class Lsa:
 
     def _new_credentials(self, name: str, caller: Token | None, origin: int) -> LogonResult:
         """LOGON32_LOGON_NEW_CREDENTIALS: a copy of the caller's token in a new logon session;
-        the credentials are kept for outbound use and not checked now (SEMANTICS.md E.3)."""
+        the credentials are kept for outbound use and not checked now (docs/rules.md E.3)."""
         if caller is None:
             raise InvalidValueError("a NewCredentials logon copies the caller's token: pass it")
         session = self._new_session(caller.user.sid, name, "",
@@ -634,7 +634,7 @@ class Lsa:
     # ================================================================== special sessions
     def system_token(self) -> Token:
         """The SYSTEM token: the kernel's System process token, which every LocalSystem process
-        copies (capture 06; SEMANTICS.md E.3/E.4). Groups: Administrators 0xE (owner, not
+        copies (capture 06; docs/rules.md E.3/E.4). Groups: Administrators 0xE (owner, not
         mandatory), Everyone, Authenticated Users, System label."""
         groups = (
             SidAndAttributes(WellKnown.ADMINISTRATORS,
@@ -673,8 +673,8 @@ class Lsa:
     def service_account_token(self, account: Sid, services: Sequence[str] = (),
                               caller_token: Token | None = None) -> Token:
         """A LOCAL SERVICE or NETWORK SERVICE token, as the SCM gets it from LSA (Service logon
-        type, no password; the caller needs SeTcbPrivilege, SEMANTICS.md E.3). ``services``
-        adds the per-service SIDs ``NT SERVICE\\<name>`` (SEMANTICS.md E.4, API:SERVICE_SID_INFO).
+        type, no password; the caller needs SeTcbPrivilege, docs/rules.md E.3). ``services``
+        adds the per-service SIDs ``NT SERVICE\\<name>`` (docs/rules.md E.4, API:SERVICE_SID_INFO).
 
         Group order follows the service capture 01 (label first, SERVICE, CONSOLE LOGON,
         Authenticated Users, This Organization, LOCAL) [O]; privileges are the account rights of
@@ -730,7 +730,7 @@ def _with_label(groups: tuple[SidAndAttributes, ...], label: Sid,
 
 def _default_dacl(owner: Sid, logon_sid: Sid | None) -> Acl:
     """Default DACL of an LSA-built token: the owner and SYSTEM full control, the logon SID
-    read/execute (WSI ch.4 token listings; SEMANTICS.md Z.15 marks it unconfirmed) [U]."""
+    read/execute (WSI ch.4 token listings; docs/rules.md Z.15 marks it unconfirmed) [U]."""
     aces = [
         Ace(AceType.ACCESS_ALLOWED_ACE_TYPE, mask=_GENERIC_ALL, sid=owner),
         Ace(AceType.ACCESS_ALLOWED_ACE_TYPE, mask=_GENERIC_ALL, sid=WellKnown.LOCAL_SYSTEM),

@@ -1,4 +1,4 @@
-"""The simulated machine (DESIGN.md "The simulated machine"; issue 5).
+"""The simulated machine (docs/design.md "The simulated machine"; issue 5).
 
 :class:`Machine` is the facade over one machine database: :meth:`Machine.create` builds a
 machine from a scenario (the built-in "workstation" by default) and boots it, :meth:`Machine.open`
@@ -6,10 +6,10 @@ opens an existing one. Every public operation runs in one store transaction, so 
 working on one machine serialise instead of losing updates.
 
 Who does what follows Windows: the boot chain and the service hosts run under SYSTEM, LOCAL
-SERVICE and NETWORK SERVICE with their service SIDs (SEMANTICS.md E.3, E.4); LSA (lsass.exe, the
+SERVICE and NETWORK SERVICE with their service SIDs (docs/rules.md E.3, E.4); LSA (lsass.exe, the
 holder of SeCreateTokenPrivilege) makes tokens; Winlogon, which holds
 SeAssignPrimaryTokenPrivilege, starts the user's shell with the token LSA returned, the filtered
-half for an administrator (SEMANTICS.md F.2), through userinit.exe, which exits; each interactive
+half for an administrator (docs/rules.md F.2), through userinit.exe, which exits; each interactive
 session has its own Winlogon (:mod:`ntsec.system.sessions`); processes get copies of their
 parent's primary token (H.7); "Run as administrator" goes through the consent or credential
 prompt (F.3) whose answer is a parameter. Handles, impersonation and named pipes are in
@@ -83,7 +83,7 @@ _TOKEN_ALL_ACCESS = 0x000F01FF
 
 
 class ManifestLevel:
-    """requestedExecutionLevel values of an application manifest (SEMANTICS.md F.3)."""
+    """requestedExecutionLevel values of an application manifest (docs/rules.md F.3)."""
 
     AS_INVOKER = "asInvoker"
     HIGHEST_AVAILABLE = "highestAvailable"
@@ -148,7 +148,7 @@ class Machine(SecurityCalls):
         self.processes = ProcessTable(store)
         self.objects = ObjectNamespace(store)
         self.events = EventLog(store, clock=clock)
-        # DESIGN.md: tokens are made only through NtCreateToken, whose caller is lsass.exe.
+        # docs/design.md: tokens are made only through NtCreateToken, whose caller is lsass.exe.
         self.lsa.set_creator(self._lsass_token)
 
     def _lsass_token(self) -> Token:
@@ -247,7 +247,7 @@ class Machine(SecurityCalls):
 
     # ================================================================== boot
     def _boot(self, sc: Scenario) -> None:
-        """Objects, then the scenario's processes in order (SEMANTICS.md E.3, E.4)."""
+        """Objects, then the scenario's processes in order (docs/rules.md E.3, E.4)."""
         system = self.lsa.system_token()
         for spec in sc.objects:
             if spec.inherit:
@@ -302,7 +302,7 @@ class Machine(SecurityCalls):
             self._start(parent, parent.pid, ps.image, token, ps.session, services=ps.services)
 
     def _add_service_sids(self, token: Token, services: tuple[str, ...]) -> Token:
-        """The SCM adds ``NT SERVICE\\<name>`` to a service's token (SEMANTICS.md E.4,
+        """The SCM adds ``NT SERVICE\\<name>`` to a service's token (docs/rules.md E.4,
         API:SERVICE_SID_INFO); attributes as LSA gives them to service accounts."""
         extra = tuple(SidAndAttributes(service_sid(n), _G.SE_GROUP_ENABLED_BY_DEFAULT
                                        | _G.SE_GROUP_ENABLED | _G.SE_GROUP_OWNER)
@@ -352,7 +352,7 @@ class Machine(SecurityCalls):
 
     def _executable_label(self, caller_token: Token, image: str) -> int | None:
         """CreateProcess opens the image for execute with the caller's effective token, and
-        the file's label feeds NEW_PROCESS_MIN (SEMANTICS.md H.7). Images that are not objects
+        the file's label feeds NEW_PROCESS_MIN (docs/rules.md H.7). Images that are not objects
         of the namespace (bare names) are not checked."""
         if "\\" not in image or not self.objects.exists(image, ObjectKind.FILE):
             return None
@@ -368,7 +368,7 @@ class Machine(SecurityCalls):
     def create_process(self, parent_pid: int, image: str, *, tid: int | None = None,
                        manifest: str = ManifestLevel.AS_INVOKER) -> Process:
         """CreateProcess: the child gets a copy of the parent's primary token with a new
-        TokenId (SEMANTICS.md H.7; a thread's impersonation token is ignored, G.2). A manifest
+        TokenId (docs/rules.md H.7; a thread's impersonation token is ignored, G.2). A manifest
         asking for more than the token has fails with ERROR_ELEVATION_REQUIRED (F.3)."""
         with self.store.transaction():
             parent = self.processes.process(parent_pid)
@@ -384,7 +384,7 @@ class Machine(SecurityCalls):
             return self._start(parent, parent.pid, image, child, parent.session_id)
 
     def _child_token(self, parent_token: Token, label: int | None = None) -> Token:
-        """CreateProcess's copy of the parent's primary token (SEMANTICS.md H.7) with every
+        """CreateProcess's copy of the parent's primary token (docs/rules.md H.7) with every
         LUID from the machine's counter: a lowered integrity level gives the copy a new
         ModifiedId, which ntsec.authz.assign draws from its own per-process counter."""
         child = child_process_token(parent_token, new_token_id=self.lsa.allocate_luid(),
@@ -401,7 +401,7 @@ class Machine(SecurityCalls):
 
     def terminate_process(self, pid: int) -> None:
         """TerminateProcess; tokens nobody holds any more go, and so do their logon sessions
-        (4634 for each, SEMANTICS.md E.2)."""
+        (4634 for each, docs/rules.md E.2)."""
         with self.store.transaction():
             proc = self.processes.process(pid)
             token = self.processes.primary_token(pid)
@@ -428,7 +428,7 @@ class Machine(SecurityCalls):
               ) -> LogonOutcome:
         """LogonUser through the caller (Winlogon for interactive logons), with 4624/4672 or
         4625. For an interactive logon Winlogon starts ``shell`` with the token LSA returned:
-        the filtered half for a split administrator, the only token otherwise (SEMANTICS.md F.2,
+        the filtered half for a split administrator, the only token otherwise (docs/rules.md F.2,
         F.3). The caller keeps a handle to the token, which keeps the logon session alive."""
         logon_type = LogonType(logon_type)
         failure: NtStatusError | None = None
@@ -584,7 +584,7 @@ class Machine(SecurityCalls):
         """CreateProcessWithLogonW (runas): the Secondary Logon service logs the user on
         (interactive logon right needed; an administrator gets the filtered half) and starts
         the image in the caller's session; ``netonly`` is LOGON_NETCREDENTIALS_ONLY, a
-        NewCredentials logon that copies the caller's token (SEMANTICS.md E.3, H.6). 4648
+        NewCredentials logon that copies the caller's token (docs/rules.md E.3, H.6). 4648
         records the explicit credentials."""
         failure: NtStatusError | None = None
         with self.store.transaction():
@@ -626,7 +626,7 @@ class Machine(SecurityCalls):
 
     def run_elevated(self, parent_pid: int, image: str, *, consent: bool | None = None,
                      credentials: tuple[str, str] | None = None) -> Process:
-        """ShellExecute "runas" ("Run as administrator", SEMANTICS.md F.3).
+        """ShellExecute "runas" ("Run as administrator", docs/rules.md F.3).
 
         An already elevated caller starts the image with its own token. A split-token
         administrator gets the consent prompt (ConsentPromptBehaviorAdmin 2, 4, 5; 0 elevates
@@ -673,7 +673,7 @@ class Machine(SecurityCalls):
 
     def _elevate_with_credentials(self, parent: Process, credentials: tuple[str, str]) -> Token:
         """The credential prompt: consent.exe (SYSTEM) logs the administrator on; the process
-        runs with the full token of that logon (SEMANTICS.md F.3)."""
+        runs with the full token of that logon (docs/rules.md F.3)."""
         appinfo = self._by_image("services.exe")
         appinfo_token = self.processes.primary_token(appinfo.pid)
         name, password = credentials
@@ -710,7 +710,7 @@ class Machine(SecurityCalls):
 
     # ================================================================== tokens of others
     def create_process_as_user(self, caller_pid: int, handle: int, image: str) -> Process:
-        """CreateProcessAsUser (SEMANTICS.md H.6): the handle needs TOKEN_QUERY|TOKEN_DUPLICATE|
+        """CreateProcessAsUser (docs/rules.md H.6): the handle needs TOKEN_QUERY|TOKEN_DUPLICATE|
         TOKEN_ASSIGN_PRIMARY; SeAssignPrimaryTokenPrivilege in the caller's primary token (it
         is enabled for the call when present) or an assignable child/sibling token; the new
         process runs in the token's session with a copy of the token."""
@@ -735,7 +735,7 @@ class Machine(SecurityCalls):
             return self._start(caller, caller.pid, image, new, new.session_id)
 
     def create_process_with_token(self, caller_pid: int, handle: int, image: str) -> Process:
-        """CreateProcessWithTokenW (SEMANTICS.md H.6): the caller needs SeImpersonatePrivilege;
+        """CreateProcessWithTokenW (docs/rules.md H.6): the caller needs SeImpersonatePrivilege;
         the Secondary Logon service assigns the token (it holds SeAssignPrimaryToken)."""
         from ntsec.authz.assign import can_create_process_with_token  # noqa: PLC0415
 
@@ -760,7 +760,7 @@ class Machine(SecurityCalls):
     # ================================================================== tokens
     def nt_create_token(self, caller_pid: int, token: Token) -> Token:
         """NtCreateToken: only a process whose primary token holds SeCreateTokenPrivilege
-        (lsass.exe) may make a token (DESIGN.md); 4673 records the privileged call."""
+        (lsass.exe) may make a token (docs/design.md); 4673 records the privileged call."""
         from ntsec.system.lsa import nt_create_token  # noqa: PLC0415 - the one caller
 
         with self.store.transaction():

@@ -1,6 +1,6 @@
 """Several simulated machines joined to one domain, and what crosses between them: a client
 reaching a server's named pipe (the first hop) and a server thread, impersonating that client,
-opening an object on another machine (the second hop) (issue 5 "Delegation"; SEMANTICS.md G.6,
+opening an object on another machine (the second hop) (issue 5 "Delegation"; docs/rules.md G.6,
 G.7).
 
 A network lives in one directory: ``domain.db`` (the domain's directory, ntsec.system.domain)
@@ -334,7 +334,7 @@ class Network:
     def _outbound(self, machine: Machine, pid: int, token: Token,
                   package: AuthenticationPackage) -> _Outbound:
         """Who ``token`` (a thread's effective token on ``machine``) presents to another
-        machine (SEMANTICS.md E.3, E.4, G.1, G.7)."""
+        machine (docs/rules.md E.3, E.4, G.1, G.7)."""
         level = token.impersonation_level if token.is_impersonation else _L.SecurityImpersonation
         luid = token.authentication_id
         if luid in (SYSTEM_LUID, NETWORK_SERVICE_LUID):
@@ -509,7 +509,7 @@ class Network:
         reaches the server as a Network logon (4624 there). Its SQOS is ignored: the level is
         Delegation when the KDC lets the server's account delegate the client (Kerberos, server
         account trusted for delegation, client not sensitive), else Impersonation ([N]
-        L:secauthz/impersonation-levels, SEMANTICS.md G.6). With Delegation the client's
+        L:secauthz/impersonation-levels, docs/rules.md G.6). With Delegation the client's
         forwarded ticket is kept in the new logon session (unconstrained delegation). The
         connection is then the server's to impersonate (Machine.impersonate_pipe_client)."""
         sm = self.machine(server_machine)
@@ -547,7 +547,7 @@ class Network:
                     tid: int | None = None, kind: ObjectKind | None = None,
                     package: AuthenticationPackage = _KERBEROS) -> RemoteOpen:
         """A thread of ``machine`` opens ``path`` on ``target`` with its effective token
-        (SEMANTICS.md G.1, G.7): below Impersonation nothing is sent
+        (docs/rules.md G.1, G.7): below Impersonation nothing is sent
         (STATUS_BAD_IMPERSONATION_LEVEL); a client whose session has credentials or a forwarded
         ticket arrives as itself through a Network logon on ``target``; otherwise a null
         session arrives (ANONYMOUS LOGON). The object is then checked with the token ``target``

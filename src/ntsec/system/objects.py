@@ -2,12 +2,12 @@
 services (and the service control manager), named pipes (issue 5 "Objects").
 
 Each object has a security descriptor. A new object's descriptor comes from the inheritance
-rules of SEMANTICS.md I.10 (:func:`ntsec.authz.inherit.create_security_descriptor`) applied to
+rules of docs/rules.md I.10 (:func:`ntsec.authz.inherit.create_security_descriptor`) applied to
 its parent, the creator's descriptor and the creator's token; creating a child needs the
 parent's "add" right (FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY, KEY_CREATE_SUB_KEY,
 SC_MANAGER_CREATE_SERVICE). Opening one is :func:`ntsec.authz.access.access_check` with the
 token the facade passes (the thread's impersonation token, else the process's primary token,
-SEMANTICS.md G.2), always explained. The SACL's audit ACEs say whether the attempt is audited
+docs/rules.md G.2), always explained. The SACL's audit ACEs say whether the attempt is audited
 (the facade then writes event 4656).
 """
 
@@ -193,7 +193,7 @@ class ObjectNamespace:
     def inherited_descriptor(self, kind: ObjectKind, path: str, token: Token,
                              creator: SecurityDescriptor | None = None, *,
                              owner_from_parent: bool = False) -> SecurityDescriptor:
-        """The descriptor a new object at ``path`` gets (SEMANTICS.md I.10)."""
+        """The descriptor a new object at ``path`` gets (docs/rules.md I.10)."""
         parent = parent_path(kind, path)
         parent_sd = None
         if parent is not None and kind is not ObjectKind.SERVICE:

@@ -1,12 +1,12 @@
 """Processes, threads, handles and the token objects they hold, kept in the machine's store
-(SEMANTICS.md E.2, G.2, H.6, H.7; DESIGN.md "The simulated machine").
+(docs/rules.md E.2, G.2, H.6, H.7; docs/design.md "The simulated machine").
 
 A process has one primary token; a thread may hold an impersonation token (G.2); a handle names
 a token, process or thread object with the access granted when it was opened. Tokens are
 stored as token objects keyed by their TokenId. A token lives while something references it (a
 process, a thread, a handle, a captured named-pipe client, or, for the full half of a UAC split,
 the filtered half's logon session, which is how LSA keeps the linked token); a logon session
-ends when its last token goes (SEMANTICS.md E.2 last bullet, H.7). :meth:`ProcessTable.collect`
+ends when its last token goes (docs/rules.md E.2 last bullet, H.7). :meth:`ProcessTable.collect`
 finds the tokens and logon sessions that have gone; the facade records the logoffs.
 
 Tokens are serialised as JSON with descriptors and ACLs in their binary self-relative form
@@ -62,7 +62,7 @@ class ProcessStatus(IntEnum):
     STATUS_CANCELLED = 0xC0000120
     STATUS_PIPE_NOT_AVAILABLE = 0xC00000AC
     #: CreateProcess of an image whose manifest asks for more than the token has; Win32
-    #: ERROR_ELEVATION_REQUIRED 740 (0x2E4) (SEMANTICS.md F.3).
+    #: ERROR_ELEVATION_REQUIRED 740 (0x2E4) (docs/rules.md F.3).
     STATUS_ELEVATION_REQUIRED = 0xC000042C
 
 
@@ -126,7 +126,7 @@ def _saa_from(items: list[list[Any]]) -> tuple[SidAndAttributes, ...]:
 def token_to_json(token: Token) -> str:
     """A token as JSON text (every field of :class:`Token`; claims are not stored)."""
     if token.user_claims or token.device_claims:
-        # Tokens of this local machine never carry claims (no Kerberos PAC, SEMANTICS.md E.2).
+        # Tokens of this local machine never carry claims (no Kerberos PAC, docs/rules.md E.2).
         raise InvalidValueError("the simulated machine does not store tokens with claims")
     sd = token.security_descriptor
     data = {
@@ -396,7 +396,7 @@ class ProcessTable:
     # ------------------------------------------------------------------ lifetime
     def collect(self) -> list[int]:
         """Delete token objects nothing references any more and return the logon sessions
-        (LUIDs) that have no token left (SEMANTICS.md E.2: a session ends with its last
+        (LUIDs) that have no token left (docs/rules.md E.2: a session ends with its last
         token). References: processes, threads, token handles, captured pipe clients, and a
         linked token pinned by a logon session that still has tokens."""
         with self.store.transaction() as db:

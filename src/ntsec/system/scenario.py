@@ -1,4 +1,4 @@
-"""Scenarios: TOML descriptions of a simulated machine (DESIGN.md "The simulated machine").
+"""Scenarios: TOML descriptions of a simulated machine (docs/design.md "The simulated machine").
 
 A scenario names the computer, overrides policy settings, and lists users, local groups, group
 memberships, account rights, securable objects (files, directories, registry keys, services,
@@ -152,6 +152,14 @@ def builtin(name: str = "workstation") -> Scenario:
     if not resource.is_file():
         raise InvalidValueError(f"no built-in scenario {name!r}")
     return loads(resource.read_text(encoding="utf-8"), name=name)
+
+
+def sample_accounts(name: str = "workstation") -> tuple[str, tuple[UserSpec, ...]]:
+    """The computer name of a built-in scenario and its accounts that can log on (enabled, with
+    a password): the practice machine's documented sample credentials, which front ends show
+    on its logon page."""
+    scenario = builtin(name)
+    return scenario.computer_name, tuple(u for u in scenario.users if u.enabled and u.password)
 
 
 def loads(text: str, name: str = "scenario") -> Scenario:

@@ -8,7 +8,7 @@ windows/win32/shell/fast-user-switching: a second user logs on while the first s
 and both users' applications keep running). Every session has its own csrss.exe and
 winlogon.exe, started under SYSTEM by an instance of smss.exe that exits once they run ([I]
 Windows Internals 7th ed. part 1 ch. 2 "Session Manager"); the session ID is the process's and
-its token's (TokenSessionId, [N] API:TOKEN_INFORMATION_CLASS; SEMANTICS.md H.5, H.6).
+its token's (TokenSessionId, [N] API:TOKEN_INFORMATION_CLASS; docs/rules.md H.5, H.6).
 
 The rule here:
 

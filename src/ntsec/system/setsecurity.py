@@ -5,25 +5,25 @@ checks on WRITE_DAC like Windows").
 What is modelled, with its sources:
 
 1. **The handle's access.** Each part of the descriptor needs a right on the handle, granted by
-   the access check with the calling thread's effective token (SEMANTICS.md G.2; a thread
+   the access check with the calling thread's effective token (docs/rules.md G.2; a thread
    impersonating below SecurityImpersonation gets STATUS_BAD_IMPERSONATION_LEVEL, I.0):
    OWNER, GROUP and LABEL need WRITE_OWNER, DACL needs WRITE_DAC, SACL needs
    ACCESS_SYSTEM_SECURITY, which only an enabled SeSecurityPrivilege grants
    (STATUS_PRIVILEGE_NOT_HELD otherwise) [N] API:SetSecurityInfo ("To set the SACL of an
    object, the caller must have the SE_SECURITY_NAME privilege enabled"; the NT 4 edition of
    the page lists WRITE_OWNER / WRITE_DAC / ACCESS_SYSTEM_SECURITY per flag),
-   API:SetSecurityAccessMask; SEMANTICS.md I.2 step 3. The owner's implied READ_CONTROL |
+   API:SetSecurityAccessMask; docs/rules.md I.2 step 3. The owner's implied READ_CONTROL |
    WRITE_DAC and their removal by an OWNER RIGHTS ACE come with the access check (I.2 step 4).
 2. **The new owner** must be the token's user or a group the token holds with SE_GROUP_OWNER,
    unless SeRestorePrivilege is enabled; otherwise STATUS_INVALID_OWNER. SeTakeOwnership only
    grants WRITE_OWNER, not the right to name anyone as owner [N] API:SetNamedSecurityInfoW
-   (psidOwner), L:secauthz/privilege-constants; SEMANTICS.md D.4, I.5.
+   (psidOwner), L:secauthz/privilege-constants; docs/rules.md D.4, I.5.
 3. **The label** may be set at most to the caller's integrity level unless SeRelabelPrivilege
    is enabled (STATUS_INVALID_LABEL 0xC0000446, ERROR_INVALID_LABEL 1299 - ntstatus.h /
    winerror.h values); every label ACE given is kept, in order (Wine's LABEL rule, below)
    [N] L:secauthz/privilege-constants (SeRelabel:
    "modify the mandatory integrity level of an object"), "Windows Integrity Mechanism Design";
-   SEMANTICS.md I.3, I.5. The SACL is split by SECURITY_INFORMATION as MS-DTYP 2.4.7 defines
+   docs/rules.md I.3, I.5. The SACL is split by SECURITY_INFORMATION as MS-DTYP 2.4.7 defines
    the flags: LABEL_SECURITY_INFORMATION replaces the mandatory label ACE(s), SACL_SECURITY_
    INFORMATION the other (audit) ACEs; each keeps the other's part [U] (inferred from the flag
    definitions).
@@ -35,7 +35,7 @@ What is modelled, with its sources:
    model [N] L:secauthz/automatic-propagation-of-inheritable-aces: ACEs marked INHERITED in
    the passed ACL are dropped and, when the ACL is not protected, the parent's inheritable ACEs
    are applied again after the explicit ones (:func:`ntsec.authz.inherit.inherit_acl`,
-   SEMANTICS.md I.10 step 3-4), with SE_DACL_AUTO_INHERITED set; a protected ACL keeps the
+   docs/rules.md I.10 step 3-4), with SE_DACL_AUTO_INHERITED set; a protected ACL keeps the
    passed ACEs with the INHERITED flag reset (I.10 step 5). Generic rights of the passed
    DACL's ACEs that take effect on the object are mapped in place to the type's specific rights:
    SetNamedSecurityInfo(DACL [ALLOW user GA, ALLOW BA GA]) on a file stores mask 0x1f01ff

@@ -1,4 +1,4 @@
-"""The simulated machine's state: one SQLite database per machine (DESIGN.md, "The simulated
+"""The simulated machine's state: one SQLite database per machine (docs/design.md, "The simulated
 machine").
 
 Every change runs in one transaction opened with ``BEGIN IMMEDIATE``: the write lock is taken at
@@ -191,7 +191,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: domains (ntsec.system.domain). In a domain's directory database: the userAccountControl
     # bits of its accounts (MS-ADTS 2.2.16). In a member machine's database: the client tickets
-    # a logon session holds after an unconstrained-delegation logon (SEMANTICS.md G.7).
+    # a logon session holds after an unconstrained-delegation logon (docs/rules.md G.7).
     """
     CREATE TABLE account_control (
         sid    TEXT PRIMARY KEY,

@@ -2,6 +2,7 @@
 the web app (:mod:`ntsec.web`) import from here, never from each other (``tests/test_layers.py``).
 
 * :mod:`ntsec.ui.describe`: a descriptor as a JSON-ready structure and as text for people;
+* :mod:`ntsec.ui.names`: the ``NAME=SID`` map a reader gives for icacls account names;
 * :mod:`ntsec.ui.machine`: where the simulated machine lives (``--machine PATH``,
   ``NTSEC_MACHINE``, else the per-user default) and opening it, creating the default on first
   use.

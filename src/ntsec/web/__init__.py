@@ -1,4 +1,4 @@
-"""The ntsec web app, ``ntsec serve`` (DESIGN.md "Front ends"; needs the ``web`` extra).
+"""The ntsec web app, ``ntsec serve`` (docs/design.md "Front ends"; needs the ``web`` extra).
 
 :func:`create_app` builds the Starlette application for :class:`Settings`; the ``serve``
 command binds the socket, prints the address (and the access key off loopback) and runs it

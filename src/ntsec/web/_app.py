@@ -27,6 +27,7 @@ from ntsec.web._findings_routes import findings_routes
 from ntsec.web._machine import MACHINE_SECTIONS, open_machine
 from ntsec.web._machine_routes import machine_routes
 from ntsec.web._offload import run_cpu
+from ntsec.web._paste_views import read_upload
 from ntsec.web._security import (
     CSRF_FIELD,
     LOOPBACK_HOSTS,
@@ -34,6 +35,7 @@ from ntsec.web._security import (
     SecurityPolicy,
     is_loopback,
 )
+from ntsec.web._token_routes import token_routes
 
 __all__ = ["Settings", "create_app"]
 
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             form = await request.form()
             view = await run_cpu(
                 _views.explore,
+                sd_file=await read_upload(form, "sd_file"),
                 sddl=_text(form, "sddl"),
                 token_source=_text(form, "token_source"),
                 whoami_text=_text(form, "whoami_text"),
@@ -153,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             form = await request.form()
             view = await run_cpu(
                 _views.view_sddl,
+                data=await read_upload(form, "file"),
+                names=_text(form, "names"),
                 text=_text(form, "text"),
                 input_format=_text(form, "input_format"),
                 object_type=_text(form, "object_type"),
@@ -193,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/whoami", whoami_page, methods=["GET", "POST"], name="whoami"),
         Route("/explorer/machine", explorer_machine, methods=["POST"]),
         *findings_routes(render),
+        *token_routes(render),
         *machine_routes(machine, render),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]

@@ -1,4 +1,4 @@
-"""The simulated machine the web app serves (DESIGN.md "The simulated machine").
+"""The simulated machine the web app serves (docs/design.md "The simulated machine").
 
 :func:`open_machine` opens it the way the machine commands of the CLI do
 (:mod:`ntsec.ui.machine`: ``--machine PATH``, else the per-user default, created from the

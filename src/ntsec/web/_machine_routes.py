@@ -25,9 +25,11 @@ from ntsec.errors import Error, NtStatusError, error_text
 from ntsec.model.rights import ObjectType, parse_rights
 from ntsec.system.machine import Machine
 from ntsec.system.process import ProcessStatus
+from ntsec.system.scenario import sample_accounts
 from ntsec.web import _machine_views as mv
 from ntsec.web._machine import MACHINE_SECTIONS, MachineSection, MachineStatus
 from ntsec.web._offload import run_cpu
+from ntsec.web._process_list import COLUMNS, ProcessQuery, apply_query
 
 __all__ = ["machine_routes"]
 
@@ -134,9 +136,14 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
         tree = await call(mv.process_tree, m)
         q = request.query_params
         highlight = q.get("highlight", "")
+        query = ProcessQuery.from_params(q)
+        tree, options = apply_query(tree, query)
         context = {
             "active": "processes",
             "tree": tree,
+            "query": query,
+            "options": options,
+            "columns": COLUMNS,
             "highlight": int(highlight) if highlight.isdigit() else None,
             "note": notes.read(request),
         }
@@ -287,6 +294,8 @@ def machine_routes(status: MachineStatus, render: Render) -> list[Route]:
                     )
         context["note"] = notes.read(request)
         context["sessions"] = await call(m.lsa.logon_sessions)
+        computer, samples = sample_accounts()
+        context["samples"] = samples if m.accounts.computer_name == computer else ()
         return render(request, "logon.html", context, status_code)
 
     async def logoff(request: Request) -> Response:

@@ -35,6 +35,7 @@ from ntsec.system.lsa import LogonType
 from ntsec.system.machine import Machine
 from ntsec.system.scenario import ObjectKind
 from ntsec.ui.describe import describe
+from ntsec.web._paste_views import name_sids
 
 __all__ = [
     "ACE_INHERITANCE",
@@ -100,6 +101,14 @@ def account_name(m: Machine, sid: Sid) -> str | None:
     if hit is None:
         return None
     return f"{hit.domain}\\{hit.name}" if hit.domain else hit.name
+
+
+def _sid_name(m: Machine, sid: str) -> str | None:
+    """The machine's name for a SID written in text (None: not a SID it can name)."""
+    try:
+        return account_name(m, Sid.parse(sid))
+    except Error:
+        return None
 
 
 def _level_word(level: ImpersonationLevel) -> str:
@@ -329,7 +338,7 @@ def process_detail(m: Machine, pid: int) -> ProcessDetail:
 
 
 def prompt_for(m: Machine, pid: int) -> str:
-    """Which dialog "Run as administrator" shows for this process (SEMANTICS.md F.3, the
+    """Which dialog "Run as administrator" shows for this process (docs/rules.md F.3, the
     prompt behaviours the machine's UAC policy holds): ``consent``, ``credentials``, or
     ``none`` when no prompt appears (already elevated, UAC off, behaviour 0). The outcome is
     the library's (``Machine.run_elevated``); this only picks the form to show."""
@@ -842,7 +851,8 @@ def set_object_security(m: Machine, path: str, kind: str, action: str,
         return 404 if isinstance(exc, NtStatusError) else 400
     outcome = result.to_json(machine_sid)
     outcome["subject"] = _subject_label(m, pid, tid, token)
-    outcome["explanation"] = (result.check.explanation.to_text()
+    outcome["explanation"] = (name_sids(result.check.explanation.to_text(),
+                                        lambda sid: _sid_name(m, sid))
                               if result.check.explanation is not None else None)
     edit.outcome = outcome
     if result.allowed:

@@ -1,4 +1,5 @@
-"""What the pages show, arranged from library results (STYLE.md 7: front ends only arrange).
+"""What the pages show, arranged from library results (docs/design.md "Style": front ends only
+arrange).
 
 Each function takes the form fields as text, makes the library calls (SDDL and whoami codecs,
 ``parse_rights``, ``access_check`` with its explanation) and returns a plain structure for a
@@ -19,15 +20,17 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ntsec import paste
 from ntsec.authz.access import AccessResult, access_check
 from ntsec.authz.explain import AceDecision, AceOutcome, Explanation
 from ntsec.codec import whoami
-from ntsec.errors import Error, error_text, printable
+from ntsec.errors import Error, printable
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, parse_rights, right_names
 from ntsec.model.sid import Sid
 from ntsec.model.wellknown import lookup
 from ntsec.ui.describe import default_object_type, describe
+from ntsec.web._paste_views import PasteNotes, error_text, name_sids, parse_names, paste_notes
 
 __all__ = [
     "OBJECT_TYPES",
@@ -81,8 +84,7 @@ def sample_capture(key: str) -> str:
 
 
 def _message(exc: Error) -> str:
-    # One printable line (control characters escaped, a huge echoed value cut), then for a
-    # ParseError the input and a caret line under the bad offset; the CLI shows the same.
+    # The message, with the line and a caret under the bad offset when the input has them.
     return error_text(exc)
 
 
@@ -189,10 +191,14 @@ class AceRow:
     slug: str  # the first pass's outcome as a CSS class name
 
 
-def _outcome_view(d: AceDecision, kind: ObjectType) -> AceOutcomeView:
+def _outcome_view(
+    d: AceDecision, kind: ObjectType, name_of: Callable[[str], str | None]
+) -> AceOutcomeView:
     via = None
     if d.matched_sid and d.token_sid_attributes:
-        via = f"{d.matched_sid} ({d.token_sid_attributes})"
+        name = name_of(d.matched_sid)
+        who = f"{name} ({d.matched_sid})" if name else d.matched_sid
+        via = f"{who}, {d.token_sid_attributes}"
     return AceOutcomeView(
         phase=d.phase,
         outcome=d.outcome.value,
@@ -219,6 +225,7 @@ class Decision:
     explanation_text: str
     explanation_json: str
     privileges_used: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()  # the explanation's steps, SIDs named
 
 
 @dataclass(slots=True)
@@ -247,6 +254,14 @@ class ExplorerView:
     machine_mode: bool = False
     subject_label: str | None = None
     target_label: str | None = None
+    # What the pasted capture and descriptor were read as, with their repairs; the path of
+    # this descriptor when the paste named one; the further descriptors of the same paste.
+    token_paste: PasteNotes | None = None
+    sd_paste: PasteNotes | None = None
+    path: str | None = None
+    type_note: str | None = None
+    sd_notice: str | None = None
+    more: list[ExplorerView] = field(default_factory=list)
 
 
 def _deciding(explanation: Explanation, allowed: bool) -> AceDecision | None:
@@ -274,8 +289,11 @@ def explore(
     object_type: str,
     rights: str,
     domain_sid: str = "",
+    sd_file: bytes | None = None,
 ) -> ExplorerView:
-    """Run the access check the explorer form describes."""
+    """Run the access check the explorer form describes. The capture and the descriptor are
+    read as pasted (:mod:`ntsec.paste`); a paste of several descriptors (icacls of several
+    paths, an icacls /save file) is checked descriptor by descriptor."""
     view = ExplorerView(
         sddl=sddl,
         token_source=token_source if token_source in SAMPLE_TOKENS else _PASTE,
@@ -285,31 +303,30 @@ def explore(
         domain_sid=domain_sid,
     )
     errors = view.errors
-    kind = _kind(object_type)
     dom = _domain_sid(domain_sid, errors)
-
-    report: whoami.WhoamiReport | None = None
-    text = sample_capture(view.token_source) if view.token_source != _PASTE else whoami_text
-    if view.token_source != _PASTE and whoami_text.strip():
-        label = SAMPLE_TOKENS[view.token_source][0]
-        view.notice = f"The standard token ({label}) was used, not the pasted capture."
-    if not text.strip():
-        errors["whoami_text"] = "Paste a whoami /all capture, or pick a standard token."
-    else:
-        try:
-            report = whoami.parse(text)
-        except Error as exc:
-            errors["whoami_text"] = _message(exc)
-
-    sd: SecurityDescriptor | None = None
-    if not sddl.strip():
-        errors["sddl"] = "Give the object's security descriptor as SDDL."
+    report = _explorer_token(view)
+    descriptors: tuple[paste.PastedDescriptor, ...] = ()
+    if not sddl.strip() and not sd_file:
+        errors["sddl"] = (
+            "Give the object's security descriptor: SDDL, or Get-Acl, icacls, sc sdshow output."
+        )
     elif "domain_sid" not in errors:
         try:
-            sd = SecurityDescriptor.from_sddl(sddl.strip(), domain_sid=dom)
+            pasted = paste.read_descriptors(sd_file or sddl, domain_sid=dom, whoami=report)
         except Error as exc:
             errors["sddl"] = _message(exc)
-
+        else:
+            view.sd_paste = paste_notes(pasted)
+            descriptors = pasted.descriptors
+            if sd_file and sddl.strip():
+                view.sd_notice = "The uploaded file was read, not the text in the box."
+            dom = dom or pasted.domain_sid
+    kind = _kind(object_type)
+    implied = {d.object_type for d in descriptors if d.object_type is not None}
+    if kind is ObjectType.FILE and len(implied) == 1 and implied != {kind}:
+        kind = implied.pop()
+        view.object_type = kind.value
+        view.type_note = f"Rights named as for a {kind.value} object, as the paste implies."
     desired = 0
     if not rights.strip():
         errors["rights"] = "Name the rights to ask for, e.g. GENERIC_READ or 0x120089."
@@ -318,18 +335,48 @@ def explore(
             desired = parse_rights(rights, kind)
         except Error as exc:
             errors["rights"] = _message(exc)
-
     if report is not None:
         view.token = token_view(report)
-    if sd is not None:
-        view.descriptor = describe(sd, kind, dom)
-        view.dacl = view.descriptor["dacl"]
-    if errors or report is None or sd is None:
-        return view
-
-    result = access_check(sd, report.token, desired, object_type=kind, explain=True)
-    fill_decision(view, result, desired=desired, kind=kind, report=report, dom=dom)
+    for n, item in enumerate(descriptors):
+        target = view if n == 0 else _sibling(view)
+        target.path = item.path
+        target.descriptor = describe(item.descriptor, kind, dom)
+        target.dacl = target.descriptor["dacl"]
+        if n:
+            view.more.append(target)
+        if errors or report is None:
+            continue
+        result = access_check(item.descriptor, report.token, desired, object_type=kind,
+                              explain=True)
+        fill_decision(target, result, desired=desired, kind=kind, report=report, dom=dom)
     return view
+
+
+def _sibling(view: ExplorerView) -> ExplorerView:
+    """A view for a further descriptor of the same paste (same form, same token)."""
+    return ExplorerView(sddl=view.sddl, token_source=view.token_source,
+                        object_type=view.object_type, rights=view.rights,
+                        domain_sid=view.domain_sid, token=view.token)
+
+
+def _explorer_token(view: ExplorerView) -> whoami.WhoamiReport | None:
+    """The token the form names: a shipped capture, or the pasted one read as pasted."""
+    errors = view.errors
+    if view.token_source != _PASTE:
+        if view.whoami_text.strip():
+            label = SAMPLE_TOKENS[view.token_source][0]
+            view.notice = f"The standard token ({label}) was used, not the pasted capture."
+        return whoami.parse(sample_capture(view.token_source))
+    if not view.whoami_text.strip():
+        errors["whoami_text"] = "Paste a whoami /all capture, or pick a standard token."
+        return None
+    try:
+        pasted = paste.read_token(view.whoami_text)
+    except Error as exc:
+        errors["whoami_text"] = _message(exc)
+        return None
+    view.token_paste = paste_notes(pasted)
+    return pasted.report
 
 
 def fill_decision(
@@ -348,6 +395,10 @@ def fill_decision(
     a privilege before the DACL was read) has no per-ACE outcomes."""
     explanation = result.explanation
     deciding = None if explanation is None else _deciding(explanation, result.allowed)
+
+    def name_of(sid: str) -> str | None:
+        return _name(sid, report, dom) or (names(sid) if names is not None else None)
+
     view.decision = Decision(
         allowed=result.allowed,
         status=result.status.name,
@@ -358,9 +409,12 @@ def fill_decision(
         deciding_index=None if deciding is None else deciding.index,
         deciding_phase=None if deciding is None else deciding.phase,
         explanation=explanation,
-        explanation_text="" if explanation is None else explanation.to_text(),
+        explanation_text="" if explanation is None else name_sids(explanation.to_text(), name_of),
         explanation_json="" if explanation is None else json.dumps(explanation.to_dict(), indent=2),
         privileges_used=tuple(p.name for p in result.privileges_used),
+        steps=()
+        if explanation is None
+        else tuple(name_sids(t, name_of) for t in explanation.steps),
     )
     if explanation is None:
         return
@@ -370,12 +424,11 @@ def fill_decision(
     for n, info in enumerate(view.dacl["aces"] if view.dacl else ()):
         trustee = info.get("trustee") or {}
         outcomes = tuple(
-            None if (p, n) not in by_phase else _outcome_view(by_phase[p, n], kind) for p in phases
+            None if (p, n) not in by_phase else _outcome_view(by_phase[p, n], kind, name_of)
+            for p in phases
         )
         first = outcomes[0] if outcomes else None
-        name = trustee.get("name") or _name(trustee.get("sid", ""), report, dom)
-        if name is None and names is not None and trustee.get("sid"):
-            name = names(trustee["sid"])
+        name = trustee.get("name") or (name_of(trustee["sid"]) if trustee.get("sid") else None)
         rows.append(
             AceRow(
                 index=n,
@@ -393,19 +446,37 @@ def fill_decision(
 # ----------------------------------------------------------------------------- SDDL decoder
 
 
+@dataclass(frozen=True, slots=True)
+class DecodedDescriptor:
+    """One descriptor of a paste, decoded: its path (when the paste names one), description and
+    conversions."""
+
+    path: str | None
+    info: dict[str, Any]
+    conversions: dict[str, str]
+
+
 @dataclass(slots=True)
 class SddlView:
     text: str = ""
-    input_format: str = "sddl"
+    input_format: str = "auto"
     object_type: str = ""  # "" = chosen from the descriptor (ds for object ACEs, else file)
     domain_sid: str = ""
+    names: str = ""  # NAME=SID lines for the account names of an icacls output
     errors: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] | None = None
     trustee_names: dict[str, str] = field(default_factory=dict)
     conversions: dict[str, str] = field(default_factory=dict)
+    paste: PasteNotes | None = None
+    items: list[DecodedDescriptor] = field(default_factory=list)
 
 
-INPUT_FORMATS = (("sddl", "SDDL"), ("hex", "binary, hex"), ("base64", "binary, base64"))
+INPUT_FORMATS = (
+    ("auto", "anything pasted (detected)"),
+    ("sddl", "SDDL"),
+    ("hex", "binary, hex"),
+    ("base64", "binary, base64"),
+)
 
 
 def _descriptor_from(text: str, fmt: str, dom: Sid | None) -> SecurityDescriptor:
@@ -428,34 +499,61 @@ class _InputError(Exception):
     """Text that is not even hex or base64 (the codec never saw it)."""
 
 
-def view_sddl(*, text: str, input_format: str, object_type: str, domain_sid: str) -> SddlView:
-    """Decode a descriptor and give its description and conversions."""
-    fmt = input_format if input_format in dict(INPUT_FORMATS) else "sddl"
-    view = SddlView(text=text, input_format=fmt, object_type=object_type, domain_sid=domain_sid)
+def view_sddl(
+    *,
+    text: str,
+    input_format: str,
+    object_type: str,
+    domain_sid: str,
+    data: bytes | None = None,
+    names: str = "",
+) -> SddlView:
+    """Decode a descriptor (or every descriptor of a paste: ``data`` is an uploaded file, such
+    as an icacls /save file) and give its description and conversions."""
+    fmt = input_format if input_format in dict(INPUT_FORMATS) else "auto"
+    fmt = "auto" if data else fmt
+    view = SddlView(
+        text=text, input_format=fmt, object_type=object_type, domain_sid=domain_sid, names=names
+    )
     dom = _domain_sid(domain_sid, view.errors)
-    if not text.strip():
+    name_map = parse_names(names, view.errors)
+    if not text.strip() and not data:
         view.errors["text"] = "Give a security descriptor."
     if view.errors:
         return view
+    found: list[tuple[str | None, SecurityDescriptor, ObjectType | None]] = []
     try:
-        sd = _descriptor_from(text, fmt, dom)
+        if fmt == "auto":
+            pasted = paste.read(data or text, names=name_map, domain_sid=dom)
+            view.paste = paste_notes(pasted)
+            dom = dom or pasted.domain_sid
+            found = [(d.path, d.descriptor, d.object_type) for d in pasted.descriptors]
+            if view.paste.is_token:
+                view.errors["text"] = (
+                    "This is a token (whoami output), not a security descriptor: read it on "
+                    "the whoami or token analysis page."
+                )
+        else:
+            found = [(None, _descriptor_from(text, fmt, dom), None)]
     except Error as exc:
         view.errors["text"] = _message(exc)
-        return view
     except _InputError as exc:
         view.errors["text"] = printable(str(exc))
-        return view
-    kind = ObjectType(object_type) if object_type in dict(OBJECT_TYPES) else None
-    kind = kind or default_object_type(sd)
-    info = describe(sd, kind, dom)
-    view.info = info
-    raw = sd.to_bytes()
-    view.conversions = {
-        "SDDL": sd.to_sddl(domain_sid=dom),
-        "hex": raw.hex(),
-        "base64": base64.b64encode(raw).decode("ascii"),
-        "JSON": json.dumps(info, indent=2, ensure_ascii=False),
-    }
+    chosen = ObjectType(object_type) if object_type in dict(OBJECT_TYPES) else None
+    for path, sd, implied in found:
+        kind = chosen or implied or default_object_type(sd)
+        info = describe(sd, kind, dom)
+        raw = sd.to_bytes()
+        conversions = {
+            "SDDL": sd.to_sddl(domain_sid=dom),
+            "hex": raw.hex(),
+            "base64": base64.b64encode(raw).decode("ascii"),
+            "JSON": json.dumps(info, indent=2, ensure_ascii=False),
+        }
+        view.items.append(DecodedDescriptor(path, info, conversions))
+    if view.items:
+        view.info = view.items[0].info
+        view.conversions = view.items[0].conversions
     return view
 
 
@@ -470,6 +568,7 @@ class WhoamiView:
     output: str | None = None
     whoami_error: str | None = None
     token: TokenView | None = None
+    paste: PasteNotes | None = None
 
 
 def view_whoami(*, text: str, switches: str) -> WhoamiView:
@@ -479,10 +578,17 @@ def view_whoami(*, text: str, switches: str) -> WhoamiView:
         view.errors["text"] = "Paste the output of whoami (any switches, table, list or csv)."
         return view
     try:
-        report = whoami.parse(text)
+        pasted = paste.read(text)
     except Error as exc:
         view.errors["text"] = _message(exc)
         return view
+    view.paste = paste_notes(pasted)
+    if pasted.report is None:
+        view.errors["text"] = (
+            f"This reads as {view.paste.label}, not whoami output: decode it on the SDDL page."
+        )
+        return view
+    report = pasted.report
     view.token = token_view(report) if whoami.WhoamiSection.USER in report.sections else None
     try:
         result = whoami.run(report, view.switches, line_end="\n")

@@ -1,0 +1,52 @@
+"""Unique descriptors: a canonical key per security descriptor, and the audit's "unit".
+
+Two rows share a result when they have the same descriptor, the same object type (it selects
+the generic mapping, MS-DTYP 2.4.3) and, only when the descriptor has PRINCIPAL_SELF ACEs
+(S-1-5-10), the same object SID substituted for them (AccessCheckByType's PrincipalSelfSid,
+Learn "AccessCheckByType function"). The descriptor part of the key is a hash of the
+self-relative form (MS-DTYP 2.4.6), so descriptors read from SDDL, hex or base64 compare equal
+whenever Windows would store the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ntsec.authz.compiled import compile_descriptor
+from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.rights import ObjectType
+from ntsec.model.sid import Sid
+
+__all__ = ["UnitKey", "descriptor_key", "has_self_aces", "unit_key"]
+
+
+def descriptor_key(sd: SecurityDescriptor) -> bytes:
+    """16-byte BLAKE2b digest of the self-relative bytes: equal keys, equal descriptors."""
+    return hashlib.blake2b(sd.to_bytes(), digest_size=16).digest()
+
+
+def has_self_aces(sd: SecurityDescriptor) -> bool:
+    """The DACL has an ACE that the access check applies for PRINCIPAL_SELF."""
+    return any(a.self_relative for a in compile_descriptor(sd).effective)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitKey:
+    """What makes two rows decide alike for every token."""
+
+    digest: bytes
+    object_type: ObjectType
+    principal_self: Sid | None
+    object_class: str | None = None  # only when findings rules (which depend on it) run
+
+
+def unit_key(
+    sd: SecurityDescriptor,
+    object_type: ObjectType,
+    principal_self: Sid | None = None,
+    object_class: str | None = None,
+) -> UnitKey:
+    """The unit of ``sd``; ``principal_self`` is kept only when the DACL uses it."""
+    keep = principal_self if principal_self is not None and has_self_aces(sd) else None
+    return UnitKey(descriptor_key(sd), object_type, keep, object_class)

@@ -1,0 +1,150 @@
+"""LDIF (RFC 2849) as ``ldapsearch`` writes it, read entry by entry.
+
+``ldapsearch -LLL -E '!1.2.840.113556.1.4.801=::MAMCAQc=' ... nTSecurityDescriptor objectSid
+objectClass member memberOf primaryGroupID sIDHistory`` prints binary values base64-encoded
+after ``attr::`` (RFC 2849 "value-spec"), folds long lines by starting the continuation with one
+space (RFC 2849 note 2), and may add ``# comment`` lines and, without ``-LLL``, trailing
+``search:``/``result:`` records, which are not directory entries. ``nTSecurityDescriptor`` is
+the self-relative descriptor (MS-ADTS 6.1.3); ``objectSid`` a binary SID (MS-DTYP 2.4.2.2).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ntsec.audit.rows import Row, RowError, lines, open_text
+from ntsec.errors import Error
+from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.rights import ObjectType
+from ntsec.model.sid import Sid
+
+__all__ = ["LdifEntry", "read_ldif", "read_ldif_rows"]
+
+
+@dataclass
+class LdifEntry:
+    """One entry: its DN and its attributes (names lower-cased, options removed)."""
+
+    line: int
+    dn: str
+    attrs: dict[str, list[str | bytes]] = field(default_factory=dict)
+
+    def values(self, name: str) -> list[str | bytes]:
+        return self.attrs.get(name.lower(), [])
+
+    def text(self, name: str) -> list[str]:
+        return [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                for v in self.values(name)]
+
+    def binary(self, name: str) -> bytes | None:
+        vals = self.values(name)
+        if not vals:
+            return None
+        v = vals[0]
+        return v if isinstance(v, bytes) else v.encode("latin-1")
+
+    def sid(self) -> Sid | None:
+        data = self.binary("objectSid")
+        if data is None:
+            return None
+        if data.startswith(b"S-1-"):
+            return Sid.parse(data.decode())
+        return Sid.from_bytes(data)
+
+
+def _logical_lines(path: str | Path, source: str) -> Iterator[tuple[int, str]]:
+    """Unfolded lines (RFC 2849: a line starting with one space continues the previous one);
+    comments dropped, blank lines kept (they end entries)."""
+    with open_text(path) as stream:
+        start = 0
+        parts: list[str] = []
+        for n, text in lines(stream, source):
+            if text.startswith(" ") and parts:
+                parts.append(text[1:])
+                continue
+            if parts:
+                yield start, "".join(parts)
+            if not text.strip():
+                parts = []
+                yield n, ""
+            else:
+                start, parts = n, [text]
+        if parts:
+            yield start, "".join(parts)
+
+
+def read_ldif(path: str | Path) -> Iterator[LdifEntry | RowError]:
+    """The directory entries of an LDIF file, and a RowError for each line that is not LDIF."""
+    source = str(path)
+    entry: LdifEntry | None = None
+    bad = False
+    for n, text in _logical_lines(path, source):
+        if not text:
+            if entry is not None and not bad:
+                yield entry
+            entry, bad = None, False
+            continue
+        if text.startswith("#"):
+            continue
+        name, sep, rest = text.partition(":")
+        if not sep:
+            yield RowError(n, source, f"not an LDIF line (no ':'): {text[:60]!r}")
+            bad = True
+            continue
+        value: str | bytes
+        if rest.startswith(":"):
+            try:
+                value = base64.b64decode(rest[1:].strip(), validate=True)
+            except (binascii.Error, ValueError):
+                yield RowError(n, source, f"{name}: value is not base64")
+                bad = True
+                continue
+        elif rest.startswith("<"):
+            yield RowError(n, source, f"{name}: URL values (':<') are not read")
+            bad = True
+            continue
+        else:
+            value = rest[1:] if rest.startswith(" ") else rest
+        key = name.split(";", 1)[0].strip().lower()
+        if key == "dn":
+            if entry is not None and not bad:
+                yield entry
+            dn = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            entry, bad = LdifEntry(n, dn.strip()), False
+        elif entry is None:
+            if key not in ("version", "search", "result", "ref", "control"):
+                yield RowError(n, source, f"{name}: attribute before any 'dn:' line")
+        else:
+            entry.attrs.setdefault(key, []).append(value)
+    if entry is not None and not bad:
+        yield entry
+
+
+def read_ldif_rows(path: str | Path) -> Iterator[Row | RowError]:
+    """One DS-object row per entry with an nTSecurityDescriptor; an entry without one is an
+    error row (the account that ran ldapsearch could not read it, or the SD flags control,
+    MS-ADTS 3.1.1.3.4.1.11, was not sent)."""
+    source = str(path)
+    for item in read_ldif(path):
+        if isinstance(item, RowError):
+            yield item
+            continue
+        data = item.binary("nTSecurityDescriptor")
+        if data is None:
+            yield RowError(item.line, source, f"{item.dn}: no nTSecurityDescriptor")
+            continue
+        try:
+            sd = SecurityDescriptor.from_bytes(data)
+            sid = item.sid()
+        except (Error, ValueError) as exc:
+            yield RowError(item.line, source, f"{item.dn}: {str(exc).splitlines()[0]}")
+            continue
+        classes = item.text("objectClass")
+        # AD returns objectClass from top down to the object's structural class (MS-ADTS
+        # 3.1.1.1.4 "objectClass": the class and all its superclasses): the last one.
+        yield Row(item.line, item.dn, sd, ObjectType.DS_OBJECT, sid,
+                  object_class=classes[-1].strip() if classes else None)

@@ -1,0 +1,234 @@
+"""Principals for an audit: tokens from an LDIF dump, whoami captures, or a simulated machine.
+
+AD tokens from LDIF. A domain logon's token carries (MS-PAC 2.5 KERB_VALIDATION_INFO and
+MS-KILE 3.3.5.7.4 "Compound identity"; Learn "How Access Tokens Work", and MS-ADTS 3.1.1.4.5.19
+``tokenGroups``: "the transitive closure of the groups the object is a member of, ... together
+with the primary group"):
+
+* the user's SID (objectSid) and its sIDHistory values (MS-ADTS 3.1.1.5.2.4 sIDHistory "used
+  as if" the SID: they are added to the token);
+* the primary group (the domain SID plus primaryGroupID, MS-ADTS 2.2.6 / 3.1.1.1.10) and every
+  group reached transitively through ``member`` / ``memberOf`` (nested groups; the builtin
+  domain-local groups of the DC, e.g. BUILTIN\\Users holding Domain Users, are included, as on a
+  token the DC builds for its own resources), with their sIDHistory too;
+* Everyone (S-1-1-0), Authenticated Users (S-1-5-11), This Organization (S-1-5-15), the
+  logon-type SIDs (NETWORK S-1-5-2 for an LDAP bind, the default; INTERACTIVE S-1-5-4;
+  BATCH S-1-5-3; SERVICE S-1-5-6; RemoteInteractive adds REMOTE INTERACTIVE LOGON S-1-5-14 to
+  INTERACTIVE), and the integrity label (High for administrators, else Medium; Learn
+  "Mandatory Integrity Control").
+
+Privileges come from user-rights assignment in Group Policy, which an LDIF dump does not hold:
+these tokens carry none (say so in reports). Disabled accounts are skipped unless asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ntsec.audit.ldif import LdifEntry, read_ldif
+from ntsec.audit.rows import AuditInputError, RowError, open_text
+from ntsec.errors import Error
+from ntsec.model.sid import Sid
+from ntsec.model.token import (
+    ELEVATED_GROUP_RIDS,
+    GroupAttributes,
+    ImpersonationLevel,
+    SidAndAttributes,
+    Token,
+    TokenType,
+)
+
+__all__ = [
+    "LOGON_TYPE_SIDS",
+    "Principal",
+    "ldif_principals",
+    "whoami_principals",
+]
+
+_G = GroupAttributes
+_DEFAULT = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
+_LABEL = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+
+EVERYONE = Sid.from_parts(1, 0)
+AUTHENTICATED_USERS = Sid.from_parts(5, 11)
+THIS_ORGANIZATION = Sid.from_parts(5, 15)
+#: Logon-type SIDs (MS-DTYP 2.4.2.4; Learn "Well-known SIDs").
+LOGON_TYPE_SIDS: dict[str, tuple[Sid, ...]] = {
+    "network": (Sid.from_parts(5, 2),),
+    "interactive": (Sid.from_parts(5, 4),),
+    "batch": (Sid.from_parts(5, 3),),
+    "service": (Sid.from_parts(5, 6),),
+    "remoteinteractive": (Sid.from_parts(5, 4), Sid.from_parts(5, 14)),
+}
+_UF_ACCOUNTDISABLE = 0x2  # userAccountControl (MS-ADTS 2.2.16)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Someone whose access is audited: a name, a SID and the token Windows would build."""
+
+    name: str
+    sid: Sid
+    token: Token
+    source: str
+
+
+# ----------------------------------------------------------------------------- LDIF
+
+
+@dataclass
+class _Node:
+    sid: Sid | None
+    classes: frozenset[str]
+    member_of: set[str]
+    history: tuple[Sid, ...]
+    primary_group: int | None
+    name: str
+    disabled: bool
+
+
+def _sids(values: Iterable[str | bytes]) -> tuple[Sid, ...]:
+    out = []
+    for v in values:
+        try:
+            out.append(Sid.from_bytes(v) if isinstance(v, bytes) else Sid.parse(v.strip()))
+        except (Error, ValueError):
+            continue
+    return tuple(out)
+
+
+def _node(entry: LdifEntry) -> _Node:
+    classes = frozenset(c.lower() for c in entry.text("objectClass"))
+    pg = entry.text("primaryGroupID")
+    uac = entry.text("userAccountControl")
+    name = (entry.text("sAMAccountName") or [entry.dn.split(",", 1)[0].partition("=")[2]])[0]
+    try:
+        sid = entry.sid()
+    except (Error, ValueError):
+        sid = None
+    return _Node(
+        sid=sid,
+        classes=classes,
+        member_of={m.strip().lower() for m in entry.text("memberOf")},
+        history=_sids(entry.values("sIDHistory")),
+        primary_group=int(pg[0]) if pg and pg[0].strip().isdigit() else None,
+        name=name,
+        disabled=bool(uac and uac[0].strip().isdigit() and int(uac[0]) & _UF_ACCOUNTDISABLE),
+    )
+
+
+def _load(path: str | Path, errors: list[RowError]) -> dict[str, _Node]:
+    nodes: dict[str, _Node] = {}
+    members: list[tuple[str, list[str]]] = []
+    for item in read_ldif(path):
+        if isinstance(item, RowError):
+            errors.append(item)
+            continue
+        dn = item.dn.lower()
+        nodes[dn] = _node(item)
+        listed = item.text("member")
+        if listed:
+            members.append((dn, listed))
+    # ``member`` on a group and ``memberOf`` on its members are the two ends of one link
+    # (MS-ADTS 3.1.1.1.6 "Linked attributes"): a dump may hold either, so join both.
+    for group_dn, listed in members:
+        for m in listed:
+            node = nodes.get(m.strip().lower())
+            if node is not None:
+                node.member_of.add(group_dn)
+    return nodes
+
+
+def _closure(start: Iterable[str], nodes: dict[str, _Node]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        dn = stack.pop()
+        if dn in seen:
+            continue
+        seen.add(dn)
+        node = nodes.get(dn)
+        if node is not None:
+            stack.extend(node.member_of - seen)
+    return seen
+
+
+def ldif_principals(
+    path: str | Path,
+    *,
+    logon_type: str = "network",
+    include_computers: bool = False,
+    include_disabled: bool = False,
+    errors: list[RowError] | None = None,
+) -> Iterator[Principal]:
+    """The users (and optionally computers) of an LDIF dump, each with its token."""
+    if logon_type not in LOGON_TYPE_SIDS:
+        raise AuditInputError(f"unknown logon type {logon_type!r}: {sorted(LOGON_TYPE_SIDS)}")
+    errs: list[RowError] = [] if errors is None else errors
+    nodes = _load(path, errs)
+    by_sid = {n.sid: dn for dn, n in nodes.items() if n.sid is not None}
+    for node in nodes.values():
+        if node.sid is None or "user" not in node.classes:
+            continue
+        if "computer" in node.classes and not include_computers:
+            continue
+        if node.disabled and not include_disabled:
+            continue
+        start = set(node.member_of)
+        if node.primary_group is not None and node.sid.sub_authorities:
+            pg_dn = by_sid.get(node.sid.domain.child(node.primary_group))
+            if pg_dn is not None:
+                start.add(pg_dn)
+        group_sids: list[Sid] = []
+        if node.primary_group is not None and node.sid.sub_authorities:
+            group_sids.append(node.sid.domain.child(node.primary_group))
+        for g in sorted(_closure(start, nodes)):
+            gn = nodes.get(g)
+            if gn is not None and gn.sid is not None:
+                group_sids.append(gn.sid)
+                group_sids.extend(gn.history)
+        group_sids.extend(node.history)
+        yield Principal(node.name, node.sid, _domain_token(node.sid, group_sids, logon_type),
+                        str(path))
+
+
+def _domain_token(user: Sid, groups: list[Sid], logon_type: str) -> Token:
+    sids: list[Sid] = [EVERYONE, *groups, *LOGON_TYPE_SIDS[logon_type], AUTHENTICATED_USERS,
+                       THIS_ORGANIZATION]
+    seen: dict[Sid, None] = dict.fromkeys(sids)
+    admin = any(s.sub_authorities and s.rid in ELEVATED_GROUP_RIDS for s in seen)
+    label = Sid.from_parts(16, 0x3000 if admin else 0x2000)
+    network = logon_type == "network"
+    return Token(
+        user=SidAndAttributes(user),
+        groups=(*(SidAndAttributes(s, _DEFAULT) for s in seen), SidAndAttributes(label, _LABEL)),
+        token_type=TokenType.TokenImpersonation if network else TokenType.TokenPrimary,
+        impersonation_level=(
+            ImpersonationLevel.SecurityImpersonation
+            if network
+            else ImpersonationLevel.SecurityAnonymous
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- whoami
+
+
+def whoami_principals(paths: Iterable[str | Path]) -> Iterator[Principal]:
+    """One principal per whoami capture (``whoami /all`` output, any format whoami writes)."""
+    from ntsec import whoami  # noqa: PLC0415  (whoami's parser is only needed here)
+
+    for p in paths:
+        try:
+            with open_text(p) as stream:
+                text = stream.read()
+        except UnicodeDecodeError as exc:
+            raise AuditInputError(f"{p}: not {exc.encoding} text ({exc.reason})") from None
+        try:
+            report = whoami.parse(text)
+        except (Error, ValueError) as exc:
+            raise AuditInputError(f"{p}: {str(exc).splitlines()[0]}") from exc
+        token = report.token
+        yield Principal(report.user_name or str(token.user.sid), token.user.sid, token, str(p))

@@ -1,0 +1,286 @@
+"""Readers for descriptor lists: CSV, JSON lines, PowerShell Export-Csv / ConvertTo-Json,
+``sc sdshow`` lists and ``icacls /save`` files; each streams (one row in memory at a time).
+
+* CSV with a header naming a path column (``path``, ``Path``, ``name``, ``dn``,
+  ``DistinguishedName``) and a descriptor column (``sddl``/``Sddl`` or ``sd_hex``). PowerShell's
+  ``Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl | Export-Csv`` output is such a file,
+  with a ``#TYPE`` first line (Windows PowerShell 5.1 writes it unless ``-NoTypeInformation``;
+  Learn "Export-Csv") and provider-qualified paths
+  (``Microsoft.PowerShell.Core\\FileSystem::C:\\x``), which are reduced to the plain path.
+* JSON lines: one object per line with the same keys.
+* JSON (``ConvertTo-Json``): an array of such objects, or one object; read object by object.
+* ``sc sdshow`` lists: one service per line, ``NAME<TAB>SDDL`` or ``NAME: SDDL``; blank lines
+  and ``#`` comments ignored; a bare SDDL line after a name line is joined to it, and captures
+  of the command itself (``C:\\>sc sdshow NAME``, then sc's output: an empty line and the SDDL,
+  Learn "sc.exe sdshow") concatenated one after the other are read the same way.
+* ``icacls /save`` files: UTF-16LE, for each object a line with its path relative to the saved
+  directory and a line with its SDDL (Learn "icacls": "/save ... stores the DACLs for all
+  matching files into aclfile").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ntsec.audit.rows import AuditInputError, Row, RowError, lines, open_text, parse_descriptor
+from ntsec.errors import Error
+from ntsec.model.rights import ObjectType
+
+__all__ = [
+    "provider_path",
+    "read_csv",
+    "read_icacls_save",
+    "read_json",
+    "read_jsonl",
+    "read_sc_list",
+]
+
+_PATH_KEYS = ("path", "pspath", "name", "dn", "distinguishedname", "object")
+_SDDL_KEYS = ("sddl", "sd", "descriptor", "securitydescriptor")
+_HEX_KEYS = ("sd_hex", "hex")
+
+#: PowerShell provider prefixes (Get-Acl's Path property is a provider-qualified PSPath).
+_PROVIDERS = {
+    "microsoft.powershell.core\\filesystem::": ObjectType.FILE,
+    "microsoft.powershell.core\\registry::": ObjectType.REGISTRY_KEY,
+}
+
+
+def provider_path(path: str, default: ObjectType) -> tuple[str, ObjectType]:
+    """The plain path and the object type a provider-qualified PowerShell path names."""
+    low = path.lower()
+    for prefix, kind in _PROVIDERS.items():
+        if low.startswith(prefix):
+            return path[len(prefix):], kind
+    return path, default
+
+
+def _pick(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    lowered = {str(k).lower(): v for k, v in record.items()}
+    for k in keys:
+        if k in lowered and lowered[k] not in (None, ""):
+            return lowered[k]
+    return None
+
+
+def _row(record: dict[str, Any], line: int, source: str, object_type: ObjectType) -> Row | RowError:
+    path = _pick(record, _PATH_KEYS)
+    if path is None:
+        return RowError(line, source, "no path column (path, Path, name, dn)")
+    path, kind = provider_path(str(path), object_type)
+    hexed = _pick(record, _HEX_KEYS)
+    sddl = _pick(record, _SDDL_KEYS)
+    if hexed is None and sddl is None:
+        return RowError(line, source, f"{path}: no descriptor (sddl or sd_hex column is empty)")
+    try:
+        sd = parse_descriptor(str(hexed if hexed is not None else sddl))
+    except (Error, ValueError) as exc:
+        return RowError(line, source, f"{path}: {str(exc).splitlines()[0]}")
+    return Row(line, path, sd, kind)
+
+
+def read_csv(
+    path: str | Path, object_type: ObjectType = ObjectType.FILE
+) -> Iterator[Row | RowError]:
+    """Rows of a CSV file (see the module docstring)."""
+    source = str(path)
+    with open_text(path) as stream:
+        numbered = lines(stream, source)
+        header: list[str] | None = None
+        offset = 0
+        for n, text in numbered:
+            if not text.strip() or (header is None and text.startswith("#TYPE")):
+                continue
+            try:
+                header = next(csv.reader([text]))
+            except csv.Error as exc:
+                raise AuditInputError(f"{source}:{n}: not a CSV header: {exc}") from None
+            offset = n
+            break
+        if header is None:
+            return
+        if not any(h.lower() in _PATH_KEYS for h in header):
+            raise AuditInputError(f"{source}:{offset}: CSV header has no path column: {header}")
+        # csv needs whole records (a quoted field may hold a line break): feed it lines and
+        # count where each record started.
+        current = [offset]
+
+        def feed() -> Iterator[str]:
+            for n, text in numbered:
+                current[0] = n
+                yield text + "\n"
+
+        reader = csv.reader(feed())
+        start = offset + 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over csv's size limit: the file is broken
+                raise AuditInputError(f"{source}:{start}: not CSV: {exc}") from None
+            if fields and any(f.strip() for f in fields):
+                if len(fields) != len(header):
+                    yield RowError(start, source, f"{len(fields)} fields, the header has "
+                                   f"{len(header)}")
+                else:
+                    yield _row(dict(zip(header, fields, strict=True)), start, source, object_type)
+            start = current[0] + 1
+
+
+def read_jsonl(
+    path: str | Path, object_type: ObjectType = ObjectType.FILE
+) -> Iterator[Row | RowError]:
+    """Rows of a JSON-lines file: one object per line."""
+    source = str(path)
+    with open_text(path) as stream:
+        for n, text in lines(stream, source):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except ValueError as exc:
+                yield RowError(n, source, f"not JSON: {exc}")
+                continue
+            if not isinstance(record, dict):
+                yield RowError(n, source, "not a JSON object")
+                continue
+            yield _row(record, n, source, object_type)
+
+
+def read_json(
+    path: str | Path, object_type: ObjectType = ObjectType.FILE
+) -> Iterator[Row | RowError]:
+    """Rows of ConvertTo-Json output: an array of objects (or one), decoded one by one."""
+    source = str(path)
+    decoder = json.JSONDecoder()
+    with open_text(path) as stream:
+        buf = ""
+        line = 1
+        pos = 0
+        started = False
+        eof = False
+        while True:
+            # Keep at least one whole value in the buffer (values are small; read 64 KiB more).
+            while not eof and len(buf) - pos < 65536:
+                try:
+                    chunk = stream.read(65536)
+                except UnicodeDecodeError as exc:
+                    raise AuditInputError(
+                        f"{source}:{line}: not {exc.encoding} text ({exc.reason})"
+                    ) from None
+                if not chunk:
+                    eof = True
+                buf = buf[pos:] + chunk
+                pos = 0
+            while pos < len(buf) and buf[pos] in " \t\r\n,":
+                line += buf[pos] == "\n"
+                pos += 1
+            if pos >= len(buf):
+                return
+            if not started:
+                started = True
+                if buf[pos] == "[":
+                    pos += 1
+                    continue
+            if buf[pos] == "]":
+                return
+            try:
+                record, end = decoder.raw_decode(buf, pos)
+            except ValueError as exc:
+                raise AuditInputError(f"{source}:{line}: not JSON: {exc}") from exc
+            if isinstance(record, dict):
+                yield _row(record, line, source, object_type)
+            else:
+                yield RowError(line, source, "not a JSON object")
+            line += buf.count("\n", pos, end)
+            pos = end
+
+
+def read_sc_list(path: str | Path) -> Iterator[Row | RowError]:
+    """Services and their descriptors (see the module docstring)."""
+    source = str(path)
+    pending: tuple[int, str] | None = None
+    with open_text(path) as stream:
+        for n, raw in lines(stream, source):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            name, sddl = _split_service(text)
+            if sddl is None:
+                if pending is not None:
+                    yield RowError(pending[0], source, f"{pending[1]}: no SDDL follows the name")
+                pending = (n, name)
+                continue
+            at = n
+            if not name:
+                if pending is None:
+                    yield RowError(n, source, "SDDL without a service name before it")
+                    continue
+                at, name = pending
+            pending = None
+            try:
+                sd = parse_descriptor(sddl)
+            except (Error, ValueError) as exc:
+                yield RowError(at, source, f"{name}: {str(exc).splitlines()[0]}")
+                continue
+            kind = (
+                ObjectType.SERVICE_CONTROL_MANAGER
+                if name.lower() == "scmanager"
+                else ObjectType.SERVICE
+            )
+            yield Row(at, name, sd, kind)
+    if pending is not None:
+        yield RowError(pending[0], source, f"{pending[1]}: no SDDL follows the name")
+
+
+_SDSHOW = re.compile(r"(?:^|[>$\s])sc(?:\.exe)?\s+(?:\\\\\S+\s+)?sdshow\s+(\S+)\s*$", re.I)
+
+
+def _split_service(text: str) -> tuple[str, str | None]:
+    """(name, SDDL or None). A line that starts like SDDL (``O:``, ``G:``, ``D:``, ``S:``) is
+    a bare SDDL line (the name came on the line before); a prompt and ``sc sdshow NAME``
+    (optionally ``sc \\\\SERVER sdshow NAME``) names the service."""
+    if len(text) > 1 and text[0] in "OGDS" and text[1] == ":":
+        return "", text
+    command = _SDSHOW.search(text)
+    if command is not None:
+        return command.group(1), None
+    if "\t" in text:
+        name, _, sddl = text.partition("\t")
+        return name.strip(), sddl.strip() or None
+    name, sep, sddl = text.partition(": ")
+    if sep:
+        return name.strip(), sddl.strip() or None
+    return text.rstrip(":").strip(), None
+
+
+def read_icacls_save(
+    path: str | Path, object_type: ObjectType = ObjectType.FILE
+) -> Iterator[Row | RowError]:
+    """Rows of an ``icacls DIR /save FILE /t`` file: a path line, then an SDDL line."""
+    source = str(path)
+    with open_text(path) as stream:
+        pending: tuple[int, str] | None = None
+        for n, raw in lines(stream, source):
+            text = raw.strip()
+            if not text:
+                continue
+            if pending is None:
+                pending = (n, text)
+                continue
+            start, name = pending
+            pending = None
+            try:
+                sd = parse_descriptor(text)
+            except (Error, ValueError) as exc:
+                yield RowError(n, source, f"{name}: {str(exc).splitlines()[0]}")
+                continue
+            yield Row(start, name, sd, object_type)
+        if pending is not None:
+            yield RowError(pending[0], source, f"{pending[1]}: no SDDL line follows the path")

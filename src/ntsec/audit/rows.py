@@ -1,0 +1,107 @@
+"""What the audit's readers yield: rows (an object and its descriptor) and row errors.
+
+Every reader is a generator that yields one :class:`Row` per object or one :class:`RowError`
+per line it cannot read, with the line number, so that the caller decides to skip or stop
+(``--on-error``) and counts what it skipped: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ntsec.errors import Error
+from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.rights import ObjectType
+from ntsec.model.sid import Sid
+
+__all__ = ["AuditInputError", "Row", "RowError", "open_text", "parse_descriptor"]
+
+
+class AuditInputError(Error):
+    """An input the audit cannot read at all (not one bad row: the whole file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One object: where it is, its descriptor, and what kind of object it is.
+
+    ``object_sid`` is an AD object's objectSid (AccessCheckByType's PrincipalSelfSid for the
+    PRINCIPAL_SELF ACEs of its own descriptor)."""
+
+    line: int
+    path: str
+    sd: SecurityDescriptor
+    object_type: ObjectType
+    object_sid: Sid | None = None
+    source: str = ""
+    object_class: str | None = None  # an AD object's structural class (LDIF objectClass)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A line (or record starting at ``line``) that was not read, and why."""
+
+    line: int
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Open a text input in the encoding its first bytes show: a UTF-8 or UTF-16 byte order
+    mark (PowerShell 5's Out-File and icacls /save write UTF-16LE), UTF-16LE without a mark
+    when the second byte is NUL, else UTF-8. ``-`` is standard input."""
+    import sys  # noqa: PLC0415  (only for "-")
+
+    stdin: io.BufferedReader = sys.stdin.buffer  # type: ignore[assignment]
+    # The file is closed with the text wrapper returned.
+    buffered = stdin if str(path) == "-" else open(path, "rb")  # noqa: SIM115
+    head = buffered.peek(4)[:4]
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(head) >= 2 and head[1] == 0 and head[0] != 0:
+        encoding = "utf-16-le"
+    else:
+        encoding = "utf-8"
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_descriptor(value: str) -> SecurityDescriptor:
+    """A descriptor given as SDDL, or as the self-relative bytes in hexadecimal (an optional
+    ``0x``); raises ``ntsec.Error`` subclasses. Estates repeat a few descriptors over many
+    rows, so the same text returns the same (frozen) value."""
+    text = value.strip()
+    if text.lower().startswith("0x"):
+        text = text[2:]
+    if text and len(text) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return SecurityDescriptor.from_bytes(bytes.fromhex(text))
+    return SecurityDescriptor.from_sddl(value.strip())
+
+
+def lines(stream: IO[str], source: str = "") -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its end) for each line of ``stream``; bytes that
+    are not text in the detected encoding stop the file with AuditInputError (its line)."""
+    n = 0
+    it = iter(stream)
+    while True:
+        try:
+            line = next(it)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise AuditInputError(
+                f"{source}:{n + 1}: not {exc.encoding} text ({exc.reason})"
+            ) from None
+        n += 1
+        yield n, line.rstrip("\r\n")

@@ -1,0 +1,151 @@
+"""``ntsec audit``: exit codes, --json, the questions, OpenGraph, the simulated machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from machine_fixtures import machine_path, workstation_template
+from ntsec.audit.engine import Question, decide_row
+from ntsec.audit.machine import machine_principals, machine_rows
+from ntsec.audit.outputs import read_part
+from ntsec.cli import cli
+from ntsec.system.machine import Machine
+from test_audit_run import WHOAMI, estate, write_csv
+
+__all__ = ["machine_path", "workstation_template"]  # fixtures used by name
+
+VEC = Path(__file__).parent / "vectors" / "audit"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(cli, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+def whoami_args() -> list[str]:
+    out: list[str] = []
+    for f in WHOAMI:
+        out += ["--whoami", str(f)]
+    return out
+
+
+def test_summary_json_and_parts(tmp_path: Path) -> None:
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(20), bad=1)
+    code, out, err = run("audit", str(src), *whoami_args(), "--can", "write", "--out",
+                         str(tmp_path / "o"), "--output-format", "jsonl", "--json",
+                         "--workers", "1")
+    assert 0 == code, err
+    summary = json.loads(out)
+    assert 41 == summary["rows"]
+    assert 1 == summary["errors"]
+    assert summary["findings"] == sum(
+        len(read_part(Path(p))) for p in summary["part_files"]
+    )
+
+
+def test_text_summary_names_bad_rows(tmp_path: Path) -> None:
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(5), bad=1)
+    code, out, _ = run("audit", str(src), *whoami_args(), "--out", str(tmp_path / "o"),
+                       "--no-progress", "--workers", "1")
+    assert 0 == code
+    assert "Bad rows (skipped)   1" in out
+    assert "acl.csv:14: C:\\share\\bad0" in out
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(3), bad=1)
+    code, _, err = run("audit", str(src), *whoami_args(), "--out", str(tmp_path / "o"),
+                       "--on-error", "stop", "--workers", "1")
+    assert 2 == code
+    assert 1 == len(err.strip().splitlines())
+    assert "--on-error stop" in err
+    code, _, err = run("audit", str(src), "--out", str(tmp_path / "o2"))
+    assert 2 == code
+    assert "no principals" in err
+    code, _, err = run("audit", str(src), *whoami_args(), "--who", "nobody",
+                       "--out", str(tmp_path / "o3"))
+    assert 2 == code
+    assert "nobody" in err
+
+
+def test_who_where_and_opengraph(tmp_path: Path) -> None:
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(14))
+    og = tmp_path / "og.json"
+    code, out, err = run("audit", str(src), *whoami_args(), "--who", "egotisticalbank\\fsmith",
+                         "--where", "C:\\share\\d0", "--can", "write", "--opengraph", str(og),
+                         "--out", str(tmp_path / "o"), "--output-format", "csv", "--json",
+                         "--workers", "1")
+    assert 0 == code, err
+    summary = json.loads(out)
+    assert 1 == summary["principals"]
+    graph = json.loads(og.read_text())
+    edges = graph["graph"]["edges"]
+    assert len(edges) == summary["findings"] > 0
+    assert all(e["kind"] == "NTSecCanWrite" for e in edges)
+    assert all(e["end"]["value"].startswith("C:\\share\\d0") for e in edges)
+    ids = {n["id"] for n in graph["graph"]["nodes"]}
+    assert {e["start"]["value"] for e in edges} <= ids
+
+
+def test_dangerous_non_admins_on_the_nest_scm(tmp_path: Path) -> None:
+    """The HTB Nest SCM before the fix: Authenticated Users hold KEY_ALL_ACCESS's bits, which
+    include SERVICE_CHANGE_CONFIG's 0x2 (SC_MANAGER_CREATE_SERVICE) and WRITE_DAC."""
+    sc = tmp_path / "sc.txt"
+    sc.write_text((VEC / "sc-sdshow-htb-nest-before-patch.txt").read_text()
+                  + (VEC / "sc-sdshow-htb-nest-after-patch.txt").read_text())
+    code, out, err = run("audit", str(sc), "--format", "sc", *whoami_args(), "--dangerous",
+                         "--non-admins", "--out", str(tmp_path / "o"), "--output-format",
+                         "jsonl", "--json", "--workers", "1")
+    assert 0 == code, err
+    summary = json.loads(out)
+    found = [f for p in summary["part_files"] for f in read_part(Path(p))]
+    assert found
+    assert {1} == {f["line"] for f in found}  # only the capture before the fix
+    assert not any("system" in str(f["principal"]).lower() for f in found)
+
+
+def test_machine_objects_and_processes(machine_path: Path, tmp_path: Path) -> None:
+    code, out, err = run("--machine", str(machine_path), "audit", "--from-machine", "--can",
+                         "WRITE_DAC", "--out", str(tmp_path / "o"), "--output-format", "jsonl",
+                         "--json", "--workers", "1")
+    assert 0 == code, err
+    summary = json.loads(out)
+    got = {(f["path"], f["principal"]) for p in summary["part_files"]
+           for f in read_part(Path(p))}
+    m = Machine.open(machine_path)
+    try:
+        people = list(machine_principals(m))
+        want = set()
+        for row in machine_rows(m):
+            for p in people:
+                d, _ = decide_row(row.sd, p.token, Question(0x00040000), row.object_type)
+                if d.allowed:
+                    want.add((row.path, p.name))
+    finally:
+        m.close()
+    assert want == got
+    assert got
+
+
+def test_rules_with_opengraph_kinds(tmp_path: Path) -> None:
+    samba = VEC / "samba-dbcheck-links-deleted-user.ldif"
+    og = tmp_path / "og.json"
+    code, out, err = run("audit", str(samba), "--ldif", str(samba), *whoami_args(), "--rules",
+                         "--opengraph", str(og), "--out", str(tmp_path / "o"),
+                         "--output-format", "jsonl", "--json", "--workers", "1")
+    assert 0 == code, err
+    summary = json.loads(out)
+    found = [f for p in summary["part_files"] for f in read_part(Path(p))]
+    assert found
+    edges = json.loads(og.read_text())["graph"]["edges"]
+    assert len(edges) == len(found)
+    for f, e in zip(found, edges, strict=True):
+        kind = str(f["rights"]).split(":", 1)[0]
+        assert e["kind"] == "NTSec" + "".join(c for c in kind if c.isalnum())

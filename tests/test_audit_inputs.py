@@ -1,0 +1,399 @@
+"""Each audit input format, with published samples where one exists (tests/vectors/audit/,
+provenance in tests/vectors/README.md), and bad rows reported with their line numbers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ntsec.audit.engine import Question, decide_row
+from ntsec.audit.ldif import read_ldif, read_ldif_rows
+from ntsec.audit.principals import ldif_principals
+from ntsec.audit.readers import (
+    read_csv,
+    read_icacls_save,
+    read_json,
+    read_jsonl,
+    read_sc_list,
+)
+from ntsec.audit.rows import AuditInputError, Row, RowError
+from ntsec.model.rights import ObjectType, parse_rights
+from ntsec.model.sid import Sid
+from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+
+VEC = Path(__file__).parent / "vectors" / "audit"
+_ON = GroupAttributes.SE_GROUP_ENABLED | GroupAttributes.SE_GROUP_MANDATORY
+
+
+def rows_only(items: list[Row | RowError]) -> list[Row]:
+    assert all(isinstance(i, Row) for i in items), items
+    return [i for i in items if isinstance(i, Row)]
+
+
+def raw_ace_count(sd_bytes: bytes) -> int:
+    """AceCount of the DACL, read straight from the bytes (MS-DTYP 2.4.6: OffsetDacl at 16;
+    2.4.5: AceCount at offset 4 of the ACL)."""
+    offset = struct.unpack_from("<I", sd_bytes, 16)[0]
+    return int(struct.unpack_from("<H", sd_bytes, offset + 4)[0])
+
+
+def raw_owner(sd_bytes: bytes) -> str:
+    """The owner SID's string form decoded by hand (MS-DTYP 2.4.6 OffsetOwner at 4; 2.4.2.2 SID
+    layout: revision, count, 6-byte big-endian authority, little-endian sub-authorities)."""
+    at = struct.unpack_from("<I", sd_bytes, 4)[0]
+    count = sd_bytes[at + 1]
+    authority = int.from_bytes(sd_bytes[at + 2 : at + 8], "big")
+    subs = struct.unpack_from(f"<{count}I", sd_bytes, at + 8)
+    return "-".join(["S-1", str(authority), *map(str, subs)])
+
+
+def ldif_value(path: Path, attr: str) -> bytes:
+    """An attribute's base64 value joined by hand (RFC 2849 folding) - independent of the
+    reader under test."""
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(attr + ":: "):
+            text = line[len(attr) + 3:]
+            for cont in lines[i + 1:]:
+                if not cont.startswith(" "):
+                    break
+                text += cont[1:]
+            return base64.b64decode(text)
+    raise AssertionError(attr)
+
+
+# ----------------------------------------------------------------------------- LDIF
+
+
+def test_samba_ldif_deleted_user_entry() -> None:
+    f = VEC / "samba-dbcheck-links-deleted-user.ldif"
+    (row,) = rows_only(list(read_ldif_rows(f)))
+    assert 1 == row.line
+    assert row.path.startswith("CN=fred\\0ADEL:2301a64c-1234-5678-851e-12d4a711cfb4,OU=removed")
+    assert Sid.parse("S-1-5-21-4177067393-1453636373-93818738-1011") == row.object_sid
+    assert ObjectType.DS_OBJECT == row.object_type
+    raw = ldif_value(f, "nTSecurityDescriptor")
+    assert raw_owner(raw) == str(row.sd.owner)
+    assert "S-1-5-21-4177067393-1453636373-93818738-512" == raw_owner(raw)
+    assert row.sd.dacl is not None
+    assert raw_ace_count(raw) == len(row.sd.dacl.aces)
+    # The entry is a user (objectClass user, userAccountControl 512): one principal.
+    (p,) = ldif_principals(f)
+    assert "fred" == p.name
+    assert p.token.check_membership(Sid.parse("S-1-5-11"))
+    assert p.token.check_membership(Sid.parse("S-1-5-2"))  # NETWORK (LDAP bind), the default
+
+
+def test_vmdir_ldif_entry_with_folded_descriptor() -> None:
+    f = VEC / "vmdir-3gstudent-user.ldif"
+    (row,) = rows_only(list(read_ldif_rows(f)))
+    assert "CN=test1,CN=Users,DC=aaa,DC=bbb" == row.path
+    assert 2 == row.line  # the comment line comes first
+    assert row.object_sid is None  # vmdir's dump has no objectSid
+    raw = ldif_value(f, "nTSecurityDescriptor")
+    assert raw_owner(raw) == str(row.sd.owner)
+    assert row.sd.dacl is not None
+    assert raw_ace_count(raw) == len(row.sd.dacl.aces)
+
+
+def test_ldif_bad_lines_are_reported_with_their_line(tmp_path: Path) -> None:
+    f = tmp_path / "d.ldif"
+    f.write_text(
+        "version: 1\n\n"
+        "dn: CN=a,DC=x\nnTSecurityDescriptor:: !!notbase64\n\n"
+        "dn: CN=b,DC=x\nobjectClass: user\n\n"
+        "dn: CN=c,DC=x\nthis line has no colon\n\n"
+        "# search result\nsearch: 2\nresult: 0 Success\n"
+    )
+    errors = [r for r in read_ldif_rows(f) if isinstance(r, RowError)]
+    assert [4, 6, 10] == [e.line for e in errors]
+    assert "base64" in errors[0].message
+    assert "no nTSecurityDescriptor" in errors[1].message
+
+
+DOM = "S-1-5-21-1-2-3"
+
+
+def _sid_b64(text: str) -> str:
+    return base64.b64encode(Sid.parse(text).to_bytes()).decode()
+
+
+def test_ldif_token_groups_are_transitive(tmp_path: Path) -> None:
+    """Nested groups through member and memberOf, the primary group, sIDHistory (MS-ADTS
+    3.1.1.4.5.19 tokenGroups; MS-PAC 2.5); disabled accounts and computers left out."""
+    f = tmp_path / "d.ldif"
+    f.write_text(f"""dn: CN=u1,CN=Users,DC=x
+objectClass: user
+objectSid:: {_sid_b64(DOM + "-1001")}
+primaryGroupID: 513
+memberOf: CN=G1,CN=Users,DC=x
+sIDHistory:: {_sid_b64("S-1-5-21-9-9-9-1234")}
+sAMAccountName: u1
+
+dn: CN=G1,CN=Users,DC=x
+objectClass: group
+objectSid:: {_sid_b64(DOM + "-2001")}
+
+dn: CN=G2,CN=Users,DC=x
+objectClass: group
+objectSid:: {_sid_b64(DOM + "-2002")}
+member: CN=G1,CN=Users,DC=x
+
+dn: CN=G3,CN=Users,DC=x
+objectClass: group
+objectSid:: {_sid_b64(DOM + "-2003")}
+member: CN=G2,CN=Users,DC=x
+
+dn: CN=Domain Users,CN=Users,DC=x
+objectClass: group
+objectSid:: {_sid_b64(DOM + "-513")}
+
+dn: CN=Users,CN=Builtin,DC=x
+objectClass: group
+objectSid:: {_sid_b64("S-1-5-32-545")}
+member: CN=Domain Users,CN=Users,DC=x
+
+dn: CN=off,CN=Users,DC=x
+objectClass: user
+objectSid:: {_sid_b64(DOM + "-1002")}
+userAccountControl: 514
+
+dn: CN=pc,CN=Computers,DC=x
+objectClass: user
+objectClass: computer
+objectSid:: {_sid_b64(DOM + "-1003")}
+""")
+    people = list(ldif_principals(f))
+    assert ["u1"] == [p.name for p in people]
+    tok = people[0].token
+    for s in (DOM + "-2001", DOM + "-2002", DOM + "-2003", DOM + "-513", "S-1-5-32-545",
+              "S-1-5-21-9-9-9-1234", "S-1-1-0", "S-1-5-11", "S-1-5-15", "S-1-5-2"):
+        assert tok.check_membership(Sid.parse(s)), s
+    assert not tok.check_membership(Sid.parse("S-1-5-4"))  # not an interactive logon
+    inter = next(iter(ldif_principals(f, logon_type="interactive")))
+    assert inter.token.check_membership(Sid.parse("S-1-5-4"))
+    assert {"u1", "off", "pc"} == {
+        p.name for p in ldif_principals(f, include_computers=True, include_disabled=True)
+    }
+
+
+# ----------------------------------------------------------------------------- sc sdshow
+
+
+def _network_user() -> Token:
+    """A plain user's network logon (what psexec.py's SMB session holds): Everyone, Users,
+    NETWORK, Authenticated Users, This Organization."""
+    groups = ("S-1-1-0", "S-1-5-32-545", "S-1-5-2", "S-1-5-11", "S-1-5-15")
+    return Token(
+        user=SidAndAttributes(Sid.parse("S-1-5-21-7-7-7-1000")),
+        groups=tuple(SidAndAttributes(Sid.parse(s), _ON) for s in groups),
+    )
+
+
+def test_sc_sdshow_captures_from_htb_nest() -> None:
+    """0xdf's captures of `sc sdshow scmanager` before and after the box was fixed: with the
+    first, a non-admin could create services (psexec.py worked); with the second it could not
+    ("Unable to open SVCManager")."""
+    before = rows_only(list(read_sc_list(VEC / "sc-sdshow-htb-nest-before-patch.txt")))
+    after = rows_only(list(read_sc_list(VEC / "sc-sdshow-htb-nest-after-patch.txt")))
+    assert ["scmanager"] == [r.path for r in before] == [r.path for r in after]
+    assert ObjectType.SERVICE_CONTROL_MANAGER == before[0].object_type
+    create = parse_rights("SC_MANAGER_CREATE_SERVICE", ObjectType.SERVICE_CONTROL_MANAGER)
+    q = Question(create | 0x1)  # connect + create, what psexec asks for
+    tok = _network_user()
+    ok, _ = decide_row(before[0].sd, tok, q, ObjectType.SERVICE_CONTROL_MANAGER)
+    refused, _ = decide_row(after[0].sd, tok, q, ObjectType.SERVICE_CONTROL_MANAGER)
+    assert ok.allowed
+    assert not refused.allowed
+
+
+def test_sc_lists_concatenated_and_name_sddl_lines(tmp_path: Path) -> None:
+    f = tmp_path / "services.txt"
+    f.write_text(
+        (VEC / "sc-sdshow-htb-nest-after-patch.txt").read_text()
+        + "# a comment\n"
+        + "Spooler\tD:(A;;CCLCSWLOCRRC;;;AU)\n"
+        + "wuauserv: D:(A;;CC;;;AU)\n"
+        + "broken: D:(A;;XX;;;AU)\n"
+        + "orphan\n"
+    )
+    items = list(read_sc_list(f))
+    assert [("scmanager", 1), ("Spooler", 5), ("wuauserv", 6)] == [
+        (r.path, r.line) for r in items if isinstance(r, Row)
+    ]
+    assert [7, 8] == [e.line for e in items if isinstance(e, RowError)]
+
+
+# ----------------------------------------------------------------------------- CSV / JSON
+
+SDDL = "O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)"
+
+
+def test_export_csv_with_type_line_and_provider_paths(tmp_path: Path) -> None:
+    """Windows PowerShell 5.1's Export-Csv: a #TYPE line, every field quoted (Learn
+    "Export-Csv"); Get-Acl's Path is the provider path."""
+    f = tmp_path / "acl.csv"
+    f.write_text(
+        "#TYPE Selected.System.Security.AccessControl.DirectorySecurity\r\n"
+        '"Path","Sddl"\r\n'
+        f'"Microsoft.PowerShell.Core\\FileSystem::C:\\Data, Old","{SDDL}"\r\n'
+        f'"Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\X","{SDDL}"\r\n'
+        '"C:\\bad","O:BAG:SYD:(A;;QQ;;;BU)"\r\n'
+        '"C:\\short"\r\n',
+        encoding="utf-8-sig",
+    )
+    items = list(read_csv(f))
+    good = [r for r in items if isinstance(r, Row)]
+    assert ["C:\\Data, Old", "HKEY_LOCAL_MACHINE\\SOFTWARE\\X"] == [r.path for r in good]
+    assert [ObjectType.FILE, ObjectType.REGISTRY_KEY] == [r.object_type for r in good]
+    assert [3, 4] == [r.line for r in good]
+    assert [5, 6] == [e.line for e in items if isinstance(e, RowError)]
+
+
+def test_csv_with_hex_descriptors(tmp_path: Path) -> None:
+    from ntsec.model.descriptor import SecurityDescriptor
+
+    hexed = SecurityDescriptor.from_sddl(SDDL).to_bytes().hex()
+    f = tmp_path / "acl.csv"
+    f.write_text(f"path,sd_hex\nC:\\a,{hexed}\nC:\\b,zz\n")
+    items = list(read_csv(f))
+    assert SDDL == items[0].sd.to_sddl()  # type: ignore[union-attr]
+    assert isinstance(items[1], RowError)
+    assert 3 == items[1].line
+
+
+def test_jsonl_and_convertto_json(tmp_path: Path) -> None:
+    f = tmp_path / "acl.jsonl"
+    f.write_text(json.dumps({"path": "C:\\a", "sddl": SDDL}) + "\n\nnot json\n"
+                 + json.dumps({"path": "C:\\b"}) + "\n")
+    items = list(read_jsonl(f))
+    assert [1, 3, 4] == [i.line for i in items]
+    assert [Row, RowError, RowError] == [type(i) for i in items]
+    # ConvertTo-Json writes 4-space indented arrays ("key":  value, two spaces); one object
+    # alone is not wrapped in an array.
+    arr = tmp_path / "acl.json"
+    text = "\r\n".join([
+        "[",
+        "    {",
+        '        "Path":  "Microsoft.PowerShell.Core\\\\FileSystem::C:\\\\a",',
+        f'        "Sddl":  "{SDDL}"',
+        "    },",
+        "    {",
+        '        "Path":  "C:\\\\b",',
+        '        "Sddl":  "O:BAG:SYD:(A;;RR;;;BU)"',
+        "    }",
+        "]",
+        "",
+    ])
+    arr.write_text(text, encoding="utf-16")
+    got = list(read_json(arr))
+    assert "C:\\a" == got[0].path  # type: ignore[union-attr]
+    assert isinstance(got[1], RowError)
+    assert 6 == got[1].line
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"Path": "C:\\c", "Sddl": SDDL}, indent=4))
+    assert ["C:\\c"] == [r.path for r in rows_only(list(read_json(one)))]
+
+
+def test_icacls_save_file(tmp_path: Path) -> None:
+    """icacls /save: UTF-16LE, a relative path line then an SDDL line per object (Learn
+    "icacls")."""
+    f = tmp_path / "acls.txt"
+    f.write_bytes(("dir\r\nD:AI(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)\r\n"
+                   "dir\\file.txt\r\nD:AI(A;ID;FA;;;SY)\r\nlast\r\n").encode("utf-16-le"))
+    items = list(read_icacls_save(f))
+    assert [("dir", 1), ("dir\\file.txt", 3)] == [
+        (r.path, r.line) for r in items if isinstance(r, Row)
+    ]
+    assert [5] == [e.line for e in items if isinstance(e, RowError)]
+
+
+@pytest.mark.parametrize("name", ["samba-dbcheck-links-deleted-user.ldif",
+                                  "vmdir-3gstudent-user.ldif"])
+def test_ldif_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
+    from ntsec.audit.outputs import read_part
+    from ntsec.audit.principals import Principal
+    from ntsec.audit.run import AuditOptions, run_audit
+
+    people = [Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t")]
+    people += list(ldif_principals(VEC / name))
+    # vmdir's own administrators group, as its DACL names it (S-1-7-... is vmdir's authority)
+    vmdir_admins = SidAndAttributes(
+        Sid.parse("S-1-7-21-1807408550-742305167-3360222966-1869606713-544"), _ON)
+    base = _network_user()
+    people.append(Principal("vmdir-admin", Sid.parse("S-1-5-21-7-7-7-1001"),
+                            Token(user=base.user, groups=(*base.groups, vmdir_admins)), "t"))
+    summary = run_audit([(str(VEC / name), "ldif")], people,
+                        AuditOptions(tmp_path / "o", fmt="jsonl"))
+    got = {(f["path"], f["principal"], f["granted"])
+           for p in summary.part_files for f in read_part(Path(p))}
+    want = set()
+    for row in rows_only(list(read_ldif_rows(VEC / name))):
+        for p in people:
+            d, _ = decide_row(row.sd, p.token, Question(), row.object_type, row.object_sid)
+            if d.allowed:
+                want.add((row.path, p.name, d.granted))
+    assert want == got
+    assert got
+
+
+# ----------------------------------------------------------------------------- robustness
+
+_READERS = [read_csv, read_jsonl, read_json, read_sc_list, read_icacls_save, read_ldif,
+            read_ldif_rows]
+_TEXT = st.one_of(
+    st.binary(max_size=300),
+    st.text(alphabet=st.sampled_from(list('abc:;,"\n\r\t {}[]()#\\=DOGSA-1S:')), max_size=300)
+    .map(lambda t: t.encode()),
+    st.sampled_from([b"path,sddl\n", b'"Path","Sddl"\n', b"dn: x\n", b"[", b"{"]).flatmap(
+        lambda head: st.binary(max_size=200).map(lambda tail: head + tail)),
+)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_TEXT, which=st.integers(0, len(_READERS) - 1))
+def test_readers_fail_only_with_row_errors_or_audit_input_error(
+    tmp_path: Path, data: bytes, which: int
+) -> None:
+    f = tmp_path / "input"
+    f.write_bytes(data)
+    try:
+        for item in _READERS[which](f):
+            assert isinstance(item, Row | RowError) or hasattr(item, "dn")
+    except AuditInputError:
+        pass
+
+
+PASTE = Path(__file__).parent / "vectors" / "paste"
+
+
+def _paste_items(prefix: str) -> list[dict[str, object]]:
+    corpus = json.loads((PASTE / "corpus.json").read_text(encoding="utf-8"))
+    items = corpus["items"] if isinstance(corpus, dict) else corpus
+    return [i for i in items if str(i["file"]).startswith(prefix)]
+
+
+@pytest.mark.parametrize("item", _paste_items("sc_sdshow/"), ids=lambda i: str(i["file"]))
+def test_published_sc_sdshow_captures(item: dict[str, object]) -> None:
+    """The sc sdshow captures of the paste corpus (published, facts read by hand; see
+    tests/vectors/README.md): one service each, named by the echoed command, its ACEs as
+    stated."""
+    (row,) = rows_only(list(read_sc_list(PASTE / str(item["file"]))))
+    command = str(item["command"])
+    assert row.path.lower() in command.lower()
+    (facts,) = item["facts"]["descriptors"]  # type: ignore[index]
+    assert row.sd.dacl is not None
+    assert facts["dacl_count"] == len(row.sd.dacl.aces)
+    sacl = None if row.sd.sacl is None else len(row.sd.sacl.aces)
+    assert facts["sacl_count"] == sacl
+    for ace in facts["aces"]:
+        got = row.sd.dacl.aces[ace["index"]]
+        assert Sid.parse(ace["sid"]) == got.sid
+        assert int(ace["mask"], 16) == got.mask
