@@ -14,6 +14,7 @@ Other test modules reuse these; keep them general.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from hypothesis import strategies as st
@@ -40,9 +41,17 @@ from ntsec.model.ace import OBJECT_ACE_TYPES, Ace, AceFlags, AceType
 from ntsec.model.acl import Acl
 from ntsec.model.claims import ClaimAttribute, ClaimValueType
 from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
+from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
+from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
 
 __all__ = [
+    "ac_aces",
+    "ac_conditions",
+    "ac_descriptors",
+    "ac_masks",
+    "ac_requests",
+    "ac_tokens",
     "binary_aces",
     "binary_acls",
     "binary_descriptors",
@@ -394,3 +403,198 @@ def sddl_rich_descriptors(draw: st.DrawFn) -> SecurityDescriptor:
     return SecurityDescriptor(
         draw(st.none() | condition_sids), draw(st.none() | condition_sids), dacl, sacl, control
     )
+
+
+# ============================================================================ access check
+# Descriptors, tokens and requests for the access check's property tests
+# (tests/test_access_properties.py). The pools are small on purpose so ACEs often match the
+# token; they hold the SIDs the check treats specially (the owner, OWNER RIGHTS, CREATOR OWNER,
+# restricting SIDs, deny-only and disabled groups) and the mask bits it treats specially
+# (ACCESS_SYSTEM_SECURITY, MAXIMUM_ALLOWED, WRITE_OWNER, READ_CONTROL | WRITE_DAC, generic bits).
+
+AC_USER = Sid.from_parts(5, 21, 1, 2, 3, 1001)
+AC_OTHER = Sid.from_parts(5, 21, 1, 2, 3, 1002)
+AC_GROUP_A = Sid.from_parts(5, 21, 1, 2, 3, 2001)
+AC_GROUP_B = Sid.from_parts(5, 21, 1, 2, 3, 2002)
+AC_NOBODY = Sid.from_parts(5, 21, 9, 9, 9, 9)  # never in any generated token
+AC_EVERYONE = Sid.from_parts(1, 0)
+AC_USERS = Sid.from_parts(5, 32, 545)
+AC_ADMINS = Sid.from_parts(5, 32, 544)
+AC_RESTRICTED = Sid.from_parts(5, 12)
+AC_OWNER_RIGHTS = Sid.from_parts(3, 4)
+AC_CREATOR_OWNER = Sid.from_parts(3, 0)
+AC_SYSTEM = Sid.from_parts(5, 18)
+#: Groups a generated token may hold (each absent, enabled, disabled or deny-only).
+AC_GROUPS = (AC_EVERYONE, AC_USERS, AC_ADMINS, AC_GROUP_A, AC_GROUP_B, AC_RESTRICTED, AC_OTHER)
+#: SIDs an ACE or a condition may name.
+AC_ACE_SIDS = (AC_USER, *AC_GROUPS, AC_OWNER_RIGHTS, AC_CREATOR_OWNER, AC_NOBODY)
+#: Owners a generated descriptor may have (the user, a group, someone else).
+AC_OWNERS = (AC_USER, AC_USER, AC_GROUP_A, AC_ADMINS, AC_OTHER, AC_SYSTEM)
+#: Object types for AccessCheckByType: a three-node list and one GUID outside it.
+AC_GUIDS = tuple(uuid.UUID(int=0x5EC0_0000 + i) for i in range(4))
+AC_OBJECT_TYPE_LIST = ((0, AC_GUIDS[0]), (1, AC_GUIDS[1]), (1, AC_GUIDS[2]))
+
+#: GroupAttributes values: enabled (mandatory | enabled by default | enabled), disabled
+#: (mandatory only), deny-only.
+AC_ENABLED, AC_DISABLED, AC_DENY_ONLY = 0x7, 0x1, 0x10
+_AC_BITS = (0x1, 0x2, 0x4, 0x20, 0x80, 0x100, 0x10000, 0x20000, 0x40000, 0x80000, 0x100000,
+            0x01000000)
+AC_GENERIC = (0x10000000, 0x20000000, 0x40000000, 0x80000000)
+AC_MAXIMUM_ALLOWED = 0x02000000
+AC_PRIVILEGES = (Privilege.SeSecurityPrivilege, Privilege.SeTakeOwnershipPrivilege,
+                 Privilege.SeBackupPrivilege, Privilege.SeRestorePrivilege,
+                 Privilege.SeRelabelPrivilege)
+_AC_LEVELS = (0x1000, 0x2000, 0x3000, 0x4000)
+_AC_INHERIT_FLAGS = (0, 0, 0, AceFlags.INHERITED_ACE,
+                     AceFlags.OBJECT_INHERIT_ACE | AceFlags.CONTAINER_INHERIT_ACE,
+                     AceFlags.INHERIT_ONLY_ACE | AceFlags.OBJECT_INHERIT_ACE)
+
+
+def ac_masks(generic: bool = True, min_size: int = 0) -> st.SearchStrategy[int]:
+    """ACE masks and request masks: a few specific and standard bits, ACCESS_SYSTEM_SECURITY,
+    sometimes generic bits (never MAXIMUM_ALLOWED: requests add it separately)."""
+    bits = _AC_BITS + (AC_GENERIC if generic else ())
+    return st.lists(st.sampled_from(bits), min_size=min_size, max_size=5).map(
+        lambda bs: sum(set(bs)))
+
+
+@functools.cache
+def _condition_data(text: str) -> bytes:
+    from ntsec.codec.condition import sddl_to_application_data
+
+    return sddl_to_application_data(text, 0, None)[0]
+
+
+@st.composite
+def ac_conditions(draw: st.DrawFn, negations: bool = True,
+                  sids: tuple[Sid, ...] | None = None) -> bytes:
+    """Conditional-expression ApplicationData ("artx" byte code, MS-DTYP 2.4.4.17): Member_of /
+    Member_of_Any / Device_Member_of(_Any) over ``sids`` (default: the token pool), their Not_
+    forms when ``negations``, an expression on a missing claim (UNKNOWN), and && / || of two."""
+    ops = ["Member_of", "Member_of_Any", "Device_Member_of", "Device_Member_of_Any"]
+    if negations:
+        ops += ["Not_Member_of", "Not_Member_of_Any", "Not_Device_Member_of"]
+
+    def atom() -> str:
+        if draw(st.integers(0, 7)) == 0:
+            return "(@User.missing == 1)"
+        op = draw(st.sampled_from(ops))
+        named = draw(st.lists(st.sampled_from(sids or AC_ACE_SIDS[:-3]), min_size=1,
+                              max_size=2, unique=True))
+        return f"({op}{{{', '.join(f'SID({s})' for s in named)}}})"
+
+    text = atom()
+    if draw(st.integers(0, 4)) == 0:
+        text = f"({text} {draw(st.sampled_from(['&&', '||']))} {atom()})"
+    return _condition_data(text)
+
+
+_AT = AceType
+#: DACL ACE kinds and how often each is drawn.
+_AC_KINDS = (
+    (_AT.ACCESS_ALLOWED_ACE_TYPE, 6),
+    (_AT.ACCESS_DENIED_ACE_TYPE, 3),
+    (_AT.ACCESS_ALLOWED_OBJECT_ACE_TYPE, 1),
+    (_AT.ACCESS_DENIED_OBJECT_ACE_TYPE, 1),
+    (_AT.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, 2),
+    (_AT.ACCESS_DENIED_CALLBACK_ACE_TYPE, 1),
+)
+_AC_KIND_LIST = [k for k, n in _AC_KINDS for _ in range(n)]
+AC_DENY_KINDS = frozenset({_AT.ACCESS_DENIED_ACE_TYPE, _AT.ACCESS_DENIED_OBJECT_ACE_TYPE,
+                           _AT.ACCESS_DENIED_CALLBACK_ACE_TYPE})
+
+
+@st.composite
+def ac_aces(draw: st.DrawFn, kinds: tuple[AceType, ...] | None = None,
+            negations: bool = True, generic: bool = True,
+            condition_sids: tuple[Sid, ...] | None = None) -> Ace:
+    """One DACL ACE: allow / deny, object (with or without an object type from
+    :data:`AC_GUIDS`), conditional (allow and deny), some inherit-only or inherited."""
+    kind = draw(st.sampled_from(kinds if kinds is not None else _AC_KIND_LIST))
+    object_type = None
+    if kind in OBJECT_ACE_TYPES:
+        object_type = draw(st.none() | st.sampled_from(AC_GUIDS))
+    data = b""
+    if kind in (_AT.ACCESS_ALLOWED_CALLBACK_ACE_TYPE, _AT.ACCESS_DENIED_CALLBACK_ACE_TYPE):
+        data = draw(ac_conditions(negations, condition_sids))
+    # OWNER RIGHTS one time in five: it changes what the owner gets, a rule with its own code.
+    sid = AC_OWNER_RIGHTS if draw(st.integers(0, 4)) == 0 else draw(st.sampled_from(AC_ACE_SIDS))
+    return Ace(kind, AceFlags(draw(st.sampled_from(_AC_INHERIT_FLAGS))),
+               draw(ac_masks(generic)), sid, object_type, None, data)
+
+
+@st.composite
+def ac_descriptors(draw: st.DrawFn, *, kinds: tuple[AceType, ...] | None = None,
+                   negations: bool = True, label: bool = True, filters: bool = True,
+                   condition_sids: tuple[Sid, ...] | None = None,
+                   generic: bool = True) -> SecurityDescriptor:
+    """Descriptors for the access check: an owner from :data:`AC_OWNERS`, a DACL of
+    :func:`ac_aces` (one in ten NULL), and a SACL that may hold a mandatory label (``label``)
+    and an access filter ACE whose condition may be FALSE (``filters``)."""
+    dacl = None
+    if draw(st.integers(0, 9)):
+        aces = ac_aces(kinds, negations, generic, condition_sids)
+        dacl = Acl(tuple(draw(st.lists(aces, max_size=6))), 4)
+    sacl_aces: list[Ace] = []
+    if label and draw(st.integers(0, 3)) == 0:
+        sacl_aces.append(Ace(_AT.SYSTEM_MANDATORY_LABEL_ACE_TYPE, AceFlags(0),
+                             draw(st.integers(0, 7)),
+                             Sid.from_parts(16, draw(st.sampled_from(_AC_LEVELS)))))
+    if filters and draw(st.integers(0, 4)) == 0:
+        sacl_aces.append(Ace(_AT.SYSTEM_ACCESS_FILTER_ACE_TYPE, AceFlags(0),
+                             draw(ac_masks(generic=False)), AC_EVERYONE, None, None,
+                             draw(ac_conditions(negations, condition_sids))))
+    return SecurityDescriptor(
+        owner=draw(st.sampled_from(AC_OWNERS)), group=AC_SYSTEM, dacl=dacl,
+        sacl=Acl(tuple(sacl_aces)) if sacl_aces else None)
+
+
+def _ac_group_list(draw: st.DrawFn, pool: tuple[Sid, ...]) -> tuple[SidAndAttributes, ...]:
+    out = []
+    for sid in pool:
+        attrs = draw(st.sampled_from([None, AC_ENABLED, AC_ENABLED, AC_DISABLED, AC_DENY_ONLY]))
+        if attrs is not None:
+            out.append(SidAndAttributes(sid, GroupAttributes(attrs)))
+    return tuple(out)
+
+
+@st.composite
+def ac_tokens(draw: st.DrawFn, *, integrity: int | None = None,
+              restricted: bool = True) -> Token:
+    """Tokens: the user (sometimes deny-only), groups from :data:`AC_GROUPS` each absent,
+    enabled, disabled or deny-only, device groups, an integrity level (``integrity`` fixes it),
+    up to three enabled privileges of :data:`AC_PRIVILEGES` (one sometimes present but
+    disabled), and sometimes restricting SIDs (some deny-only), write-restricted or not."""
+    user_attrs = AC_DENY_ONLY if draw(st.integers(0, 9)) == 0 else 0
+    level = integrity if integrity is not None else draw(st.sampled_from(_AC_LEVELS))
+    groups = (*_ac_group_list(draw, AC_GROUPS),
+              SidAndAttributes(Sid.from_parts(16, level), GroupAttributes(0x60)))
+    device = _ac_group_list(draw, AC_GROUPS[1:5]) if draw(st.booleans()) else ()
+    enabled = draw(st.lists(st.sampled_from(AC_PRIVILEGES), unique=True, max_size=3))
+    privs = [PrivilegeEntry(p, PrivilegeAttributes.SE_PRIVILEGE_ENABLED) for p in enabled]
+    off = [p for p in AC_PRIVILEGES if p not in enabled]
+    if off and draw(st.booleans()):
+        privs.append(PrivilegeEntry(draw(st.sampled_from(off)), PrivilegeAttributes(0)))
+    restricting: tuple[SidAndAttributes, ...] = ()
+    write_restricted = False
+    if restricted and draw(st.integers(0, 3)) == 0:
+        sids = draw(st.lists(st.sampled_from((AC_USER, *AC_GROUPS)), min_size=1, max_size=3,
+                             unique=True))
+        restricting = tuple(
+            SidAndAttributes(s, GroupAttributes(draw(st.sampled_from([AC_ENABLED, AC_ENABLED,
+                                                                      AC_DENY_ONLY]))))
+            for s in sids)
+        write_restricted = draw(st.booleans())
+    return Token(user=SidAndAttributes(AC_USER, GroupAttributes(user_attrs)), groups=groups,
+                 privileges=tuple(privs), restricted_sids=restricting,
+                 write_restricted=write_restricted, device_groups=device)
+
+
+@st.composite
+def ac_requests(draw: st.DrawFn) -> tuple[int, bool, bool]:
+    """(desired access, backup intent, with the object type list): a mask of
+    :func:`ac_masks`, MAXIMUM_ALLOWED added one time in three."""
+    desired = draw(ac_masks())
+    if draw(st.integers(0, 2)) == 0:
+        desired |= AC_MAXIMUM_ALLOWED
+    return desired, draw(st.integers(0, 4)) == 0, draw(st.integers(0, 5)) == 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ntsec.authz.access import access_check
 from ntsec.authz.inherit import AutoInheritFlags, create_security_descriptor
@@ -237,3 +239,59 @@ def test_wine_explicit_label_is_stored_as_given() -> None:
     assert made.sacl is not None
     assert [(0x11, 0, 0x1, S("S-1-16-4096"))] == [
         (int(a.type), int(a.flags), a.mask, a.sid) for a in made.sacl]
+
+
+# ----------------------------------------------------------------------------- properties
+# Learn "ACE Inheritance Rules": an inherited ACE that is effective on the child has generic
+# rights and generic SIDs (CREATOR OWNER, CREATOR GROUP) mapped; an inherit-only one keeps them
+# for the next generation; a leaf child gets effective ACEs only. MS-DTYP 2.5.3.4.4 copies the
+# parent ACE changing only the inheritance flags (and setting INHERITED_ACE), so audit flags
+# (SUCCESSFUL_ACCESS, FAILED_ACCESS) pass on unchanged.
+_INHERITANCE = OI | CI | NP | IO
+_AUDIT = AceFlags.SUCCESSFUL_ACCESS_ACE_FLAG | AceFlags.FAILED_ACCESS_ACE_FLAG
+
+
+@st.composite
+def _parent_aces(draw: st.DrawFn, kind: AceType, audit: int) -> Ace:
+    flags = draw(st.sampled_from([OI, CI, OI | CI, OI | NP, CI | NP, OI | CI | NP, OI | CI | IO,
+                                  CI | IO, OI | IO, IO, 0]))
+    sid = draw(st.sampled_from([CREATOR_OWNER, CREATOR_GROUP, BU, BA, USER]))
+    mask = draw(st.sampled_from([FA, FR, GA, 0x80000000, 0x40000000 | 0x1, 0x20000000]))
+    return Ace(kind, AceFlags(flags | audit), mask, sid)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([AceType.ACCESS_ALLOWED_ACE_TYPE, AceType.SYSTEM_AUDIT_ACE_TYPE]),
+       st.sampled_from([0, int(_AUDIT), int(AceFlags.SUCCESSFUL_ACCESS_ACE_FLAG),
+                        int(AceFlags.FAILED_ACCESS_ACE_FLAG)]),
+       st.data(), st.booleans())
+def test_inherited_aces_follow_the_rules(kind: AceType, audit: int, data: st.DataObject,
+                                         is_container: bool) -> None:
+    aces = tuple(data.draw(st.lists(_parent_aces(kind, audit), min_size=1, max_size=4)))
+    sacl = kind == AceType.SYSTEM_AUDIT_ACE_TYPE
+    p = SecurityDescriptor(owner=BA, group=SYSTEM, dacl=None if sacl else Acl(aces),
+                           sacl=Acl(aces) if sacl else None,
+                           control=C.SE_SELF_RELATIVE | (C.SE_SACL_PRESENT if sacl else 0))
+    child = create_security_descriptor(p, None, is_container, tok(),
+                                       auto_inherit_flags=AutoInheritFlags.SEF_SACL_AUTO_INHERIT)
+    acl = child.sacl if sacl else child.dacl
+    got = [a for a in acl or () if a.type == kind]
+    originals = {(a.sid, a.mask) for a in aces}
+    for a in got:
+        assert a.flags & ID
+        assert a.flags & _AUDIT == audit  # audit flags pass on unchanged
+        if a.flags & IO:
+            assert is_container  # a leaf inherits effective ACEs only
+            assert (a.sid, a.mask) in originals  # kept for the next generation as they were
+        else:
+            assert a.sid not in (CREATOR_OWNER, CREATOR_GROUP)
+            assert not a.mask & 0xF0000000
+            if not is_container:
+                assert not a.flags & _INHERITANCE
+    # Every ACE that reaches the child as inheritable keeps passing on: a container's copy of a
+    # parent OI|CI ACE (no NP) is inheritable with the parent's SID and mask.
+    if is_container:
+        for a in aces:
+            if a.flags & CI and a.flags & OI and not a.flags & NP:
+                assert any(g.flags & CI and g.flags & OI and (g.sid, g.mask) == (a.sid, a.mask)
+                           for g in got)

@@ -15,6 +15,7 @@ Otherwise they go to pytest's temporary directory.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -162,14 +163,7 @@ class LiveServer:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         base = settings or Settings()
-        self.app = create_app(
-            Settings(
-                host=base.host,
-                port=self.port,
-                access_key=base.access_key,
-                machine_path=base.machine_path,
-            )
-        )
+        self.app = create_app(dataclasses.replace(base, port=self.port))
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(

@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ntsec.audit.descriptors import UnitKey, unit_key
-from ntsec.audit.engine import Question
+from ntsec.audit.engine import MAXIMUM_ALLOWED, Question
 from ntsec.audit.ldif import read_ldif_rows
 from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import Principal
@@ -47,13 +48,14 @@ from ntsec.audit.task import (
 )
 from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
-from ntsec.model.rights import ObjectType
+from ntsec.model.rights import ObjectType, right_names
 
 __all__ = [
     "FORMATS",
     "AuditInterruptedError",
     "AuditOptions",
     "AuditSummary",
+    "describe",
     "detect_format",
     "read_source",
     "run_audit",
@@ -118,6 +120,10 @@ class AuditSummary:
     per_principal: dict[str, int] = field(default_factory=dict)
     out_dir: str = ""
     part_files: list[str] = field(default_factory=list)
+    # What was asked, of what, when (the web page's list of runs, ntsec.audit.report).
+    sources: list[str] = field(default_factory=list)
+    question: str = ""
+    started: str = ""  # ISO 8601, UTC
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -300,7 +306,11 @@ def run_audit(
 
     Returns the summary; the findings are in ``opts.out_dir/parts``."""
     start = time.perf_counter()
-    summary = AuditSummary(out_dir=str(opts.out_dir))
+    summary = AuditSummary(
+        out_dir=str(opts.out_dir), sources=[p for p, _ in sources] or ["(rows given directly)"],
+        question=describe(opts),
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     if opts.non_admins:
         principals = [p for p in principals if not is_admin_equivalent(p.token)]
     if not principals:
@@ -330,6 +340,7 @@ def run_audit(
         else:
             store.close()
             raise AuditInputError(f"{out}: cannot resume: the inputs or options differ")
+    (out / "summary.json").unlink(missing_ok=True)  # a stale one would describe other parts
     if not resumed:
         db.unlink(missing_ok=True)
         for stale in (out / "parts").glob("part-*"):
@@ -360,7 +371,13 @@ def run_audit(
                     f"{summary.principals} principals in {summary.shapes} shapes, "
                     f"{len(todo)} of {len(specs)} parts to run")
     t0 = time.perf_counter()
-    results = _execute(todo, opts, summary, on_progress)
+    try:
+        results = _execute(todo, opts, summary, on_progress)
+    except AuditInterruptedError:
+        # A partial run still says what it is (parts_done < parts): ntsec.audit.report shows it.
+        summary.part_files = sorted(s.out for s in specs if Path(s.out).exists())
+        (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=1))
+        raise
     summary.decide_seconds = time.perf_counter() - t0
     for r in results:
         summary.part_cpu_seconds.append(round(r.cpu_seconds, 3))
@@ -374,6 +391,28 @@ def run_audit(
     summary.seconds = time.perf_counter() - start
     (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=1))
     return summary
+
+
+def describe(opts: AuditOptions) -> str:
+    """The question of a run in words (kept in summary.json)."""
+    desired = opts.question.desired
+    if opts.dangerous is not None:
+        text = "dangerous rights (WRITE_DAC, WRITE_OWNER, per-type write rights)"
+    elif opts.any_of is not None:
+        text = "any of " + "|".join(right_names(opts.any_of) or [f"0x{opts.any_of:08x}"])
+    elif desired == MAXIMUM_ALLOWED:
+        text = "what each principal can do (MAXIMUM_ALLOWED)"
+    else:
+        text = "can " + "|".join(right_names(desired) or [f"0x{desired:08x}"])
+    extras = [
+        "finding rules on DS objects and services" if opts.rules else "",
+        f"where {opts.where}" if opts.where else "",
+        "changed from the parent only" if opts.changed_only else "",
+        "non-admins" if opts.non_admins else "",
+        "backup intent" if opts.question.backup_intent else "",
+        "with object types" if opts.question.object_types else "",
+    ]
+    return "; ".join([text, *(e for e in extras if e)])
 
 
 def _chain(sources: Sequence[tuple[str, str]], ot: ObjectType | None) -> Iterator[Row | RowError]:

@@ -58,6 +58,7 @@ Examples (each runs until stopped with Ctrl+C):
   $ ntsec serve                        # http://127.0.0.1:8765/
   $ ntsec serve --port 0 --json        # any free port; prints {"url": ..., "port": ...}
   $ ntsec serve --host 0.0.0.0         # reachable from the network: prints an access key
+  $ ntsec serve --audit ntsec-audit    # an 'ntsec audit' run on /audit
 """
 )
 @click.option(
@@ -81,10 +82,20 @@ Examples (each runs until stopped with Ctrl+C):
     envvar="NTSEC_MACHINE",
     help="The simulated machine's database (default: the per-user machine).",
 )
+@click.option(
+    "--audit",
+    "audit_dirs",
+    metavar="DIR",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An 'ntsec audit' run directory, or a directory of runs, to show on /audit "
+    "(repeatable).",
+)
 @json_option
 @click.pass_context
 def serve(
-    ctx: click.Context, *, host: str, port: int, machine_path: Path | None, as_json: bool
+    ctx: click.Context, *, host: str, port: int, machine_path: Path | None,
+    audit_dirs: tuple[Path, ...], as_json: bool,
 ) -> None:
     """Run the web app: access-check explorer, SDDL decoder, whoami, and the simulated machine.
 
@@ -105,10 +116,19 @@ def serve(
     root_machine: Any = ctx.find_root().params.get("machine")
     if machine_path is None and root_machine is not None:
         machine_path = Path(root_machine)
+    if audit_dirs:
+        from ntsec.audit.report import NotAnAuditRunError, find_runs  # noqa: PLC0415
+
+        for d in audit_dirs:  # checked before listening: a bad --audit is a usage error
+            try:
+                find_runs(d)
+            except NotAnAuditRunError as exc:
+                raise click.BadParameter(str(exc), param_hint="--audit") from None
     key = None if is_loopback(host) else new_access_key()
     sock = _listen(host, port)
     bound = sock.getsockname()[1]
-    app = create_app(Settings(host=host, port=bound, access_key=key, machine_path=machine_path))
+    app = create_app(Settings(host=host, port=bound, access_key=key, machine_path=machine_path,
+                              audit_dirs=audit_dirs))
     url = f"http://{_url_host(host)}:{bound}/" + (f"?key={key}" if key else "")
     if wants_json(ctx, as_json):
         # One line, not emit_json's indented block: the server keeps running after it, and a

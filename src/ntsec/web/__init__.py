@@ -6,7 +6,8 @@ under uvicorn. Pages: the access-check explorer, the SDDL decoder and the whoami
 need nothing but the library, and the simulated machine's pages (``_machine.py`` opens the
 machine, ``_machine_routes.py`` and ``_machine_views.py`` serve it): the process tree and each
 process's Security, Permissions and Threads tabs, logon and UAC prompts, named pipes,
-objects, the security log and account administration.
+objects, the security log and account administration; and ``/audit``, the runs of
+``ntsec audit`` registered with ``ntsec serve --audit`` (``_audit_routes.py``).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from ntsec.errors import InvalidValueError
 from ntsec.web import _machine_views, _views
+from ntsec.web._audit_routes import AuditRuns, audit_routes
 from ntsec.web._findings_routes import findings_routes
 from ntsec.web._machine import MACHINE_SECTIONS, open_machine
 from ntsec.web._machine_routes import machine_routes
@@ -50,6 +51,8 @@ class Settings:
     port: int = 8765
     access_key: str | None = None
     machine_path: Path | None = None
+    #: Audit run directories (or directories of runs) for /audit (``ntsec serve --audit``).
+    audit_dirs: tuple[Path, ...] = ()
 
 
 def _environment() -> jinja2.Environment:
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     templates = Jinja2Templates(env=_environment())
     machine = open_machine(settings.machine_path)
+    runs = AuditRuns(settings.audit_dirs)  # NotAnAuditRunError: refused before serving
 
     def render(
         request: Request, name: str, context: dict[str, Any], status_code: int = 200
@@ -199,6 +203,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/explorer/machine", explorer_machine, methods=["POST"]),
         *findings_routes(render),
         *token_routes(render),
+        *audit_routes(runs, render),
         *machine_routes(machine, render),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
