@@ -173,6 +173,9 @@ def test_malformed_list_exit_2() -> None:
                  "--user", "S-1-5-18", "--object-type", "+Personal-Information")
     assert 2 == result.exit_code
     assert "STATUS_INVALID_PARAMETER" in result.output
+    # ... and the error says what the list must look like, not just the status.
+    assert "the first entry alone is level 0" in result.stderr
+    assert 1 == len(result.stderr.splitlines())
 
 
 # ----------------------------------------------------------------------------- names for GUIDs

@@ -301,3 +301,25 @@ def test_a_real_subprocess(mpath: str) -> None:
                          check=False, timeout=120)
     assert 1 == bad.returncode
     assert 1 == len(bad.stderr.splitlines())
+
+
+def test_empty_listings_say_so(tmp_path: Path) -> None:
+    # `pipe list` and `events` printed nothing at all when nothing matched: no way to tell an
+    # empty answer from a command that did not run.
+    db = str(tmp_path / "ws.db")
+    assert 0 == run("--machine", db, "machine", "init").exit_code
+    assert "no pipe connections\n" == run("--machine", db, "pipe", "list").stdout
+    assert "no matching events\n" == run("--machine", db, "events", "--id", "4740").stdout
+    assert "[]" == run("--machine", db, "pipe", "list", "--json").stdout.strip()
+
+
+def test_ps_names_the_impersonated_user(tmp_path: Path) -> None:
+    # LOCAL SERVICE's svchost (pid 60) impersonating alice through a pipe: ps showed her SID.
+    db = str(tmp_path / "ws.db")
+    assert 0 == run("--machine", db, "machine", "init").exit_code
+    for args in (("pipe", "serve", "demo", "--pid", "60", "--sddl", "D:(A;;GA;;;WD)"),
+                 ("pipe", "connect", "demo", "--pid", "92", "--level", "impersonation"),
+                 ("pipe", "impersonate", "1", "--pid", "60")):
+        assert 0 == run("--machine", db, *args).exit_code
+    line = next(x for x in run("--machine", db, "ps").stdout.splitlines() if "impersonates" in x)
+    assert line.endswith("[tid 64 impersonates WORKSTATION\\alice at Impersonation]")

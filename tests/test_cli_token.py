@@ -116,3 +116,56 @@ def test_privileged_groups_are_shown_beside_the_privileges() -> None:
     data = json.loads(run("token", "analyze", str(DOMAIN_10), "--json").stdout)
     keys = [g["key"] for g in data["analysis"]["groups"]]
     assert keys == ["remote-management-users", "pre-windows-2000"]
+
+
+# --- every reference the output gives can be followed from a clone ----------------------------
+
+DOCS = Path(__file__).parent.parent / "docs"
+PASTE_WHOAMI = Path(__file__).parent / "vectors" / "paste" / "whoami"
+
+
+def _rule_ids() -> set[str]:
+    """Section ids of docs/rules.md (``**B.3 Title.**``, and the numbered caveats of
+    part Z: ``15.`` is Z.15)."""
+    import re
+
+    text = (DOCS / "rules.md").read_text("utf-8")
+    rules, _, caveats = text.partition("\n## Z.")
+    ids = set(re.findall(r"^\*\*([A-Z]\.\d+) ", rules, flags=re.MULTILINE))
+    return ids | {f"Z.{n}" for n in re.findall(r"^(\d+)\. ", caveats, flags=re.MULTILINE)}
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [SERVICE_01, SYSTEM_06, DOMAIN_10, STANDARD_24, ELEVATED_35,
+     *sorted(PASTE_WHOAMI.glob("*.txt"))],
+    ids=lambda p: p.name[:40],
+)
+def test_analysis_cites_only_what_a_clone_has(capture: Path) -> None:
+    # The analysis used to cite SEMANTICS.md and WHOAMI.md, files a clone or an installed
+    # package does not have, and "L:slug" shorthands; every rule id it cites must be a section
+    # of docs/rules.md and every whoami section one of docs/whoami.md.
+    import re
+
+    for args in (("token", "analyze", str(capture)), ("--json", "token", "analyze", str(capture))):
+        out = run(*args).stdout
+        assert out
+        for missing in ("SEMANTICS.md", "WHOAMI.md", "DESIGN.md", "windows-rules.md", "L:"):
+            assert missing not in out, (args, missing)
+        cited = set()
+        for ref in re.findall(r"docs/rules\.md ([^\]\";]*)", out):
+            cited |= set(re.findall(r"\b([A-Z]\.\d+)\b", ref))
+        assert cited <= _rule_ids(), cited - _rule_ids()
+        formats = (DOCS / "whoami.md").read_text("utf-8")
+        for number in re.findall(r"docs/whoami\.md (\d+)", out):
+            assert f"\n## {number}. " in formats
+
+
+def test_capture_without_groups_has_no_empty_integrity_section() -> None:
+    # whoami /priv alone (THM Relevant): the integrity level is unknown, and the section used to
+    # be printed as a title with nothing under it.
+    out = run("token", "analyze", str(PASTE_WHOAMI / "18-relevant-priv-table-only.txt")).stdout
+    assert "Integrity:            unknown (no groups section)" in out
+    assert "\nIntegrity (" not in out
+    assert "\nIntegrity (Medium Mandatory Level):\n  - " in run(
+        "token", "analyze", str(STANDARD_24)).stdout

@@ -35,7 +35,7 @@ def test_dcsync_text_names_the_deciding_aces() -> None:
     assert "[expected: admin-equivalent]" in result.output
     hidden = run("findings", sddl, "--domain-sid", DOM, "--class", "domainDNS",
                  "--hide-expected")
-    assert "Domain Admins" not in hidden.output
+    assert "[expected: admin-equivalent]" not in hidden.output  # (the Owner line names DA)
     assert "admin-equivalent principals hidden" in hidden.output
 
 
@@ -91,3 +91,65 @@ def test_children_option_shows_the_inherited_descriptor() -> None:
     assert result.exit_code == 0, result.output
     assert "Inherited descriptor: O:COD:AI(A;CIID;" in result.output
     assert f"GenericAll: {FSMITH_SID}" in result.output
+
+
+# --- artefacts as pasted (tests/vectors/paste, provenance in its corpus.json) -------------------
+
+PASTE = Path(__file__).parent / "vectors" / "paste"
+
+
+def test_sc_sdshow_output_as_pasted_is_read_as_a_service() -> None:
+    # HTB Academy's `sc.exe sdshow DNS` with its prompt and sc's blank line: the prompt is
+    # skipped (a repair, shown), and the artefact says service, so no --type is needed. Server
+    # Operators' full-control ACE (index 4) gives SERVICE_CHANGE_CONFIG.
+    path = PASTE / "sc_sdshow" / "01-dnsadmins-dns-service.txt"
+    result = run("findings", "--file", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Findings on a service object" in result.stdout
+    assert "ChangeConfig: BUILTIN\\Server Operators (S-1-5-32-549)" in result.stdout
+    assert "note: line 1: skipped a prompt line" in result.stderr
+    data = json.loads(run("--json", "findings", "--file", str(path)).stdout)
+    assert data["object_type"] == "service"
+    assert [r["line"] for r in data["repairs"]] == [1]
+
+
+def test_token_capture_as_pasted_with_its_prompt_lines() -> None:
+    # HTB Buff's whoami /all from a PowerShell reverse shell: two prompt lines first.
+    capture = PASTE / "whoami" / "01-buff-shaun-ps-revshell.txt"
+    shaun = "S-1-5-21-2277156429-3381729605-2640630771-1001"
+    result = run("--json", "findings", f"O:BAD:(A;;{FULL};;;{shaun})", "--class", "user",
+                 "--token", str(capture))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["principals"][0]["name"] == "buff\\shaun"
+    assert "GenericAll" in [f["kind"] for f in data["findings"]]
+    assert [r["line"] for r in data["repairs"]] == [1, 2]
+
+
+def test_the_owner_line_names_the_owner_as_its_findings_do() -> None:
+    # "Owner: S-1-5-21-...-512" stood above "Owner: Domain Admins (S-1-5-21-...-512)".
+    result = run("findings", f"O:DAD:(OA;;CR;{GET_CHANGES};;{FSMITH_SID})", "--domain-sid", DOM,
+                 "--class", "domainDNS")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == f"Owner: Domain Admins ({DOM}-512)"
+
+
+def test_the_heading_says_active_directory_not_ds() -> None:
+    result = run("findings", f"O:DAD:(OA;;CR;{GET_CHANGES};;{FSMITH_SID})", "--domain-sid", DOM,
+                 "--class", "domainDNS")
+    assert result.stdout.startswith("Findings on an Active Directory (domainDNS) object: ")
+
+
+def test_a_file_or_key_paste_is_not_read_as_an_ad_object() -> None:
+    # Get-Acl of HKLM:\SYSTEM\CurrentControlSet (HTB Control) and an icacls output: read as an AD
+    # object by default, they gave 27 "findings" of AD rights on a registry key.
+    key = PASTE / "get_acl" / "03-control-registry-ccs-wrapped-sid-fl.txt"
+    result = run("findings", "--file", str(key))
+    assert 2 == result.exit_code
+    assert "the paste (get-acl) is a key's descriptor" in result.stderr
+    icacls = (Path(__file__).parent / "vectors" / "icacls" / "moonpoint_mmc.txt").read_text("utf-8")
+    result = run("findings", "-", stdin=icacls)
+    assert 2 == result.exit_code
+    assert "the paste (icacls) is a file's descriptor" in result.stderr
+    # Said explicitly, the type is the user's: the descriptor is checked as an AD object.
+    assert 0 == run("findings", "--file", str(key), "--type", "ds").exit_code

@@ -500,3 +500,20 @@ def test_integrity_levels_order_by_rid() -> None:
     # MS-DTYP 2.5.3.1.2 SidDominates compares the RIDs: Low < Medium < Medium Plus < High < System.
     levels = sorted(IntegrityLevel)
     assert [0, 0x1000, 0x2000, 0x2100, 0x3000, 0x4000, 0x5000, 0x7000] == [int(x) for x in levels]
+
+
+def test_trusted_installer_is_named_as_windows_names_it() -> None:
+    # A Get-Acl capture from Windows (tests/vectors/paste/get_acl/09-..., provenance in
+    # corpus.json) prints "Owner  : NT SERVICE\TrustedInstaller" for the owner its Sddl line
+    # gives as S-1-5-80-956008885-...: the derived service SID, and the name LookupAccountSid
+    # gives for it.
+    capture = (VECTORS / "paste" / "get_acl"
+               / "09-powershell-engine-trustedinstaller-wrapped-right.txt").read_text("utf-8")
+    assert "Owner  : NT SERVICE\\TrustedInstaller\n" in capture
+    owner = re.search(r"Sddl   : O:(S-1-5-80-[0-9-]+)G:", capture)
+    assert owner is not None
+    sid = Sid.parse(owner.group(1))
+    assert service_sid("TrustedInstaller") == sid
+    hit = lookup(sid)
+    assert hit is not None
+    assert "NT SERVICE\\TrustedInstaller" == hit.full_name

@@ -521,7 +521,8 @@ def _traits(
     if kind in (TokenKind.SERVICE_ACCOUNT, TokenKind.IIS_APP_POOL):
         out.append(Finding(
             "virtual-account", "a virtual account: no password, managed by Windows; on the "
-            "network it presents the computer account", "L:windows-server/identity/"
+            "network it presents the computer account",
+            "https://learn.microsoft.com/windows-server/identity/"
             "ad-ds/manage/understand-service-accounts; docs/rules.md E.4"))
     if kind in (TokenKind.SYSTEM, TokenKind.NETWORK_SERVICE):
         out.append(Finding("network-identity", "presents the computer account on the network",

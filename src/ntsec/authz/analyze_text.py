@@ -102,8 +102,9 @@ def text_lines(a: TokenAnalysis, kind_text: str) -> list[str]:
     if a.traits:
         lines += ["", "Traits:"]
         lines += [f"  - {_mark(t)}" for t in a.traits]
-    lines += ["", f"Integrity ({a.integrity.name}):"]
-    lines += [f"  - {_mark(c)}" for c in a.integrity.consequences]
+    if a.integrity.consequences:  # none when the capture has no groups (so no label)
+        lines += ["", f"Integrity ({a.integrity.name}):"]
+        lines += [f"  - {_mark(c)}" for c in a.integrity.consequences]
     lines.append("")
     lines += _privilege_lines(a)
     lines += _group_lines(a)

@@ -9,6 +9,7 @@ and why), the restricted pass, and the final mask with right names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -173,8 +174,9 @@ class Explanation:
             "status": self.status,
         }
 
-    def to_text(self) -> str:
-        """A human-readable account, one line per step and per ACE."""
+    def to_text(self, names: Callable[[str], str | None] | None = None) -> str:
+        """A human-readable account, one line per step and per ACE; ``names`` gives an ACE's
+        SID (as a string) a name for people, shown before it (None: the SID alone)."""
         lines = [
             f"Access check on a {self.object_type} object",
             f"  requested 0x{self.desired:08x}"
@@ -198,7 +200,9 @@ class Explanation:
         if self.owner_rights:
             lines.append(f"  owner implicitly granted 0x{self.owner_rights:08x}")
         for a in self.aces:
-            head = f"  [{a.phase}] ACE {a.index}: {a.ace_type} 0x{a.mask:08x} {a.sid}"
+            name = names(a.sid) if names is not None else None
+            who = f"{name} ({a.sid})" if name else a.sid
+            head = f"  [{a.phase}] ACE {a.index}: {a.ace_type} 0x{a.mask:08x} {who}"
             if a.object_type:
                 name = _object_name(a)
                 head += f" object {a.object_type}" + (f" ({name})" if name else "")
@@ -214,8 +218,8 @@ class Explanation:
             lines.append(f"{head}: {detail}")
         if self.restricted_check:
             lines.append(f"  restricted pass: {self.restricted_check}")
-        names = ", ".join(self.granted_names) if self.granted_names else "nothing"
-        lines.append(f"  result: {self.status}, granted 0x{self.granted:08x} ({names})")
+        granted = ", ".join(self.granted_names) if self.granted_names else "nothing"
+        lines.append(f"  result: {self.status}, granted 0x{self.granted:08x} ({granted})")
         return "\n".join(lines)
 
 

@@ -34,11 +34,16 @@ def report_text(r: FindingsReport, *, hide_expected: bool, show_group_only: bool
     ``show_group_only`` shows findings held only through Everyone/Authenticated Users for
     every principal (they are shown once, for those groups themselves, otherwise). Whatever
     is left out is counted, never silently dropped."""
-    what = r.object_type.value + (f" ({r.object_class})" if r.object_class else "")
-    lines = [f"Findings on a {what} object: {len(r.findings)} held by "
+    # "ds" is the --type value; people say "an Active Directory object" (of class X).
+    kind = "Active Directory" if r.object_type.value == "ds" else r.object_type.value
+    what = kind + (f" ({r.object_class})" if r.object_class else "")
+    article = "an" if what[0] in "AEIOU" else "a"
+    lines = [f"Findings on {article} {what} object: {len(r.findings)} held by "
              f"{len({f.principal.sid for f in r.findings})} of {len(r.principals)} principals"]
     if r.owner is not None:
-        lines.append(f"Owner: {r.owner}")
+        # Named as the owner's principal is named in the findings below (when it is one).
+        owner = next((p.label for p in r.principals if p.sid == r.owner), str(r.owner))
+        lines.append(f"Owner: {owner}")
     if r.inherited_descriptor is not None:
         lines.append(f"Inherited descriptor: {r.inherited_descriptor}")
     hidden_expected = hidden_groups = 0

@@ -40,7 +40,7 @@ class PrivilegeFact:
 
 _R = EscalationRisk
 _PRIV2ADMIN = "gtworek/Priv2Admin"
-_CONSTANTS = "L:secauthz/privilege-constants"
+_CONSTANTS = "https://learn.microsoft.com/windows/win32/secauthz/privilege-constants"
 
 _P = Privilege
 PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
@@ -152,7 +152,8 @@ PRIVILEGE_FACTS: dict[Privilege, PrivilegeFact] = {
         "start a process as SYSTEM",
         "SYSTEM",
         "docs/rules.md G.4 step 2, G.3, H.6, B.2; "
-        "L:security-policy-settings/impersonate-a-client-after-authentication"),
+        "https://learn.microsoft.com/previous-versions/windows/it-pro/windows-10/security/"
+        "threat-protection/security-policy-settings/impersonate-a-client-after-authentication"),
     _P.SeCreateGlobalPrivilege: PrivilegeFact(
         "create named objects in the global namespace from a non-zero session", _R.NONE, None,
         None, _CONSTANTS),

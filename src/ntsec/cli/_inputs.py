@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ntsec import paste
-from ntsec.errors import SidError
+from ntsec.errors import PasteError, SidError
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
@@ -33,6 +33,7 @@ __all__ = [
     "paste_descriptors",
     "paste_token",
     "read_bytes",
+    "read_descriptor_args",
     "read_text",
     "repairs_json",
 ]
@@ -180,8 +181,46 @@ def paste_descriptors(
     domain_sid: Sid | None = None,
     whoami: paste.Pasted | None = None,
 ) -> paste.Pasted:
-    """Descriptors from pasted text or file bytes (see :func:`ntsec.paste.read_descriptors`)."""
-    return paste.read_descriptors(source, names=names, domain_sid=domain_sid, whoami=whoami)
+    """Descriptors from pasted text or file bytes (see :func:`ntsec.paste.read_descriptors`).
+    A name nothing resolves is refused with the way to give it on the command line."""
+    try:
+        return paste.read_descriptors(source, names=names, domain_sid=domain_sid, whoami=whoami)
+    except PasteError as exc:
+        if "NAME=SID" not in exc.message:
+            raise
+        hint = f"{exc.message.removesuffix(')')}: a line of a --names FILE)"
+        raise PasteError(hint, exc.input, exc.offset, exc.line) from None
+
+
+def read_descriptor_args(
+    text: str | None,
+    hex_: str | None,
+    b64: str | None,
+    file: str | None,
+    *,
+    names_file: str | None,
+    dom: Sid | None,
+    whoami: paste.Pasted | None = None,
+) -> paste.Pasted:
+    """The descriptors of a command's TEXT argument ('-' is stdin), --hex, --base64 or --file:
+    exactly one of them; text and files may be anything pasted (:mod:`ntsec.paste`)."""
+    given = [v for v in (text, hex_, b64, file) if v is not None]
+    if len(given) != 1:
+        raise click.UsageError(
+            "give the descriptor once: SDDL text, --hex, --base64 or --file ('-' is stdin)"
+        )
+    names = load_names(names_file)
+    if hex_ is not None or b64 is not None:
+        sd = load_descriptor(hex_=hex_, b64=b64)
+        found = (paste.PastedDescriptor(None, sd),)
+        return paste.Pasted(paste.PasteKind.BINARY, descriptors=found, domain_sid=dom)
+    source: str | bytes
+    if text is not None:
+        source = read_bytes("-") if text == "-" else text
+    else:
+        assert file is not None
+        source = read_bytes(file)
+    return paste_descriptors(source, names=names, domain_sid=dom, whoami=whoami)
 
 
 def note_repairs(pasted: paste.Pasted) -> None:

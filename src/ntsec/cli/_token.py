@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
+from ntsec import paste
 from ntsec.cli._inputs import note_repairs, paste_token
 from ntsec.codec import sddl
+from ntsec.codec.whoami_report import WhoamiSection
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
@@ -24,6 +26,7 @@ from ntsec.model.wellknown import IntegrityLevel, lookup
 __all__ = [
     "INTEGRITY_WORDS",
     "build_token",
+    "checkable_token",
     "load_token",
     "token_to_json",
 ]
@@ -149,6 +152,26 @@ def load_token(path: str) -> Token:
     note_repairs(pasted)
     assert pasted.report is not None
     return pasted.report.token
+
+
+def checkable_token(pasted: paste.Pasted, option: str = "--token") -> Token:
+    """The token of a pasted capture for an access check. A capture without its groups section
+    (whoami /priv or /user alone) does not say what the check needs: bad input, not a denial
+    of a token made of nothing. Without the user section the user is unknown: said in a note."""
+    report = pasted.report
+    assert report is not None
+    if pasted.kind is paste.PasteKind.WHOAMI:
+        if WhoamiSection.GROUPS not in report.sections:
+            raise click.BadParameter(
+                "the capture has no groups section, which the access check needs "
+                "(paste whoami /all, or /user /groups /priv)", param_hint=option)
+        if WhoamiSection.USER not in report.sections:
+            click.echo(f"note: the capture has no user section: the token's user is unknown "
+                       f"(checked as {report.token.user.sid})", err=True)
+        if WhoamiSection.PRIVILEGES not in report.sections:
+            click.echo("note: the capture has no privileges section: checked with none",
+                       err=True)
+    return report.token
 
 
 def _attrs_words(attrs: GroupAttributes) -> list[str]:

@@ -21,12 +21,14 @@ from ntsec.cli._inputs import (
     paste_descriptors,
     paste_token,
     read_bytes,
+    repairs_json,
 )
-from ntsec.cli._token import INTEGRITY_WORDS, build_token
+from ntsec.cli._token import INTEGRITY_WORDS, build_token, checkable_token
 from ntsec.codec.sddl_tokens import RIGHT_TOKENS
-from ntsec.errors import InvalidValueError
+from ntsec.errors import Error, InvalidValueError
 from ntsec.model import schema
 from ntsec.model.descriptor import SecurityDescriptor
+from ntsec.model.names import ChainResolver, NameResolver, WellKnownResolver
 from ntsec.model.privileges import Privilege, PrivilegeAttributes
 from ntsec.model.rights import ObjectType, StandardRights, parse_rights, right_names
 from ntsec.model.sid import Sid
@@ -149,6 +151,14 @@ def _echo_results(result: AccessResult, kind: ObjectType, desired: int) -> None:
         click.echo(f"  {r.level}  {label:<44} {r.guid}  {status:<21} 0x{r.granted:08x} {rights}")
 
 
+def _name(names: NameResolver, sid: str) -> str | None:
+    try:
+        hit = names.lookup(Sid.parse(sid))
+    except Error:
+        return None  # not a SID string (the explanation shows it as it is)
+    return hit.display if hit is not None else None
+
+
 def _report(
     result: AccessResult,
     kind: ObjectType,
@@ -157,6 +167,8 @@ def _report(
     by_type: bool,
     explain: bool,
     as_json: bool,
+    repairs: list[dict[str, object]],
+    names: NameResolver,
 ) -> None:
     granted = result.granted
     if as_json:
@@ -166,6 +178,7 @@ def _report(
             "status": result.status.name,
             "desired": desired,
             "object_type": kind.value,
+            "repairs": repairs,  # what was changed to read the pasted token and descriptor
         }
         if by_type:
             out["results"] = _results_json(result, kind, desired)
@@ -173,14 +186,14 @@ def _report(
             out["explanation"] = result.explanation.to_dict()
         emit_json(out)
         return
-    names = ", ".join(right_names(granted, kind)) or "(nothing)"
-    click.echo(f"granted: 0x{granted:08x} {names}")
+    rights = ", ".join(right_names(granted, kind)) or "(nothing)"
+    click.echo(f"granted: 0x{granted:08x} {rights}")
     click.echo(f"status:  {result.status.name}")
     if by_type:
         _echo_results(result, kind, desired)
     if explain and result.explanation is not None:
         click.echo("")
-        click.echo(result.explanation.to_text())
+        click.echo(result.explanation.to_text(names=lambda sid: _name(names, sid)))
 
 
 
@@ -193,12 +206,14 @@ def _descriptor(
     dom: Sid | None,
     pasted_token: paste.Pasted | None,
     kind: ObjectType,
-) -> tuple[SecurityDescriptor, ObjectType]:
+) -> tuple[SecurityDescriptor, ObjectType, list[dict[str, object]]]:
     """The descriptor from --sd (anything pasted, or @FILE, '@-' for stdin) or --sd-hex, and
     the object type: --type, else the one the artefact implies (sc sdshow: a service; Get-Acl
     of a registry path: a key), else file."""
+    if sd_text == "-":
+        sd_text = "@-"  # '-' is standard input, as everywhere else ('@-' is the @FILE spelling)
     if sd_text is None or sd_hex is not None:
-        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind
+        return load_descriptor(sddl=sd_text, hex_=sd_hex, domain_sid=dom), kind, []
     source: str | bytes = read_bytes(sd_text[1:]) if sd_text.startswith("@") else sd_text
     pasted = paste_descriptors(source, names=load_names(names_file), domain_sid=dom,
                                whoami=pasted_token)
@@ -210,7 +225,7 @@ def _descriptor(
     if found.object_type is not None and (
             ctx.get_parameter_source("type_") is ParameterSource.DEFAULT):
         kind = found.object_type
-    return found.descriptor, kind
+    return found.descriptor, kind, repairs_json(pasted)
 
 @click.command(
     epilog="""\b
@@ -238,7 +253,8 @@ Examples:
     "--sd",
     "sd_text",
     metavar="TEXT|@FILE",
-    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), or @FILE.",
+    help="The descriptor as SDDL or anything pasted (Get-Acl, icacls, sc sdshow...), @FILE, or"
+    " '-' for stdin.",
 )
 @click.option("--names", "names_file", metavar="FILE", help="NAME=SID lines for icacls names.")
 @click.option("--sd-hex", metavar="HEX", help="The descriptor as binary self-relative hex.")
@@ -322,20 +338,22 @@ def check(
     exactly those SIDs. Exit status 0 when access is granted, 1 when denied, 2 on bad input.
     """
     kind = ObjectType(type_.lower())
+    if token_file == "-" and sd_text in ("-", "@-"):  # noqa: S105 - "-" is stdin, not a password
+        raise click.UsageError("standard input can give the token or the descriptor, not both")
     pasted_token = None
     if token_file is not None:
         if user or groups or privs or restricted:
             raise click.UsageError("give the token either as --token or as --user/--group/...")
         pasted_token = paste_token(token_file)
         note_repairs(pasted_token)
-        assert pasted_token.report is not None
-        token = pasted_token.report.token
+        token = checkable_token(pasted_token)
     elif user is not None:
         token = build_token(user, groups, privs, integrity, restricted)
     else:
         raise click.UsageError("a token is needed: --token FILE or --user SID")
-    sd, kind = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
-                           dom=parse_sid_option(domain_sid), pasted_token=pasted_token, kind=kind)
+    dom = parse_sid_option(domain_sid)
+    sd, kind, sd_repairs = _descriptor(ctx, sd_text=sd_text, sd_hex=sd_hex, names_file=names_file,
+                                       dom=dom, pasted_token=pasted_token, kind=kind)
     token = _enable_privileges(token, enable_privileges)
     desired = parse_access(access, kind)
     object_types = schema.object_type_list(object_type_specs) if object_type_specs else None
@@ -350,7 +368,14 @@ def check(
         backup_intent=backup_intent,
     )
     if result.call_status != NtStatus.STATUS_SUCCESS:
-        raise InvalidValueError(f"the access check refused its input: {result.call_status.name}")
+        why = ""
+        if object_types is not None and result.call_status == NtStatus.STATUS_INVALID_PARAMETER:
+            # AccessCheckByType's rules for the list (Learn API:AccessCheckByType, its
+            # ObjectTypeList parameter, and API:OBJECT_TYPE_LIST's Level member).
+            why = (" (the --object-type list: the first entry alone is level 0, each next entry"
+                   " is at most one '+' deeper than the one before it)")
+        raise InvalidValueError(
+            f"the access check refused its input: {result.call_status.name}{why}")
     _report(
         result,
         kind,
@@ -358,6 +383,10 @@ def check(
         by_type=object_types is not None,
         explain=explain,
         as_json=wants_json(ctx, as_json),
+        repairs=(repairs_json(pasted_token) if pasted_token else []) + sd_repairs,
+        # Names the capture printed for its SIDs first, then the well-known table.
+        names=ChainResolver(*([pasted_token.report.resolver()] if pasted_token and
+                               pasted_token.report else []), WellKnownResolver(dom)),
     )
     if not result.allowed:
         ctx.exit(EXIT_DENIED)

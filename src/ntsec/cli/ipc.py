@@ -54,7 +54,7 @@ def _decision(result: AccessResult, object_type: ObjectType, desired: int) -> di
     "ntsec --machine ws.db open 'C:\\Windows\\System32\\config\\SAM' --pid 92 "
     "--access read --explain",
     "ntsec --machine ws.db open scmanager --pid 92 --access 0xF003F --json",
-    "ntsec --machine ws.db open 44 --process --pid 100 --access PROCESS_ALL_ACCESS",
+    "ntsec --machine ws.db open 44 --process --pid 92 --access PROCESS_ALL_ACCESS",
 )
 @click.command("open")
 @click.argument("target")
@@ -152,9 +152,12 @@ def _print_impersonation(ctx: click.Context, as_json: bool, out: dict[str, Any])
 
 
 @examples(
-    "ntsec --machine ws.db impersonate --pid 92 --self identification",
+    "# pid 100: another process of alice's, started from her shell (pid 92)",
+    "ntsec --machine ws.db run cmd.exe --parent 92",
     "ntsec --machine ws.db impersonate --pid 92 --token-from 100 --json",
     "ntsec --machine ws.db impersonate --pid 92 --revert",
+    "# an Identification-level thread token: opening objects as it fails from then on",
+    "ntsec --machine ws.db impersonate --pid 92 --self identification",
 )
 @click.command()
 @click.option("--pid", type=DWORD, required=True, help="The process whose thread impersonates.")
@@ -196,6 +199,8 @@ def impersonate(
         m.revert_to_self(pid, tid=tid)
         if wants_json(ctx, as_json):
             emit_json({"pid": pid, "tid": tid, "reverted": True})
+        else:
+            click.echo(f"process {pid}: the thread reverted to its process token")
         return
     if self_level is not None:
         result = m.impersonate_self(pid, _LEVELS[self_level], tid=tid)
@@ -243,6 +248,7 @@ def pipe_serve(ctx: click.Context, *, name: str, pid: int, sddl: str | None, as_
 
 
 @examples(
+    "ntsec --machine ws.db pipe serve demo --pid 60 --sddl 'D:(A;;GA;;;WD)'",
     "ntsec --machine ws.db pipe connect demo --pid 92 --level identification --json",
     "ntsec --machine ws.db pipe connect demo --pid 76 --effective-only",
 )
@@ -292,6 +298,8 @@ def pipe_connect(
 
 
 @examples(
+    "ntsec --machine ws.db pipe serve demo --pid 60 --sddl 'D:(A;;GA;;;WD)'",
+    "ntsec --machine ws.db pipe connect demo --pid 92 --level impersonation",
     "ntsec --machine ws.db pipe impersonate 1 --pid 60 --json",
 )
 @pipe.command("impersonate")
@@ -321,6 +329,8 @@ def pipe_list(ctx: click.Context, *, as_json: bool) -> None:
     if wants_json(ctx, as_json):
         emit_json(rows)
         return
+    if not rows:
+        click.echo("no pipe connections")
     for r in rows:
         click.echo(
             f"{r['connection']}: {r['pipe']} client {r['client_pid']} -> server "
@@ -331,7 +341,7 @@ def pipe_list(ctx: click.Context, *, as_json: bool) -> None:
 @examples(
     "ntsec --machine ws.db events --id 4624 --id 4625",
     "ntsec --machine ws.db events --account bob --last 10 --json",
-    "ntsec --machine ws.db events --logon-id 0x3fa",
+    "ntsec --machine ws.db events --logon-id 0x3ff",
 )
 @click.command()
 @click.option("--id", "ids", type=DWORD, multiple=True, help="Event ID (repeatable).")
@@ -367,6 +377,8 @@ def events(
     if wants_json(ctx, as_json):
         emit_json([e.to_json() for e in found])
         return
+    if not found:
+        click.echo("no matching events")
     for e in found:
         keyword = "Audit Success" if e.success else "Audit Failure"
         detail = ", ".join(f"{k}={v}" for k, v in sorted(e.fields.items()))

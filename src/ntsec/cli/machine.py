@@ -287,6 +287,8 @@ def user_del(ctx: click.Context, *, name: str, as_json: bool) -> None:
     m.accounts.delete_user(name)
     if wants_json(ctx, as_json):
         emit_json({"deleted": name})
+    else:
+        click.echo(f"deleted user {name}")
 
 
 @examples(
@@ -351,6 +353,8 @@ def group_del(ctx: click.Context, *, name: str, as_json: bool) -> None:
     m.accounts.delete_group(name)
     if wants_json(ctx, as_json):
         emit_json({"deleted": name})
+    else:
+        click.echo(f"deleted group {name}")
 
 
 @examples(
@@ -369,6 +373,8 @@ def group_add_member(ctx: click.Context, *, name: str, member: str, as_json: boo
     m.accounts.add_member(name, sid)
     if wants_json(ctx, as_json):
         emit_json({"group": name, "added": str(sid)})
+    else:
+        click.echo(f"added {member} ({sid}) to {name}")
 
 
 @examples(
@@ -386,6 +392,8 @@ def group_remove_member(ctx: click.Context, *, name: str, member: str, as_json: 
     m.accounts.remove_member(name, sid)
     if wants_json(ctx, as_json):
         emit_json({"group": name, "removed": str(sid)})
+    else:
+        click.echo(f"removed {member} ({sid}) from {name}")
 
 
 @examples(
@@ -439,6 +447,8 @@ def rights_grant(ctx: click.Context, *, account: str, right: str, as_json: bool)
     m.accounts.grant_right(sid, right)
     if wants_json(ctx, as_json):
         emit_json({"account": str(sid), "granted": right})
+    else:
+        click.echo(f"granted {right} to {account} ({sid})")
 
 
 @examples(
@@ -456,6 +466,8 @@ def rights_revoke(ctx: click.Context, *, account: str, right: str, as_json: bool
     m.accounts.revoke_right(sid, right)
     if wants_json(ctx, as_json):
         emit_json({"account": str(sid), "revoked": right})
+    else:
+        click.echo(f"revoked {right} from {account} ({sid})")
 
 
 @examples(

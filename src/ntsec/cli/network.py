@@ -19,7 +19,7 @@ __all__ = ["network"]
 _READ = 0x00120089  # FILE_GENERIC_READ
 
 
-@examples("ntsec network init contoso", "ntsec network init contoso --json")
+@examples("ntsec network init contoso", "ntsec network init lab --json")
 @click.group()
 def network() -> None:
     """A domain, its member machines, and a client's identity crossing them."""
@@ -32,7 +32,7 @@ def _open_or_create(directory: Path, scenario: str | None) -> Network:
     return Network.create(directory, sc)
 
 
-@examples("ntsec network init contoso", "ntsec network init contoso --json")
+@examples("ntsec network init contoso", "ntsec network init lab --json")
 @network.command("init")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--scenario", metavar="FILE", help="A domain scenario (default: built-in CONTOSO).")

@@ -24,6 +24,18 @@ def _files() -> dict[str, str]:
     }
 
 
+def _descriptions() -> dict[str, str]:
+    """What each sample is: the last column of the tables in the samples' README.md (the file
+    that gives their sources), so the listing says what to pipe where."""
+    readme = resources.files("ntsec").joinpath(*_DIR, "README.md")
+    out = {}
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`") and cells[0].endswith(".txt`"):
+            out[cells[0].strip("`")] = cells[-1]
+    return out
+
+
 @click.command(
     epilog="""\b
 Examples:
@@ -49,7 +61,10 @@ def samples(ctx: click.Context, *, name: str | None, show_path: bool, as_json: b
         if wants_json(ctx, as_json):
             emit_json(sorted(files))
         else:
-            click.echo("\n".join(sorted(files)))
+            what = _descriptions()
+            width = max(map(len, files), default=0)
+            for file_name in sorted(files):
+                click.echo(f"{file_name:<{width}}  {what.get(file_name, '')}".rstrip())
         return
     if name not in files:
         raise click.BadParameter(f"no sample {name!r} (one of: {', '.join(sorted(files))})",

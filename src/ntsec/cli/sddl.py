@@ -10,19 +10,19 @@ from ntsec import paste
 from ntsec.cli._app import emit_json, json_option, wants_json
 from ntsec.cli._inputs import (
     OBJECT_TYPE_CHOICE,
-    load_descriptor,
-    load_names,
     note_repairs,
     object_type,
     parse_sid_option,
-    paste_descriptors,
-    read_bytes,
+    read_descriptor_args,
 )
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.sid import Sid
 from ntsec.ui.describe import default_object_type, describe, describe_text
 
 __all__ = ["sddl"]
+
+#: Artefacts that show a DACL only (icacls PATH lists the DACL's ACEs, nothing else).
+_DACL_ONLY = (paste.PasteKind.ICACLS,)
 
 
 @click.command(
@@ -96,9 +96,10 @@ def sddl(
     """
     dom = parse_sid_option(domain_sid)
     json_out = wants_json(ctx, as_json)
-    pasted = _read(text, hex_, b64, file, names_file=names_file, dom=dom)
+    pasted = read_descriptor_args(text, hex_, b64, file, names_file=names_file, dom=dom)
     note_repairs(pasted)
     dom = pasted.domain_sid
+    names = dict(pasted.names)  # SIDs the artefact gave by name (icacls), shown by that name
     to = to.lower() if to else None
     items = []
     for found in pasted.descriptors:
@@ -106,7 +107,7 @@ def sddl(
         kind = object_type(type_) or found.object_type or default_object_type(sd)
         items.append((found, sd, kind))
     if to == "json" or (to is None and json_out):
-        out = [dict(describe(sd, kind, dom), path=f.path) for f, sd, kind in items]
+        out = [dict(describe(sd, kind, dom, names), path=f.path) for f, sd, kind in items]
         first = dict(out[0])
         first.update(kind=pasted.kind.value, repairs=[r.to_dict() for r in pasted.repairs],
                      domain_sid=None if dom is None else str(dom), descriptors=out)
@@ -124,7 +125,10 @@ def sddl(
     for (found, sd, kind), value in zip(items, values, strict=True):
         if len(items) > 1 and found.path:
             click.echo(f"# {found.path}")
-        click.echo(value if value is not None else describe_text(describe(sd, kind, dom)))
+        # icacls prints the DACL alone: the owner, group and SACL are not shown, not absent.
+        shown_by = "icacls" if pasted.kind in _DACL_ONLY else None
+        click.echo(value if value is not None
+                   else describe_text(describe(sd, kind, dom, names), shown_by=shown_by))
 
 
 def _convert(sd: SecurityDescriptor, to: str, dom: Sid | None) -> str:
@@ -133,24 +137,3 @@ def _convert(sd: SecurityDescriptor, to: str, dom: Sid | None) -> str:
     if to == "hex":
         return sd.to_bytes().hex()
     return base64.b64encode(sd.to_bytes()).decode("ascii")
-
-
-def _read(text: str | None, hex_: str | None, b64: str | None, file: str | None, *,
-          names_file: str | None, dom: Sid | None) -> paste.Pasted:
-    given = [v for v in (text, hex_, b64, file) if v is not None]
-    if len(given) != 1:
-        raise click.UsageError(
-            "give the descriptor once: SDDL text, --hex, --base64 or --file ('-' is stdin)"
-        )
-    names = load_names(names_file)
-    if hex_ is not None or b64 is not None:
-        sd = load_descriptor(hex_=hex_, b64=b64)
-        found = (paste.PastedDescriptor(None, sd),)
-        return paste.Pasted(paste.PasteKind.BINARY, descriptors=found, domain_sid=dom)
-    source: str | bytes
-    if text is not None:
-        source = read_bytes("-") if text == "-" else text
-    else:
-        assert file is not None
-        source = read_bytes(file)
-    return paste_descriptors(source, names=names, domain_sid=dom)

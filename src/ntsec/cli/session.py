@@ -74,7 +74,7 @@ def logon(
 
 
 @examples(
-    "ntsec --machine ws.db logoff 0x3fa",
+    "ntsec --machine ws.db logoff 0x3ff",
 )
 @click.command()
 @click.argument("logon_id")
@@ -86,11 +86,15 @@ def logoff(ctx: click.Context, *, logon_id: str, as_json: bool) -> None:
     open_machine(ctx).logoff(luid)
     if wants_json(ctx, as_json):
         emit_json({"logged_off": f"0x{luid:x}"})
+    else:
+        click.echo(f"logged off 0x{luid:x}")
 
 
 def _ps_text(rows: list[dict[str, Any]]) -> str:
     children: dict[int, list[dict[str, Any]]] = {}
     pids = {r["pid"] for r in rows}
+    # An impersonated user's name, when a process runs as that user (the column shows it).
+    users = {r["sid"]: r["user"] for r in rows}
     for r in rows:
         children.setdefault(r["ppid"] if r["ppid"] in pids else 0, []).append(r)
     lines = [
@@ -101,7 +105,8 @@ def _ps_text(rows: list[dict[str, Any]]) -> str:
         for r in children.get(ppid, []):
             image = "  " * depth + r["image"]
             imp = "".join(
-                f" [tid {i['tid']} impersonates {i['user']} at {i['level']}]"
+                f" [tid {i['tid']} impersonates {users.get(i['user'], i['user'])} at "
+                f"{i['level']}]"
                 for i in r["impersonating"]
             )
             lines.append(
@@ -136,6 +141,8 @@ def _row(m: Machine, pid: int) -> dict[str, Any]:
 
 
 @examples(
+    "# bob, a standard user, logs on: his shell is pid 132 on a fresh workstation",
+    "echo 'Bob-Passw0rd!' | ntsec --machine ws.db logon bob --password-stdin",
     "ntsec --machine ws.db run cmd.exe --parent 92 --json",
     "ntsec --machine ws.db run cmd.exe --parent 92 --elevate --consent yes --json",
     "echo 'Alice-Passw0rd!' | ntsec --machine ws.db run cmd.exe --parent 132 --elevate "
@@ -243,7 +250,7 @@ def run(
 
 
 @examples(
-    "ntsec --machine ws.db kill 100",
+    "ntsec --machine ws.db kill 92",
 )
 @click.command()
 @click.argument("pid", type=DWORD)
@@ -254,6 +261,8 @@ def kill(ctx: click.Context, *, pid: int, as_json: bool) -> None:
     open_machine(ctx).terminate_process(pid)
     if wants_json(ctx, as_json):
         emit_json({"terminated": pid})
+    else:
+        click.echo(f"terminated process {pid}")  # said, so success is not silence
 
 
 def _privilege(name: str) -> Privilege:
@@ -264,8 +273,9 @@ def _privilege(name: str) -> Privilege:
 
 
 @examples(
-    "ntsec --machine ws.db adjust 100 --enable SeDebugPrivilege",
-    "ntsec --machine ws.db adjust 100 --disable SeImpersonatePrivilege --json",
+    "ntsec --machine ws.db adjust 92 --enable SeShutdownPrivilege",
+    "# alice's filtered token does not hold SeDebugPrivilege: ERROR_NOT_ALL_ASSIGNED, exit 1",
+    "ntsec --machine ws.db adjust 92 --enable SeDebugPrivilege --json",
 )
 @click.command()
 @click.argument("pid", type=DWORD)

@@ -8,6 +8,7 @@ from ntsec.cli._app import emit_json, json_option, wants_json
 from ntsec.cli._inputs import DWORD, note_repairs, paste_token
 from ntsec.cli._token import token_to_json
 from ntsec.codec import whoami as codec
+from ntsec.errors import InvalidValueError
 
 __all__ = ["whoami"]
 
@@ -106,7 +107,17 @@ def whoami(
         return
     if wants_json(ctx, as_json):
         assert pasted is not None
+        # "sections": what the capture held (a /priv capture has no user: its S-1-0-0 is a
+        # placeholder, not the account).
         emit_json({**token_to_json(report.token), "kind": pasted.kind.value,
+                   "sections": [x.value for x in report.sections],
                    "repairs": [r.to_dict() for r in pasted.repairs]})
         return
-    click.echo(codec.render(report, words), nl=False)
+    try:
+        text = codec.render(report, words)
+    except InvalidValueError as exc:
+        if "section to render" not in str(exc):
+            raise
+        held = ", ".join("/" + x.value for x in report.sections) or "nothing"
+        raise InvalidValueError(f"{exc}: the capture holds {held} only") from None
+    click.echo(text, nl=False)

@@ -129,4 +129,5 @@ def _descriptors(body: str, raw: bytes | None, repairs: list[Repair], *,
             kept.append(line)
     kind, found = reader.read(kept, sc_name, leading_blank)
     return Pasted(kind, descriptors=tuple(found), repairs=tuple(reader.repairs),
-                  domain_sid=domain_sid or reader.inferred)
+                  domain_sid=domain_sid or reader.inferred,
+                  names=tuple(reader.names.resolved.items()))

@@ -55,7 +55,7 @@ class NameIndex:
     """Resolve names through an explicit map, a whoami capture's names and the well-known
     table, in that order (the user's word first)."""
 
-    __slots__ = ("_names",)
+    __slots__ = ("_names", "resolved")
 
     def __init__(self, names: Mapping[str, Sid] | None = None,
                  whoami: WhoamiReport | None = None) -> None:
@@ -66,6 +66,9 @@ class NameIndex:
         for name, given in (names or {}).items():
             table[name.strip().lower()] = given if isinstance(given, Sid) else Sid.parse(given)
         self._names = table
+        #: Each SID resolved from a name, with the name as the artefact spelled it: so a SID
+        #: that no table names (a local account, NT SERVICE\\<name>) is shown by that name.
+        self.resolved: dict[Sid, str] = {}
 
     def __call__(self, name: str) -> Sid | None:
         key = name.strip().lower()
@@ -77,9 +80,9 @@ class NameIndex:
             except ValueError:
                 return None
         hit = self._names.get(key) or _WELL_KNOWN.get(key)
-        if hit is not None:
-            return hit
-        if key.startswith(_SERVICE_DOMAIN) and len(key) > len(_SERVICE_DOMAIN):
+        if hit is None and key.startswith(_SERVICE_DOMAIN) and len(key) > len(_SERVICE_DOMAIN):
             # NT SERVICE\<name>: the service SID is a hash of the name (wellknown.service_sid).
-            return service_sid(name.strip()[len(_SERVICE_DOMAIN):])
-        return None
+            hit = service_sid(name.strip()[len(_SERVICE_DOMAIN):])
+        if hit is not None:
+            self.resolved.setdefault(hit, name.strip())
+        return hit

@@ -48,6 +48,8 @@ class Pasted:
     descriptors: tuple[PastedDescriptor, ...] = ()
     repairs: tuple[Repair, ...] = ()
     domain_sid: Sid | None = None
+    #: SIDs the artefact gave by name (icacls trustees), with the name as it spelled them.
+    names: tuple[tuple[Sid, str], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The kind, the repairs and what was read, for JSON output."""

@@ -538,6 +538,12 @@ WELL_KNOWN_SIDS: tuple[WellKnownSidEntry, ...] = (
 _EXTRA_NAMES: dict[Sid, WellKnownName] = {
     # Observed: 01_nt-service-mssql capture.
     Sid.from_parts(_NT, 80, 0): WellKnownName("NT SERVICE", "ALL SERVICES", _WG),
+    # NT SERVICE\TrustedInstaller, the owner of Windows' own files and keys: RtlCreateServiceSid
+    # of "TrustedInstaller" (service_sid below; tests/test_wellknown.py checks the words), the
+    # SID icacls prints that name for (tests/vectors/icacls/moonpoint_mmc.txt, Get-Acl captures
+    # under tests/vectors/paste/get_acl).
+    Sid.from_parts(_NT, 80, 956008885, 3418522649, 1831038044, 1853292631, 2271478464):
+        WellKnownName("NT SERVICE", "TrustedInstaller", _WG),
     Sid.from_parts(_APP_PACKAGE_AUTHORITY, 2, 2): WellKnownName(
         _APA, "ALL RESTRICTED APPLICATION PACKAGES", _WG
     ),

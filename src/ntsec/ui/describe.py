@@ -9,6 +9,7 @@ the object type, flag names from the model's IntFlag members (their MS-DTYP name
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from enum import IntFlag
 from typing import Any
 
@@ -39,13 +40,17 @@ def flag_names(value: IntFlag) -> list[str]:
     return names
 
 
-def principal(sid: Sid | None, domain_sid: Sid | None = None) -> dict[str, Any] | None:
+def principal(
+    sid: Sid | None, domain_sid: Sid | None = None, names: Mapping[Sid, str] | None = None
+) -> dict[str, Any] | None:
     """``{"sid": ..., "name": ...}``; the name is None when the SID is not well known (or,
-    for a domain-relative RID such as 512, when ``domain_sid`` is not its domain)."""
+    for a domain-relative RID such as 512, when ``domain_sid`` is not its domain) and
+    ``names`` (names an artefact gave, e.g. icacls trustees) does not name it."""
     if sid is None:
         return None
     hit = lookup(sid, domain_sid)
-    return {"sid": str(sid), "name": hit.full_name if hit is not None else None}
+    name = hit.full_name if hit is not None else (names or {}).get(sid)
+    return {"sid": str(sid), "name": name}
 
 
 def default_object_type(sd: SecurityDescriptor) -> ObjectType:
@@ -100,7 +105,9 @@ def _guid_text(guid: str, name: str | None) -> str:
     return f"{guid} ({name})" if name else guid
 
 
-def _ace(ace: Ace, object_type: ObjectType, domain_sid: Sid | None) -> dict[str, Any]:
+def _ace(
+    ace: Ace, object_type: ObjectType, domain_sid: Sid | None, names: Mapping[Sid, str] | None
+) -> dict[str, Any]:
     kind = ace.type.name if isinstance(ace.type, AceType) else f"0x{int(ace.type):02X}"
     out: dict[str, Any] = {
         "type": kind,
@@ -117,7 +124,7 @@ def _ace(ace: Ace, object_type: ObjectType, domain_sid: Sid | None) -> dict[str,
             "mask": ace.mask,
             "mask_hex": f"0x{ace.mask:08x}",
             "rights": _rights(ace, object_type),
-            "trustee": principal(ace.sid, domain_sid),
+            "trustee": principal(ace.sid, domain_sid, names),
         }
     )
     if ace.is_object:
@@ -134,7 +141,11 @@ def _ace(ace: Ace, object_type: ObjectType, domain_sid: Sid | None) -> dict[str,
 
 
 def _acl(
-    acl: Acl | None, present: bool, object_type: ObjectType, domain_sid: Sid | None
+    acl: Acl | None,
+    present: bool,
+    object_type: ObjectType,
+    domain_sid: Sid | None,
+    names: Mapping[Sid, str] | None,
 ) -> dict[str, Any]:
     if acl is None:
         return {"present": present, "null": present, "revision": None, "aces": []}
@@ -142,14 +153,18 @@ def _acl(
         "present": True,
         "null": False,
         "revision": acl.revision,
-        "aces": [_ace(ace, object_type, domain_sid) for ace in acl],
+        "aces": [_ace(ace, object_type, domain_sid, names) for ace in acl],
     }
 
 
 def describe(
-    sd: SecurityDescriptor, object_type: ObjectType, domain_sid: Sid | None = None
+    sd: SecurityDescriptor,
+    object_type: ObjectType,
+    domain_sid: Sid | None = None,
+    names: Mapping[Sid, str] | None = None,
 ) -> dict[str, Any]:
-    """The descriptor as a JSON-ready structure."""
+    """The descriptor as a JSON-ready structure; ``names`` names SIDs the well-known table
+    does not (the names a pasted artefact gave them)."""
     return {
         "sddl": sd.to_sddl(domain_sid=domain_sid),
         "object_type": object_type.value,
@@ -158,10 +173,10 @@ def describe(
             "value": int(sd.control),
             "flags": flag_names(SecurityDescriptorControl(sd.control)),
         },
-        "owner": principal(sd.owner, domain_sid),
-        "group": principal(sd.group, domain_sid),
-        "dacl": _acl(sd.dacl, sd.dacl_present, object_type, domain_sid),
-        "sacl": _acl(sd.sacl, sd.sacl_present, object_type, domain_sid),
+        "owner": principal(sd.owner, domain_sid, names),
+        "group": principal(sd.group, domain_sid, names),
+        "dacl": _acl(sd.dacl, sd.dacl_present, object_type, domain_sid, names),
+        "sacl": _acl(sd.sacl, sd.sacl_present, object_type, domain_sid, names),
     }
 
 
@@ -202,18 +217,25 @@ def _acl_text(title: str, acl: dict[str, Any]) -> list[str]:
     return lines
 
 
-def describe_text(info: dict[str, Any]) -> str:
-    """The :func:`describe` structure as text for people."""
+def describe_text(info: dict[str, Any], *, shown_by: str | None = None) -> str:
+    """The :func:`describe` structure as text for people. ``shown_by`` names an artefact that
+    shows only the DACL (icacls): its owner, group and SACL are then "not shown", not absent."""
     control = info["control"]
+    hidden = f"(not shown by {shown_by})" if shown_by else None
+    owner = _who(info["owner"]) if hidden is None or info["owner"] else hidden
+    group = _who(info["group"]) if hidden is None or info["group"] else hidden
+    sacl = _acl_text("SACL", info["sacl"])
+    if hidden is not None and not info["sacl"]["present"]:
+        sacl = [f"SACL: {hidden[1:-1]}"]
     lines = [
         f"SDDL:     {info['sddl']}",
-        f"Owner:    {_who(info['owner'])}",
-        f"Group:    {_who(info['group'])}",
+        f"Owner:    {owner}",
+        f"Group:    {group}",
         f"Control:  0x{control['value']:04X} {', '.join(control['flags'])}".rstrip(),
         f"Rights named for object type: {info['object_type']}",
         "",
         *_acl_text("DACL", info["dacl"]),
         "",
-        *_acl_text("SACL", info["sacl"]),
+        *sacl,
     ]
     return "\n".join(lines)
