@@ -693,10 +693,6 @@ def test_help_examples_run(
     # does not have.
     workdir = help_dirs.setdefault(where, tmp_path)
     monkeypatch.chdir(workdir)
-    if where == "audit":
-        # Known exception, to be removed: `ntsec audit --help` (the audit branch's) still names
-        # whoami-all.txt, which a plain install does not have (its --whoami takes no '-').
-        (workdir / "whoami-all.txt").write_text(CAPTURE.read_text("utf-8"), encoding="utf-8")
     stdin = None
     if " | " in line:
         producer, line = line.split(" | ", 1)

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ntsec.errors import Error
 from ntsec.model.descriptor import SecurityDescriptor
@@ -61,9 +61,10 @@ def open_text(path: str | Path) -> IO[str]:
     when the second byte is NUL, else UTF-8. ``-`` is standard input."""
     import sys  # noqa: PLC0415  (only for "-")
 
-    stdin: io.BufferedReader = sys.stdin.buffer  # type: ignore[assignment]
     # The file is closed with the text wrapper returned.
-    buffered = stdin if str(path) == "-" else open(path, "rb")  # noqa: SIM115
+    raw: Any = sys.stdin.buffer if str(path) == "-" else open(path, "rb")  # noqa: SIM115
+    # A pipe's buffer can peek; a replaced stdin (an in-memory stream) may not.
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
     head = buffered.peek(4)[:4]
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"

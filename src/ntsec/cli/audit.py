@@ -32,8 +32,8 @@ See docs/audit.md.
 \b
 Examples:
   ntsec --machine lab.db audit --from-machine --can write --where 'C:\\Users' --output-format csv
-  ntsec --machine lab.db audit --from-machine --whoami whoami-all.txt --dangerous \\
-      --non-admins --opengraph edges.json
+  ntsec samples standard-user.txt | ntsec --machine lab.db audit --from-machine \\
+      --whoami - --dangerous --non-admins --opengraph edges.json
   ntsec --machine lab.db audit --from-machine --changed --output-format jsonl --json
   ntsec --machine lab.db audit --from-machine --rules --non-admins
 """,
@@ -48,8 +48,8 @@ Examples:
 @click.option("--ldif", "ldif", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Principals: the users of this LDIF dump (default for LDIF inputs).")
 @click.option("--whoami", "whoami_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Principals: a whoami /all capture (repeat for several).")
+              type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Principals: a whoami /all capture, '-' for stdin (repeat for several).")
 @click.option("--logon-type", type=click.Choice(sorted(LOGON_TYPE_SIDS)), default="network",
               show_default=True, help="Logon-type SIDs of LDIF tokens.")
 @click.option("--include-computers", is_flag=True, help="LDIF: computer accounts too.")
