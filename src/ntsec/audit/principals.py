@@ -217,8 +217,9 @@ def _domain_token(user: Sid, groups: list[Sid], logon_type: str) -> Token:
 
 
 def whoami_principals(paths: Iterable[str | Path]) -> Iterator[Principal]:
-    """One principal per whoami capture (``whoami /all`` output, any format whoami writes)."""
-    from ntsec import whoami  # noqa: PLC0415  (whoami's parser is only needed here)
+    """One principal per whoami capture (``whoami /all`` output, any format whoami writes, as
+    pasted)."""
+    from ntsec import paste  # noqa: PLC0415  (the capture reader is only needed here)
 
     for p in paths:
         try:
@@ -227,8 +228,11 @@ def whoami_principals(paths: Iterable[str | Path]) -> Iterator[Principal]:
         except UnicodeDecodeError as exc:
             raise AuditInputError(f"{p}: not {exc.encoding} text ({exc.reason})") from None
         try:
-            report = whoami.parse(text)
+            # Captures as pasted (prompt lines, lost empty lines, stripped spaces: ntsec.paste).
+            report = paste.read_token(text).report
         except (Error, ValueError) as exc:
             raise AuditInputError(f"{p}: {str(exc).splitlines()[0]}") from exc
+        if report is None:  # read_token only answers with a report
+            raise AuditInputError(f"{p}: not whoami output")
         token = report.token
         yield Principal(report.user_name or str(token.user.sid), token.user.sid, token, str(p))
