@@ -435,8 +435,14 @@ def _execute(
             _run_dask(todo, opts, summary, done, on_progress)
         elif opts.workers <= 1 or len(todo) <= 1:
             summary.engine = "in-process"
-            for spec in todo:
-                done(run_partition(spec))
+            # The ingest's long-lived objects, frozen: the partitions' garbage collections
+            # no longer traverse them (as in the pool's forked workers, below).
+            gc.freeze()
+            try:
+                for spec in todo:
+                    done(run_partition(spec))
+            finally:
+                gc.unfreeze()
         else:
             summary.engine = f"process pool ({opts.workers} workers)"
             _run_pool(todo, opts.workers, done)
