@@ -13,12 +13,21 @@ Estates (``--scale 1`` is the full size the issue asks for; this shared 2-core m
   password, read/write own properties), OUs delegate reset-password / write-member to helpdesk
   groups with object ACEs; the users of the dump are the principals (nested groups resolved).
 
-For each: the audit in-process (1 worker), with a process pool of 2, and on a Dask LocalCluster
-of 2 workers; rows x principals decided per second per core; peak memory (ru_maxrss of this
-process and of the children); and the same question answered by a naive per-row loop of
-``access_check`` on a sample of pairs (its rate extrapolated).
+The hard cases are in the data: deny ACEs (files and AD), object ACEs (AD), inherit-only ACEs
+(CREATOR OWNER at the share roots, "subfolders and files only" grants, the OUs' delegations),
+OWNER RIGHTS (files; user-joined computers), PRINCIPAL_SELF (AD users) and deny-only groups
+(UAC-filtered administrators and restricted tokens); ``--verify`` prints how many rows and
+sampled pairs have each.
 
-    python benchmarks/bench_audit.py --scale 0.1            # what was run here
+For each: the audit in-process (1 worker), with a process pool of 2, and on a Dask LocalCluster
+of 2 workers (``--repeat`` runs each, the best is kept); rows x principals decided per second
+per core; peak memory (ru_maxrss of this process and of the children); the load average and
+the machine's capacity for two processes after each run; and the same question answered by a
+naive per-row loop of ``access_check`` on a sample of pairs (its rate extrapolated). Then
+``--verify N`` (default 100,000) draws N random (row, principal) pairs, decides each with plain
+``access_check`` and compares with every engine's output; the exit status is 1 on a mismatch.
+
+    python benchmarks/bench_audit.py --scale 0.1 --repeat 2     # what was run here
     python benchmarks/bench_audit.py --scale 1 --estate files   # the full 1M-path estate
 """
 
@@ -269,11 +278,12 @@ def ad_estate(path: Path, n_objects: int, n_users: int, seed: int = 3) -> int:
                 "(A;CI;", "(A;CIID;")
             owner, own_aces = f"{DOM}-512", ""
             if i % 10 == 0 and n_users:
-                # Joined by a user (ms-DS-MachineAccountQuota): the user owns the object, and an
-                # OWNER RIGHTS ACE replaces the owner's implied READ_CONTROL | WRITE_DAC
-                # (Microsoft Learn, "Security identifiers": OWNER RIGHTS) and lets it reset
-                # the computer's password.
-                owner = f"{DOM}-{20000 + i % n_users}"
+                # Joined by one of 50 IT users (ms-DS-MachineAccountQuota): the user owns the
+                # object, and an OWNER RIGHTS ACE replaces the owner's implied READ_CONTROL |
+                # WRITE_DAC (Microsoft Learn, "Security identifiers": OWNER RIGHTS) and lets it
+                # reset the computer's password. (Each owner SID is a SID of the corpus, so each
+                # such user is a token shape of its own.)
+                owner = f"{DOM}-{20000 + (i // 10) % min(50, n_users)}"
                 own_aces = f"(OA;;CR;{RESET_PWD};;OW)(A;;RCLCRP;;;OW)"
             entry(f"CN=pc{i},OU=ou{o},{base}", ["top", "computer"],
                   f"O:{owner}G:{DOM}-513D:AI{own_aces}{inherited}", None, [])
