@@ -13,12 +13,21 @@ Estates (``--scale 1`` is the full size the issue asks for; this shared 2-core m
   password, read/write own properties), OUs delegate reset-password / write-member to helpdesk
   groups with object ACEs; the users of the dump are the principals (nested groups resolved).
 
-For each: the audit in-process (1 worker), with a process pool of 2, and on a Dask LocalCluster
-of 2 workers; rows x principals decided per second per core; peak memory (ru_maxrss of this
-process and of the children); and the same question answered by a naive per-row loop of
-``access_check`` on a sample of pairs (its rate extrapolated).
+The hard cases are in the data: deny ACEs (files and AD), object ACEs (AD), inherit-only ACEs
+(CREATOR OWNER at the share roots, "subfolders and files only" grants, the OUs' delegations),
+OWNER RIGHTS (files; user-joined computers), PRINCIPAL_SELF (AD users) and deny-only groups
+(UAC-filtered administrators and restricted tokens); ``--verify`` prints how many rows and
+sampled pairs have each.
 
-    python benchmarks/bench_audit.py --scale 0.1            # what was run here
+For each: the audit in-process (1 worker), with a process pool of 2, and on a Dask LocalCluster
+of 2 workers (``--repeat`` runs each, the best is kept); rows x principals decided per second
+per core; peak memory (ru_maxrss of this process and of the children); the load average and
+the machine's capacity for two processes after each run; and the same question answered by a
+naive per-row loop of ``access_check`` on a sample of pairs (its rate extrapolated). Then
+``--verify N`` (default 100,000) draws N random (row, principal) pairs, decides each with plain
+``access_check`` and compares with every engine's output; the exit status is 1 on a mismatch.
+
+    python benchmarks/bench_audit.py --scale 0.1 --repeat 2     # what was run here
     python benchmarks/bench_audit.py --scale 1 --estate files   # the full 1M-path estate
 """
 
@@ -26,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
+import os
 import random
 import resource
 import shutil
@@ -34,19 +45,31 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ntsec.audit.engine import Question, decide_row
 from ntsec.audit.principals import Principal, ldif_principals
 from ntsec.audit.questions import question
 from ntsec.audit.rows import Row
 from ntsec.audit.run import AuditOptions, read_source, run_audit
+from ntsec.authz.access import access_check
+from ntsec.model.ace import AceFlags, AceType
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.sid import Sid
+from ntsec.model.status import NtStatus
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
 
 DOM = "S-1-5-21-3623811015-3361044348-30300820"
 _ON = GroupAttributes.SE_GROUP_ENABLED | GroupAttributes.SE_GROUP_MANDATORY
+# A group a restricted or UAC-filtered token holds for deny only (CreateRestrictedToken's
+# SidsToDisable; the filtered token of an administrator): deny ACEs apply, allow ACEs do not
+# (MS-DTYP 2.5.3.2 / docs/rules.md).
+_DENY_ONLY = GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY
 RIGHTS = ["0x1200a9", "0x1301bf", "FA", "0x1200a9", "0x1301bf"]
 
 
@@ -69,9 +92,16 @@ def file_principals(n_users: int, seed: int = 1) -> list[Principal]:
             groups.append(rng.randrange(200))
         sids = base + [f"{DOM}-{5000 + g}" for g in groups]
         sids += [f"{DOM}-{4900 + g % 10}" for g in groups]  # umbrella groups (nesting)
+        # 5% are UAC-filtered administrators (BUILTIN\Administrators deny-only); 10% hold one
+        # department group deny-only (a restricted token).
+        deny_only = {"S-1-5-32-544"} if rng.random() < 0.05 else set()
+        if rng.random() < 0.1:
+            deny_only.add(f"{DOM}-{5000 + groups[0]}")
+        sids += sorted(deny_only)
         tok = Token(
             user=SidAndAttributes(Sid.parse(f"{DOM}-{10000 + u}")),
-            groups=tuple(SidAndAttributes(Sid.parse(s), _ON) for s in dict.fromkeys(sids)),
+            groups=tuple(SidAndAttributes(Sid.parse(s), _DENY_ONLY if s in deny_only else _ON)
+                         for s in dict.fromkeys(sids)),
         )
         out.append(Principal(f"user{u}", tok.user.sid, tok, "bench"))
     return out
@@ -88,11 +118,33 @@ def _explicit(rng: random.Random) -> tuple[list[str], bool]:
         aces.append("A;{f};RC;;;OW")
     if rng.random() < 0.1:
         aces.append(f"A;{{f}};0x1200a9;;;{DOM}-{4900 + rng.randrange(10)}")
+    if rng.random() < 0.25:
+        # "Subfolders and files only": inherit-only on the folder itself ({fio}).
+        aces.append(f"A;{{fio}};0x1301bf;;;{DOM}-{5000 + rng.randrange(200)}")
     return aces, rng.random() < 0.2
 
 
-def file_estate(path: Path, n_paths: int, seed: int = 2) -> int:
-    """Write a path,sddl CSV of ``n_paths`` rows; returns the number of rows."""
+# CREATOR OWNER full control for subfolders and files, as on a default NTFS volume root: the
+# folder keeps it inherit-only; each child gets an ACE for its own owner (GENERIC_ALL mapped to
+# FILE_ALL_ACCESS), and subfolders keep the inherit-only CREATOR OWNER ACE (MS-DTYP 2.5.3.4.2).
+_CREATOR_OWNER = "A;{fio};GA;;;CO"
+
+
+def _render(ace: str, *, inherited: bool, container: bool, owner: str) -> str:
+    """One ACE template as it appears on a folder (explicit or inherited) or a file."""
+    if ace == _CREATOR_OWNER and inherited:
+        own = f"(A;ID;FA;;;{owner})"
+        return own + ("(A;OICIIOID;GA;;;CO)" if container else "")
+    if not inherited:
+        return "(" + ace.format(f="OICI", fio="OICIIO") + ")"
+    flags = "OICIID" if container else "ID"
+    return "(" + ace.format(f=flags, fio=flags) + ")"
+
+
+def file_estate(path: Path, n_paths: int, seed: int = 2, explicit_rate: float = 0.02) -> int:
+    """Write a path,sddl CSV of ``n_paths`` rows; returns the number of rows.
+
+    ``explicit_rate``: the share of folders below the share roots with explicit ACEs."""
     rng = random.Random(seed)
     memo: dict[tuple[tuple[str, ...], tuple[str, ...], bool, str], str] = {}
 
@@ -101,13 +153,14 @@ def file_estate(path: Path, n_paths: int, seed: int = 2) -> int:
         key = (explicit, inherited, container, owner)
         s = memo.get(key)
         if s is None:
-            ex = "".join("(" + a.format(f="OICI" if container else "") + ")" for a in explicit)
-            inh = "".join("(" + a.format(f="OICIID" if container else "ID") + ")"
+            ex = "".join(_render(a, inherited=False, container=container, owner=owner)
+                         for a in explicit)
+            inh = "".join(_render(a, inherited=True, container=container, owner=owner)
                           for a in inherited)
             s = memo[key] = f"O:{owner}G:SYD:AI{ex}{inh}"
         return s
 
-    root_aces = ("A;{f};FA;;;SY", "A;{f};FA;;;BA", "A;{f};0x1200a9;;;BU")
+    root_aces = ("A;{f};FA;;;SY", "A;{f};FA;;;BA", "A;{f};0x1200a9;;;BU", _CREATOR_OWNER)
     rows = 0
     with open(path, "w", encoding="utf-8") as f:
         f.write("path,sddl\n")
@@ -119,7 +172,7 @@ def file_estate(path: Path, n_paths: int, seed: int = 2) -> int:
             explicit: tuple[str, ...] = ()
             if depth == 0:
                 explicit, inherited = inherited, ()
-            elif rng.random() < 0.02:
+            elif rng.random() < explicit_rate:
                 aces, protected = _explicit(rng)
                 explicit = tuple(aces)
                 if protected:
@@ -223,10 +276,138 @@ def ad_estate(path: Path, n_objects: int, n_users: int, seed: int = 3) -> int:
             o = i % n_ous
             inherited = (ou_aces[o] + domain_aces).replace("CIIO;", "ID;").replace(
                 "(A;CI;", "(A;CIID;")
+            owner, own_aces = f"{DOM}-512", ""
+            if i % 10 == 0 and n_users:
+                # Joined by one of 50 IT users (ms-DS-MachineAccountQuota): the user owns the
+                # object, and an OWNER RIGHTS ACE replaces the owner's implied READ_CONTROL |
+                # WRITE_DAC (Microsoft Learn, "Security identifiers": OWNER RIGHTS) and lets it
+                # reset the computer's password. (Each owner SID is a SID of the corpus, so each
+                # such user is a token shape of its own.)
+                owner = f"{DOM}-{20000 + (i // 10) % min(50, n_users)}"
+                own_aces = f"(OA;;CR;{RESET_PWD};;OW)(A;;RCLCRP;;;OW)"
             entry(f"CN=pc{i},OU=ou{o},{base}", ["top", "computer"],
-                  f"O:{DOM}-512G:{DOM}-513D:AI{inherited}", None, [])
+                  f"O:{owner}G:{DOM}-513D:AI{own_aces}{inherited}", None, [])
             i += 1
     return rows
+
+
+def restrict_helpdesk(people: list[Principal], every: int = 7) -> list[Principal]:
+    """Every ``every``-th principal with its helpdesk groups (the OUs' delegates, RIDs
+    6000-6049) deny-only, as a restricted token (CreateRestrictedToken's SidsToDisable) holds
+    them: the delegations' allow ACEs stop applying, their deny ACEs still do."""
+    out = []
+    helpdesk = {Sid.parse(f"{DOM}-{6000 + g}") for g in range(50)}
+    for k, p in enumerate(people):
+        if k % every == 0:
+            groups = tuple(
+                SidAndAttributes(g.sid, _DENY_ONLY) if g.sid in helpdesk else g
+                for g in p.token.groups
+            )
+            out.append(dataclasses.replace(p, token=dataclasses.replace(p.token, groups=groups)))
+        else:
+            out.append(p)
+    return out
+
+
+# ----------------------------------------------------------------------------- verifying
+
+_DENY_TYPES = (AceType.ACCESS_DENIED_ACE_TYPE, AceType.ACCESS_DENIED_OBJECT_ACE_TYPE)
+_OBJECT_TYPES = (AceType.ACCESS_ALLOWED_OBJECT_ACE_TYPE, AceType.ACCESS_DENIED_OBJECT_ACE_TYPE)
+FEATURES = ("deny ACE", "object ACE", "inherit-only ACE", "OWNER RIGHTS ACE",
+            "PRINCIPAL_SELF ACE")
+_OWNER_RIGHTS = Sid.parse("S-1-3-4")
+_SELF = Sid.parse("S-1-5-10")
+
+
+def row_features(sd: SecurityDescriptor) -> tuple[bool, ...]:
+    """Which of ``FEATURES`` a descriptor's DACL holds."""
+    aces = sd.dacl.aces if sd.dacl is not None else ()
+    return (
+        any(a.type in _DENY_TYPES for a in aces),
+        any(a.type in _OBJECT_TYPES for a in aces),
+        any(a.flags & AceFlags.INHERIT_ONLY_ACE for a in aces),
+        any(a.sid == _OWNER_RIGHTS for a in aces),
+        any(a.sid == _SELF for a in aces),
+    )
+
+
+def has_deny_only(p: Principal) -> bool:
+    return any(g.attributes & _DENY_ONLY for g in p.token.groups)
+
+
+@dataclasses.dataclass
+class Sample:
+    """Expected answers of a random sample of (row, principal) pairs, from plain
+    ``access_check``: (line, principal SID) -> granted mask, or None when not granted."""
+
+    expected: dict[tuple[int, str], int | None]
+    features: dict[str, int]  # rows of the whole estate with each feature
+    sampled: dict[str, int]  # sampled pairs whose row has it / whose principal has it
+    rows: int
+
+
+def sample_expected(src: Path, fmt: str, people: list[Principal], q: Question, *, n: int,
+                    rows: int, seed: int = 7) -> Sample:
+    """Draw ``n`` (row, principal) pairs (seeded) and decide each with ``access_check`` as the
+    question asks it: ``q.desired`` mapped by the row's object type, AccessCheckByType's
+    ``q.object_types``, the row's object SID as PRINCIPAL_SELF, ``q.backup_intent``."""
+    rng = random.Random(seed)
+    chosen: dict[int, list[int]] = {}
+    for _ in range(n):
+        chosen.setdefault(rng.randrange(rows), []).append(rng.randrange(len(people)))
+    expected: dict[tuple[int, str], int | None] = {}
+    features = dict.fromkeys(FEATURES, 0)
+    sampled = dict.fromkeys([*FEATURES, "deny-only principal", "granted", "not granted"], 0)
+    memo: dict[int, tuple[SecurityDescriptor, tuple[bool, ...]]] = {}
+    index = 0
+    for r in read_source(src, fmt):
+        if not isinstance(r, Row):
+            continue
+        hit = memo.get(id(r.sd))
+        if hit is None or hit[0] is not r.sd:
+            if len(memo) > 65536:
+                memo.clear()
+            hit = memo[id(r.sd)] = (r.sd, row_features(r.sd))
+        for name, present in zip(FEATURES, hit[1], strict=True):
+            features[name] += present
+        for k in chosen.get(index, ()):
+            p = people[k]
+            res = access_check(r.sd, p.token, q.desired, r.object_type,
+                               object_types=q.object_types, principal_self=r.object_sid,
+                               backup_intent=q.backup_intent)
+            ok = res.status == NtStatus.STATUS_SUCCESS
+            expected[(r.line, str(p.sid))] = res.granted if ok else None
+            for name, present in zip(FEATURES, hit[1], strict=True):
+                sampled[name] += present
+            sampled["deny-only principal"] += has_deny_only(p)
+            sampled["granted" if ok else "not granted"] += 1
+        index += 1
+    return Sample(expected, features, sampled, index)
+
+
+def audit_answers(out: Path, lines: set[int]) -> dict[tuple[int, str], list[int]]:
+    """The audit's findings on the sampled rows: (line, principal SID) -> granted masks (more
+    than one would be a duplicate finding)."""
+    wanted = pa.array(sorted(lines), pa.int64())
+    found: dict[tuple[int, str], list[int]] = {}
+    for part in sorted((out / "parts").glob("part-*.parquet")):
+        t = pq.read_table(part, columns=["line", "principal_sid", "granted"])
+        t = t.filter(pc.is_in(t["line"], value_set=wanted))
+        for line, sid, granted in zip(t["line"].to_pylist(), t["principal_sid"].to_pylist(),
+                                      t["granted"].to_pylist(), strict=True):
+            found.setdefault((line, sid), []).append(granted)
+    return found
+
+
+def mismatches(sample: Sample, found: dict[tuple[int, str], list[int]]) -> list[str]:
+    """Pairs where the audit's output and ``access_check`` disagree."""
+    bad = []
+    for (line, sid), want in sample.expected.items():
+        got = found.get((line, sid), [])
+        if (want is None and got) or (want is not None and got != [want]):
+            bad.append(f"line {line} {sid}: access_check {want if want is None else hex(want)}"
+                       f", audit {[hex(g) for g in got]}")
+    return bad
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -257,6 +438,40 @@ def naive_rate(src: Path, fmt: str, people: list[Principal], q: Question,
     return n / (time.perf_counter() - t)
 
 
+def _spin(n: int) -> float:
+    t = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x ^= i * 7
+    return time.perf_counter() - t
+
+
+def parallel_capacity(n: int = 6_000_000) -> float:
+    """How much faster two processes finish two fixed CPU loops than one process finishes
+    one, right now: 2.0 on two idle cores; less when other jobs hold the CPUs. The ceiling any
+    2-worker speed-up measured at the same time can reach."""
+    one = min(_spin(n) for _ in range(2))
+    with ProcessPoolExecutor(2) as pool:
+        pool.submit(_spin, 1000).result()  # workers started before the clock
+        t = time.perf_counter()
+        list(pool.map(_spin, [n, n]))
+        two = time.perf_counter() - t
+    return round(2 * one / two, 2)
+
+
+def _makespan(cpu: list[float], workers: int) -> float:
+    """When the last of ``workers`` finishes, each taking the next part when it is free."""
+    free = [0.0] * workers
+    for c in cpu:
+        k = free.index(min(free))
+        free[k] += c
+    return max(free)
+
+
+def _engine_s(r: dict[str, float]) -> float:
+    return max(1e-9, r["decide_s"] - r["engine_startup_s"] - r["engine_teardown_s"])
+
+
 def one_run(source: tuple[Path, str], people: list[Principal], q: Question, work: Path, *,
             label: str, **kw: object) -> dict[str, object]:
     out = work / label
@@ -270,6 +485,7 @@ def one_run(source: tuple[Path, str], people: list[Principal], q: Question, work
         "engine": label, "rows": s.rows, "principals": s.principals, "units": s.units,
         "shapes": s.shapes, "checks": s.checks, "decisions": s.decisions,
         "findings": s.findings, "wall_s": round(wall, 2),
+        "ingest_s": round(wall - s.decide_seconds, 2),
         "decide_s": round(s.decide_seconds, 2),
         "engine_startup_s": round(s.startup_seconds, 2),
         "engine_teardown_s": round(s.teardown_seconds, 2),
@@ -280,10 +496,13 @@ def one_run(source: tuple[Path, str], people: list[Principal], q: Question, work
             / workers
         ),
         "peak_rss_mb": round(peak_mb()),
+        "loadavg": [round(x, 1) for x in os.getloadavg()],
     }
 
 
-def bench(estate: str, scale: float, work: Path, engines: list[str]) -> list[dict[str, object]]:
+def bench(estate: str, scale: float, work: Path, engines: list[str], *, verify: int = 100_000,
+          repeat: int = 1) -> int:
+    """Run one estate; returns the number of mismatches found by ``verify``."""
     t = time.perf_counter()
     if estate == "files":
         src, fmt = work / "estate.csv", "csv"
@@ -293,13 +512,15 @@ def bench(estate: str, scale: float, work: Path, engines: list[str]) -> list[dic
     else:
         src, fmt = work / "estate.ldif", "ldif"
         n = ad_estate(src, int(100_000 * scale), int(20_000 * scale))
-        people = list(ldif_principals(src))
+        people = restrict_helpdesk(list(ldif_principals(src)))
         # Who can reset passwords: AccessCheckByType with the user class and the
         # User-Force-Change-Password extended right (MS-ADTS 5.1.3.2.1).
         q = Question(0x100, object_types=((0, uuid.UUID(USER_CLASS)), (1, uuid.UUID(RESET_PWD))))
-    print(f"{estate}: generated {n} rows, {len(people)} principals in "
+    print(f"{estate}: generated {n} rows, {len(people)} principals "
+          f"({sum(map(has_deny_only, people))} with deny-only groups) in "
           f"{time.perf_counter() - t:.1f}s ({src.stat().st_size / 1e6:.0f} MB)", flush=True)
-    results = []
+    outs: list[Path] = []
+    bests: dict[str, dict[str, float]] = {}
     for label in engines:
         kw: dict[str, object] = {"fmt": "parquet", "explain": False}
         if label == "pool-2":
@@ -308,14 +529,49 @@ def bench(estate: str, scale: float, work: Path, engines: list[str]) -> list[dic
             kw.update(workers=2, partitions=4, scheduler="local")
         else:
             kw.update(workers=1, partitions=1)
-        r = one_run((src, fmt), people, q, work, label=label, **kw)
-        print(json.dumps(r), flush=True)
-        results.append(r)
+        best: dict[str, object] | None = None
+        for _ in range(repeat):
+            r = one_run((src, fmt), people, q, work, label=label, **kw)
+            r["capacity_2_after"] = parallel_capacity()
+            print(json.dumps(r), flush=True)
+            if best is None or float(r["wall_s"]) < float(best["wall_s"]):  # type: ignore[arg-type]
+                best = r
+        print(json.dumps({"best": best}), flush=True)
+        bests[label] = best  # type: ignore[assignment]
+        outs.append(work / label)
+    one = bests.get("inproc-1")
+    for label, b in bests.items():
+        if one is not None and label != "inproc-1":
+            # wall: the whole run_audit (single-threaded ingest and spooling included);
+            # decide: the engine's part, without a Dask cluster's start and stop.
+            # On idle cores: the parts' CPU seconds, handed out in order to 2 workers (as the
+            # pool and Dask do), against the in-process CPU; ingest stays single-threaded.
+            span = _makespan(b["part_cpu_s"], 2)  # type: ignore[arg-type]
+            cpu1 = sum(one["part_cpu_s"])  # type: ignore[call-overload]
+            print(json.dumps({
+                "speedup": label, "wall": round(one["wall_s"] / b["wall_s"], 2),
+                "decide": round(_engine_s(one) / _engine_s(b), 2),
+                "from_cpu_decide": round(cpu1 / span, 2),
+                "from_cpu_wall": round((one["ingest_s"] + cpu1) / (b["ingest_s"] + span), 2),
+            }), flush=True)
     rate = naive_rate(src, fmt, people, q)
     print(json.dumps({"engine": "naive per-row loop", "decisions_per_s_per_core": round(rate)}),
           flush=True)
-    results.append({"engine": "naive", "decisions_per_s_per_core": round(rate)})
-    return results
+    if not verify:
+        return 0
+    t = time.perf_counter()
+    sample = sample_expected(src, fmt, people, q, n=verify, rows=n)
+    print(json.dumps({"verify": {"pairs": verify, "distinct_pairs": len(sample.expected),
+                                 "access_check_s": round(time.perf_counter() - t, 1),
+                                 "estate_rows_with": sample.features,
+                                 "sampled_pairs_with": sample.sampled}}), flush=True)
+    bad_total = 0
+    for out in outs:
+        bad = mismatches(sample, audit_answers(out, {line for line, _ in sample.expected}))
+        bad_total += len(bad)
+        print(json.dumps({"verify": out.name, "mismatches": len(bad), "first": bad[:5]}),
+              flush=True)
+    return bad_total
 
 
 def main() -> None:
@@ -323,17 +579,25 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--estate", choices=["files", "ad", "both"], default="both")
     ap.add_argument("--engines", default="inproc-1,pool-2,dask-local-2")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per engine (the best is kept)")
+    ap.add_argument("--verify", type=int, default=100_000, metavar="N",
+                    help="compare N random (row, principal) pairs with access_check (0: skip)")
     ap.add_argument("--keep", type=Path, default=None, help="work directory to keep")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_audit_"))
     work.mkdir(parents=True, exist_ok=True)
     estates = ["files", "ad"] if args.estate == "both" else [args.estate]
+    bad = 0
     try:
         for e in estates:
-            bench(e, args.scale, work, args.engines.split(","))
+            bad += bench(e, args.scale, work, args.engines.split(","), verify=args.verify,
+                         repeat=args.repeat)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+    if bad:
+        print(f"FAILED: {bad} mismatches between the audit and access_check", flush=True)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

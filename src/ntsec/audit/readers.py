@@ -60,8 +60,8 @@ def provider_path(path: str, default: ObjectType) -> tuple[str, ObjectType]:
     return path, default
 
 
-def _pick(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    lowered = {str(k).lower(): v for k, v in record.items()}
+def _pick(lowered: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first non-empty value of ``keys`` in a record whose keys are lower case."""
     for k in keys:
         if k in lowered and lowered[k] not in (None, ""):
             return lowered[k]
@@ -69,6 +69,7 @@ def _pick(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _row(record: dict[str, Any], line: int, source: str, object_type: ObjectType) -> Row | RowError:
+    record = {str(k).lower(): v for k, v in record.items()}  # once per record, not per _pick
     path = _pick(record, _PATH_KEYS)
     if path is None:
         return RowError(line, source, "no path column (path, Path, name, dn)")

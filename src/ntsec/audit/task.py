@@ -100,6 +100,11 @@ class _Partition:
                 self.shape_of[i] = s
         self._holders: dict[Sid, frozenset[int]] | None = None
         self.rule_cache: dict[tuple[int, int], list[_RuleHit]] = {}
+        self.base_decisions: dict[int, dict[int, Decision]] = {}
+        self.base_matched: dict[
+            int, tuple[list[tuple[Decision, Sequence[int]]], list[int]]
+        ] = {}
+        self.member_sets = [frozenset(m) for m in spec.members]
 
     def holders(self, sid: Sid) -> frozenset[int]:
         """The principals whose tokens hold ``sid`` in any way (the only ones for which a
@@ -119,11 +124,18 @@ class _Partition:
             if len(self.units) > 50_000:
                 self.units.clear()
                 self.descriptors.clear()
+                self.base_decisions.clear()
+                self.base_matched.clear()
             raw, ot, ss, base, cls = self.store.unit(uid)
             sd = self.descriptors.get(base)
             if sd is None:
                 sd = self.descriptors[base] = SecurityDescriptor.from_bytes(raw)
-            u = self.units[uid] = _Unit(sd, ot, ss, base, cls)
+            # Units of one base (differing only in their PRINCIPAL_SELF SID: one per AD user)
+            # share one dict of common decisions: per unit, 20k users x 2k shapes was GBs.
+            shared = self.base_decisions.get(base)
+            if shared is None:
+                shared = self.base_decisions[base] = {}
+            u = self.units[uid] = _Unit(sd, ot, ss, base, cls, shared)
         return u
 
     def decision(self, uid: int, shape_id: int, principal: int) -> Decision:
@@ -315,17 +327,26 @@ def _matched(p: _Partition, u: _Unit) -> list[tuple[Decision, Sequence[int]]]:
     SID, decided one by one in :func:`_findings`)."""
     if u.matched is None:
         members = p.spec.members
+        # The shapes whose common decision is a finding: the same for every unit of a base,
+        # so computed and kept once per base (not once per AD user).
+        common = p.base_matched.get(u.base)
+        if common is None:
+            shapes = [s for s in range(len(members)) if p.matches(u, p.common(u, s))]
+            common = p.base_matched[u.base] = (
+                [(p.common(u, s), members[s]) for s in shapes], shapes
+            )
+        found, shapes = common
         special = p.holders(u.self_sid) if u.self_sid is not None else frozenset()
-        out: list[tuple[Decision, Sequence[int]]] = []
-        for s in range(len(members)):
-            d = p.common(u, s)
-            if p.matches(u, d):
-                group = members[s]
-                if special:
-                    group = tuple(i for i in group if i not in special)
+        if special and any(not special.isdisjoint(p.member_sets[s]) for s in shapes):
+            out: list[tuple[Decision, Sequence[int]]] = []
+            for (d, group), s in zip(found, shapes, strict=True):
+                if not special.isdisjoint(p.member_sets[s]):
+                    group = tuple(i for i in group if i not in special)  # noqa: PLW2901
                 if group:
                     out.append((d, group))
-        u.matched = out
+            u.matched = out
+        else:
+            u.matched = found
     return u.matched
 
 
