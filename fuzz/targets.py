@@ -259,6 +259,9 @@ def binary_descriptor(data: bytes) -> None:
 def _switches(report: whoami.WhoamiReport) -> str:
     """The switches that print every section ``report`` holds (the tabular ones together)."""
     tabular = [s.value for s in report.sections if s in whoami_report.TABULAR_SECTIONS]
+    if tabular == ["claims"]:
+        # The claims part alone is whoami's message (or nothing), not a token to read back.
+        return ""
     if tabular:
         return " ".join(f"/{s}" for s in tabular)
     return f"/{report.sections[0].value}" if report.sections else ""
@@ -271,7 +274,7 @@ def whoami_parse(data: bytes) -> None:
     if not isinstance(report, whoami.WhoamiReport) or not report.sections:
         return
     switches = _switches(report)
-    if switches == "/name":
+    if switches in {"", "/name"}:
         return  # plain ``whoami`` has no switch of its own to render it with
     text = _must(f"whoami.render {switches}", lambda: whoami.render(report, switches))
     again = _must("whoami.parse(render)", lambda: whoami.parse(text))
@@ -296,8 +299,8 @@ def paste_read(data: bytes) -> None:
 def _pasted_reads_back(sd: SecurityDescriptor) -> None:
     raw = _must("pasted descriptor to_bytes", sd.to_bytes)
     text = _accepted("pasted descriptor to_sddl", lambda: sd.to_sddl(DOMAIN))
-    if text is None:
-        return
+    if not text:
+        return  # an empty descriptor prints as "", which a paste cannot tell from nothing
     again = _must("paste.read(to_sddl)", lambda: paste.read(text, domain_sid=DOMAIN))
     if [d.descriptor.to_bytes() for d in again.descriptors] != [raw]:
         raise FindingError(f"pasted descriptor {text[:200]!r} does not read back the same")
