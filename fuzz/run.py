@@ -1,6 +1,6 @@
 """Run one fuzz target under atheris (coverage-guided, libFuzzer's engine).
 
-    python fuzz/run.py TARGET [--seconds N] [--corpus DIR] [libFuzzer options ...]
+    python fuzz/run.py TARGET [--seconds N | --runs N] [--corpus DIR] [libFuzzer options ...]
 
 Seeds come from fuzz/seeds.py (the Windows vectors the tests use); new inputs that reach new
 code are written to the corpus directory (default: .fuzz-corpus/TARGET, git-ignored) so a later
@@ -31,6 +31,10 @@ def main() -> int:
     parser.add_argument("target", choices=sorted(targets.TARGETS))
     parser.add_argument("--seconds", type=int, default=60, help="how long to run (default 60)")
     parser.add_argument(
+        "--runs", type=int,
+        help="run exactly N inputs from a fixed random seed instead (repeatable: CI uses it)",
+    )
+    parser.add_argument(
         "--corpus", type=Path, help="corpus directory (default .fuzz-corpus/TARGET)"
     )
     args, libfuzzer = parser.parse_known_args()
@@ -50,7 +54,11 @@ def main() -> int:
     argv = [
         sys.argv[0],
         str(corpus),
-        f"-max_total_time={args.seconds}",
+        *(
+            [f"-runs={args.runs}", "-seed=1"]
+            if args.runs is not None
+            else [f"-max_total_time={args.seconds}"]
+        ),
         "-max_len=65536",
         "-timeout=20",          # seconds for one input: a superlinear parse shows up here
         "-rss_limit_mb=4096",
