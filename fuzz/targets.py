@@ -195,6 +195,11 @@ def sddl_access_check(data: bytes) -> None:
     sd = _accepted("from_sddl", lambda: SecurityDescriptor.from_sddl(_text(text), DOMAIN))
     if not isinstance(sd, SecurityDescriptor):
         return
+    _check_request(sd, head)
+
+
+def _check_request(sd: SecurityDescriptor, head: bytes) -> None:
+    """The access check of the request and token ``head`` describes; refusals are answers."""
     desired, kind = _request(head)
     try:
         _check_agrees(sd, _token(head[5:]), desired, kind)
@@ -241,11 +246,7 @@ def token_vs_descriptor(data: bytes) -> None:
     sd = _accepted("from_bytes", lambda: SecurityDescriptor.from_bytes(raw))
     if not isinstance(sd, SecurityDescriptor):
         return
-    desired, kind = _request(head)
-    try:
-        _check_agrees(sd, _token(head[5:]), desired, kind)
-    except ntsec.Error:
-        return
+    _check_request(sd, head)
 
 
 def binary_descriptor(data: bytes) -> None:
