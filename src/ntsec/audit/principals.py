@@ -32,7 +32,9 @@ from ntsec.audit.rows import AuditInputError, RowError, open_text
 from ntsec.errors import Error
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
     ELEVATED_GROUP_RIDS,
+    INTEGRITY_GROUP_ATTRIBUTES,
     GroupAttributes,
     ImpersonationLevel,
     SidAndAttributes,
@@ -48,8 +50,8 @@ __all__ = [
 ]
 
 _G = GroupAttributes
-_DEFAULT = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
-_LABEL = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_DEFAULT = DEFAULT_GROUP_ATTRIBUTES
+_LABEL = INTEGRITY_GROUP_ATTRIBUTES
 
 EVERYONE = Sid.from_parts(1, 0)
 AUTHENTICATED_USERS = Sid.from_parts(5, 11)

@@ -37,6 +37,7 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
+    INTEGRITY_GROUP_ATTRIBUTES,
     GroupAttributes,
     ImpersonationLevel,
     SidAndAttributes,
@@ -165,7 +166,7 @@ def representative(shape: Shape, sids: frozenset[Sid]) -> Token:
         groups.append(
             SidAndAttributes(
                 Sid.from_parts(16, shape.integrity),
-                _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED,
+                INTEGRITY_GROUP_ATTRIBUTES,
             )
         )
     groups.extend(_entries(shape.allow, shape.deny))

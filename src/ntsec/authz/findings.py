@@ -43,7 +43,12 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.names import NameResolver, WellKnownResolver
 from ntsec.model.rights import ObjectType, right_names
 from ntsec.model.sid import Sid
-from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
+    INTEGRITY_GROUP_ATTRIBUTES,
+    SidAndAttributes,
+    Token,
+)
 
 __all__ = [
     "DecidingAce",
@@ -73,8 +78,8 @@ _PLACEHOLDERS = {
 }
 _MEDIUM = Sid.from_parts(16, 0x2000)
 _CREATOR_OWNER = Sid.from_parts(3, 0)
-_GROUP = GroupAttributes(0x7)  # mandatory, enabled by default, enabled
-_LABEL = GroupAttributes.SE_GROUP_INTEGRITY | GroupAttributes.SE_GROUP_INTEGRITY_ENABLED
+_GROUP = DEFAULT_GROUP_ATTRIBUTES
+_LABEL = INTEGRITY_GROUP_ATTRIBUTES
 _MAXIMUM_ALLOWED = 0x02000000
 _GENERIC_BITS = 0xF0000000
 _CREATE_CHILD = 0x1  # makes schema.lookup prefer a class for a shared GUID

@@ -28,7 +28,9 @@ from ntsec.model.privileges import (
 from ntsec.model.sid import Sid
 from ntsec.model.status import NtStatus
 from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
     ELEVATED_GROUP_RIDS,
+    INTEGRITY_GROUP_ATTRIBUTES,
     GroupAttributes,
     ImpersonationLevel,
     SidAndAttributes,
@@ -89,11 +91,9 @@ _HIGH = 0x3000
 _MEDIUM = 0x2000
 #: SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED: the label group's attributes (Wine
 #: test_TokenIntegrityLevel, run on Windows).
-_LABEL_ATTRIBUTES = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_LABEL_ATTRIBUTES = INTEGRITY_GROUP_ATTRIBUTES
 #: Restricting SIDs are always enabled (docs/rules.md H.4); stored as mandatory + enabled.
-_RESTRICTING_ATTRIBUTES = (
-    _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
-)
+_RESTRICTING_ATTRIBUTES = DEFAULT_GROUP_ATTRIBUTES
 
 _luids = itertools.count(0x10000)
 

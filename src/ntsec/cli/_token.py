@@ -20,7 +20,13 @@ from ntsec.codec import sddl
 from ntsec.codec.whoami_report import WhoamiSection
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
-from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
+    INTEGRITY_GROUP_ATTRIBUTES,
+    GroupAttributes,
+    SidAndAttributes,
+    Token,
+)
 from ntsec.model.wellknown import IntegrityLevel, lookup
 
 __all__ = [
@@ -35,9 +41,9 @@ _G = GroupAttributes
 
 #: CreateToken callers give ordinary groups these three bits; whoami shows them as
 #: "Mandatory group, Enabled by default, Enabled group" (docs/whoami.md 6).
-_DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
+_DEFAULT_GROUP = DEFAULT_GROUP_ATTRIBUTES
 #: Integrity groups carry SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED (docs/rules.md D.2).
-_INTEGRITY_GROUP = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_INTEGRITY_GROUP = INTEGRITY_GROUP_ATTRIBUTES
 
 
 def _attr_word(member: GroupAttributes) -> str:

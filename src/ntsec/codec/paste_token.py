@@ -22,14 +22,20 @@ from ntsec.errors import InvalidValueError, PasteError, SidError, WhoamiParseErr
 from ntsec.model.names import ResolvedName
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
-from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
+    INTEGRITY_GROUP_ATTRIBUTES,
+    GroupAttributes,
+    SidAndAttributes,
+    Token,
+)
 from ntsec.model.wellknown import IntegrityLevel, lookup
 
 __all__ = ["attribute_words", "looks_like_whoami", "read_token_json", "read_whoami"]
 
 _G = GroupAttributes
-_DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
-_INTEGRITY_GROUP = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_DEFAULT_GROUP = DEFAULT_GROUP_ATTRIBUTES
+_INTEGRITY_GROUP = INTEGRITY_GROUP_ATTRIBUTES
 _LOGON_SID = re.compile(r"S-1-5-5-\d{1,10}-\d{1,10}")
 _UPN = re.compile(r"[^\s@\\:()]+@[^\s@\\:()]+")
 _FQDN = re.compile(r"(?i)CN=[^,]+(?:,(?:CN|OU|DC)=[^,]+)+")

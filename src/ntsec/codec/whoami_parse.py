@@ -32,7 +32,7 @@ from ntsec.errors import InvalidValueError, SidError, WhoamiParseError
 from ntsec.model.names import ResolvedName, SidNameUse
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
-from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from ntsec.model.token import INTEGRITY_GROUP_ATTRIBUTES, GroupAttributes, SidAndAttributes, Token
 from ntsec.model.wellknown import IntegrityLevel
 
 __all__ = ["parse", "parse_lines"]
@@ -40,7 +40,7 @@ __all__ = ["parse", "parse_lines"]
 _ATTR_BY_TEXT = {text: bit for bit, text in GROUP_ATTRIBUTE_TEXT}
 #: The label SID's own attributes, which whoami does not print (Wine test_TokenIntegrityLevel,
 #: run on Windows: SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED).
-LABEL_ATTRIBUTES = GroupAttributes.SE_GROUP_INTEGRITY | GroupAttributes.SE_GROUP_INTEGRITY_ENABLED
+LABEL_ATTRIBUTES = INTEGRITY_GROUP_ATTRIBUTES
 #: TokenLogonSid's attributes (Wine test_token_attr, run on Windows).
 LOGON_SID_ATTRIBUTES = GroupAttributes(0xC0000007)
 #: The user of a report whose output did not show it (documented on WhoamiReport).

@@ -24,7 +24,9 @@ from ntsec.model.privileges import (
 from ntsec.model.sid import Sid
 
 __all__ = [
+    "DEFAULT_GROUP_ATTRIBUTES",
     "ELEVATED_GROUP_RIDS",
+    "INTEGRITY_GROUP_ATTRIBUTES",
     "GroupAttributes",
     "ImpersonationLevel",
     "SidAndAttributes",
@@ -49,6 +51,20 @@ class GroupAttributes(IntFlag):
     SE_GROUP_INTEGRITY_ENABLED = 0x00000040
     SE_GROUP_RESOURCE = 0x20000000
     SE_GROUP_LOGON_ID = 0xC0000000
+
+
+#: What LSA gives an ordinary group: "Mandatory group, Enabled by default, Enabled group" in
+#: whoami (0x7; docs/rules.md D.2, docs/whoami.md 6).
+DEFAULT_GROUP_ATTRIBUTES = (
+    GroupAttributes.SE_GROUP_MANDATORY
+    | GroupAttributes.SE_GROUP_ENABLED_BY_DEFAULT
+    | GroupAttributes.SE_GROUP_ENABLED
+)
+#: The integrity label group's attributes (0x60; docs/rules.md D.2, Wine test_TokenIntegrityLevel
+#: run on Windows).
+INTEGRITY_GROUP_ATTRIBUTES = (
+    GroupAttributes.SE_GROUP_INTEGRITY | GroupAttributes.SE_GROUP_INTEGRITY_ENABLED
+)
 
 
 class TokenType(IntEnum):

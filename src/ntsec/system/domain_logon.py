@@ -34,6 +34,8 @@ from ntsec.model.acl import Acl
 from ntsec.model.privileges import LogonRight, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
+    INTEGRITY_GROUP_ATTRIBUTES,
     GroupAttributes,
     ImpersonationLevel,
     SidAndAttributes,
@@ -65,8 +67,8 @@ __all__ = [
 AUTHENTICATION_AUTHORITY_ASSERTED = Sid.parse("S-1-18-1")
 
 _G = GroupAttributes
-_DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
-_LABEL = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_DEFAULT_GROUP = DEFAULT_GROUP_ATTRIBUTES
+_LABEL = INTEGRITY_GROUP_ATTRIBUTES
 _MANDATORY_POLICY = (TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP
                      | TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NEW_PROCESS_MIN)
 _GENERIC_ALL = 0x10000000

@@ -35,7 +35,9 @@ from ntsec.model.privileges import (
 )
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
+    DEFAULT_GROUP_ATTRIBUTES,
     ELEVATED_GROUP_RIDS,
+    INTEGRITY_GROUP_ATTRIBUTES,
     GroupAttributes,
     ImpersonationLevel,
     SidAndAttributes,
@@ -145,10 +147,10 @@ _NETWORK_TYPES = frozenset({LogonType.Network, LogonType.NetworkCleartext})
 
 _G = GroupAttributes
 #: Mandatory group, Enabled by default, Enabled group: every automatic group (docs/rules.md D.2).
-_DEFAULT_GROUP = _G.SE_GROUP_MANDATORY | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_ENABLED
+_DEFAULT_GROUP = DEFAULT_GROUP_ATTRIBUTES
 _OWNER_GROUP = _DEFAULT_GROUP | _G.SE_GROUP_OWNER
 _LOGON_ID_GROUP = _G.SE_GROUP_LOGON_ID | _DEFAULT_GROUP
-_LABEL = _G.SE_GROUP_INTEGRITY | _G.SE_GROUP_INTEGRITY_ENABLED
+_LABEL = INTEGRITY_GROUP_ATTRIBUTES
 
 _P = PrivilegeAttributes
 _ON = _P.SE_PRIVILEGE_ENABLED | _P.SE_PRIVILEGE_ENABLED_BY_DEFAULT
