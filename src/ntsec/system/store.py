@@ -28,6 +28,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -344,7 +345,7 @@ class Store:
             )
             self._conn.row_factory = sqlite3.Row
             self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._set_wal()
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
@@ -353,6 +354,19 @@ class Store:
             self._conn.close()
             raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode!r})")
         self._migrate()
+
+    def _set_wal(self) -> object:
+        """Switch to WAL. The switch needs the database to itself and SQLite answers "database
+        is locked" at once, without its busy handler, while another process is creating or
+        switching the same file: retry until the busy timeout is spent."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                return self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
