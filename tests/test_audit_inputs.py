@@ -23,8 +23,12 @@ from ntsec.audit.readers import (
     read_sc_list,
 )
 from ntsec.audit.rows import AuditInputError, Row, RowError
+from ntsec.authz.access import MAXIMUM_ALLOWED, access_check
+from ntsec.model.ace import AceFlags, AceType
+from ntsec.model.descriptor import SecurityDescriptorControl
 from ntsec.model.rights import ObjectType, parse_rights
 from ntsec.model.sid import Sid
+from ntsec.model.status import NtStatus
 from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
 
 VEC = Path(__file__).parent / "vectors" / "audit"
@@ -312,6 +316,133 @@ def test_icacls_save_file(tmp_path: Path) -> None:
         (r.path, r.line) for r in items if isinstance(r, Row)
     ]
     assert [5] == [e.line for e in items if isinstance(e, RowError)]
+
+
+# icacls /save files as published (tests/vectors/README.md gives their provenance). Their facts
+# were read by hand from the bytes: UTF-16LE without a byte order mark, CRLF line ends, a path
+# line then an SDDL line per object; icacls saves no owner or group (Learn "icacls": "/save
+# ... Note that SACLs, owner, or integrity labels are not saved").
+
+# NT SERVICE\TrustedInstaller (the service SID of "TrustedInstaller")
+TI = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
+
+
+def _user_token(*extra: str, user: str = "S-1-5-21-7-7-7-1000") -> Token:
+    """An interactive plain user: Everyone, Users, INTERACTIVE, Authenticated Users, This
+    Organization, and ``extra`` groups."""
+    groups = ("S-1-1-0", "S-1-5-32-545", "S-1-5-4", "S-1-5-11", "S-1-5-15", *extra)
+    return Token(user=SidAndAttributes(Sid.parse(user)),
+                 groups=tuple(SidAndAttributes(Sid.parse(s), _ON) for s in groups))
+
+
+def test_icacls_save_inetpub_from_reset_inetpub() -> None:
+    """The C:\\inetpub folder Windows Update KB5055523 creates (mmotti/Reset-inetpub
+    acls.txt): a protected DACL, and a SACL that icacls did not read written as
+    ``S:AINO_ACCESS_CONTROL``."""
+    f = VEC / "icacls-save-inetpub-reset-inetpub.txt"
+    raw = f.read_bytes()
+    assert not raw.startswith(b"\xff\xfe")  # icacls writes no byte order mark
+    (row,) = rows_only(list(read_icacls_save(f)))
+    assert ("inetpub", 1, ObjectType.FILE) == (row.path, row.line, row.object_type)
+    sd = row.sd
+    assert sd.owner is None
+    assert sd.group is None
+    c = SecurityDescriptorControl
+    for flag in (c.SE_DACL_PRESENT, c.SE_DACL_PROTECTED, c.SE_DACL_AUTO_INHERITED,
+                 c.SE_SACL_PRESENT, c.SE_SACL_AUTO_INHERITED):
+        assert sd.control & flag, flag
+    assert sd.sacl is None  # NO_ACCESS_CONTROL: a NULL SACL
+    assert sd.dacl is not None
+    io = AceFlags.OBJECT_INHERIT_ACE | AceFlags.CONTAINER_INHERIT_ACE | AceFlags.INHERIT_ONLY_ACE
+    want = [(TI, 0, 0x1F01FF), (TI, io, 0x10000000), ("S-1-5-18", 0, 0x1F01FF),
+            ("S-1-5-18", io, 0x10000000), ("S-1-5-32-544", 0, 0x1F01FF),
+            ("S-1-5-32-544", io, 0x10000000), ("S-1-5-32-545", 0, 0x1200A9),
+            ("S-1-5-32-545", io, 0xA0000000), ("S-1-3-0", io, 0x10000000)]
+    assert want == [(str(a.sid), a.flags, a.mask) for a in sd.dacl.aces]
+    assert all(a.type == AceType.ACCESS_ALLOWED_ACE_TYPE for a in sd.dacl.aces)
+    # What the README's icacls listing says: Users may read and execute (RX), nothing more;
+    # Administrators have full control. (The inherit-only entries do not apply to the folder.)
+    user, _ = decide_row(sd, _user_token(), Question(), ObjectType.FILE)
+    admin, _ = decide_row(sd, _user_token("S-1-5-32-544"), Question(), ObjectType.FILE)
+    assert 0x1200A9 == user.granted
+    assert 0x1F01FF == admin.granted
+    write, _ = decide_row(sd, _user_token(), Question(0x2), ObjectType.FILE)  # FILE_ADD_FILE
+    assert not write.allowed
+
+
+def test_icacls_save_of_a_folder_under_a_drive_root_from_bkit_me() -> None:
+    """``icacls`` saved in a folder of C:\\ (jvverde/bkit.me acls.txt): ``.`` and seven files,
+    each named ``.\\NAME``; everything inherited from the drive root, where Authenticated Users
+    may modify (0x1301bf) and Users read (0x1200a9)."""
+    f = VEC / "icacls-save-bkit-me.txt"
+    rows = rows_only(list(read_icacls_save(f)))
+    names = [".", ".\\acls.txt", ".\\backup.bat", ".\\err.txt", ".\\excludes.txt", ".\\r.txt",
+             ".\\sc.js", ".\\sc.pl"]
+    assert names == [r.path for r in rows]
+    assert list(range(1, 16, 2)) == [r.line for r in rows]
+    folder, files = rows[0], rows[1:]
+    assert folder.sd.dacl is not None
+    assert 5 == len(folder.sd.dacl.aces)
+    assert all(a.flags & AceFlags.INHERITED_ACE for a in folder.sd.dacl.aces)
+    last = folder.sd.dacl.aces[4]  # (A;OICIIOID;SDGXGWGR;;;AU): for what is created inside
+    assert (Sid.parse("S-1-5-11"), 0xE0010000) == (last.sid, last.mask)
+    assert last.flags & AceFlags.INHERIT_ONLY_ACE
+    for r in files:
+        assert r.sd.dacl is not None
+        assert [("S-1-5-32-544", 0x1F01FF), ("S-1-5-18", 0x1F01FF), ("S-1-5-32-545", 0x1200A9),
+                ("S-1-5-11", 0x1301BF)] == [(str(a.sid), a.mask) for a in r.sd.dacl.aces]
+        assert r.sd.control & SecurityDescriptorControl.SE_DACL_AUTO_INHERITED
+    for r in rows:  # a plain user may modify every one of them, through Authenticated Users
+        d, _ = decide_row(r.sd, _user_token(), Question(), ObjectType.FILE)
+        assert 0x1301BF == d.granted, r.path
+        rx, _ = decide_row(r.sd, _user_token(), Question(0x1301BF), ObjectType.FILE)
+        assert rx.allowed
+
+
+def test_icacls_save_without_auto_inherited_flag_from_portifolio() -> None:
+    """One folder (Gabriel-Baroni/Portifolio aclfile.txt): inherited ACEs under ``D:`` with no
+    ``AI``, full control to SYSTEM, Administrators and one local account only."""
+    f = VEC / "icacls-save-portifolio-api.txt"
+    (row,) = rows_only(list(read_icacls_save(f)))
+    assert ("api", 1) == (row.path, row.line)
+    assert not row.sd.control & SecurityDescriptorControl.SE_DACL_AUTO_INHERITED
+    assert row.sd.dacl is not None
+    owner = "S-1-5-21-891788324-1822930212-3420313070-1001"
+    assert ["S-1-5-18", "S-1-5-32-544", owner] == [str(a.sid) for a in row.sd.dacl.aces]
+    assert {0x1F01FF} == {a.mask for a in row.sd.dacl.aces}
+    other, _ = decide_row(row.sd, _user_token(), Question(), ObjectType.FILE)
+    assert not other.allowed
+    me, _ = decide_row(row.sd, _user_token(user=owner), Question(), ObjectType.FILE)
+    assert 0x1F01FF == me.granted
+
+
+@pytest.mark.parametrize("name", ["icacls-save-inetpub-reset-inetpub.txt",
+                                  "icacls-save-bkit-me.txt", "icacls-save-portifolio-api.txt"])
+def test_icacls_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
+    from ntsec.audit.outputs import read_part
+    from ntsec.audit.principals import Principal
+    from ntsec.audit.run import AuditOptions, run_audit
+
+    people = [
+        Principal("user", Sid.parse("S-1-5-21-7-7-7-1000"), _user_token(), "t"),
+        Principal("admin", Sid.parse("S-1-5-21-7-7-7-1001"),
+                  _user_token("S-1-5-32-544", user="S-1-5-21-7-7-7-1001"), "t"),
+        Principal("portifolio-owner", Sid.parse("S-1-5-21-891788324-1822930212-3420313070-1001"),
+                  _user_token(user="S-1-5-21-891788324-1822930212-3420313070-1001"), "t"),
+        Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t"),
+    ]
+    summary = run_audit([(str(VEC / name), "icacls-save")], people,
+                        AuditOptions(tmp_path / "o", fmt="jsonl"))
+    got = {(f["path"], f["principal"], f["granted"])
+           for p in summary.part_files for f in read_part(Path(p))}
+    want = set()
+    for row in rows_only(list(read_icacls_save(VEC / name))):
+        for p in people:
+            r = access_check(row.sd, p.token, MAXIMUM_ALLOWED, ObjectType.FILE)
+            if r.status == NtStatus.STATUS_SUCCESS:
+                want.add((row.path, p.name, r.granted))
+    assert want == got
+    assert got
 
 
 @pytest.mark.parametrize("name", ["samba-dbcheck-links-deleted-user.ldif",
