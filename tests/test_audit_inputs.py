@@ -416,6 +416,35 @@ def test_icacls_save_without_auto_inherited_flag_from_portifolio() -> None:
     assert 0x1F01FF == me.granted
 
 
+def test_export_csv_of_a_vanilla_windows_listing_excerpt(tmp_path: Path) -> None:
+    """The header and first row of a VanillaWindowsReference listing (``Get-ChildItem -Recurse
+    'C:\\' | Select-Object DirectoryName, Name, FullName, ..., @{N='Sddl'; E={(Get-Acl
+    $_.FullName).Sddl}} | Export-Csv -NoTypeInformation``), as its author quoted them in a C#
+    comment of EricZimmerman/TLEFilePlugins. The test takes the comment marks off (the stored
+    file keeps them, as published). The path is FullName (Name is only the leaf); a file in C:\\
+    inherits the drive root's entries, so Authenticated Users may modify it."""
+    published = (VEC / "export-csv-vanillawindowsreference-excerpt.txt").read_text()
+    lines_ = published.splitlines()
+    assert 2 == len(lines_)
+    assert all(line.lstrip().startswith('//"') for line in lines_)
+    f = tmp_path / "listing.csv"
+    f.write_text("".join(line.lstrip()[2:] + "\r\n" for line in lines_), encoding="utf-8")
+    (row,) = rows_only(list(read_csv(f)))
+    assert ("C:\\PsExec_IgnoreThisFile_ResearchTool.exe", 2) == (row.path, row.line)
+    sd = row.sd
+    assert Sid.parse("S-1-5-32-544") == sd.owner
+    assert Sid.parse("S-1-5-21-3499336306-2590357158-289705316-513") == sd.group
+    assert sd.control & SecurityDescriptorControl.SE_DACL_AUTO_INHERITED
+    assert sd.dacl is not None
+    assert [("S-1-5-32-544", 0x1F01FF), ("S-1-5-18", 0x1F01FF), ("S-1-5-32-545", 0x1200A9),
+            ("S-1-5-11", 0x1301BF)] == [(str(a.sid), a.mask) for a in sd.dacl.aces]
+    assert all(a.flags == AceFlags.INHERITED_ACE for a in sd.dacl.aces)
+    user, _ = decide_row(sd, _user_token(), Question(), ObjectType.FILE)
+    assert 0x1301BF == user.granted  # icacls's M: modify, not full control
+    wdac, _ = decide_row(sd, _user_token(), Question(0x40000), ObjectType.FILE)  # WRITE_DAC
+    assert not wdac.allowed
+
+
 @pytest.mark.parametrize("name", ["icacls-save-inetpub-reset-inetpub.txt",
                                   "icacls-save-bkit-me.txt", "icacls-save-portifolio-api.txt"])
 def test_icacls_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:

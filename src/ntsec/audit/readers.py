@@ -1,7 +1,7 @@
 """Readers for descriptor lists: CSV, JSON lines, PowerShell Export-Csv / ConvertTo-Json,
 ``sc sdshow`` lists and ``icacls /save`` files; each streams (one row in memory at a time).
 
-* CSV with a header naming a path column (``path``, ``Path``, ``name``, ``dn``,
+* CSV with a header naming a path column (``path``, ``Path``, ``FullName``, ``name``, ``dn``,
   ``DistinguishedName``) and a descriptor column (``sddl``/``Sddl`` or ``sd_hex``). PowerShell's
   ``Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl | Export-Csv`` output is such a file,
   with a ``#TYPE`` first line (Windows PowerShell 5.1 writes it unless ``-NoTypeInformation``;
@@ -40,7 +40,10 @@ __all__ = [
     "read_sc_list",
 ]
 
-_PATH_KEYS = ("path", "pspath", "name", "dn", "distinguishedname", "object")
+# FullName before Name: Get-ChildItem's objects exported with a Sddl column (e.g. ``Select
+# DirectoryName, Name, FullName, ..., @{N='Sddl'; E={(Get-Acl $_.FullName).Sddl}} | Export-Csv``,
+# the VanillaWindowsReference listings) name the file by FullName; Name is only its leaf.
+_PATH_KEYS = ("path", "pspath", "fullname", "name", "dn", "distinguishedname", "object")
 _SDDL_KEYS = ("sddl", "sd", "descriptor", "securitydescriptor")
 _HEX_KEYS = ("sd_hex", "hex")
 
@@ -72,7 +75,7 @@ def _row(record: dict[str, Any], line: int, source: str, object_type: ObjectType
     record = {str(k).lower(): v for k, v in record.items()}  # once per record, not per _pick
     path = _pick(record, _PATH_KEYS)
     if path is None:
-        return RowError(line, source, "no path column (path, Path, name, dn)")
+        return RowError(line, source, "no path column (path, Path, FullName, name, dn)")
     path, kind = provider_path(str(path), object_type)
     hexed = _pick(record, _HEX_KEYS)
     sddl = _pick(record, _SDDL_KEYS)
