@@ -416,6 +416,18 @@ def test_icacls_save_without_auto_inherited_flag_from_portifolio() -> None:
     assert 0x1F01FF == me.granted
 
 
+def _vanilla_csv(tmp_path: Path) -> Path:
+    """The VanillaWindowsReference excerpt as the CSV it quotes: each stored line without its
+    indentation and ``//``, ended with CRLF as Export-Csv ends lines on Windows."""
+    published = (VEC / "export-csv-vanillawindowsreference-excerpt.txt").read_text()
+    lines_ = published.splitlines()
+    assert 2 == len(lines_)
+    assert all(line.lstrip().startswith('//"') for line in lines_)
+    f = tmp_path / "listing.csv"
+    f.write_text("".join(line.lstrip()[2:] + "\r\n" for line in lines_), encoding="utf-8")
+    return f
+
+
 def test_export_csv_of_a_vanilla_windows_listing_excerpt(tmp_path: Path) -> None:
     """The header and first row of a VanillaWindowsReference listing (``Get-ChildItem -Recurse
     'C:\\' | Select-Object DirectoryName, Name, FullName, ..., @{N='Sddl'; E={(Get-Acl
@@ -423,13 +435,7 @@ def test_export_csv_of_a_vanilla_windows_listing_excerpt(tmp_path: Path) -> None
     comment of EricZimmerman/TLEFilePlugins. The test takes the comment marks off (the stored
     file keeps them, as published). The path is FullName (Name is only the leaf); a file in C:\\
     inherits the drive root's entries, so Authenticated Users may modify it."""
-    published = (VEC / "export-csv-vanillawindowsreference-excerpt.txt").read_text()
-    lines_ = published.splitlines()
-    assert 2 == len(lines_)
-    assert all(line.lstrip().startswith('//"') for line in lines_)
-    f = tmp_path / "listing.csv"
-    f.write_text("".join(line.lstrip()[2:] + "\r\n" for line in lines_), encoding="utf-8")
-    (row,) = rows_only(list(read_csv(f)))
+    (row,) = rows_only(list(read_csv(_vanilla_csv(tmp_path))))
     assert ("C:\\PsExec_IgnoreThisFile_ResearchTool.exe", 2) == (row.path, row.line)
     sd = row.sd
     assert Sid.parse("S-1-5-32-544") == sd.owner
@@ -446,8 +452,9 @@ def test_export_csv_of_a_vanilla_windows_listing_excerpt(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("name", ["icacls-save-inetpub-reset-inetpub.txt",
-                                  "icacls-save-bkit-me.txt", "icacls-save-portifolio-api.txt"])
-def test_icacls_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
+                                  "icacls-save-bkit-me.txt", "icacls-save-portifolio-api.txt",
+                                  "export-csv-vanillawindowsreference-excerpt.txt"])
+def test_file_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
     from ntsec.audit.outputs import read_part
     from ntsec.audit.principals import Principal
     from ntsec.audit.run import AuditOptions, run_audit
@@ -460,12 +467,15 @@ def test_icacls_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
                   _user_token(user="S-1-5-21-891788324-1822930212-3420313070-1001"), "t"),
         Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t"),
     ]
-    summary = run_audit([(str(VEC / name), "icacls-save")], people,
-                        AuditOptions(tmp_path / "o", fmt="jsonl"))
+    if name.startswith("icacls-save"):
+        source, fmt, reader = VEC / name, "icacls-save", read_icacls_save
+    else:
+        source, fmt, reader = _vanilla_csv(tmp_path), "csv", read_csv
+    summary = run_audit([(str(source), fmt)], people, AuditOptions(tmp_path / "o", fmt="jsonl"))
     got = {(f["path"], f["principal"], f["granted"])
            for p in summary.part_files for f in read_part(Path(p))}
     want = set()
-    for row in rows_only(list(read_icacls_save(VEC / name))):
+    for row in rows_only(list(reader(source))):
         for p in people:
             r = access_check(row.sd, p.token, MAXIMUM_ALLOWED, ObjectType.FILE)
             if r.status == NtStatus.STATUS_SUCCESS:
