@@ -239,7 +239,7 @@ def test_principal_self_units_share_decisions_exactly(tmp_path: Path) -> None:
 def test_ctrl_c_keeps_finished_parts_and_resume_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ntsec.audit import run as run_module
+    from ntsec.audit import engines as run_module
     from ntsec.audit.run import AuditInterruptedError
 
     src = tmp_path / "acl.csv"
@@ -309,7 +309,7 @@ def test_changed_only_equals_a_per_row_comparison_with_the_parent(
 
 
 def test_where_is_a_path_prefix_or_a_dn_suffix() -> None:
-    from ntsec.audit.run import _in_scope
+    from ntsec.audit.ingest import in_scope as _in_scope
 
     assert _in_scope("C:\\Share\\a\\b.txt", "c:\\share")
     assert _in_scope("C:\\Share", "C:\\Share\\")

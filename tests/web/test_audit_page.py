@@ -281,7 +281,7 @@ def test_partial_run(tmp_path: Path) -> None:
 def test_interrupted_run_is_partial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl+C after the first part (the run's own interruption path): summary.json is still
     written, and the page says how many parts are done."""
-    import ntsec.audit.run as run_module
+    import ntsec.audit.engines as run_module
     from ntsec.audit.run import AuditInterruptedError
 
     real = run_module.run_partition

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ntsec.audit.rows import Row, RowError, lines, open_text
+from ntsec.audit.rows import Row, RowError, Span, lines, open_text
 from ntsec.errors import Error
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
@@ -56,13 +56,15 @@ class LdifEntry:
         return Sid.from_bytes(data)
 
 
-def _logical_lines(path: str | Path, source: str) -> Iterator[tuple[int, str]]:
+def _logical_lines(
+    path: str | Path, source: str, span: Span | None = None
+) -> Iterator[tuple[int, str]]:
     """Unfolded lines (RFC 2849: a line starting with one space continues the previous one);
     comments dropped, blank lines kept (they end entries)."""
-    with open_text(path) as stream:
+    with open_text(path, span) as stream:
         start = 0
         parts: list[str] = []
-        for n, text in lines(stream, source):
+        for n, text in lines(stream, source, 1 if span is None else span.first_line):
             if text.startswith(" ") and parts:
                 parts.append(text[1:])
                 continue
@@ -77,12 +79,13 @@ def _logical_lines(path: str | Path, source: str) -> Iterator[tuple[int, str]]:
             yield start, "".join(parts)
 
 
-def read_ldif(path: str | Path) -> Iterator[LdifEntry | RowError]:
-    """The directory entries of an LDIF file, and a RowError for each line that is not LDIF."""
+def read_ldif(path: str | Path, span: Span | None = None) -> Iterator[LdifEntry | RowError]:
+    """The directory entries of an LDIF file (with ``span``, of that range, which starts at
+    an entry), and a RowError for each line that is not LDIF."""
     source = str(path)
     entry: LdifEntry | None = None
     bad = False
-    for n, text in _logical_lines(path, source):
+    for n, text in _logical_lines(path, source, span):
         if not text:
             if entry is not None and not bad:
                 yield entry
@@ -124,12 +127,12 @@ def read_ldif(path: str | Path) -> Iterator[LdifEntry | RowError]:
         yield entry
 
 
-def read_ldif_rows(path: str | Path) -> Iterator[Row | RowError]:
+def read_ldif_rows(path: str | Path, span: Span | None = None) -> Iterator[Row | RowError]:
     """One DS-object row per entry with an nTSecurityDescriptor; an entry without one is an
     error row (the account that ran ldapsearch could not read it, or the SD flags control,
     MS-ADTS 3.1.1.3.4.1.11, was not sent)."""
     source = str(path)
-    for item in read_ldif(path):
+    for item in read_ldif(path, span):
         if isinstance(item, RowError):
             yield item
             continue

@@ -27,11 +27,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ntsec.audit.rows import AuditInputError, Row, RowError, lines, open_text, parse_descriptor
+from ntsec.audit.rows import (
+    AuditInputError,
+    Row,
+    RowError,
+    Span,
+    lines,
+    open_text,
+    parse_descriptor,
+)
 from ntsec.errors import Error
 from ntsec.model.rights import ObjectType
 
 __all__ = [
+    "csv_header",
+    "csv_preamble",
     "provider_path",
     "read_csv",
     "read_icacls_save",
@@ -88,62 +98,81 @@ def _row(record: dict[str, Any], line: int, source: str, object_type: ObjectType
     return Row(line, path, sd, kind)
 
 
+def csv_header(text: str, source: str, n: int) -> tuple[str, ...]:
+    """The header of a CSV file (line ``n``), which must name a path column."""
+    try:
+        header = tuple(next(csv.reader([text])))
+    except csv.Error as exc:
+        raise AuditInputError(f"{source}:{n}: not a CSV header: {exc}") from None
+    if not any(h.lower() in _PATH_KEYS for h in header):
+        raise AuditInputError(f"{source}:{n}: CSV header has no path column: {list(header)}")
+    return header
+
+
+def csv_preamble(text: str) -> bool:
+    """A line before the header: blank, or Export-Csv's ``#TYPE`` line."""
+    return not text.strip() or text.startswith("#TYPE")
+
+
 def read_csv(
-    path: str | Path, object_type: ObjectType = ObjectType.FILE
+    path: str | Path, object_type: ObjectType = ObjectType.FILE, span: Span | None = None
 ) -> Iterator[Row | RowError]:
-    """Rows of a CSV file (see the module docstring)."""
+    """Rows of a CSV file (see the module docstring); with ``span``, of that range (its
+    header read beforehand, ``ntsec.audit.spans``)."""
     source = str(path)
-    with open_text(path) as stream:
-        numbered = lines(stream, source)
-        header: list[str] | None = None
-        offset = 0
-        for n, text in numbered:
-            if not text.strip() or (header is None and text.startswith("#TYPE")):
-                continue
-            try:
-                header = next(csv.reader([text]))
-            except csv.Error as exc:
-                raise AuditInputError(f"{source}:{n}: not a CSV header: {exc}") from None
-            offset = n
-            break
-        if header is None:
+    with open_text(path, span) as stream:
+        if span is not None and span.header is not None:
+            numbered = lines(stream, source, span.first_line)
+            yield from _csv_records(numbered, span.header, span.first_line - 1, source,
+                                    object_type)
             return
-        if not any(h.lower() in _PATH_KEYS for h in header):
-            raise AuditInputError(f"{source}:{offset}: CSV header has no path column: {header}")
-        # csv needs whole records (a quoted field may hold a line break): feed it lines and
-        # count where each record started.
-        current = [offset]
-
-        def feed() -> Iterator[str]:
-            for n, text in numbered:
-                current[0] = n
-                yield text + "\n"
-
-        reader = csv.reader(feed())
-        start = offset + 1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
+        numbered = lines(stream, source)
+        for n, text in numbered:
+            if not csv_preamble(text):
+                header = csv_header(text, source, n)
+                yield from _csv_records(numbered, header, n, source, object_type)
                 return
-            except csv.Error as exc:  # e.g. a field over csv's size limit: the file is broken
-                raise AuditInputError(f"{source}:{start}: not CSV: {exc}") from None
-            if fields and any(f.strip() for f in fields):
-                if len(fields) != len(header):
-                    yield RowError(start, source, f"{len(fields)} fields, the header has "
-                                   f"{len(header)}")
-                else:
-                    yield _row(dict(zip(header, fields, strict=True)), start, source, object_type)
-            start = current[0] + 1
+
+
+def _csv_records(
+    numbered: Iterator[tuple[int, str]], header: tuple[str, ...], offset: int, source: str,
+    object_type: ObjectType,
+) -> Iterator[Row | RowError]:
+    """The records after the header (line ``offset``)."""
+    # csv needs whole records (a quoted field may hold a line break): feed it lines and
+    # count where each record started.
+    current = [offset]
+
+    def feed() -> Iterator[str]:
+        for n, text in numbered:
+            current[0] = n
+            yield text + "\n"
+
+    reader = csv.reader(feed())
+    start = offset + 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over csv's size limit: the file is broken
+            raise AuditInputError(f"{source}:{start}: not CSV: {exc}") from None
+        if fields and any(f.strip() for f in fields):
+            if len(fields) != len(header):
+                yield RowError(start, source, f"{len(fields)} fields, the header has "
+                               f"{len(header)}")
+            else:
+                yield _row(dict(zip(header, fields, strict=True)), start, source, object_type)
+        start = current[0] + 1
 
 
 def read_jsonl(
-    path: str | Path, object_type: ObjectType = ObjectType.FILE
+    path: str | Path, object_type: ObjectType = ObjectType.FILE, span: Span | None = None
 ) -> Iterator[Row | RowError]:
-    """Rows of a JSON-lines file: one object per line."""
+    """Rows of a JSON-lines file: one object per line (with ``span``, of that range)."""
     source = str(path)
-    with open_text(path) as stream:
-        for n, text in lines(stream, source):
+    with open_text(path, span) as stream:
+        for n, text in lines(stream, source, 1 if span is None else span.first_line):
             if not text.strip():
                 continue
             try:

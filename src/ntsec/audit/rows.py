@@ -20,7 +20,7 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
-__all__ = ["AuditInputError", "Row", "RowError", "open_text", "parse_descriptor"]
+__all__ = ["AuditInputError", "Row", "RowError", "Span", "open_text", "parse_descriptor"]
 
 
 class AuditInputError(Error):
@@ -55,11 +55,35 @@ class RowError:
         return f"{self.source}:{self.line}: {self.message}"
 
 
-def open_text(path: str | Path) -> IO[str]:
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A byte range of a UTF-8 input that starts and ends on record boundaries, so that the
+    ranges of one file can be read by separate processes (``ntsec.audit.spans``).
+
+    ``first_line`` is the line number of its first byte; ``header`` a CSV file's header,
+    read from the file's start."""
+
+    start: int
+    end: int
+    first_line: int = 1
+    header: tuple[str, ...] | None = None
+
+
+def open_text(path: str | Path, span: Span | None = None) -> IO[str]:
     """Open a text input in the encoding its first bytes show: a UTF-8 or UTF-16 byte order
     mark (PowerShell 5's Out-File and icacls /save write UTF-16LE), UTF-16LE without a mark
-    when the second byte is NUL, else UTF-8. ``-`` is standard input."""
+    when the second byte is NUL, else UTF-8. ``-`` is standard input.
+
+    With ``span``, only that range of a UTF-8 file (``ntsec.audit.spans`` made it: at most
+    a few MiB, read at once)."""
     import sys  # noqa: PLC0415  (only for "-")
+
+    if span is not None:
+        with open(path, "rb") as f:
+            f.seek(span.start)
+            data = f.read(span.end - span.start)
+        encoding = "utf-8-sig" if span.start == 0 else "utf-8"
+        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="strict", newline="")
 
     # The file is closed with the text wrapper returned.
     raw: Any = sys.stdin.buffer if str(path) == "-" else open(path, "rb")  # noqa: SIM115
@@ -90,10 +114,11 @@ def parse_descriptor(value: str) -> SecurityDescriptor:
     return SecurityDescriptor.from_sddl(value.strip())
 
 
-def lines(stream: IO[str], source: str = "") -> Iterator[tuple[int, str]]:
-    """(1-based line number, line without its end) for each line of ``stream``; bytes that
-    are not text in the detected encoding stop the file with AuditInputError (its line)."""
-    n = 0
+def lines(stream: IO[str], source: str = "", first: int = 1) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its end) for each line of ``stream`` (whose first
+    line is line ``first`` of the file); bytes that are not text in the detected encoding stop
+    the file with AuditInputError (its line)."""
+    n = first - 1
     it = iter(stream)
     while True:
         try:
@@ -102,7 +127,15 @@ def lines(stream: IO[str], source: str = "") -> Iterator[tuple[int, str]]:
             return
         except UnicodeDecodeError as exc:
             raise AuditInputError(
-                f"{source}:{n + 1}: not {exc.encoding} text ({exc.reason})"
+                f"{source}:{n + 1 + _lines_before(exc)}: not {exc.encoding} text ({exc.reason})"
             ) from None
         n += 1
         yield n, line.rstrip("\r\n")
+
+
+def _lines_before(exc: UnicodeDecodeError) -> int:
+    """Line ends before the bad bytes in the block the text reader was decoding. The reader
+    decodes ahead in blocks, and only when the text it holds has no whole line left: so the
+    block starts inside the line after the last one read."""
+    data = exc.object[: exc.start]
+    return bytes(data).decode(exc.encoding, errors="replace").count("\n")

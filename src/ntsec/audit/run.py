@@ -11,42 +11,29 @@ the missing ones.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-import logging
 import os
+import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ntsec.audit.descriptors import UnitKey, unit_key
+from ntsec.audit import ingest
 from ntsec.audit.engine import MAXIMUM_ALLOWED, Question
-from ntsec.audit.ldif import read_ldif_rows
+from ntsec.audit.engines import Engine, open_engine
+from ntsec.audit.ingest import FORMATS, IngestJob, IngestState, JobResult
 from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import Principal
 from ntsec.audit.questions import is_admin_equivalent
-from ntsec.audit.readers import (
-    read_csv,
-    read_icacls_save,
-    read_json,
-    read_jsonl,
-    read_sc_list,
-)
-from ntsec.audit.rows import AuditInputError, Row, RowError
+from ntsec.audit.rows import AuditInputError, Row, RowError, Span
 from ntsec.audit.shape import CorpusSids, Shape, shape_of
-from ntsec.audit.store import Store, path_key
-from ntsec.audit.task import (
-    PartResult,
-    TaskSpec,
-    install_shared,
-    run_partition,
-    run_shared_partition,
-)
+from ntsec.audit.spans import plan_spans
+from ntsec.audit.store import Store
+from ntsec.audit.task import PartResult, TaskSpec
 from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, right_names
@@ -61,9 +48,6 @@ __all__ = [
     "read_source",
     "run_audit",
 ]
-
-FORMATS = ("csv", "jsonl", "json", "ldif", "sc", "icacls-save")
-
 
 class AuditInterruptedError(AuditInputError):
     """Ctrl+C: the parts finished so far stay; ``resume`` runs the rest."""
@@ -112,6 +96,7 @@ class AuditSummary:
     decisions: int = 0
     findings: int = 0
     seconds: float = 0.0
+    ingest_seconds: float = 0.0  # reading the inputs into the spool (0 when resumed)
     decide_seconds: float = 0.0
     startup_seconds: float = 0.0  # starting the engine (process pool, Dask cluster)
     teardown_seconds: float = 0.0  # stopping it
@@ -161,110 +146,68 @@ def read_source(
     path: str | Path, fmt: str = "auto", object_type: ObjectType | None = None
 ) -> Iterator[Row | RowError]:
     """The rows of one input file in ``fmt`` (see ``ntsec.audit.readers``, ``.ldif``)."""
-    fmt = detect_format(path) if fmt == "auto" else fmt
-    ot = object_type or ObjectType.FILE
-    if fmt == "csv":
-        rows: Iterator[Row | RowError] = read_csv(path, ot)
-    elif fmt == "jsonl":
-        rows = read_jsonl(path, ot)
-    elif fmt == "json":
-        rows = read_json(path, ot)
-    elif fmt == "ldif":
-        rows = read_ldif_rows(path)
-    elif fmt == "sc":
-        rows = read_sc_list(path)
-    elif fmt == "icacls-save":
-        rows = read_icacls_save(path, ot)
-    else:
-        raise AuditInputError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
-    if object_type is None or fmt in ("ldif", "sc"):
-        return rows
-    return (r if isinstance(r, RowError) else replace(r, object_type=object_type) for r in rows)
+    return ingest.read_source(path, detect_format(path) if fmt == "auto" else fmt, object_type)
 
 
-def _in_scope(path: str, where: str | None) -> bool:
-    """``--where``: a path prefix (files, keys, services) or a DN suffix (AD: the DN of a
-    container ends every DN under it)."""
-    if where is None:
-        return True
-    w = path_key(where)
-    p = path_key(path)
-    if "=" in w:
-        return p == w or p.endswith("," + w)
-    return p == w or p.startswith(w.rstrip("\\") + "\\")
+def _jobs(sources: Sequence[tuple[str, str]], opts: AuditOptions, pieces: int,
+          spools: Path) -> list[IngestJob]:
+    """The inputs as jobs: large UTF-8 CSV, JSON-lines and LDIF files cut into about
+    ``pieces`` ranges each (``ntsec.audit.spans``), other inputs whole."""
+    jobs: list[IngestJob] = []
+    for path, fmt in sources:
+        fmt = detect_format(path) if fmt == "auto" else fmt  # noqa: PLW2901
+        if fmt not in FORMATS:
+            raise AuditInputError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
+        planned = plan_spans(path, fmt, pieces)
+        spans: list[Span | None] = [None] if planned is None else list(planned)
+        for span in spans:
+            jobs.append(IngestJob(
+                len(jobs), str(path), fmt, span, str(spools / f"job-{len(jobs):05d}.sqlite"),
+                opts.object_type, opts.where, opts.rules, opts.on_error == "stop",
+            ))
+    return jobs
 
 
-@dataclass
-class _Ingest:
-    keys: dict[UnitKey, int] = field(default_factory=dict)
-    bases: dict[tuple[bytes, ObjectType, str | None], int] = field(default_factory=dict)
-    base_of: dict[int, int] = field(default_factory=dict)
-    corpus: CorpusSids = field(default_factory=CorpusSids)
-    counts: dict[int, int] = field(default_factory=dict)
-    base_rows: dict[int, int] = field(default_factory=dict)
-
-
-_CHUNK = 2048  # rows of one base unit per partition before the next partition takes over
-
-
-def _ingest(
-    rows: Iterable[Row | RowError], store: Store, opts: AuditOptions, parts: int,
-    summary: AuditSummary,
-) -> _Ingest:
-    state = _Ingest()
-    batch: list[tuple[int, int, str, int, str, str | None]] = []
-    # Readers return the same descriptor value for the same text (parse_descriptor's cache):
-    # its unit key is computed once (keyed by identity; the value is kept alive beside it).
-    keyed: dict[tuple[int, ObjectType, object, str | None],
-                tuple[SecurityDescriptor, UnitKey]] = {}
-    for item in rows:
-        if isinstance(item, RowError):
-            summary.errors += 1
-            if len(summary.error_samples) < 50:
-                summary.error_samples.append(str(item))
-            if opts.on_error == "stop":
-                raise AuditInputError(f"{item} (stopped: --on-error stop)")
-            continue
-        if not _in_scope(item.path, opts.where):
-            summary.filtered_out += 1
-            continue
-        cls = item.object_class if opts.rules else None
-        memo = (id(item.sd), item.object_type, item.object_sid, cls)
-        hit = keyed.get(memo)
-        if hit is None or hit[0] is not item.sd:
-            if len(keyed) > 65536:
-                keyed.clear()
-            hit = keyed[memo] = (
-                item.sd, unit_key(item.sd, item.object_type, item.object_sid, cls)
+def _read_inputs(
+    engine: Engine, sources: Sequence[tuple[str, str]], rows: Iterable[Row | RowError] | None,
+    store: Store, opts: AuditOptions, *, parts: int, pieces: int,
+) -> IngestState:
+    """Read every input into ``store`` (see ``ntsec.audit.ingest``)."""
+    spools = opts.out_dir / "ingest"
+    shutil.rmtree(spools, ignore_errors=True)
+    spools.mkdir(parents=True)
+    try:
+        if rows is not None:
+            job = IngestJob(0, "", "rows", None, str(spools / "job-00000.sqlite"),
+                            None, opts.where, opts.rules, opts.on_error == "stop")
+            results: Generator[JobResult, None, None] = (
+                ingest.ingest_rows(j, rows) for j in [job]
             )
-        key = hit[1]
-        uid = state.keys.get(key)
-        if uid is None:
-            uid = state.keys[key] = len(state.keys)
-            base = state.bases.setdefault((key.digest, key.object_type, key.object_class), uid)
-            state.base_of[uid] = base
-            store.add_unit(uid, key, item.sd, base)
-            if base == uid:
-                # PRINCIPAL_SELF SIDs stay out of the corpus's SIDs: the engine decides them
-                # through the principal's self state (ntsec.audit.engine.Decider.decide).
-                state.corpus.add_compiled(compile_descriptor(item.sd))
-        state.counts[uid] = state.counts.get(uid, 0) + 1
-        summary.rows += 1
-        # Partitions by base unit, so units sharing decisions are decided in the same task;
-        # but a base's rows move on to the next partition every _CHUNK rows: one inherited
-        # descriptor often covers most of an estate, and a partition holding it alone would
-        # leave the other workers idle. A partition decides each unit it meets once (checks
-        # per unit x shape, cheap); the expansion of rows, the bulk of the work, is spread.
-        base = state.base_of[uid]
-        seen = state.base_rows[base] = state.base_rows.get(base, 0) + 1
-        batch.append(((base + (seen - 1) // _CHUNK) % parts, uid, item.source, item.line,
-                      item.path, None if item.object_sid is None else str(item.object_sid)))
-        if len(batch) >= 20_000:
-            store.add_rows(batch)
-            batch.clear()
-    store.add_rows(batch)
-    store.finish(state.counts)
-    return state
+        else:
+            jobs = _jobs(sources, opts, pieces, spools)
+            bar = _bar(len(jobs), opts.progress and len(jobs) > 1, "read", "piece")
+            results = _counted(engine.ordered(ingest.ingest_job, jobs), bar)
+        # Paths are looked up for explanations' origins, changed-only and the rules' origins.
+        paths = opts.explain or opts.changed_only or opts.rules
+        try:
+            return ingest.merge(results, store, parts, paths=paths)
+        finally:
+            results.close()  # a failed merge stops the jobs still running
+    finally:
+        shutil.rmtree(spools, ignore_errors=True)
+
+
+def _counted(results: Iterator[JobResult], bar: Any) -> Generator[JobResult, None, None]:
+    """The jobs' results, counted on the progress bar; closed, it stops the jobs."""
+    try:
+        for r in results:
+            bar.update(1)
+            yield r
+    finally:
+        bar.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
 
 
 # ----------------------------------------------------------------------------- planning
@@ -332,47 +275,98 @@ def run_audit(
     parts = opts.partitions or max(1, workers * 4 if opts.scheduler is None else 16)
     fingerprint = _fingerprint(sources, principals, opts, parts)
     db = out / "spool.sqlite"
-    resumed = False
-    if opts.resume and db.exists():
-        store = Store(db)
-        if store.meta("complete") == "1" and store.meta("fingerprint") == fingerprint:
-            resumed = True
-            state = _Ingest()
-            for _uid, raw, _n in store.units():
-                state.corpus.add_compiled(compile_descriptor(SecurityDescriptor.from_bytes(raw)))
-            state.counts = store.row_counts()
-            summary.rows = sum(state.counts.values())
-            prev = store.meta("ingest")
-            if prev:
-                info = json.loads(prev)
-                summary.errors = info["errors"]
-                summary.error_samples = info["error_samples"]
-                summary.filtered_out = info["filtered_out"]
-        else:
-            store.close()
-            raise AuditInputError(f"{out}: cannot resume: the inputs or options differ")
+    state = _resume(db, fingerprint, summary) if opts.resume and db.exists() else None
     (out / "summary.json").unlink(missing_ok=True)  # a stale one would describe other parts
-    if not resumed:
-        db.unlink(missing_ok=True)
-        for stale in (out / "parts").glob("part-*"):
-            stale.unlink()
-        store = Store(db)
+    if opts.fmt == "parquet":
+        # Imported once here, so forked pool workers inherit it instead of each importing it.
+        import pyarrow.parquet  # noqa: F401, PLC0415
+    engine = open_engine(workers, opts.scheduler, dask_processes=opts.dask_processes,
+                         dashboard=opts.progress)
+    summary.engine = engine.name
+    summary.dashboard = engine.dashboard
+    if on_progress is not None and engine.dashboard:
+        on_progress(f"Dask dashboard: {engine.dashboard}")
+    try:
+        if state is None:
+            # A remote cluster may not see this machine's files: its inputs are read here.
+            reader = engine if opts.scheduler in (None, "local") else open_engine(1, None)
+            state = _ingest(reader, db, sources, rows, opts, parts=parts,
+                            fingerprint=fingerprint, summary=summary)
+        _decide(engine, state, principals, opts, summary, parts=parts, on_progress=on_progress)
+    finally:
+        engine.close()
+        summary.startup_seconds = engine.startup_seconds
+        summary.teardown_seconds = engine.teardown_seconds
+    summary.seconds = time.perf_counter() - start
+    (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=1))
+    return summary
+
+
+def _resume(db: Path, fingerprint: str, summary: AuditSummary) -> IngestState:
+    """The state of a finished ingest with the same inputs and options."""
+    store = Store(db)
+    try:
+        if store.meta("complete") != "1" or store.meta("fingerprint") != fingerprint:
+            raise AuditInputError(f"{db.parent}: cannot resume: the inputs or options differ")
+        state = IngestState()
+        for _uid, raw, _n in store.units():
+            state.corpus.add_compiled(compile_descriptor(SecurityDescriptor.from_bytes(raw)))
+        state.counts = store.row_counts()
+        summary.rows = sum(state.counts.values())
+        prev = store.meta("ingest")
+        if prev:
+            info = json.loads(prev)
+            summary.errors = info["errors"]
+            summary.error_samples = info["error_samples"]
+            summary.filtered_out = info["filtered_out"]
+    finally:
+        store.close()
+    return state
+
+
+def _ingest(
+    engine: Engine, db: Path, sources: Sequence[tuple[str, str]],
+    rows: Iterable[Row | RowError] | None, opts: AuditOptions, *, parts: int, fingerprint: str,
+    summary: AuditSummary,
+) -> IngestState:
+    """A new spool: the inputs read, the units numbered, the rows partitioned."""
+    db.unlink(missing_ok=True)
+    for stale in (opts.out_dir / "parts").glob("part-*"):
+        stale.unlink()
+    started = time.perf_counter()
+    store = Store(db)
+    try:
         store.set_meta("complete", "0")
-        data = rows if rows is not None else _chain(sources, opts.object_type)
-        state = _ingest(data, store, opts, parts, summary)
+        pieces = max(1, opts.workers) * 4 if opts.scheduler is None else 16
+        state = _read_inputs(engine, sources, rows, store, opts, parts=parts, pieces=pieces)
+        summary.rows = state.rows
+        summary.errors = state.errors
+        summary.error_samples = state.error_samples
+        summary.filtered_out = state.filtered_out
         store.set_meta("ingest", json.dumps({"errors": summary.errors,
                                              "error_samples": summary.error_samples,
                                              "filtered_out": summary.filtered_out}))
         store.set_meta("fingerprint", fingerprint)
         store.set_meta("complete", "1")
-    store.close()
+    finally:
+        store.close()
+    summary.ingest_seconds = time.perf_counter() - started
+    return state
+
+
+def _decide(
+    engine: Engine, state: IngestState, principals: Sequence[Principal], opts: AuditOptions,
+    summary: AuditSummary, *, parts: int, on_progress: Callable[[str], None] | None,
+) -> None:
+    """Group the principals by shape, run the partitions not yet written, and count."""
+    out = opts.out_dir
     summary.units = len(state.counts)
     summary.principals = len(principals)
     shapes, first, members = _shapes(principals, state.corpus)
     summary.shapes = len(shapes)
     summary.projectable = state.corpus.projectable
-    specs = _specs(opts, db, parts=parts, sids=state.corpus.frozen(), shapes=shapes,
-                   first=first, members=members, principals=principals)
+    specs = _specs(opts, out / "spool.sqlite", parts=parts, sids=state.corpus.frozen(),
+                   shapes=shapes, first=first, members=members, principals=principals)
     summary.parts = len(specs)
     todo = [s for s in specs if not Path(s.out).exists()]
     summary.parts_resumed = len(specs) - len(todo)
@@ -383,7 +377,7 @@ def run_audit(
                     f"{len(todo)} of {len(specs)} parts to run")
     t0 = time.perf_counter()
     try:
-        results = _execute(todo, opts, summary, on_progress)
+        results = _execute(engine, todo, opts, summary)
     except AuditInterruptedError:
         # A partial run still says what it is (parts_done < parts): ntsec.audit.report shows it.
         summary.part_files = sorted(s.out for s in specs if Path(s.out).exists())
@@ -399,9 +393,6 @@ def run_audit(
             name = principals[i].name
             summary.per_principal[name] = summary.per_principal.get(name, 0) + n
     summary.part_files = sorted(s.out for s in specs if Path(s.out).exists())
-    summary.seconds = time.perf_counter() - start
-    (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=1))
-    return summary
 
 
 def describe(opts: AuditOptions) -> str:
@@ -426,15 +417,6 @@ def describe(opts: AuditOptions) -> str:
     return "; ".join([text, *(e for e in extras if e)])
 
 
-def _chain(sources: Sequence[tuple[str, str]], ot: ObjectType | None) -> Iterator[Row | RowError]:
-    for path, fmt in sources:
-        for r in read_source(path, fmt, ot):
-            # A plain constructor call: dataclasses.replace per row was a sixth of ingest.
-            yield r if isinstance(r, RowError) else Row(
-                r.line, r.path, r.sd, r.object_type, r.object_sid, path, r.object_class
-            )
-
-
 def _specs(
     opts: AuditOptions, db: Path, *, parts: int, sids: frozenset[Any], shapes: list[Shape],
     first: list[int], members: list[list[int]], principals: Sequence[Principal],
@@ -455,10 +437,9 @@ def _specs(
 
 
 def _execute(
-    todo: list[TaskSpec], opts: AuditOptions, summary: AuditSummary,
-    on_progress: Callable[[str], None] | None,
+    engine: Engine, todo: list[TaskSpec], opts: AuditOptions, summary: AuditSummary
 ) -> list[PartResult]:
-    bar = _bar(len(todo), opts.progress)
+    bar = _bar(len(todo), opts.progress, "audit", "part")
     results: list[PartResult] = []
 
     def done(r: PartResult) -> None:
@@ -466,25 +447,9 @@ def _execute(
         summary.parts_done += 1
         bar.update(1)
 
-    if opts.fmt == "parquet":
-        # Imported once here, so forked pool workers inherit it instead of each importing it.
-        import pyarrow.parquet  # noqa: F401, PLC0415
     try:
-        if opts.scheduler is not None:
-            _run_dask(todo, opts, summary, done, on_progress)
-        elif opts.workers <= 1 or len(todo) <= 1:
-            summary.engine = "in-process"
-            # The ingest's long-lived objects, frozen: the partitions' garbage collections
-            # no longer traverse them (as in the pool's forked workers, below).
-            gc.freeze()
-            try:
-                for spec in todo:
-                    done(run_partition(spec))
-            finally:
-                gc.unfreeze()
-        else:
-            summary.engine = f"process pool ({opts.workers} workers)"
-            _run_pool(todo, opts.workers, done)
+        if todo:
+            engine.partitions(todo, done)
     except KeyboardInterrupt:
         bar.close()
         raise AuditInterruptedError(summary) from None
@@ -492,82 +457,7 @@ def _execute(
     return results
 
 
-def _bar(total: int, enabled: bool) -> Any:
+def _bar(total: int, enabled: bool, desc: str, unit: str) -> Any:
     from tqdm import tqdm  # noqa: PLC0415  (the audit extra)
 
-    return tqdm(total=total, unit="part", disable=not enabled, desc="audit", leave=False)
-
-
-def _run_pool(todo: list[TaskSpec], workers: int, done: Callable[[PartResult], None]) -> None:
-    # The spec's shared part (principals, shapes) goes to each worker once, not per task.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=install_shared,
-                               initargs=(todo[0],))
-    # Forked workers inherit this process's heap (the parsed inputs' caches): frozen, the
-    # workers' garbage collections skip those objects instead of traversing them and copying
-    # their pages on write (the gc.freeze documentation's advice for fork without exec).
-    gc.freeze()
-    try:
-        pending: set[Future[PartResult]] = {
-            pool.submit(run_shared_partition, s.part, s.out) for s in todo
-        }
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                done(f.result())
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        gc.unfreeze()
-    pool.shutdown()
-
-
-def _run_dask(
-    todo: list[TaskSpec], opts: AuditOptions, summary: AuditSummary,
-    done: Callable[[PartResult], None], on_progress: Callable[[str], None] | None,
-) -> None:
-    from distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
-
-    cluster = None
-    started = time.perf_counter()
-    if opts.scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=max(1, opts.workers), threads_per_worker=1,
-            processes=opts.dask_processes, dashboard_address=":0" if opts.progress else None,
-            # Workers closing at the end log connection errors that are not failures.
-            silence_logs=logging.CRITICAL,
-        )
-        client = Client(cluster)
-        summary.engine = f"dask LocalCluster ({max(1, opts.workers)} workers)"
-    else:
-        client = Client(opts.scheduler)
-        summary.engine = f"dask {opts.scheduler}"
-    try:
-        client.run(_warm)  # workers import the task's modules before the clock runs
-        summary.startup_seconds = time.perf_counter() - started
-        if cluster is None or opts.progress:  # a LocalCluster without progress has none
-            summary.dashboard = client.dashboard_link
-        if on_progress is not None and summary.dashboard:
-            on_progress(f"Dask dashboard: {summary.dashboard}")
-        # The shared part of the spec is scattered once to every worker.
-        shared = client.scatter(todo[0], broadcast=True, hash=False)  # no tokenizing
-        futures = [client.submit(run_shared_partition, s.part, s.out, shared, pure=False)
-                   for s in todo]
-        try:
-            for fut in as_completed(futures):
-                done(fut.result())
-        except BaseException:
-            client.cancel(futures)
-            raise
-    finally:
-        stopping = time.perf_counter()
-        client.close()
-        if cluster is not None:
-            cluster.close()
-        summary.teardown_seconds = time.perf_counter() - stopping
-
-
-def _warm() -> None:
-    import pyarrow.parquet  # noqa: F401, PLC0415
-
-    import ntsec.audit.task  # noqa: F401, PLC0415
+    return tqdm(total=total, unit=unit, disable=not enabled, desc=desc, leave=False)

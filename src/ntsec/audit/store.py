@@ -17,7 +17,7 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
-__all__ = ["Store", "parent_of"]
+__all__ = ["ChunkSpool", "Store", "parent_of"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,10 +30,10 @@ CREATE TABLE IF NOT EXISTS rows (
     source TEXT NOT NULL, line INTEGER NOT NULL, path TEXT NOT NULL, pkey TEXT NOT NULL,
     object_sid TEXT);
 """
-_INDEXES = """
-CREATE INDEX IF NOT EXISTS rows_part ON rows (part, id);
-CREATE INDEX IF NOT EXISTS rows_pkey ON rows (pkey);
-"""
+_PART_INDEX = "CREATE INDEX IF NOT EXISTS rows_part ON rows (part, id)"
+# Only runs that look paths up (explanations' origins, changed-only) need it: a second of
+# the single-threaded merge per million rows.
+_PATH_INDEX = "CREATE INDEX IF NOT EXISTS rows_pkey ON rows (pkey)"
 
 
 def path_key(path: str) -> str:
@@ -59,6 +59,33 @@ def parent_of(path: str) -> str | None:
     if not sep or not head:
         return None
     return head + "\\" if head.endswith(":") else head
+
+
+class ChunkSpool:
+    """The rows one ingest job read (``ntsec.audit.ingest``), with its local unit numbers;
+    merged into the :class:`Store` and deleted."""
+
+    def __init__(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute(
+            "CREATE TABLE rows (id INTEGER PRIMARY KEY, unit INTEGER NOT NULL, "
+            "nth INTEGER NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL, "
+            "path TEXT NOT NULL, pkey TEXT NOT NULL, object_sid TEXT)"
+        )
+
+    def add_rows(self, rows: list[tuple[int, int, str, int, str, str, str | None]]) -> None:
+        """(unit, n-th row of its base in this spool, source, line, path, path key, object
+        SID) tuples."""
+        self.db.executemany(
+            "INSERT INTO rows (unit, nth, source, line, path, pkey, object_sid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
 
 
 class Store:
@@ -87,29 +114,55 @@ class Store:
         self.db.commit()
 
     # ---------------------------------------------------------------- writing
-    def add_unit(self, uid: int, key: UnitKey, sd: SecurityDescriptor, base: int) -> None:
+    def add_unit(self, uid: int, key: UnitKey, sd: SecurityDescriptor | bytes,
+                 base: int) -> None:
         """``base``: the first unit with the same descriptor and object type (units that differ
-        only in their PRINCIPAL_SELF SID share decisions, see ``Decider.decide``)."""
+        only in their PRINCIPAL_SELF SID share decisions, see ``Decider.decide``); ``sd``
+        the descriptor or its self-relative bytes."""
+        raw = sd if isinstance(sd, bytes) else sd.to_bytes()
         self.db.execute(
             "INSERT INTO units (id, digest, object_type, self_sid, sd, base, object_class) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (uid, key.digest, key.object_type.value,
-             None if key.principal_self is None else str(key.principal_self), sd.to_bytes(),
+             None if key.principal_self is None else str(key.principal_self), raw,
              base, key.object_class),
         )
 
-    def add_rows(self, rows: list[tuple[int, int, str, int, str, str | None]]) -> None:
-        """(part, unit, source, line, path, object SID) tuples."""
-        self.db.executemany(
-            "INSERT INTO rows (part, unit, source, line, path, pkey, object_sid) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(p, u, s, ln, path, path_key(path), o) for p, u, s, ln, path, o in rows],
-        )
+    def merge_rows(self, spool: Path, units: list[tuple[int, int, int, int]], *,
+                   parts: int, chunk: int) -> None:
+        """Copy a :class:`ChunkSpool`'s rows, in their order, after the rows already here.
 
-    def finish(self, counts: dict[int, int]) -> None:
+        ``units``: (local unit, unit, base unit, rows of that base before this spool). A row's
+        partition: rows of one base go to partition ``base``, and each further ``chunk`` rows
+        of it to the next one (modulo ``parts``): the ``n``-th row of a base overall is in
+        partition ``(base + (n - 1) // chunk) % parts``."""
+        db = self.db
+        db.execute("ATTACH DATABASE ? AS chunk", (str(spool),))
+        try:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS unit_map (local INTEGER PRIMARY KEY, "
+                       "unit INTEGER NOT NULL, base INTEGER NOT NULL, before INTEGER NOT NULL)")
+            db.execute("DELETE FROM temp.unit_map")
+            db.executemany("INSERT INTO temp.unit_map VALUES (?, ?, ?, ?)", units)
+            db.execute(
+                "INSERT INTO rows (part, unit, source, line, path, pkey, object_sid) "
+                "SELECT (m.base + (m.before + r.nth - 1) / ?) % ?, "
+                "m.unit, r.source, r.line, r.path, r.pkey, r.object_sid "
+                "FROM chunk.rows AS r JOIN temp.unit_map AS m ON m.local = r.unit "
+                "ORDER BY r.id",
+                (chunk, parts),
+            )
+            db.commit()
+        finally:
+            db.execute("DETACH DATABASE chunk")
+
+    def finish(self, counts: dict[int, int], *, paths: bool = True) -> None:
+        """Rows per unit, and the indexes: by partition, and by path if ``paths``
+        (:meth:`unit_of`)."""
         self.db.executemany("UPDATE units SET rows = ? WHERE id = ?",
                             [(n, u) for u, n in counts.items()])
-        self.db.executescript(_INDEXES)
+        self.db.execute(_PART_INDEX)
+        if paths:
+            self.db.execute(_PATH_INDEX)
         self.db.commit()
 
     # ---------------------------------------------------------------- reading

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ntsec.audit.engine import Decider, Decision, Question, deciding_aces
+from ntsec.audit.gcpause import gc_paused
 from ntsec.audit.outputs import PartWriter
 from ntsec.audit.shape import Shape
 from ntsec.audit.store import Store, parent_of, path_key
@@ -280,6 +281,11 @@ def run_shared_partition(part: int, out: str, spec: TaskSpec | None = None) -> P
 
 def run_partition(spec: TaskSpec) -> PartResult:
     """Decide and write one partition (see the module docstring)."""
+    with gc_paused():
+        return _run_partition(spec)
+
+
+def _run_partition(spec: TaskSpec) -> PartResult:
     start = time.perf_counter()
     cpu = time.process_time()
     store = Store(Path(spec.db), readonly=True)

@@ -1,0 +1,199 @@
+"""Where an audit's jobs run: in this process, in a standard library process pool, or on Dask.
+
+An engine runs two kinds of work, both plain functions of picklable values: reading the
+inputs (``ntsec.audit.ingest.ingest_job``, results wanted in job order, so that the merge
+numbers descriptors as one pass would) and deciding the partitions
+(``ntsec.audit.task.run_shared_partition``, results taken as they finish). There is no
+scheduler here: ``concurrent.futures.ProcessPoolExecutor`` or a ``distributed.Client``
+schedules, and this module only adapts the two to one interface.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol, TypeVar
+
+from ntsec.audit.task import (
+    PartResult,
+    TaskSpec,
+    install_shared,
+    run_partition,
+    run_shared_partition,
+)
+
+__all__ = ["Engine", "open_engine"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Engine(Protocol):
+    name: str
+    dashboard: str | None
+    startup_seconds: float
+    teardown_seconds: float
+
+    def ordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """``fn`` over ``items``, results in order (an exception where its item failed)."""
+
+    def partitions(self, todo: list[TaskSpec], done: Callable[[PartResult], None]) -> None:
+        """Run the partitions; ``done`` is called for each as it finishes."""
+
+    def close(self) -> None: ...
+
+
+def open_engine(workers: int, scheduler: str | None, *, dask_processes: bool = True,
+                dashboard: bool = False) -> Engine:
+    """The engine for ``workers`` local processes, or for a Dask ``scheduler`` (``"local"``:
+    a LocalCluster of ``workers`` workers)."""
+    if scheduler is not None:
+        return _Dask(workers, scheduler, dask_processes=dask_processes, dashboard=dashboard)
+    if workers <= 1:
+        return _InProcess()
+    return _Pool(workers)
+
+
+class _InProcess:
+    name = "in-process"
+    dashboard: str | None = None
+    startup_seconds = 0.0
+    teardown_seconds = 0.0
+
+    def ordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        return (fn(x) for x in items)
+
+    def partitions(self, todo: list[TaskSpec], done: Callable[[PartResult], None]) -> None:
+        # The ingest's long-lived objects, frozen: the partitions' garbage collections no
+        # longer traverse them (as in the pool's forked workers).
+        gc.freeze()
+        try:
+            for spec in todo:
+                done(run_partition(spec))
+        finally:
+            gc.unfreeze()
+
+    def close(self) -> None:
+        pass
+
+
+class _Pool:
+    dashboard: str | None = None
+    startup_seconds = 0.0
+    teardown_seconds = 0.0
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.name = f"process pool ({workers} workers)"
+
+    def ordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        if len(items) <= 1:  # one input read whole: no process to start
+            yield from (fn(x) for x in items)
+            return
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)))
+        try:
+            futures = [pool.submit(fn, x) for x in items]
+            for f in futures:
+                yield f.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def partitions(self, todo: list[TaskSpec], done: Callable[[PartResult], None]) -> None:
+        if len(todo) <= 1:
+            _InProcess().partitions(todo, done)
+            return
+        # The spec's shared part (principals, shapes) goes to each worker once, not per task.
+        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=install_shared,
+                                   initargs=(todo[0],))
+        # Forked workers inherit this process's heap (the parsed inputs' caches): frozen, the
+        # workers' garbage collections skip those objects instead of traversing them and
+        # copying their pages on write (the gc.freeze documentation's advice for fork).
+        gc.freeze()
+        try:
+            pending: set[Future[PartResult]] = {
+                pool.submit(run_shared_partition, s.part, s.out) for s in todo
+            }
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    done(f.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            gc.unfreeze()
+        pool.shutdown()
+
+    def close(self) -> None:
+        pass
+
+
+class _Dask:
+    teardown_seconds = 0.0
+
+    def __init__(self, workers: int, scheduler: str, *, dask_processes: bool,
+                 dashboard: bool) -> None:
+        from distributed import Client, LocalCluster  # noqa: PLC0415  (the dask extra)
+
+        started = time.perf_counter()
+        self.cluster: Any = None
+        if scheduler == "local":
+            self.cluster = LocalCluster(
+                n_workers=max(1, workers), threads_per_worker=1, processes=dask_processes,
+                dashboard_address=":0" if dashboard else None,
+                # Workers closing at the end log connection errors that are not failures.
+                silence_logs=logging.CRITICAL,
+            )
+            self.client = Client(self.cluster)
+            self.name = f"dask LocalCluster ({max(1, workers)} workers)"
+        else:
+            self.client = Client(scheduler)
+            self.name = f"dask {scheduler}"
+        try:
+            self.client.run(_warm)  # workers import the task's modules before the clock runs
+        except BaseException:
+            self.close()
+            raise
+        self.startup_seconds = time.perf_counter() - started
+        # A LocalCluster without a dashboard has no link.
+        self.dashboard = self.client.dashboard_link if (self.cluster is None or dashboard) \
+            else None
+
+    def ordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        futures = self.client.map(fn, list(items), pure=False)
+        try:
+            for f in futures:
+                yield f.result()
+        finally:
+            self.client.cancel(futures)
+
+    def partitions(self, todo: list[TaskSpec], done: Callable[[PartResult], None]) -> None:
+        from distributed import as_completed  # noqa: PLC0415
+
+        # The shared part of the spec is scattered once to every worker.
+        shared = self.client.scatter(todo[0], broadcast=True, hash=False)  # no tokenizing
+        futures = [self.client.submit(run_shared_partition, s.part, s.out, shared, pure=False)
+                   for s in todo]
+        try:
+            for fut in as_completed(futures):
+                done(fut.result())
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+
+    def close(self) -> None:
+        stopping = time.perf_counter()
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self.teardown_seconds = time.perf_counter() - stopping
+
+
+def _warm() -> None:
+    import pyarrow.parquet  # noqa: F401, PLC0415
+
+    import ntsec.audit.ingest  # noqa: PLC0415
+    import ntsec.audit.task  # noqa: F401, PLC0415
