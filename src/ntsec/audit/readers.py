@@ -1,11 +1,11 @@
 """Readers for descriptor lists: CSV, JSON lines, PowerShell Export-Csv / ConvertTo-Json,
 ``sc sdshow`` lists and ``icacls /save`` files; each streams (one row in memory at a time).
 
-* CSV with a header naming a path column (``path``, ``Path``, ``FullName``, ``name``, ``dn``,
-  ``DistinguishedName``) and a descriptor column (``sddl``/``Sddl`` or ``sd_hex``). PowerShell's
-  ``Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl | Export-Csv`` output is such a file,
-  with a ``#TYPE`` first line (Windows PowerShell 5.1 writes it unless ``-NoTypeInformation``;
-  Learn "Export-Csv") and provider-qualified paths
+* CSV with a header naming a path column (``path``, ``Path``, ``FullName``, ``name``,
+  ``LogName``, ``dn``, ``DistinguishedName``) and a descriptor column (``sddl``/``Sddl`` or
+  ``sd_hex``). PowerShell's ``Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl |
+  Export-Csv`` output is such a file, with a ``#TYPE`` first line (Windows PowerShell 5.1
+  writes it unless ``-NoTypeInformation``; Learn "Export-Csv") and provider-qualified paths
   (``Microsoft.PowerShell.Core\\FileSystem::C:\\x``), which are reduced to the plain path.
 * JSON lines: one object per line with the same keys.
 * JSON (``ConvertTo-Json``): an array of such objects, or one object; read object by object.
