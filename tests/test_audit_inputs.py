@@ -513,6 +513,138 @@ def test_ldif_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
     assert got
 
 
+# ConvertTo-Json of Get-WinEvent -ListLog (a published sample; tests/vectors/README.md gives its
+# provenance). Facts read by hand from the stored text: one object (the ForwardedEvents channel),
+# starting on line 1; its SecurityDescriptor is
+#   O:BAG:SYD:(A;;0x2;;;S-1-15-2-1)(A;;0x2;;;S-1-15-3-1024-...-4190290187)(A;;0xf0007;;;SY)
+#   (A;;0x7;;;BA)(A;;0x7;;;SO)(A;;0x3;;;IU)(A;;0x3;;;SU)(A;;0x3;;;S-1-5-3)(A;;0x3;;;S-1-5-33)
+#   (A;;0x1;;;S-1-5-32-573)
+# The channel's rights are read 0x1, write 0x2, clear 0x4 (Learn "Eventlog Key", CustomSD; the
+# same bits as ELF_LOGFILE_READ/WRITE/CLEAR, Learn "Event Logging Security"). Every mask is
+# explicit (no generic bits), so the object type's generic mapping plays no part: the rows are
+# checked as the reader's default type, FILE, whose mapping is never consulted here.
+
+WINEVENT_JSON = VEC / "convertto-json-get-winevent-listlog-forwardedevents.json"
+CAPABILITY = ("S-1-15-3-1024-3153509613-960666767-3724611135-2725662640-12138253-543910227-"
+              "1950414635-4190290187")
+EVENT_LOG_READERS = "S-1-5-32-573"
+
+
+def _groups_token(user: str, *groups: str) -> Token:
+    return Token(user=SidAndAttributes(Sid.parse(user)),
+                 groups=tuple(SidAndAttributes(Sid.parse(s), _ON) for s in groups))
+
+
+def _reader_token() -> Token:
+    """Everyone, Authenticated Users, Users and Event Log Readers, nothing else."""
+    return _groups_token("S-1-5-21-7-7-7-1002", "S-1-1-0", "S-1-5-11", "S-1-5-32-545",
+                         EVENT_LOG_READERS)
+
+
+def test_convertto_json_of_get_winevent_listlog_channel() -> None:
+    """Windows PowerShell 5.1's ConvertTo-Json of one EventLogConfiguration object, as published
+    in a Markdown note: the channel is named by LogName (the reader takes it when there is no
+    Path/FullName/Name), the descriptor is SecurityDescriptor."""
+    (row,) = rows_only(list(read_json(WINEVENT_JSON)))
+    assert ("ForwardedEvents", 1, ObjectType.FILE) == (row.path, row.line, row.object_type)
+    sd = row.sd
+    assert Sid.parse("S-1-5-32-544") == sd.owner  # O:BA
+    assert Sid.parse("S-1-5-18") == sd.group  # G:SY
+    assert sd.sacl is None
+    assert sd.control & SecurityDescriptorControl.SE_DACL_PRESENT
+    assert not sd.control & (SecurityDescriptorControl.SE_DACL_PROTECTED
+                             | SecurityDescriptorControl.SE_DACL_AUTO_INHERITED)
+    assert sd.dacl is not None
+    # SDDL aliases (MS-DTYP 2.5.1.1): SY S-1-5-18, BA S-1-5-32-544, SO S-1-5-32-549 (Server
+    # Operators), IU S-1-5-4 (INTERACTIVE), SU S-1-5-6 (SERVICE); S-1-5-3 is BATCH, S-1-5-33
+    # WRITE RESTRICTED, S-1-15-2-1 ALL APPLICATION PACKAGES.
+    want = [("S-1-15-2-1", 0x2), (CAPABILITY, 0x2), ("S-1-5-18", 0xF0007),
+            ("S-1-5-32-544", 0x7), ("S-1-5-32-549", 0x7), ("S-1-5-4", 0x3), ("S-1-5-6", 0x3),
+            ("S-1-5-3", 0x3), ("S-1-5-33", 0x3), (EVENT_LOG_READERS, 0x1)]
+    assert want == [(str(a.sid), a.mask) for a in sd.dacl.aces]
+    assert all(a.type == AceType.ACCESS_ALLOWED_ACE_TYPE and a.flags == 0 for a in sd.dacl.aces)
+
+
+def test_convertto_json_channel_access_by_hand() -> None:
+    """What each token may do to the channel, from the ACEs above: an Event Log Reader only
+    reads (0x1); an interactive user reads and writes (0x3, through IU) but may not clear;
+    an administrator gets read, write and clear (0x7, through BA), and, BA being the owner with
+    no OWNER RIGHTS ACE, READ_CONTROL and WRITE_DAC as well (MS-DTYP 2.5.3.2), so 0x60007 for
+    MAXIMUM_ALLOWED; a network logon with none of the listed groups gets nothing."""
+    (row,) = rows_only(list(read_json(WINEVENT_JSON)))
+    kind = ObjectType.FILE
+    reader, _ = decide_row(row.sd, _reader_token(), Question(), kind)
+    assert reader.allowed
+    assert 0x1 == reader.granted
+    write, _ = decide_row(row.sd, _reader_token(), Question(0x2), kind)
+    assert not write.allowed
+    user, _ = decide_row(row.sd, _user_token(), Question(), kind)
+    assert 0x3 == user.granted
+    clear, _ = decide_row(row.sd, _user_token(), Question(0x4), kind)
+    assert not clear.allowed
+    admin = _user_token("S-1-5-32-544")
+    exact, _ = decide_row(row.sd, admin, Question(0x7), kind)
+    assert (True, 0x7) == (exact.allowed, exact.granted)
+    most, _ = decide_row(row.sd, admin, Question(), kind)
+    assert 0x60007 == most.granted
+    net, _ = decide_row(row.sd, _network_user(), Question(), kind)
+    assert not net.allowed
+
+
+def test_convertto_json_channel_in_an_array_and_detected(tmp_path: Path) -> None:
+    """The published object twice in an array (as ConvertTo-Json writes several objects; the
+    published one already carries an array element's 8-space indentation): 28 lines each, so
+    the records start on lines 2 and 30. A copy under a name without .json is still read as
+    ConvertTo-Json output: its first line is a lone "{"."""
+    from ntsec.audit.run import detect_format
+
+    text = WINEVENT_JSON.read_text(encoding="utf-8").rstrip("\n")
+    assert 28 == len(text.splitlines())
+    arr = tmp_path / "channels.json"
+    arr.write_text("[\n" + text + ",\n" + text + "\n]\n", encoding="utf-8")
+    rows = rows_only(list(read_json(arr)))
+    assert [("ForwardedEvents", 2), ("ForwardedEvents", 30)] == [(r.path, r.line) for r in rows]
+    copy = tmp_path / "listlog.txt"
+    copy.write_bytes(WINEVENT_JSON.read_bytes())
+    assert "json" == detect_format(copy)
+    assert "jsonl" == detect_format(_jsonl_file(tmp_path))
+
+
+def _jsonl_file(tmp_path: Path) -> Path:
+    f = tmp_path / "lines.txt"
+    f.write_text(json.dumps({"LogName": "X", "SecurityDescriptor": "O:BAG:SYD:"}) + "\n")
+    return f
+
+
+def test_convertto_json_channel_audit_equals_per_row(tmp_path: Path) -> None:
+    """``run_audit`` on the published file (format detected from its name) gives exactly the
+    per-row ``access_check`` answers, which are the hand-computed ones above."""
+    from ntsec.audit.outputs import read_part
+    from ntsec.audit.principals import Principal
+    from ntsec.audit.run import AuditOptions, run_audit
+
+    people = [
+        Principal("reader", Sid.parse("S-1-5-21-7-7-7-1002"), _reader_token(), "t"),
+        Principal("user", Sid.parse("S-1-5-21-7-7-7-1000"), _user_token(), "t"),
+        Principal("admin", Sid.parse("S-1-5-21-7-7-7-1001"),
+                  _user_token("S-1-5-32-544", user="S-1-5-21-7-7-7-1001"), "t"),
+        Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t"),
+    ]
+    summary = run_audit([(str(WINEVENT_JSON), "auto")], people,
+                        AuditOptions(tmp_path / "o", fmt="jsonl"))
+    got = {(f["path"], f["principal"], f["granted"])
+           for p in summary.part_files for f in read_part(Path(p))}
+    want = set()
+    for row in rows_only(list(read_json(WINEVENT_JSON))):
+        for p in people:
+            r = access_check(row.sd, p.token, MAXIMUM_ALLOWED, ObjectType.FILE)
+            if r.status == NtStatus.STATUS_SUCCESS:
+                want.add((row.path, p.name, r.granted))
+    assert want == got
+    assert {("ForwardedEvents", "reader", 0x1), ("ForwardedEvents", "user", 0x3),
+            ("ForwardedEvents", "admin", 0x60007)} == got
+
+
 # ----------------------------------------------------------------------------- robustness
 
 _READERS = [read_csv, read_jsonl, read_json, read_sc_list, read_icacls_save, read_ldif,

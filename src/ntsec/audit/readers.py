@@ -1,14 +1,16 @@
 """Readers for descriptor lists: CSV, JSON lines, PowerShell Export-Csv / ConvertTo-Json,
 ``sc sdshow`` lists and ``icacls /save`` files; each streams (one row in memory at a time).
 
-* CSV with a header naming a path column (``path``, ``Path``, ``FullName``, ``name``, ``dn``,
-  ``DistinguishedName``) and a descriptor column (``sddl``/``Sddl`` or ``sd_hex``). PowerShell's
-  ``Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl | Export-Csv`` output is such a file,
-  with a ``#TYPE`` first line (Windows PowerShell 5.1 writes it unless ``-NoTypeInformation``;
-  Learn "Export-Csv") and provider-qualified paths
+* CSV with a header naming a path column (``path``, ``Path``, ``FullName``, ``name``,
+  ``LogName``, ``dn``, ``DistinguishedName``) and a descriptor column (``sddl``/``Sddl`` or
+  ``sd_hex``). PowerShell's ``Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl |
+  Export-Csv`` output is such a file, with a ``#TYPE`` first line (Windows PowerShell 5.1
+  writes it unless ``-NoTypeInformation``; Learn "Export-Csv") and provider-qualified paths
   (``Microsoft.PowerShell.Core\\FileSystem::C:\\x``), which are reduced to the plain path.
 * JSON lines: one object per line with the same keys.
 * JSON (``ConvertTo-Json``): an array of such objects, or one object; read object by object.
+  Objects other than Get-Acl's are read when they name themselves and carry SDDL the same
+  way, e.g. ``Get-WinEvent -ListLog * | ConvertTo-Json`` (``LogName``, ``SecurityDescriptor``).
 * ``sc sdshow`` lists: one service per line, ``NAME<TAB>SDDL`` or ``NAME: SDDL``; blank lines
   and ``#`` comments ignored; a bare SDDL line after a name line is joined to it, and captures
   of the command itself (``C:\\>sc sdshow NAME``, then sc's output: an empty line and the SDDL,
@@ -53,7 +55,12 @@ __all__ = [
 # FullName before Name: Get-ChildItem's objects exported with a Sddl column (e.g. ``Select
 # DirectoryName, Name, FullName, ..., @{N='Sddl'; E={(Get-Acl $_.FullName).Sddl}} | Export-Csv``,
 # the VanillaWindowsReference listings) name the file by FullName; Name is only its leaf.
-_PATH_KEYS = ("path", "pspath", "fullname", "name", "dn", "distinguishedname", "object")
+# LogName: ``Get-WinEvent -ListLog`` writes EventLogConfiguration objects (Learn "Get-WinEvent",
+# Outputs), whose channel is named by LogName and whose SecurityDescriptor property is the
+# channel's SDDL (Learn "EventLogConfiguration Class"); their LogFilePath is the .evtx file
+# behind the channel, a different object with its own ACL, so it is not taken as the name.
+_PATH_KEYS = ("path", "pspath", "fullname", "name", "logname", "dn", "distinguishedname",
+              "object")
 _SDDL_KEYS = ("sddl", "sd", "descriptor", "securitydescriptor")
 _HEX_KEYS = ("sd_hex", "hex")
 
@@ -85,7 +92,7 @@ def _row(record: dict[str, Any], line: int, source: str, object_type: ObjectType
     record = {str(k).lower(): v for k, v in record.items()}  # once per record, not per _pick
     path = _pick(record, _PATH_KEYS)
     if path is None:
-        return RowError(line, source, "no path column (path, Path, FullName, name, dn)")
+        return RowError(line, source, "no path column (path, Path, FullName, name, LogName, dn)")
     path, kind = provider_path(str(path), object_type)
     hexed = _pick(record, _HEX_KEYS)
     sddl = _pick(record, _SDDL_KEYS)

@@ -133,10 +133,12 @@ def detect_format(path: str | Path) -> str:
         head = f.readline().strip()
     if head.startswith(("dn:", "version:", "#")):
         return "ldif"
+    # ConvertTo-Json writes one object over many lines, its first line a lone "{" (Learn
+    # "ConvertTo-Json", examples); a JSON line holds a whole object, so "{" alone is JSON.
+    if head.startswith("[") or head == "{":
+        return "json"
     if head.startswith("{"):
         return "jsonl"
-    if head.startswith("["):
-        return "json"
     if "," in head and "path" in head.lower():
         return "csv"
     raise AuditInputError(f"{path}: cannot tell the format; give --format ({', '.join(FORMATS)})")
