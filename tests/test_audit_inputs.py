@@ -4,6 +4,7 @@ provenance in tests/vectors/README.md), and bad rows reported with their line nu
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import struct
 from pathlib import Path
@@ -16,6 +17,7 @@ from ntsec.audit.engine import Question, decide_row
 from ntsec.audit.ldif import read_ldif, read_ldif_rows
 from ntsec.audit.principals import ldif_principals
 from ntsec.audit.readers import (
+    _row,  # the per-record reference for the CSV reader's column choice
     read_csv,
     read_icacls_save,
     read_json,
@@ -699,3 +701,42 @@ def test_published_sc_sdshow_captures(item: dict[str, object]) -> None:
         got = row.sd.dacl.aces[ace["index"]]
         assert Sid.parse(ace["sid"]) == got.sid
         assert int(ace["mask"], 16) == got.mask
+
+
+# The CSV reader picks a record's columns by index (worked out once from the header) instead
+# of building a dict per record; it must choose as a dict of the record would: for each kind
+# of column the first name in order of preference whose value is not empty, and for a name
+# given twice its last column.
+_HEADER_NAMES = ["Path", "path", "FullName", "Name", "LogName", "dn", "Sddl", "SD", "sd_hex",
+                 "Owner", "x"]
+_VALUES = ["", "C:\\a", "C:\\b", "D:(A;;GA;;;WD)", "O:BAG:SYD:(A;;FA;;;SY)", "0x01", "junk"]
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.lists(st.sampled_from(_HEADER_NAMES), min_size=1, max_size=6),
+       records=st.lists(st.lists(st.sampled_from(_VALUES), min_size=1, max_size=7),
+                        max_size=8))
+def test_csv_columns_are_chosen_as_a_dict_of_the_record_would(
+    tmp_path: Path, header: list[str], records: list[list[str]]
+) -> None:
+    if not any(h.lower() in ("path", "fullname", "name", "logname", "dn") for h in header):
+        return  # the header is refused (another test)
+    f = tmp_path / "c.csv"
+    with f.open("w", newline="") as out:
+        w = csv.writer(out)
+        w.writerow(header)
+        w.writerows(records)
+    got = [(r.line, r.path, r.sd.to_bytes()) if isinstance(r, Row) else (r.line, r.message)
+           for r in read_csv(f)]
+    expected = []
+    for line, fields in enumerate(records, start=2):
+        if not any(v.strip() for v in fields):
+            continue
+        if len(fields) != len(header):
+            expected.append((line, f"{len(fields)} fields, the header has {len(header)}"))
+            continue
+        r = _row(dict(zip(header, fields, strict=True)), line, str(f), ObjectType.FILE)
+        expected.append((r.line, r.path, r.sd.to_bytes()) if isinstance(r, Row)
+                        else (r.line, r.message))
+    assert got == expected

@@ -73,6 +73,8 @@ _PROVIDERS = {
 
 def provider_path(path: str, default: ObjectType) -> tuple[str, ObjectType]:
     """The plain path and the object type a provider-qualified PowerShell path names."""
+    if "::" not in path:  # most rows: no provider prefix
+        return path, default
     low = path.lower()
     for prefix, kind in _PROVIDERS.items():
         if low.startswith(prefix):
@@ -90,12 +92,17 @@ def _pick(lowered: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 def _row(record: dict[str, Any], line: int, source: str, object_type: ObjectType) -> Row | RowError:
     record = {str(k).lower(): v for k, v in record.items()}  # once per record, not per _pick
-    path = _pick(record, _PATH_KEYS)
+    values = (_pick(record, _PATH_KEYS), _pick(record, _HEX_KEYS), _pick(record, _SDDL_KEYS))
+    return _make_row(values, line, source, object_type)
+
+
+def _make_row(values: tuple[Any, Any, Any], line: int, source: str,
+              object_type: ObjectType) -> Row | RowError:
+    """A row from a record's path, hexadecimal and SDDL values (None when absent)."""
+    path, hexed, sddl = values
     if path is None:
         return RowError(line, source, "no path column (path, Path, FullName, name, LogName, dn)")
     path, kind = provider_path(str(path), object_type)
-    hexed = _pick(record, _HEX_KEYS)
-    sddl = _pick(record, _SDDL_KEYS)
     if hexed is None and sddl is None:
         return RowError(line, source, f"{path}: no descriptor (sddl or sd_hex column is empty)")
     try:
@@ -155,6 +162,9 @@ def _csv_records(
             current[0] = n
             yield text + "\n"
 
+    paths, hexes, sddls = (_columns(header, keys) for keys in (_PATH_KEYS, _HEX_KEYS,
+                                                                 _SDDL_KEYS))
+    width = len(header)
     reader = csv.reader(feed())
     start = offset + 1
     while True:
@@ -164,13 +174,29 @@ def _csv_records(
             return
         except csv.Error as exc:  # e.g. a field over csv's size limit: the file is broken
             raise AuditInputError(f"{source}:{start}: not CSV: {exc}") from None
-        if fields and any(f.strip() for f in fields):
-            if len(fields) != len(header):
-                yield RowError(start, source, f"{len(fields)} fields, the header has "
-                               f"{len(header)}")
+        # A record of blank fields only (a blank line) is skipped.
+        if fields and (fields[0].strip() or any(f.strip() for f in fields)):
+            if len(fields) == width:
+                values = (_first(fields, paths), _first(fields, hexes), _first(fields, sddls))
+                yield _make_row(values, start, source, object_type)
             else:
-                yield _row(dict(zip(header, fields, strict=True)), start, source, object_type)
+                yield RowError(start, source, f"{len(fields)} fields, the header has {width}")
         start = current[0] + 1
+
+
+def _columns(header: tuple[str, ...], keys: tuple[str, ...]) -> tuple[int, ...]:
+    """The header's columns for ``keys``, in the keys' order of preference (a name given
+    twice: its last column, as a record read into a dict keeps)."""
+    last = {h.lower(): i for i, h in enumerate(header)}
+    return tuple(last[k] for k in keys if k in last)
+
+
+def _first(fields: list[str], columns: tuple[int, ...]) -> str | None:
+    """The first non-empty value among ``columns`` (as ``_pick``)."""
+    for i in columns:
+        if fields[i]:
+            return fields[i]
+    return None
 
 
 def read_jsonl(

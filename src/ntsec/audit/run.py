@@ -274,7 +274,10 @@ def run_audit(
     out = opts.out_dir
     (out / "parts").mkdir(parents=True, exist_ok=True)
     workers = max(1, opts.workers)
-    parts = opts.partitions or max(1, workers * 4 if opts.scheduler is None else 16)
+    # Four partitions per worker: enough to even out unequal parts, few enough that each
+    # unique descriptor is decided in few of them. A remote cluster's size is not known here.
+    remote = opts.scheduler not in (None, "local")
+    parts = opts.partitions or (16 if remote else workers * 4)
     fingerprint = _fingerprint(sources, principals, opts, parts)
     db = out / "spool.sqlite"
     state = _resume(db, fingerprint, summary) if opts.resume and db.exists() else None
@@ -339,7 +342,7 @@ def _ingest(
     store = Store(db)
     try:
         store.set_meta("complete", "0")
-        pieces = max(1, opts.workers) * 4 if opts.scheduler is None else 16
+        pieces = max(1, opts.workers) * 4
         state = _read_inputs(engine, sources, rows, store, opts, parts=parts, pieces=pieces)
         summary.rows = state.rows
         summary.errors = state.errors
