@@ -121,6 +121,11 @@ class Decider:
         """The representative token of a shape (no PRINCIPAL_SELF substitute held)."""
         return self._rep(shape_id, None, 0)
 
+    def self_representative(self, shape_id: int, self_sid: Sid, state: SelfState) -> Token:
+        """The representative token of a shape holding ``self_sid`` as ``state`` says (a
+        principal's own token as the access check sees it on a unit with that substitute)."""
+        return self._rep(shape_id, self_sid, state & 15)
+
     def decide(
         self,
         unit_id: int,

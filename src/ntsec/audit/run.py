@@ -30,13 +30,14 @@ from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import Principal
 from ntsec.audit.questions import is_admin_equivalent
 from ntsec.audit.rows import AuditInputError, Row, RowError, Span
-from ntsec.audit.shape import CorpusSids, Shape, shape_of
+from ntsec.audit.shape import CorpusSids, Shape, self_state, shape_of
 from ntsec.audit.spans import plan_spans
 from ntsec.audit.store import Store
 from ntsec.audit.task import PartResult, TaskSpec
-from ntsec.authz.compiled import compile_descriptor
+from ntsec.authz.compiled import compile_descriptor, token_facts
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, right_names
+from ntsec.model.sid import Sid
 
 __all__ = [
     "FORMATS",
@@ -432,13 +433,33 @@ def _specs(
         examples=tuple(principals[i].token for i in first),
         members=tuple(tuple(m) for m in members),
         names=tuple((p.name, str(p.sid)) for p in principals),
-        tokens=tuple(p.token for p in principals),
+        self_holders=_self_holders(db, principals),
         explain=opts.explain, changed_only=opts.changed_only, rules=opts.rules,
     )
     return [
         replace(base, part=k, out=str(opts.out_dir / "parts" / f"part-{k:05d}{suffix(opts.fmt)}"))
         for k in range(parts)
     ]
+
+
+def _self_holders(db: Path, principals: Sequence[Principal]) -> dict[Sid, dict[int, int]]:
+    """For each PRINCIPAL_SELF substitute of the spool's units (an AD object's own SID), the
+    principals whose tokens hold it and how (see ``TaskSpec.self_holders``)."""
+    store = Store(db, readonly=True)
+    try:
+        wanted = store.self_sids()
+    finally:
+        store.close()
+    out: dict[Sid, dict[int, int]] = {}
+    if not wanted:
+        return out
+    for i, p in enumerate(principals):
+        tf = token_facts(p.token)
+        for sid in (tf.allow | tf.deny | tf.r_allow | tf.r_deny) & wanted:
+            state = self_state(p.token, sid)
+            if state:
+                out.setdefault(sid, {})[i] = state
+    return out
 
 
 def _execute(

@@ -181,6 +181,11 @@ class Store:
             "SELECT id, sd, rows FROM units WHERE base = id ORDER BY id"
         )
 
+    def self_sids(self) -> frozenset[Sid]:
+        """The PRINCIPAL_SELF substitutes of the units (AD objects' own SIDs)."""
+        return frozenset(Sid.parse(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT self_sid FROM units WHERE self_sid IS NOT NULL"))
+
     def row_counts(self) -> dict[int, int]:
         return {int(u): int(n) for u, n in self.db.execute("SELECT id, rows FROM units")}
 

@@ -9,9 +9,10 @@ import dataclasses
 import functools
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ntsec.audit.engine import Decider, Decision, Question, deciding_aces
@@ -19,7 +20,6 @@ from ntsec.audit.gcpause import gc_paused
 from ntsec.audit.outputs import PartWriter
 from ntsec.audit.shape import Shape
 from ntsec.audit.store import Store, parent_of, path_key
-from ntsec.authz.compiled import token_facts
 from ntsec.codec.sddl_format import format_ace
 from ntsec.errors import Error
 from ntsec.model.ace import Ace, AceFlags
@@ -53,7 +53,11 @@ class TaskSpec:
     examples: tuple[Token, ...]
     members: tuple[tuple[int, ...], ...]  # principal indexes per shape
     names: tuple[tuple[str, str], ...]  # (name, SID) per principal
-    tokens: tuple[Token, ...]  # per principal (PRINCIPAL_SELF states)
+    # For each PRINCIPAL_SELF SID of the corpus's units, the principals whose tokens hold it
+    # and how (``ntsec.audit.shape.self_state``): worked out once by the coordinator from the
+    # tokens, which then need not travel (20k tokens were 13 MB of pickle, and every partition
+    # rebuilt this index from them: half of an AD partition's time).
+    self_holders: dict[Sid, dict[int, int]]
     explain: bool = True
     changed_only: bool = False
     rules: bool = False  # DS objects and services: ntsec.authz.findings rules, not ``question``
@@ -85,6 +89,9 @@ class _Unit:
     matched: list[tuple[Decision, Sequence[int]]] | None = None
 
 
+_NONE: Mapping[int, int] = MappingProxyType({})
+
+
 class _Partition:
     def __init__(self, spec: TaskSpec, store: Store) -> None:
         self.spec = spec
@@ -95,11 +102,10 @@ class _Partition:
         self.parents: dict[str, int | None] = {}
         self.explained: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
         self.origins: dict[tuple[str, bytes], str | None] = {}
-        self.shape_of = [0] * len(spec.tokens)
+        self.shape_of = [0] * len(spec.names)
         for s, members in enumerate(spec.members):
             for i in members:
                 self.shape_of[i] = s
-        self._holders: dict[Sid, frozenset[int]] | None = None
         self.rule_cache: dict[tuple[int, int], list[_RuleHit]] = {}
         self.base_decisions: dict[int, dict[int, Decision]] = {}
         self.base_matched: dict[
@@ -107,17 +113,18 @@ class _Partition:
         ] = {}
         self.member_sets = [frozenset(m) for m in spec.members]
 
-    def holders(self, sid: Sid) -> frozenset[int]:
+    def holders(self, sid: Sid) -> Mapping[int, int]:
         """The principals whose tokens hold ``sid`` in any way (the only ones for which a
-        PRINCIPAL_SELF unit can decide otherwise than for "not held")."""
-        if self._holders is None:
-            index: dict[Sid, list[int]] = {}
-            for i, tok in enumerate(self.spec.tokens):
-                tf = token_facts(tok)
-                for s in tf.deny | tf.r_deny | tf.allow | tf.r_allow:
-                    index.setdefault(s, []).append(i)
-            self._holders = {s: frozenset(v) for s, v in index.items()}
-        return self._holders.get(sid, frozenset())
+        PRINCIPAL_SELF unit can decide otherwise than for "not held"), with how they hold it."""
+        return self.spec.self_holders.get(sid, _NONE)
+
+    def self_token(self, shape_id: int, self_sid: Sid, principal: int) -> Token:
+        """A token that the access check cannot tell from the principal's on a unit whose
+        PRINCIPAL_SELF substitute is ``self_sid``: its shape's, holding ``self_sid`` as the
+        principal does (``Decider``'s representatives)."""
+        return self.decider.self_representative(
+            shape_id, self_sid, self.holders(self_sid)[principal]
+        )
 
     def unit(self, uid: int) -> _Unit:
         u = self.units.get(uid)
@@ -145,7 +152,8 @@ class _Partition:
         if u.self_sid is None or principal not in self.holders(u.self_sid):
             return self.common(u, shape_id)
         return self.decider.decide(u.base, u.sd, u.object_type, shape_id,
-                                   principal_self=u.self_sid, token=self.spec.tokens[principal])
+                                   principal_self=u.self_sid,
+                                   state=self.holders(u.self_sid)[principal])
 
     def common(self, u: _Unit, shape_id: int) -> Decision:
         """The decision for the principals of ``shape_id`` that do not hold the unit's
@@ -187,10 +195,9 @@ class _Partition:
         key = (u.base, shape_id, principal if own else -1)
         aces = self.explained.get(key)
         if aces is None:
-            token = self.spec.tokens[principal] if own else None
-            explanation = self.decider.explain(
-                u.sd, u.object_type, token or self.spec.examples[shape_id], u.self_sid
-            )
+            token = (self.self_token(shape_id, u.self_sid, principal)
+                     if own and u.self_sid is not None else self.spec.examples[shape_id])
+            explanation = self.decider.explain(u.sd, u.object_type, token, u.self_sid)
             dacl = u.sd.dacl.aces if u.sd.dacl is not None else ()
             aces = []
             for index, outcome, bits, phase in deciding_aces(explanation):
@@ -309,7 +316,7 @@ def _run_partition(spec: TaskSpec) -> PartResult:
 
 def _expand(p: _Partition, writer: PartWriter, result: PartResult) -> None:
     spec = p.spec
-    nprinc = len(spec.tokens)
+    nprinc = len(spec.names)
     for uid, source, line, path, _osid in p.store.rows(spec.part):
         result.rows += 1
         result.decisions += nprinc
@@ -342,7 +349,7 @@ def _matched(p: _Partition, u: _Unit) -> list[tuple[Decision, Sequence[int]]]:
                 [(p.common(u, s), members[s]) for s in shapes], shapes
             )
         found, shapes = common
-        special = p.holders(u.self_sid) if u.self_sid is not None else frozenset()
+        special = p.holders(u.self_sid).keys() if u.self_sid is not None else _NONE.keys()
         if special and any(not special.isdisjoint(p.member_sets[s]) for s in shapes):
             out: list[tuple[Decision, Sequence[int]]] = []
             for (d, group), s in zip(found, shapes, strict=True):
@@ -401,7 +408,7 @@ def rule_hits(p: _Partition, uid: int, u: _Unit) -> list[_RuleHit]:
         for h in common
     ]
     if special:
-        own = [(f"@{i}", p.spec.tokens[i]) for i in sorted(special)]
+        own = [(f"@{i}", p.self_token(p.shape_of[i], u.self_sid, i)) for i in sorted(special)]
         out += _hits(p, u, own, u.self_sid, shared=False)
     return out
 
