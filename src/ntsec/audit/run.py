@@ -216,22 +216,39 @@ def _counted(results: Iterator[JobResult], bar: Any) -> Generator[JobResult, Non
 # ----------------------------------------------------------------------------- planning
 
 
-def _shapes(
-    principals: Sequence[Principal], corpus: CorpusSids
-) -> tuple[list[Shape], list[int], list[list[int]]]:
+@dataclass
+class _Plan:
+    """The principals grouped by shape, and who holds each PRINCIPAL_SELF substitute."""
+
+    shapes: list[Shape] = field(default_factory=list)
+    first: list[int] = field(default_factory=list)  # a member of each shape
+    members: list[list[int]] = field(default_factory=list)
+    # For each PRINCIPAL_SELF substitute of the units (an AD object's own SID), the principals
+    # whose tokens hold it and how (``TaskSpec.self_holders``).
+    self_holders: dict[Sid, dict[int, int]] = field(default_factory=dict)
+
+
+def _plan(principals: Sequence[Principal], corpus: CorpusSids,
+          self_sids: frozenset[Sid]) -> _Plan:
     sids = corpus.frozen()
     ids: dict[Shape, int] = {}
-    first: list[int] = []
-    members: list[list[int]] = []
+    plan = _Plan()
     for i, p in enumerate(principals):
         s = shape_of(p.token, sids, projectable=corpus.projectable)
         sid = ids.get(s)
         if sid is None:
             sid = ids[s] = len(ids)
-            first.append(i)
-            members.append([])
-        members[sid].append(i)
-    return list(ids), first, members
+            plan.first.append(i)
+            plan.members.append([])
+        plan.members[sid].append(i)
+        if self_sids:  # the token's facts were just computed (and cached) by shape_of
+            tf = token_facts(p.token)
+            for held in (tf.allow | tf.deny | tf.r_allow | tf.r_deny) & self_sids:
+                how = self_state(p.token, held)
+                if how:
+                    plan.self_holders.setdefault(held, {})[i] = how
+    plan.shapes = list(ids)
+    return plan
 
 
 def _fingerprint(sources: Sequence[tuple[str, str]], principals: Sequence[Principal],
@@ -343,7 +360,8 @@ def _ingest(
     store = Store(db)
     try:
         store.set_meta("complete", "0")
-        pieces = max(1, opts.workers) * 4
+        # In one process, pieces would only add spool files to merge.
+        pieces = 1 if opts.workers <= 1 and opts.scheduler is None else max(2, opts.workers) * 4
         state = _read_inputs(engine, sources, rows, store, opts, parts=parts, pieces=pieces)
         summary.rows = state.rows
         summary.errors = state.errors
@@ -368,11 +386,16 @@ def _decide(
     out = opts.out_dir
     summary.units = len(state.counts)
     summary.principals = len(principals)
-    shapes, first, members = _shapes(principals, state.corpus)
-    summary.shapes = len(shapes)
+    store = Store(out / "spool.sqlite", readonly=True)
+    try:
+        self_sids = store.self_sids()
+    finally:
+        store.close()
+    plan = _plan(principals, state.corpus, self_sids)
+    summary.shapes = len(plan.shapes)
     summary.projectable = state.corpus.projectable
     specs = _specs(opts, out / "spool.sqlite", parts=parts, sids=state.corpus.frozen(),
-                   shapes=shapes, first=first, members=members, principals=principals)
+                   plan=plan, principals=principals)
     summary.parts = len(specs)
     todo = [s for s in specs if not Path(s.out).exists()]
     summary.parts_resumed = len(specs) - len(todo)
@@ -424,42 +447,22 @@ def describe(opts: AuditOptions) -> str:
 
 
 def _specs(
-    opts: AuditOptions, db: Path, *, parts: int, sids: frozenset[Any], shapes: list[Shape],
-    first: list[int], members: list[list[int]], principals: Sequence[Principal],
+    opts: AuditOptions, db: Path, *, parts: int, sids: frozenset[Any], plan: _Plan,
+    principals: Sequence[Principal],
 ) -> list[TaskSpec]:
     base = TaskSpec(
         db=str(db), part=0, out="", fmt=opts.fmt, question=opts.question,
-        any_of=opts.any_of, any_by_type=opts.dangerous, sids=sids, shapes=tuple(shapes),
-        examples=tuple(principals[i].token for i in first),
-        members=tuple(tuple(m) for m in members),
+        any_of=opts.any_of, any_by_type=opts.dangerous, sids=sids, shapes=tuple(plan.shapes),
+        examples=tuple(principals[i].token for i in plan.first),
+        members=tuple(tuple(m) for m in plan.members),
         names=tuple((p.name, str(p.sid)) for p in principals),
-        self_holders=_self_holders(db, principals),
+        self_holders=plan.self_holders,
         explain=opts.explain, changed_only=opts.changed_only, rules=opts.rules,
     )
     return [
         replace(base, part=k, out=str(opts.out_dir / "parts" / f"part-{k:05d}{suffix(opts.fmt)}"))
         for k in range(parts)
     ]
-
-
-def _self_holders(db: Path, principals: Sequence[Principal]) -> dict[Sid, dict[int, int]]:
-    """For each PRINCIPAL_SELF substitute of the spool's units (an AD object's own SID), the
-    principals whose tokens hold it and how (see ``TaskSpec.self_holders``)."""
-    store = Store(db, readonly=True)
-    try:
-        wanted = store.self_sids()
-    finally:
-        store.close()
-    out: dict[Sid, dict[int, int]] = {}
-    if not wanted:
-        return out
-    for i, p in enumerate(principals):
-        tf = token_facts(p.token)
-        for sid in (tf.allow | tf.deny | tf.r_allow | tf.r_deny) & wanted:
-            state = self_state(p.token, sid)
-            if state:
-                out.setdefault(sid, {})[i] = state
-    return out
 
 
 def _execute(
