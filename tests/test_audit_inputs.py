@@ -740,3 +740,24 @@ def test_csv_columns_are_chosen_as_a_dict_of_the_record_would(
         expected.append((r.line, r.path, r.sd.to_bytes()) if isinstance(r, Row)
                         else (r.line, r.message))
     assert got == expected
+
+
+# JSON lines is ntsec's own exchange format (one {"path", "sddl" | "sd_hex"} per line), so no
+# tool publishes it; what can be real is its content. Here: the 7,718 self-relative descriptors
+# that Windows produced for Samba's SDDL tests (tests/vectors/samba-windows.json,
+# ``sddl_to_binary``; provenance in tests/vectors/README.md), one per line as ``sd_hex`` (with
+# and without a ``0x``), each of which must come out of the reader as exactly Windows' bytes.
+def test_jsonl_of_windows_made_descriptors(tmp_path: Path) -> None:
+    items = json.loads((VEC.parent / "samba-windows.json").read_text())["sddl_to_binary"]
+    f = tmp_path / "windows.jsonl"
+    with f.open("w") as out:
+        for i, item in enumerate(items):
+            hexed = item["sd_hex"] if i % 2 else "0x" + item["sd_hex"].upper()
+            out.write(json.dumps({"path": f"C:\\v\\{i}", "sd_hex": hexed}) + "\n")
+    got = list(read_jsonl(f))
+    assert len(got) == len(items) == 7718
+    for i, (item, row) in enumerate(zip(items, got, strict=True)):
+        assert isinstance(row, Row), row
+        assert row.line == i + 1
+        assert row.path == f"C:\\v\\{i}"
+        assert row.sd.to_bytes() == bytes.fromhex(item["sd_hex"])
