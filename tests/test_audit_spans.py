@@ -292,6 +292,28 @@ def test_a_run_read_in_pieces_by_two_processes_equals_one_pass(
     assert not (tmp_path / "b" / "ingest").exists()  # the pieces' spools are gone
 
 
+def test_a_local_cluster_reading_in_pieces_equals_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dask LocalCluster reads the pieces and decides the partitions: the same spool and
+    findings as one pass in this process."""
+    pytest.importorskip("distributed")
+    src = tmp_path / "acl.csv"
+    _estate(src, 2000)
+    q, _ = question("write")
+    whole = run_audit([(str(src), "csv")], _people(),
+                      AuditOptions(tmp_path / "a", question=q, fmt="jsonl", partitions=3))
+    monkeypatch.setattr(run_module, "plan_spans",
+                        functools.partial(plan_spans, min_span=4096, max_span=8192))
+    dask = run_audit([(str(src), "csv")], _people(),
+                     AuditOptions(tmp_path / "b", question=q, fmt="jsonl", partitions=3,
+                                  workers=2, scheduler="local", dask_processes=False))
+    assert dask.engine.startswith("dask LocalCluster")
+    assert dask.rows == whole.rows
+    assert _spool(tmp_path / "a") == _spool(tmp_path / "b")
+    assert _findings(tmp_path / "a") == _findings(tmp_path / "b")
+
+
 def test_stop_on_error_stops_at_the_first_bad_row_of_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
