@@ -121,6 +121,17 @@ def test_engines_agree_in_process_pool_and_dask(tmp_path: Path) -> None:
     assert results[0]
 
 
+def test_a_finished_run_leaves_no_sqlite_journal_files(tmp_path: Path) -> None:
+    """After reading, the spool is only read: its write-ahead log is gone (read-only
+    connections cannot remove it, and a network filesystem cannot hold one)."""
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(30))
+    run_audit([(str(src), "csv")], principals(),
+              AuditOptions(tmp_path / "out", partitions=2, workers=2, fmt="csv"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "parts", "spool.sqlite", "summary.json"]
+
+
 def test_resume_runs_only_missing_parts(tmp_path: Path) -> None:
     src = tmp_path / "acl.csv"
     write_csv(src, estate(30))
@@ -133,6 +144,7 @@ def test_resume_runs_only_missing_parts(tmp_path: Path) -> None:
                       AuditOptions(tmp_path / "out", partitions=4, fmt="csv", resume=True))
     assert 3 == again.parts_resumed
     assert 4 == len(list((tmp_path / "out" / "parts").glob("part-*")))
+    assert not list((tmp_path / "out").glob("spool.sqlite-*"))  # no journal left behind
     assert first.rows == again.rows
     with pytest.raises(AuditInputError, match="cannot resume"):
         run_audit([(str(src), "csv")], principals(),

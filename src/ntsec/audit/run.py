@@ -327,7 +327,7 @@ def run_audit(
 
 def _resume(db: Path, fingerprint: str, summary: AuditSummary) -> IngestState:
     """The state of a finished ingest with the same inputs and options."""
-    store = Store(db)
+    store = Store(db, readonly=True)  # read only: a finished spool is not written again
     try:
         if store.meta("complete") != "1" or store.meta("fingerprint") != fingerprint:
             raise AuditInputError(f"{db.parent}: cannot resume: the inputs or options differ")

@@ -164,6 +164,11 @@ class Store:
         if paths:
             self.db.execute(_PATH_INDEX)
         self.db.commit()
+        # From here on the spool is only read (by partitions opened read-only, perhaps on
+        # other machines): a rollback journal, not a write-ahead log, which a read-only
+        # connection cannot clean up (its -wal and -shm files stayed in the output) and which
+        # SQLite does not support over network filesystems (sqlite.org "Write-Ahead Logging").
+        self.db.execute("PRAGMA journal_mode=DELETE")
 
     # ---------------------------------------------------------------- reading
     def unit(self, uid: int) -> tuple[bytes, ObjectType, Sid | None, int, str | None]:
