@@ -21,9 +21,10 @@ from ntsec.model.sid import Sid
 __all__ = ["UnitKey", "descriptor_key", "has_self_aces", "unit_key"]
 
 
-def descriptor_key(sd: SecurityDescriptor) -> bytes:
-    """16-byte BLAKE2b digest of the self-relative bytes: equal keys, equal descriptors."""
-    return hashlib.blake2b(sd.to_bytes(), digest_size=16).digest()
+def descriptor_key(sd: SecurityDescriptor, raw: bytes | None = None) -> bytes:
+    """16-byte BLAKE2b digest of the self-relative bytes (``raw``, when the caller has them
+    already): equal keys, equal descriptors."""
+    return hashlib.blake2b(sd.to_bytes() if raw is None else raw, digest_size=16).digest()
 
 
 def has_self_aces(sd: SecurityDescriptor) -> bool:
@@ -46,7 +47,10 @@ def unit_key(
     object_type: ObjectType,
     principal_self: Sid | None = None,
     object_class: str | None = None,
+    *,
+    raw: bytes | None = None,
 ) -> UnitKey:
-    """The unit of ``sd``; ``principal_self`` is kept only when the DACL uses it."""
+    """The unit of ``sd`` (``raw``: its self-relative bytes, if already encoded);
+    ``principal_self`` is kept only when the DACL uses it."""
     keep = principal_self if principal_self is not None and has_self_aces(sd) else None
-    return UnitKey(descriptor_key(sd), object_type, keep, object_class)
+    return UnitKey(descriptor_key(sd, raw), object_type, keep, object_class)

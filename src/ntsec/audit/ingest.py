@@ -108,6 +108,9 @@ class JobResult:
     index: int
     spool: str
     units: list[tuple[UnitKey, bytes]] = field(default_factory=list)
+    # The SIDs this job's descriptors ask about (worked out here, where they are parsed
+    # already, so that the coordinator need not decode them again).
+    corpus: CorpusSids = field(default_factory=CorpusSids)
     counts: list[int] = field(default_factory=list)
     rows: int = 0
     errors: int = 0
@@ -154,17 +157,22 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
             if hit is None or hit[0] is not item.sd:
                 if len(keyed) > 65536:
                     keyed.clear()
-                key = unit_key(item.sd, item.object_type, item.object_sid, cls)
+                raw = item.sd.to_bytes()
+                key = unit_key(item.sd, item.object_type, item.object_sid, cls, raw=raw)
                 uid = local.get(key)
                 if uid is None:
                     uid = local[key] = len(result.units)
-                    result.units.append((key, item.sd.to_bytes()))
+                    result.units.append((key, raw))
                     result.counts.append(0)
                     base = bases.setdefault((key.digest, key.object_type, key.object_class),
                                             len(bases))
                     base_of.append(base)
                     if base == len(seen):
                         seen.append(0)
+                        # PRINCIPAL_SELF SIDs stay out of the corpus's SIDs: the engine
+                        # decides them through the principal's self state
+                        # (ntsec.audit.engine.Decider.decide).
+                        result.corpus.add_compiled(compile_descriptor(item.sd))
                 hit = keyed[memo] = (item.sd, uid)
             uid = hit[1]
             result.counts[uid] += 1
@@ -220,13 +228,15 @@ def merge(results: Iterable[JobResult], store: Store, parts: int, *,
     module docstring); ``paths``: index the rows by path (``Store.finish``). Raises
     AuditInputError for the first job that stopped on a bad row."""
     state = IngestState()
-    for r in sorted(results, key=lambda r: r.index):
+    for expected, r in enumerate(results):  # engines yield results in job order, as they come
+        assert r.index == expected, "reading jobs merged out of order"
         state.errors += r.errors
         room = _SAMPLES - len(state.error_samples)
         state.error_samples += r.error_samples[: max(room, 0)]
         state.filtered_out += r.filtered_out
         if r.stopped is not None:
             raise AuditInputError(r.stopped)
+        state.corpus.update(r.corpus)
         mapping = [_global_unit(state, store, key, raw) for key, raw in r.units]
         before = dict(state.base_rows)
         units = []
@@ -250,8 +260,4 @@ def _global_unit(state: IngestState, store: Store, key: UnitKey, raw: bytes) -> 
     base = state.bases.setdefault((key.digest, key.object_type, key.object_class), uid)
     state.base_of[uid] = base
     store.add_unit(uid, key, raw, base)
-    if base == uid:
-        # PRINCIPAL_SELF SIDs stay out of the corpus's SIDs: the engine decides them through
-        # the principal's self state (ntsec.audit.engine.Decider.decide).
-        state.corpus.add_compiled(compile_descriptor(SecurityDescriptor.from_bytes(raw)))
     return uid

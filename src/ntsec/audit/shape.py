@@ -101,6 +101,11 @@ class CorpusSids:
         if cd.filters:
             self.projectable = False
 
+    def update(self, other: CorpusSids) -> None:
+        """Add what another part of the corpus asks about (a reading job's descriptors)."""
+        self.sids |= other.sids
+        self.projectable = self.projectable and other.projectable
+
     def frozen(self) -> frozenset[Sid]:
         return frozenset(self.sids)
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ntsec.audit.descriptors import UnitKey
-from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
@@ -114,12 +113,10 @@ class Store:
         self.db.commit()
 
     # ---------------------------------------------------------------- writing
-    def add_unit(self, uid: int, key: UnitKey, sd: SecurityDescriptor | bytes,
-                 base: int) -> None:
-        """``base``: the first unit with the same descriptor and object type (units that differ
-        only in their PRINCIPAL_SELF SID share decisions, see ``Decider.decide``); ``sd``
-        the descriptor or its self-relative bytes."""
-        raw = sd if isinstance(sd, bytes) else sd.to_bytes()
+    def add_unit(self, uid: int, key: UnitKey, raw: bytes, base: int) -> None:
+        """``raw``: the descriptor's self-relative bytes; ``base``: the first unit with the
+        same descriptor and object type (units that differ only in their PRINCIPAL_SELF SID
+        share decisions, see ``Decider.decide``)."""
         self.db.execute(
             "INSERT INTO units (id, digest, object_type, self_sid, sd, base, object_class) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
