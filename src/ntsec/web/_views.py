@@ -83,11 +83,6 @@ def sample_capture(key: str) -> str:
     return resources.files("ntsec.web").joinpath("samples", name).read_text(encoding="utf-8")
 
 
-def _message(exc: Error) -> str:
-    # The message, with the line and a caret under the bad offset when the input has them.
-    return error_text(exc)
-
-
 def _kind(value: str) -> ObjectType:
     try:
         return ObjectType(value)
@@ -102,7 +97,7 @@ def _domain_sid(text: str, errors: dict[str, str]) -> Sid | None:
     try:
         return Sid.parse(text)
     except Error as exc:
-        errors["domain_sid"] = _message(exc)
+        errors["domain_sid"] = error_text(exc)
         return None
 
 
@@ -314,7 +309,7 @@ def explore(
         try:
             pasted = paste.read_descriptors(sd_file or sddl, domain_sid=dom, whoami=report)
         except Error as exc:
-            errors["sddl"] = _message(exc)
+            errors["sddl"] = error_text(exc)
         else:
             view.sd_paste = paste_notes(pasted)
             descriptors = pasted.descriptors
@@ -334,7 +329,7 @@ def explore(
         try:
             desired = parse_rights(rights, kind)
         except Error as exc:
-            errors["rights"] = _message(exc)
+            errors["rights"] = error_text(exc)
     if report is not None:
         view.token = token_view(report)
     for n, item in enumerate(descriptors):
@@ -373,7 +368,7 @@ def _explorer_token(view: ExplorerView) -> whoami.WhoamiReport | None:
     try:
         pasted = paste.read_token(view.whoami_text)
     except Error as exc:
-        errors["whoami_text"] = _message(exc)
+        errors["whoami_text"] = error_text(exc)
         return None
     view.token_paste = paste_notes(pasted)
     return pasted.report
@@ -536,7 +531,7 @@ def view_sddl(
         else:
             found = [(None, _descriptor_from(text, fmt, dom), None)]
     except Error as exc:
-        view.errors["text"] = _message(exc)
+        view.errors["text"] = error_text(exc)
     except _InputError as exc:
         view.errors["text"] = printable(str(exc))
     chosen = ObjectType(object_type) if object_type in dict(OBJECT_TYPES) else None
@@ -580,7 +575,7 @@ def view_whoami(*, text: str, switches: str) -> WhoamiView:
     try:
         pasted = paste.read(text)
     except Error as exc:
-        view.errors["text"] = _message(exc)
+        view.errors["text"] = error_text(exc)
         return view
     view.paste = paste_notes(pasted)
     if pasted.report is None:
