@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from ntsec.audit.engine import Question, decide_row
 from ntsec.audit.ldif import read_ldif, read_ldif_rows
-from ntsec.audit.principals import ldif_principals
+from ntsec.audit.outputs import read_part
+from ntsec.audit.principals import Principal, ldif_principals
 from ntsec.audit.readers import (
     _row,  # the per-record reference for the CSV reader's column choice
     read_csv,
@@ -25,6 +26,7 @@ from ntsec.audit.readers import (
     read_sc_list,
 )
 from ntsec.audit.rows import AuditInputError, Row, RowError
+from ntsec.audit.run import AuditOptions, read_source, run_audit
 from ntsec.authz.access import MAXIMUM_ALLOWED, access_check
 from ntsec.model.ace import AceFlags, AceType
 from ntsec.model.descriptor import SecurityDescriptorControl
@@ -40,6 +42,27 @@ _ON = GroupAttributes.SE_GROUP_ENABLED | GroupAttributes.SE_GROUP_MANDATORY
 def rows_only(items: list[Row | RowError]) -> list[Row]:
     assert all(isinstance(i, Row) for i in items), items
     return [i for i in items if isinstance(i, Row)]
+
+
+Granted = set[tuple[str, str, int]]
+
+
+def audit_and_per_row(tmp_path: Path, source: Path, fmt: str,
+                      people: list[Principal]) -> tuple[Granted, Granted]:
+    """(path, principal, granted) of every finding of a what-can-they-do audit of ``source``,
+    and the same from a plain ``access_check`` of each row for each principal (its objectSid
+    as PRINCIPAL_SELF), the reference the audit must equal."""
+    summary = run_audit([(str(source), fmt)], people, AuditOptions(tmp_path / "o", fmt="jsonl"))
+    got = {(f["path"], f["principal"], f["granted"])
+           for p in summary.part_files for f in read_part(Path(p))}
+    want = set()
+    for row in rows_only(list(read_source(source, fmt))):
+        for p in people:
+            r = access_check(row.sd, p.token, MAXIMUM_ALLOWED, row.object_type,
+                             principal_self=row.object_sid)
+            if r.status == NtStatus.STATUS_SUCCESS:
+                want.add((row.path, p.name, r.granted))
+    return got, want
 
 
 def raw_ace_count(sd_bytes: bytes) -> int:
@@ -457,10 +480,6 @@ def test_export_csv_of_a_vanilla_windows_listing_excerpt(tmp_path: Path) -> None
                                   "icacls-save-bkit-me.txt", "icacls-save-portifolio-api.txt",
                                   "export-csv-vanillawindowsreference-excerpt.txt"])
 def test_file_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
-    from ntsec.audit.outputs import read_part
-    from ntsec.audit.principals import Principal
-    from ntsec.audit.run import AuditOptions, run_audit
-
     people = [
         Principal("user", Sid.parse("S-1-5-21-7-7-7-1000"), _user_token(), "t"),
         Principal("admin", Sid.parse("S-1-5-21-7-7-7-1001"),
@@ -470,18 +489,10 @@ def test_file_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
         Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t"),
     ]
     if name.startswith("icacls-save"):
-        source, fmt, reader = VEC / name, "icacls-save", read_icacls_save
+        source, fmt = VEC / name, "icacls-save"
     else:
-        source, fmt, reader = _vanilla_csv(tmp_path), "csv", read_csv
-    summary = run_audit([(str(source), fmt)], people, AuditOptions(tmp_path / "o", fmt="jsonl"))
-    got = {(f["path"], f["principal"], f["granted"])
-           for p in summary.part_files for f in read_part(Path(p))}
-    want = set()
-    for row in rows_only(list(reader(source))):
-        for p in people:
-            r = access_check(row.sd, p.token, MAXIMUM_ALLOWED, ObjectType.FILE)
-            if r.status == NtStatus.STATUS_SUCCESS:
-                want.add((row.path, p.name, r.granted))
+        source, fmt = _vanilla_csv(tmp_path), "csv"
+    got, want = audit_and_per_row(tmp_path, source, fmt, people)
     assert want == got
     assert got
 
@@ -489,10 +500,6 @@ def test_file_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("name", ["samba-dbcheck-links-deleted-user.ldif",
                                   "vmdir-3gstudent-user.ldif"])
 def test_ldif_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
-    from ntsec.audit.outputs import read_part
-    from ntsec.audit.principals import Principal
-    from ntsec.audit.run import AuditOptions, run_audit
-
     people = [Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t")]
     people += list(ldif_principals(VEC / name))
     # vmdir's own administrators group, as its DACL names it (S-1-7-... is vmdir's authority)
@@ -501,16 +508,7 @@ def test_ldif_samples_audit_equals_per_row(tmp_path: Path, name: str) -> None:
     base = _network_user()
     people.append(Principal("vmdir-admin", Sid.parse("S-1-5-21-7-7-7-1001"),
                             Token(user=base.user, groups=(*base.groups, vmdir_admins)), "t"))
-    summary = run_audit([(str(VEC / name), "ldif")], people,
-                        AuditOptions(tmp_path / "o", fmt="jsonl"))
-    got = {(f["path"], f["principal"], f["granted"])
-           for p in summary.part_files for f in read_part(Path(p))}
-    want = set()
-    for row in rows_only(list(read_ldif_rows(VEC / name))):
-        for p in people:
-            d, _ = decide_row(row.sd, p.token, Question(), row.object_type, row.object_sid)
-            if d.allowed:
-                want.add((row.path, p.name, d.granted))
+    got, want = audit_and_per_row(tmp_path, VEC / name, "ldif", people)
     assert want == got
     assert got
 
@@ -621,10 +619,6 @@ def _jsonl_file(tmp_path: Path) -> Path:
 def test_convertto_json_channel_audit_equals_per_row(tmp_path: Path) -> None:
     """``run_audit`` on the published file (format detected from its name) gives exactly the
     per-row ``access_check`` answers, which are the hand-computed ones above."""
-    from ntsec.audit.outputs import read_part
-    from ntsec.audit.principals import Principal
-    from ntsec.audit.run import AuditOptions, run_audit
-
     people = [
         Principal("reader", Sid.parse("S-1-5-21-7-7-7-1002"), _reader_token(), "t"),
         Principal("user", Sid.parse("S-1-5-21-7-7-7-1000"), _user_token(), "t"),
@@ -632,16 +626,7 @@ def test_convertto_json_channel_audit_equals_per_row(tmp_path: Path) -> None:
                   _user_token("S-1-5-32-544", user="S-1-5-21-7-7-7-1001"), "t"),
         Principal("net-user", Sid.parse("S-1-5-21-7-7-7-1000"), _network_user(), "t"),
     ]
-    summary = run_audit([(str(WINEVENT_JSON), "auto")], people,
-                        AuditOptions(tmp_path / "o", fmt="jsonl"))
-    got = {(f["path"], f["principal"], f["granted"])
-           for p in summary.part_files for f in read_part(Path(p))}
-    want = set()
-    for row in rows_only(list(read_json(WINEVENT_JSON))):
-        for p in people:
-            r = access_check(row.sd, p.token, MAXIMUM_ALLOWED, ObjectType.FILE)
-            if r.status == NtStatus.STATUS_SUCCESS:
-                want.add((row.path, p.name, r.granted))
+    got, want = audit_and_per_row(tmp_path, WINEVENT_JSON, "auto", people)  # detected
     assert want == got
     assert {("ForwardedEvents", "reader", 0x1), ("ForwardedEvents", "user", 0x3),
             ("ForwardedEvents", "admin", 0x60007)} == got

@@ -269,19 +269,35 @@ def _estate(path: Path, n: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_a_run_read_in_pieces_by_two_processes_equals_one_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _small_pieces(monkeypatch: pytest.MonkeyPatch, span: int = 4096) -> None:
+    """Runs cut their inputs into pieces of ``span`` to ``2 * span`` bytes (the defaults
+    would read these small files whole)."""
+    monkeypatch.setattr(run_module, "plan_spans",
+                        functools.partial(plan_spans, min_span=span, max_span=2 * span))
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [pytest.param({"workers": 2}, id="process-pool"),
+     pytest.param({"workers": 2, "scheduler": "local", "dask_processes": False},
+                  id="dask-local-cluster")],
+)
+def test_a_run_read_in_pieces_equals_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: dict[str, Any]
 ) -> None:
+    """Two workers (a pool, or a Dask LocalCluster that also reads) read the pieces and decide
+    the partitions: the same spool, findings and bad rows as one pass in this process."""
+    if "scheduler" in engine:
+        pytest.importorskip("distributed")
     src = tmp_path / "acl.csv"
     _estate(src, 3000)
     q, _ = question("write")
     whole = run_audit([(str(src), "csv")], _people(),
                       AuditOptions(tmp_path / "a", question=q, fmt="jsonl", partitions=5))
-    monkeypatch.setattr(run_module, "plan_spans",
-                        functools.partial(plan_spans, min_span=4096, max_span=8192))
+    _small_pieces(monkeypatch)
     pieces = run_audit([(str(src), "csv")], _people(),
                        AuditOptions(tmp_path / "b", question=q, fmt="jsonl", partitions=5,
-                                    workers=2))
+                                    **engine))
     assert pieces.rows == whole.rows == 3000 - 31  # every 97th row has a bad descriptor
     assert pieces.errors == whole.errors == 31
     assert pieces.error_samples == whole.error_samples
@@ -290,28 +306,6 @@ def test_a_run_read_in_pieces_by_two_processes_equals_one_pass(
     assert _findings(tmp_path / "a") == _findings(tmp_path / "b")
     assert _findings(tmp_path / "a")
     assert not (tmp_path / "b" / "ingest").exists()  # the pieces' spools are gone
-
-
-def test_a_local_cluster_reading_in_pieces_equals_one_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A Dask LocalCluster reads the pieces and decides the partitions: the same spool and
-    findings as one pass in this process."""
-    pytest.importorskip("distributed")
-    src = tmp_path / "acl.csv"
-    _estate(src, 2000)
-    q, _ = question("write")
-    whole = run_audit([(str(src), "csv")], _people(),
-                      AuditOptions(tmp_path / "a", question=q, fmt="jsonl", partitions=3))
-    monkeypatch.setattr(run_module, "plan_spans",
-                        functools.partial(plan_spans, min_span=4096, max_span=8192))
-    dask = run_audit([(str(src), "csv")], _people(),
-                     AuditOptions(tmp_path / "b", question=q, fmt="jsonl", partitions=3,
-                                  workers=2, scheduler="local", dask_processes=False))
-    assert dask.engine.startswith("dask LocalCluster")
-    assert dask.rows == whole.rows
-    assert _spool(tmp_path / "a") == _spool(tmp_path / "b")
-    assert _findings(tmp_path / "a") == _findings(tmp_path / "b")
 
 
 def test_stop_on_error_stops_at_the_first_bad_row_of_the_file(
@@ -323,8 +317,7 @@ def test_stop_on_error_stops_at_the_first_bad_row_of_the_file(
     lines[2500] = "C:\\bad,not an sddl"
     lines[3900] = "C:\\worse,also not"
     src.write_text("\n".join(lines) + "\n")
-    monkeypatch.setattr(run_module, "plan_spans",
-                        functools.partial(plan_spans, min_span=2048, max_span=4096))
+    _small_pieces(monkeypatch, 2048)
     for workers in (1, 2):
         with pytest.raises(AuditInputError, match=r"acl\.csv:2501: C:\\bad: .*--on-error stop"):
             run_audit([(str(src), "csv")], _people(),
@@ -338,8 +331,7 @@ def test_bad_text_in_a_later_piece_names_its_line(
     body = [json.dumps({"path": f"C:\\f{i}", "sddl": SDDLS[2]}).encode() for i in range(3000)]
     body[2000] = b'{"path": "C:\\\\x\xff", "sddl": "D:"}'
     src.write_bytes(b"\n".join(body) + b"\n")
-    monkeypatch.setattr(run_module, "plan_spans",
-                        functools.partial(plan_spans, min_span=4096, max_span=8192))
+    _small_pieces(monkeypatch)
     for workers in (1, 2):
         with pytest.raises(AuditInputError, match=r"acl\.jsonl:2001: not utf-8 text"):
             run_audit([(str(src), "jsonl")], _people(),
