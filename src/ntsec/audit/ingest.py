@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ntsec.audit.descriptors import UnitKey, unit_key
+from ntsec.audit.descriptors import UnitKey, descriptor_key, has_self_aces
 from ntsec.audit.gcpause import gc_paused
 from ntsec.audit.ldif import read_ldif_rows
 from ntsec.audit.readers import read_csv, read_icacls_save, read_json, read_jsonl, read_sc_list
@@ -26,6 +26,7 @@ from ntsec.audit.store import ChunkSpool, Store, path_key
 from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
+from ntsec.model.sid import Sid
 
 __all__ = [
     "CHUNK_ROWS",
@@ -107,7 +108,9 @@ class JobResult:
 
     index: int
     spool: str
-    units: list[tuple[UnitKey, bytes]] = field(default_factory=list)
+    # (key, bytes); the bytes only for the first unit of each descriptor and object type
+    # (None for units that differ from it in their PRINCIPAL_SELF SID only).
+    units: list[tuple[UnitKey, bytes | None]] = field(default_factory=list)
     # The SIDs this job's descriptors ask about (worked out here, where they are parsed
     # already, so that the coordinator need not decode them again).
     corpus: CorpusSids = field(default_factory=CorpusSids)
@@ -141,6 +144,7 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
     # its unit key is computed once (keyed by identity; the value is kept alive beside it).
     keyed: dict[tuple[int, ObjectType, object, str | None],
                 tuple[SecurityDescriptor, int]] = {}
+    encoded: dict[int, tuple[SecurityDescriptor, bytes, bytes, bool]] = {}
     batch: list[tuple[int, int, str, int, str, str, str | None]] = []
     try:
         for item in rows:
@@ -157,12 +161,13 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
             if hit is None or hit[0] is not item.sd:
                 if len(keyed) > 65536:
                     keyed.clear()
-                raw = item.sd.to_bytes()
-                key = unit_key(item.sd, item.object_type, item.object_sid, cls, raw=raw)
+                    encoded.clear()
+                key, encoded_sd = _key(encoded, item.sd, item.object_type, item.object_sid,
+                                       cls)
+                raw: bytes | None = encoded_sd
                 uid = local.get(key)
                 if uid is None:
                     uid = local[key] = len(result.units)
-                    result.units.append((key, raw))
                     result.counts.append(0)
                     base = bases.setdefault((key.digest, key.object_type, key.object_class),
                                             len(bases))
@@ -173,6 +178,9 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
                         # decides them through the principal's self state
                         # (ntsec.audit.engine.Decider.decide).
                         result.corpus.add_compiled(compile_descriptor(item.sd))
+                    else:
+                        raw = None  # the merge keeps a base's bytes only (Store.add_units)
+                    result.units.append((key, raw))
                 hit = keyed[memo] = (item.sd, uid)
             uid = hit[1]
             result.counts[uid] += 1
@@ -195,6 +203,22 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
     return result
 
 
+def _key(
+    encoded: dict[int, tuple[SecurityDescriptor, bytes, bytes, bool]], sd: SecurityDescriptor,
+    object_type: ObjectType, object_sid: Sid | None, cls: str | None,
+) -> tuple[UnitKey, bytes]:
+    """``unit_key`` of a row, with the descriptor's bytes, digest and PRINCIPAL_SELF test
+    worked out once per descriptor value (``encoded``, by identity): AD objects of one class
+    share a descriptor and differ in their own SID only."""
+    hit = encoded.get(id(sd))
+    if hit is None or hit[0] is not sd:
+        raw = sd.to_bytes()
+        hit = encoded[id(sd)] = (sd, raw, descriptor_key(sd, raw), has_self_aces(sd))
+    _, raw, digest, self_aces = hit
+    keep = object_sid if self_aces else None
+    return UnitKey(digest, object_type, keep, cls), raw
+
+
 def _skip_error(result: JobResult, item: RowError, stop: bool) -> bool:
     """Count a bad row; False when the run stops at it."""
     result.errors += 1
@@ -214,6 +238,8 @@ class IngestState:
     bases: dict[tuple[bytes, ObjectType, str | None], int] = field(default_factory=dict)
     base_of: dict[int, int] = field(default_factory=dict)
     corpus: CorpusSids = field(default_factory=CorpusSids)
+    # The units' PRINCIPAL_SELF substitutes (AD objects' own SIDs; Store.self_sids).
+    self_sids: set[Sid] = field(default_factory=set)
     counts: dict[int, int] = field(default_factory=dict)
     base_rows: dict[int, int] = field(default_factory=dict)
     rows: int = 0
@@ -237,7 +263,9 @@ def merge(results: Iterable[JobResult], store: Store, parts: int, *,
         if r.stopped is not None:
             raise AuditInputError(r.stopped)
         state.corpus.update(r.corpus)
-        mapping = [_global_unit(state, store, key, raw) for key, raw in r.units]
+        new: list[tuple[int, UnitKey, bytes | None, int]] = []
+        mapping = [_global_unit(state, new, key, raw) for key, raw in r.units]
+        store.add_units(new)
         before = dict(state.base_rows)
         units = []
         for local, (uid, n) in enumerate(zip(mapping, r.counts, strict=True)):
@@ -252,12 +280,23 @@ def merge(results: Iterable[JobResult], store: Store, parts: int, *,
     return state
 
 
-def _global_unit(state: IngestState, store: Store, key: UnitKey, raw: bytes) -> int:
+def _global_unit(state: IngestState, new: list[tuple[int, UnitKey, bytes | None, int]],
+                 key: UnitKey, raw: bytes | None) -> int:
+    """The global number of ``key``; a unit not seen before is numbered and added to
+    ``new`` (with its bytes when it is the first of its base: ``Store.add_units``)."""
     uid = state.keys.get(key)
     if uid is not None:
         return uid
     uid = state.keys[key] = len(state.keys)
     base = state.bases.setdefault((key.digest, key.object_type, key.object_class), uid)
     state.base_of[uid] = base
-    store.add_unit(uid, key, raw, base)
+    if key.principal_self is not None:
+        state.self_sids.add(key.principal_self)
+    if base == uid:
+        # A job sends the bytes with the first unit of each base it read, so the first unit
+        # of a base overall has them.
+        assert raw is not None, "a new descriptor came without its bytes"
+        new.append((uid, key, raw, base))
+    else:
+        new.append((uid, key, None, base))
     return uid

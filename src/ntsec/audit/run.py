@@ -25,6 +25,7 @@ from typing import Any
 from ntsec.audit import ingest
 from ntsec.audit.engine import MAXIMUM_ALLOWED, Question
 from ntsec.audit.engines import Engine, open_engine
+from ntsec.audit.gcpause import gc_paused
 from ntsec.audit.ingest import FORMATS, IngestJob, IngestState, JobResult
 from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import Principal
@@ -335,6 +336,7 @@ def _resume(db: Path, fingerprint: str, summary: AuditSummary) -> IngestState:
         for _uid, raw, _n in store.units():
             state.corpus.add_compiled(compile_descriptor(SecurityDescriptor.from_bytes(raw)))
         state.counts = store.row_counts()
+        state.self_sids = set(store.self_sids())
         summary.rows = sum(state.counts.values())
         prev = store.meta("ingest")
         if prev:
@@ -386,12 +388,9 @@ def _decide(
     out = opts.out_dir
     summary.units = len(state.counts)
     summary.principals = len(principals)
-    store = Store(out / "spool.sqlite", readonly=True)
-    try:
-        self_sids = store.self_sids()
-    finally:
-        store.close()
-    plan = _plan(principals, state.corpus, self_sids)
+    # 20,000 AD principals (bench_audit.py --estate ad): 0.65 s with collections, 0.46 s without.
+    with gc_paused():
+        plan = _plan(principals, state.corpus, frozenset(state.self_sids))
     summary.shapes = len(plan.shapes)
     summary.projectable = state.corpus.projectable
     specs = _specs(opts, out / "spool.sqlite", parts=parts, sids=state.corpus.frozen(),
