@@ -175,7 +175,8 @@ def _engine_vs_rows(
     units: list[tuple[SecurityDescriptor, Sid | None]] = []
     for sd in sds:
         key = unit_key(sd, object_type, self_sid)
-        units.append((sd, key.principal_self))
+        kept = key.principal_self
+        units.append((sd, None if kept is None else Sid.from_bytes(kept)))
         corpus.add(sd)
     sids = corpus.frozen()
     shape_ids: dict[object, int] = {}

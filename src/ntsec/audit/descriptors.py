@@ -11,7 +11,7 @@ whenever Windows would store the same bytes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
@@ -32,13 +32,14 @@ def has_self_aces(sd: SecurityDescriptor) -> bool:
     return any(a.self_relative for a in compile_descriptor(sd).effective)
 
 
-@dataclass(frozen=True, slots=True)
-class UnitKey:
-    """What makes two rows decide alike for every token."""
+class UnitKey(NamedTuple):
+    """What makes two rows decide alike. A tuple, so that hashing, comparing and pickling it
+    (reading jobs send a key per unit, 20,000 for an AD dump) stay in C; the PRINCIPAL_SELF
+    SID travels in its binary form (MS-DTYP 2.4.2.2) for the same reason."""
 
     digest: bytes
     object_type: ObjectType
-    principal_self: Sid | None
+    principal_self: bytes | None  # the SID's binary form
     object_class: str | None = None  # only when findings rules (which depend on it) run
 
 
@@ -52,5 +53,6 @@ def unit_key(
 ) -> UnitKey:
     """The unit of ``sd`` (``raw``: its self-relative bytes, if already encoded);
     ``principal_self`` is kept only when the DACL uses it."""
-    keep = principal_self if principal_self is not None and has_self_aces(sd) else None
+    keep = principal_self.to_bytes() if principal_self is not None and has_self_aces(sd) \
+        else None
     return UnitKey(descriptor_key(sd, raw), object_type, keep, object_class)

@@ -215,7 +215,7 @@ def _key(
         raw = sd.to_bytes()
         hit = encoded[id(sd)] = (sd, raw, descriptor_key(sd, raw), has_self_aces(sd))
     _, raw, digest, self_aces = hit
-    keep = object_sid if self_aces else None
+    keep = object_sid.to_bytes() if self_aces and object_sid is not None else None
     return UnitKey(digest, object_type, keep, cls), raw
 
 
@@ -238,8 +238,8 @@ class IngestState:
     bases: dict[tuple[bytes, ObjectType, str | None], int] = field(default_factory=dict)
     base_of: dict[int, int] = field(default_factory=dict)
     corpus: CorpusSids = field(default_factory=CorpusSids)
-    # The units' PRINCIPAL_SELF substitutes (AD objects' own SIDs; Store.self_sids).
-    self_sids: set[Sid] = field(default_factory=set)
+    # The units' PRINCIPAL_SELF substitutes (AD objects' own SIDs; Store.self_sids), binary.
+    self_sids: set[bytes] = field(default_factory=set)
     counts: dict[int, int] = field(default_factory=dict)
     base_rows: dict[int, int] = field(default_factory=dict)
     rows: int = 0

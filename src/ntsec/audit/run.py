@@ -31,9 +31,9 @@ from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import Principal
 from ntsec.audit.questions import is_admin_equivalent
 from ntsec.audit.rows import AuditInputError, Row, RowError, Span
-from ntsec.audit.shape import CorpusSids, Shape, self_state, shape_of
+from ntsec.audit.shape import CorpusSids, Shape, self_state_of, shape_of_facts
 from ntsec.audit.spans import plan_spans
-from ntsec.audit.store import Store
+from ntsec.audit.store import SPOOL_FORMAT, Store
 from ntsec.audit.task import PartResult, TaskSpec
 from ntsec.authz.compiled import compile_descriptor, token_facts
 from ntsec.model.descriptor import SecurityDescriptor
@@ -230,31 +230,35 @@ class _Plan:
 
 
 def _plan(principals: Sequence[Principal], corpus: CorpusSids,
-          self_sids: frozenset[Sid]) -> _Plan:
+          self_sids: frozenset[bytes]) -> _Plan:
+    """``self_sids``: the units' PRINCIPAL_SELF substitutes, binary (``UnitKey``)."""
     sids = corpus.frozen()
     ids: dict[Shape, int] = {}
     plan = _Plan()
     for i, p in enumerate(principals):
-        s = shape_of(p.token, sids, projectable=corpus.projectable)
+        tf = token_facts(p.token)
+        s = shape_of_facts(tf, p.token, sids, projectable=corpus.projectable)
         sid = ids.get(s)
         if sid is None:
             sid = ids[s] = len(ids)
             plan.first.append(i)
             plan.members.append([])
         plan.members[sid].append(i)
-        if self_sids:  # the token's facts were just computed (and cached) by shape_of
-            tf = token_facts(p.token)
-            for held in (tf.allow | tf.deny | tf.r_allow | tf.r_deny) & self_sids:
-                how = self_state(p.token, held)
-                if how:
-                    plan.self_holders.setdefault(held, {})[i] = how
+        if self_sids:
+            # deny holds allow, and r_deny r_allow (CompiledToken.build): SIDs the token
+            # holds in any way.
+            for held in tf.deny | tf.r_deny if tf.restricted else tf.deny:
+                if held.to_bytes() in self_sids:
+                    how = self_state_of(tf, held)
+                    if how:
+                        plan.self_holders.setdefault(held, {})[i] = how
     plan.shapes = list(ids)
     return plan
 
 
 def _fingerprint(sources: Sequence[tuple[str, str]], principals: Sequence[Principal],
                  opts: AuditOptions, parts: int) -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"spool {SPOOL_FORMAT}|".encode())
     for path, fmt in sources:
         st = os.stat(path) if path != "-" else None
         h.update(f"{path}|{fmt}|{st.st_size if st else 0}|{st.st_mtime_ns if st else 0}".encode())

@@ -16,13 +16,16 @@ from ntsec.audit.descriptors import UnitKey
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
-__all__ = ["ChunkSpool", "Store", "parent_of"]
+__all__ = ["SPOOL_FORMAT", "ChunkSpool", "Store", "parent_of"]
 
+#: The spool's layout; a spool of another layout is not resumed (``ntsec.audit.run``).
+#: 2: a unit's PRINCIPAL_SELF SID binary, its descriptor bytes on its base unit only.
+SPOOL_FORMAT = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS units (
     id INTEGER PRIMARY KEY, digest BLOB NOT NULL, object_type TEXT NOT NULL,
-    self_sid TEXT, sd BLOB, rows INTEGER NOT NULL DEFAULT 0, base INTEGER NOT NULL,
+    self_sid BLOB, sd BLOB, rows INTEGER NOT NULL DEFAULT 0, base INTEGER NOT NULL,
     object_class TEXT);
 CREATE TABLE IF NOT EXISTS rows (
     id INTEGER PRIMARY KEY, part INTEGER NOT NULL, unit INTEGER NOT NULL,
@@ -122,9 +125,8 @@ class Store:
         self.db.executemany(
             "INSERT INTO units (id, digest, object_type, self_sid, sd, base, object_class) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(uid, key.digest, key.object_type.value,
-              None if key.principal_self is None else str(key.principal_self), raw,
-              base, key.object_class) for uid, key, raw, base in units],
+            [(uid, key.digest, key.object_type.value, key.principal_self, raw, base,
+              key.object_class) for uid, key, raw, base in units],
         )
 
     def merge_rows(self, spool: Path, units: list[tuple[int, int, int, int]], *,
@@ -178,7 +180,7 @@ class Store:
             (uid,),
         ).fetchone()
         return (bytes(row[0]), ObjectType(row[1]),
-                None if row[2] is None else Sid.parse(row[2]), int(row[3]), row[4])
+                None if row[2] is None else Sid.from_bytes(row[2]), int(row[3]), row[4])
 
     def units(self) -> Iterator[tuple[int, bytes, int]]:
         """(unit, descriptor bytes, rows) of the units that are their own base."""
@@ -186,9 +188,9 @@ class Store:
             "SELECT id, sd, rows FROM units WHERE base = id ORDER BY id"
         )
 
-    def self_sids(self) -> frozenset[Sid]:
-        """The PRINCIPAL_SELF substitutes of the units (AD objects' own SIDs)."""
-        return frozenset(Sid.parse(r[0]) for r in self.db.execute(
+    def self_sids(self) -> frozenset[bytes]:
+        """The PRINCIPAL_SELF substitutes of the units (AD objects' own SIDs), binary."""
+        return frozenset(bytes(r[0]) for r in self.db.execute(
             "SELECT DISTINCT self_sid FROM units WHERE self_sid IS NOT NULL"))
 
     def row_counts(self) -> dict[int, int]:
