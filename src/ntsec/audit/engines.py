@@ -10,13 +10,13 @@ schedules, and this module only adapts the two to one interface.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
+from ntsec.audit.gcpause import gc_frozen
 from ntsec.audit.task import (
     PartResult,
     TaskSpec,
@@ -69,12 +69,9 @@ class _InProcess:
     def partitions(self, todo: list[TaskSpec], done: Callable[[PartResult], None]) -> None:
         # The ingest's long-lived objects, frozen: the partitions' garbage collections no
         # longer traverse them (as in the pool's forked workers).
-        gc.freeze()
-        try:
+        with gc_frozen():
             for spec in todo:
                 done(run_partition(spec))
-        finally:
-            gc.unfreeze()
 
     def close(self) -> None:
         pass
@@ -111,20 +108,18 @@ class _Pool:
         # Forked workers inherit this process's heap (the parsed inputs' caches): frozen, the
         # workers' garbage collections skip those objects instead of traversing them and
         # copying their pages on write (the gc.freeze documentation's advice for fork).
-        gc.freeze()
-        try:
-            pending: set[Future[PartResult]] = {
-                pool.submit(run_shared_partition, s.part, s.out) for s in todo
-            }
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    done(f.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            gc.unfreeze()
+        with gc_frozen():
+            try:
+                pending: set[Future[PartResult]] = {
+                    pool.submit(run_shared_partition, s.part, s.out) for s in todo
+                }
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        done(f.result())
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         pool.shutdown()
 
     def close(self) -> None:

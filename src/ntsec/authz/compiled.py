@@ -18,7 +18,14 @@ from ntsec.model.privileges import Privilege
 from ntsec.model.sid import Sid
 from ntsec.model.token import ImpersonationLevel, Token, TokenMandatoryPolicy, TokenType
 
-__all__ = ["CompiledAce", "CompiledDescriptor", "TokenFacts", "compile_descriptor", "token_facts"]
+__all__ = [
+    "CompiledAce",
+    "CompiledDescriptor",
+    "TokenFacts",
+    "compile_descriptor",
+    "compute_token_facts",
+    "token_facts",
+]
 
 OWNER_RIGHTS = Sid.from_parts(3, 4)  # S-1-3-4 (MS-DTYP 2.4.2.4)
 PRINCIPAL_SELF = Sid.from_parts(5, 10)  # S-1-5-10
@@ -264,12 +271,23 @@ _TOKEN_CACHE: BoundedCache[int, tuple[Token, TokenFacts]] = BoundedCache(
     _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
 )
 _token_cache_get = _TOKEN_CACHE.get  # bound once: as quick as a plain dict's get
+_NO_WRITE_UP = int(TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP)
 
 
 def token_facts(token: Token) -> TokenFacts:
+    """The token's facts, kept for the next check of the same token (``_TOKEN_CACHE``)."""
     hit = _token_cache_get(id(token))
     if hit is not None and hit[0] is token:
         return hit[1]
+    facts = compute_token_facts(token)
+    weight = 1 + len(token.groups) + len(token.restricted_sids) + len(token.privileges)
+    _TOKEN_CACHE.put(id(token), (token, facts), weight)
+    return facts
+
+
+def compute_token_facts(token: Token) -> TokenFacts:
+    """The token's facts, not kept: for a caller that asks once per token (grouping many
+    principals, ``ntsec.audit``), where storing each set would only evict the others."""
     c = token.compiled()
     il_sid = token.integrity_sid
     integrity = il_sid.rid if il_sid is not None and il_sid.sub_authorities else None
@@ -278,16 +296,14 @@ def token_facts(token: Token) -> TokenFacts:
         s = g.sid
         if s.authority == _TRUST_AUTHORITY and len(s.sub_authorities) >= 2:
             trust = (s.sub_authorities[0], s.sub_authorities[1])
-    facts = TokenFacts(
+    return TokenFacts(
         allow=c.allow_sids,
         deny=c.deny_sids,
         r_allow=c.restricted_allow,
         r_deny=c.restricted_deny,
         privileges=c.privileges,
         integrity=integrity,
-        no_write_up=bool(
-            token.mandatory_policy & TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP
-        ),
+        no_write_up=bool(int(token.mandatory_policy) & _NO_WRITE_UP),
         restricted=bool(token.restricted_sids),
         write_restricted=token.write_restricted,
         trust=trust,
@@ -295,6 +311,3 @@ def token_facts(token: Token) -> TokenFacts:
         or token.impersonation_level >= ImpersonationLevel.SecurityImpersonation,
         take_ownership=Privilege.SeTakeOwnershipPrivilege in c.privileges,
     )
-    weight = 1 + len(token.groups) + len(token.restricted_sids) + len(token.privileges)
-    _TOKEN_CACHE.put(id(token), (token, facts), weight)
-    return facts
