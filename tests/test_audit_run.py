@@ -4,6 +4,8 @@ process pool and on a Dask LocalCluster; bad rows are counted; runs resume from 
 from __future__ import annotations
 
 import json
+import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -200,6 +202,51 @@ def test_principal_self_units_are_per_object(tmp_path: Path) -> None:
                 want.add((r.path, p.name))
     assert want == got
     assert got
+
+
+def test_principal_self_units_resume_with_their_sids(tmp_path: Path) -> None:
+    """A resumed run reads the units' PRINCIPAL_SELF SIDs back from the spool (kept binary, the
+    descriptor bytes on the first unit of each descriptor only) and finds the same."""
+    sd = SecurityDescriptor.from_sddl("O:DAG:DAD:(A;;RPWP;;;PS)(A;;RP;;;AU)",
+                                      domain_sid=DOM)
+    people = principals()
+    rows = [Row(i + 1, f"CN=u{i},DC=x", sd, ObjectType.DS_OBJECT, p.sid)
+            for i, p in enumerate(people)]
+    out = tmp_path / "out"
+
+    def opts(resume: bool) -> AuditOptions:
+        return AuditOptions(out, question=Question(0x20), fmt="jsonl", partitions=3,
+                            resume=resume)
+
+    run_audit([], people, opts(False), rows=rows)
+    first = sorted(map(str, findings(out)))
+    db = sqlite3.connect(out / "spool.sqlite")
+    try:
+        units = db.execute("SELECT id, base, self_sid, sd FROM units ORDER BY id").fetchall()
+    finally:
+        db.close()
+    assert len(people) == len(units)
+    assert [Sid.from_bytes(u[2]) for u in units] == [p.sid for p in people]
+    assert all(u[1] == 0 for u in units)  # one descriptor: one base
+    assert units[0][3] == sd.to_bytes()
+    assert all(u[3] is None for u in units[1:])
+    for part in (out / "parts").glob("part-*"):
+        part.unlink()
+    again = run_audit([], people, opts(True), rows=rows)
+    assert 0 == again.parts_resumed
+    assert first == sorted(map(str, findings(out)))
+
+
+def test_a_spool_of_another_layout_is_not_resumed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(5))
+    opts = AuditOptions(tmp_path / "out", fmt="csv")
+    run_audit([(str(src), "csv")], principals(), opts)
+    monkeypatch.setattr("ntsec.audit.run.SPOOL_FORMAT", 1)  # as if written by an older ntsec
+    with pytest.raises(AuditInputError, match="cannot resume"):
+        run_audit([(str(src), "csv")], principals(), replace(opts, resume=True))
 
 
 def test_principal_self_units_share_decisions_exactly(tmp_path: Path) -> None:

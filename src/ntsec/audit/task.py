@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
+import pickle
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from ntsec.audit.engine import Decider, Decision, Question, deciding_aces
 from ntsec.audit.gcpause import gc_paused
@@ -33,6 +35,7 @@ __all__ = [
     "TaskSpec",
     "install_shared",
     "run_partition",
+    "run_pickled_partition",
     "run_shared_partition",
 ]
 
@@ -284,6 +287,24 @@ def run_shared_partition(part: int, out: str, spec: TaskSpec | None = None) -> P
     ``spec`` as Dask hands over a scattered one)."""
     base = spec if spec is not None else _SHARED[0]
     return run_partition(dataclasses.replace(base, part=part, out=out))
+
+
+#: The last spec unpickled in this process, by the digest of its bytes.
+_UNPICKLED: dict[bytes, TaskSpec] = {}
+
+
+def run_pickled_partition(part: int, out: str, blob: bytes) -> PartResult:
+    """:func:`run_shared_partition` with the shared spec pickled by the coordinator (as Dask
+    hands it over, ``ntsec.audit.engines``), unpickled once per process."""
+    key = hashlib.blake2b(blob, digest_size=16).digest()
+    spec = _UNPICKLED.get(key)
+    if spec is None:
+        # Pickle runs code named by the data: the bytes come from this run's coordinator
+        # over the cluster's own connection, as every Dask task's arguments do.
+        spec = cast("TaskSpec", pickle.loads(blob))  # noqa: S301
+        _UNPICKLED.clear()
+        _UNPICKLED[key] = spec
+    return run_shared_partition(part, out, spec)
 
 
 def run_partition(spec: TaskSpec) -> PartResult:
