@@ -31,11 +31,11 @@ from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import Principal
 from ntsec.audit.questions import is_admin_equivalent
 from ntsec.audit.rows import AuditInputError, Row, RowError, Span
-from ntsec.audit.shape import CorpusSids, Shape, self_state_of, shape_of_facts
+from ntsec.audit.shape import CorpusSids, Shape, shape_and_holds
 from ntsec.audit.spans import plan_spans
 from ntsec.audit.store import SPOOL_FORMAT, Store
 from ntsec.audit.task import PartResult, TaskSpec
-from ntsec.authz.compiled import compile_descriptor, compute_token_facts
+from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, right_names
 from ntsec.model.sid import Sid
@@ -236,22 +236,15 @@ def _plan(principals: Sequence[Principal], corpus: CorpusSids,
     ids: dict[Shape, int] = {}
     plan = _Plan()
     for i, p in enumerate(principals):
-        tf = compute_token_facts(p.token)  # asked once per principal: not cached
-        s = shape_of_facts(tf, p.token, sids, projectable=corpus.projectable)
+        s, holds = shape_and_holds(p.token, sids, self_sids, projectable=corpus.projectable)
         sid = ids.get(s)
         if sid is None:
             sid = ids[s] = len(ids)
             plan.first.append(i)
             plan.members.append([])
         plan.members[sid].append(i)
-        if self_sids:
-            # deny holds allow, and r_deny r_allow (CompiledToken.build): SIDs the token
-            # holds in any way.
-            for held in tf.deny | tf.r_deny if tf.restricted else tf.deny:
-                if held.to_bytes() in self_sids:
-                    how = self_state_of(tf, held)
-                    if how:
-                        plan.self_holders.setdefault(held, {})[i] = how
+        for held, how in holds.items():
+            plan.self_holders.setdefault(held, {})[i] = how
     plan.shapes = list(ids)
     return plan
 

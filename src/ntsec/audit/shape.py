@@ -32,6 +32,7 @@ from ntsec.authz.compiled import (
     CompiledDescriptor,
     TokenFacts,
     compile_descriptor,
+    compute_token_facts,
     token_facts,
 )
 from ntsec.model.descriptor import SecurityDescriptor
@@ -54,6 +55,7 @@ __all__ = [
     "representative",
     "self_state",
     "self_state_of",
+    "shape_and_holds",
     "shape_of",
     "shape_of_facts",
     "with_self",
@@ -75,6 +77,14 @@ _G = GroupAttributes
 _ENABLED = _G.SE_GROUP_ENABLED | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_MANDATORY
 _DENY_ONLY = _G.SE_GROUP_USE_FOR_DENY_ONLY
 _PRIV_ON = PrivilegeAttributes.SE_PRIVILEGE_ENABLED
+# The same bits as plain ints, for shape_and_holds's loop over every group of every principal.
+_DENY_ONLY_BIT = int(_DENY_ONLY)
+_ENABLED_BIT = int(_G.SE_GROUP_ENABLED)
+_INTEGRITY_BIT = int(_G.SE_GROUP_INTEGRITY)
+_PRIV_ON_BIT = int(_PRIV_ON)
+_NO_WRITE_UP_BIT = int(TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP)
+_MANDATORY = 16  # S-1-16: mandatory labels (MS-DTYP 2.4.2.4)
+_TRUST = 19  # S-1-19: process trust labels (MS-DTYP 2.4.2.4)
 
 
 class CorpusSids:
@@ -246,6 +256,82 @@ def self_state_of(tf: TokenFacts, sid: Sid) -> SelfState:
         | (4 if tf.restricted and sid in tf.r_allow else 0)
         | (8 if tf.restricted and sid in tf.r_deny else 0)
     )
+
+
+def shape_and_holds(
+    token: Token, sids: frozenset[Sid], self_sids: frozenset[bytes], *,
+    projectable: bool = True,
+) -> tuple[Shape, dict[Sid, SelfState]]:
+    """``token``'s shape over ``sids`` (as :func:`shape_of`) and how it holds each of
+    ``self_sids`` (PRINCIPAL_SELF substitutes, binary) that it holds at all (as
+    :func:`self_state`): what grouping principals needs of each.
+
+    Worked out in one pass over the token's groups, which tests each SID against the corpus
+    instead of building the token's whole membership sets and intersecting them afterwards:
+    grouping the AD estate's 20,000 principals (``benchmarks/bench_audit.py``) took 0.41 s
+    that way and 0.11 s this way, single-threaded between the reading and the partitions. It
+    follows ``CompiledToken.build`` and ``compute_token_facts`` rule for rule (the user is a
+    deny SID, and an allow SID unless deny-only; a deny-only group is a deny SID, an enabled
+    one both; the integrity SID is the first group with SE_GROUP_INTEGRITY, else the first
+    S-1-16 group; the trust SID the last S-1-19 group), and ``tests/test_audit_shape.py``
+    checks it against them on generated tokens. Restricted tokens, and a corpus that is not
+    projectable, take the facts' way."""
+    if token.restricted_sids or not projectable:
+        tf = compute_token_facts(token)
+        held = tf.deny | tf.r_deny if tf.restricted else tf.deny  # deny holds allow
+        holds = {s: how for s in held if s.to_bytes() in self_sids
+                 if (how := self_state_of(tf, s))}
+        return shape_of_facts(tf, token, sids, projectable=projectable), holds
+    allow: set[Sid] = set()
+    deny: set[Sid] = set()
+    holds = {}
+    user = token.user.sid
+    user_deny_only = int(token.user.attributes) & _DENY_ONLY_BIT
+    if user in sids:
+        deny.add(user)
+        if not user_deny_only:
+            allow.add(user)
+    if user.to_bytes() in self_sids:
+        holds[user] = 2 if user_deny_only else 3
+    labelled: Sid | None = None
+    first_mandatory: Sid | None = None
+    trust = (0, 0)
+    for g in token.groups:
+        sid = g.sid
+        attrs = int(g.attributes)
+        how = 2 if attrs & _DENY_ONLY_BIT else 3 if attrs & _ENABLED_BIT else 0
+        if how and sid in sids:
+            deny.add(sid)
+            if how == 3:
+                allow.add(sid)
+        if how and sid.to_bytes() in self_sids:
+            holds[sid] = holds.get(sid, 0) | how
+        if labelled is None and attrs & _INTEGRITY_BIT:
+            labelled = sid
+        authority = sid.authority
+        if authority == _MANDATORY and first_mandatory is None:
+            first_mandatory = sid
+        elif authority == _TRUST and len(sid.sub_authorities) >= 2:
+            trust = (sid.sub_authorities[0], sid.sub_authorities[1])
+    il_sid = labelled if labelled is not None else first_mandatory
+    shape = Shape(
+        allow=frozenset(allow),
+        deny=frozenset(deny),
+        r_allow=frozenset(),
+        r_deny=frozenset(),
+        restricted=False,
+        write_restricted=False,
+        privileges=frozenset(
+            p.privilege for p in token.privileges
+            if int(p.attributes) & _PRIV_ON_BIT and p.privilege in PRIVILEGES_THAT_MATTER
+        ),
+        integrity=il_sid.rid if il_sid is not None and il_sid.sub_authorities else None,
+        no_write_up=bool(int(token.mandatory_policy) & _NO_WRITE_UP_BIT),
+        trust=trust,
+        can_open=token.token_type == TokenType.TokenPrimary
+        or token.impersonation_level >= ImpersonationLevel.SecurityImpersonation,
+    )
+    return shape, holds
 
 
 def with_self(shape: Shape, sid: Sid, state: SelfState) -> Shape:

@@ -1,0 +1,60 @@
+"""Grouping principals: ``shape_and_holds`` (one pass over a token's groups) must give what the
+token's facts give (``CompiledToken.build``, ``compute_token_facts``: the rules of docs/rules.md
+I.1, I.3) through ``shape_of`` and ``self_state``, for any token and corpus."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ntsec.audit.shape import self_state, shape_and_holds, shape_of
+from ntsec.model.sid import Sid
+from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from strategies import AC_GROUPS, AC_USER, ac_tokens
+
+#: SIDs a corpus or the PRINCIPAL_SELF substitutes may hold: the tokens' own and some others.
+_POOL = (AC_USER, *AC_GROUPS, Sid.from_parts(5, 21, 1, 2, 3, 1002), Sid.from_parts(16, 0x2000),
+         Sid.from_parts(19, 512, 8192))
+_EXTRA_ATTRS = (0, 0x7, 0x10, 0x20, 0x60, 0x1)
+
+
+_TRUST_SIDS = (Sid.from_parts(19, 512, 8192), Sid.from_parts(19, 1024, 4096),
+               Sid.from_parts(19, 7))
+
+
+@st.composite
+def _tokens(draw: st.DrawFn) -> Token:
+    """ac_tokens, with groups moved around them: an unlabelled S-1-16 group before the labelled
+    one (the label is the first SE_GROUP_INTEGRITY group, an S-1-16 group only failing that),
+    sometimes no labelled group at all, trust labels (the last one with two sub-authorities
+    counts), SIDs repeated with other attributes."""
+    tok = draw(ac_tokens())
+    groups = list(tok.groups)
+    if draw(st.booleans()):
+        groups = [g for g in groups if g.sid.authority != 16]
+    if draw(st.booleans()):
+        groups.insert(0, SidAndAttributes(Sid.from_parts(16, 0x1000),
+                                          GroupAttributes(draw(st.sampled_from((0, 0x7))))))
+    for sid in draw(st.lists(st.sampled_from(_TRUST_SIDS), max_size=3)):
+        groups.insert(draw(st.integers(0, len(groups))), SidAndAttributes(sid, GroupAttributes(0)))
+    for sid, attrs in draw(st.lists(st.tuples(st.sampled_from(_POOL),
+                                              st.sampled_from(_EXTRA_ATTRS)), max_size=3)):
+        groups.insert(draw(st.integers(0, len(groups))),
+                      SidAndAttributes(sid, GroupAttributes(attrs)))
+    return Token(user=tok.user, groups=tuple(groups), privileges=tok.privileges,
+                 restricted_sids=tok.restricted_sids, write_restricted=tok.write_restricted,
+                 token_type=tok.token_type, impersonation_level=tok.impersonation_level,
+                 mandatory_policy=tok.mandatory_policy)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_tokens(), st.frozensets(st.sampled_from(_POOL)), st.frozensets(st.sampled_from(_POOL)),
+       st.booleans())
+def test_shape_and_holds_equal_the_token_facts(
+    token: Token, corpus: frozenset[Sid], substitutes: frozenset[Sid], projectable: bool
+) -> None:
+    shape, holds = shape_and_holds(token, corpus, frozenset(s.to_bytes() for s in substitutes),
+                                   projectable=projectable)
+    assert shape == shape_of(token, corpus, projectable=projectable)
+    want = {s: how for s in substitutes if (how := self_state(token, s))}
+    assert want == holds
