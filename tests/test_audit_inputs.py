@@ -330,6 +330,24 @@ def test_jsonl_and_convertto_json(tmp_path: Path) -> None:
     assert ["C:\\c"] == [r.path for r in rows_only(list(read_json(one)))]
 
 
+@pytest.mark.parametrize("size", [100, 65_530, 65_536, 131_073, 1_500_000])
+def test_convertto_json_objects_larger_than_a_read_block(tmp_path: Path, size: int) -> None:
+    """Get-Acl objects carry AccessToString, one line per ACE: a big ACL makes an object larger
+    than the reader's 64 KiB blocks. It was reported as "not JSON" (an unterminated string) and
+    stopped the file; it is read whole, and the next object keeps its line number."""
+    text = "BUILTIN\\Administrators Allow  FullControl\n" * (size // 44 + 1)
+    objects = [{"Path": "C:\\big", "AccessToString": text, "Sddl": SDDL},
+               {"Path": "C:\\small", "Sddl": SDDL}]
+    f = tmp_path / "acl.json"
+    f.write_text(json.dumps(objects, indent=4), encoding="utf-16")  # ConvertTo-Json | Out-File
+    got = list(read_json(f))
+    assert ["C:\\big", "C:\\small"] == [r.path for r in rows_only(got)]
+    assert [2, 7] == [r.line for r in got]
+    f.write_text(json.dumps(objects, indent=4)[:-120], encoding="utf-16")  # cut off
+    with pytest.raises(AuditInputError, match="not JSON"):
+        list(read_json(f))
+
+
 def test_icacls_save_file(tmp_path: Path) -> None:
     """icacls /save: UTF-16LE, a relative path line then an SDDL line per object (Learn
     "icacls")."""

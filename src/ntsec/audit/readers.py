@@ -219,6 +219,13 @@ def read_jsonl(
             yield _row(record, n, source, object_type)
 
 
+#: ConvertTo-Json input is read in blocks of this many characters; a value that does not end
+#: within what is held is read further, up to _JSON_MAX_VALUE characters (beyond that, or at
+#: the end of the file, it is not JSON).
+_JSON_READ = 65536
+_JSON_MAX_VALUE = 64 << 20
+
+
 def read_json(
     path: str | Path, object_type: ObjectType = ObjectType.FILE
 ) -> Iterator[Row | RowError]:
@@ -231,11 +238,11 @@ def read_json(
         pos = 0
         started = False
         eof = False
+        want = _JSON_READ  # characters to hold after ``pos`` before decoding a value
         while True:
-            # Keep at least one whole value in the buffer (values are small; read 64 KiB more).
-            while not eof and len(buf) - pos < 65536:
+            while not eof and len(buf) - pos < want:
                 try:
-                    chunk = stream.read(65536)
+                    chunk = stream.read(max(_JSON_READ, want - (len(buf) - pos)))
                 except UnicodeDecodeError as exc:
                     raise AuditInputError(
                         f"{source}:{line}: not {exc.encoding} text ({exc.reason})"
@@ -259,7 +266,13 @@ def read_json(
             try:
                 record, end = decoder.raw_decode(buf, pos)
             except ValueError as exc:
+                if not eof and want < _JSON_MAX_VALUE:
+                    # The value may only be cut off by the end of what is read so far: an
+                    # object larger than that (a big ACL's AccessToString) is read further.
+                    want = min(2 * max(want, len(buf) - pos), _JSON_MAX_VALUE)
+                    continue
                 raise AuditInputError(f"{source}:{line}: not JSON: {exc}") from exc
+            want = _JSON_READ
             if isinstance(record, dict):
                 yield _row(record, line, source, object_type)
             else:
