@@ -348,6 +348,24 @@ def test_convertto_json_objects_larger_than_a_read_block(tmp_path: Path, size: i
         list(read_json(f))
 
 
+def test_export_csv_of_whole_get_acl_objects_with_a_big_acl(tmp_path: Path) -> None:
+    """Get-Acl | Export-Csv without Select writes every property, AccessToString among them (a
+    line per ACE, Learn "Export-Csv": quoted, line breaks kept): a big ACL's is longer than the
+    csv module's default field limit of 131,072 characters, which stopped the file."""
+    text = "BUILTIN\\Administrators Allow  FullControl\n" * 4000  # 168,000 characters
+    f = tmp_path / "acl.csv"
+    with f.open("w", newline="", encoding="utf-8") as out:
+        w = csv.writer(out, quoting=csv.QUOTE_ALL)
+        w.writerow(["PSPath", "Path", "AccessToString", "Sddl"])
+        w.writerow(["Microsoft.PowerShell.Core\\FileSystem::C:\\big",
+                    "Microsoft.PowerShell.Core\\FileSystem::C:\\big", text, SDDL])
+        w.writerow(["Microsoft.PowerShell.Core\\FileSystem::C:\\small",
+                    "Microsoft.PowerShell.Core\\FileSystem::C:\\small", "x", SDDL])
+    got = list(read_csv(f))
+    assert ["C:\\big", "C:\\small"] == [r.path for r in rows_only(got)]
+    assert [2, 4003] == [r.line for r in got]  # 4,000 line breaks in the field: lines 2-4002
+
+
 def test_icacls_save_file(tmp_path: Path) -> None:
     """icacls /save: UTF-16LE, a relative path line then an SDDL line per object (Learn
     "icacls")."""

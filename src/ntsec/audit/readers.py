@@ -148,6 +148,19 @@ def read_csv(
                 return
 
 
+#: Export-Csv of whole Get-Acl objects (no Select) has AccessToString, a line per ACE: a big
+#: ACL's is longer than the csv module's default field limit (131,072 characters), which
+#: stopped the file. An unterminated quote still ends as an error, at this many characters.
+_CSV_FIELD_LIMIT = 64 << 20
+
+
+def _allow_large_fields() -> None:
+    """Raise the csv module's field limit to _CSV_FIELD_LIMIT. The limit is the module's, for
+    the whole process: it is only ever raised here, never lowered."""
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+
+
 def _csv_records(
     numbered: Iterator[tuple[int, str]], header: tuple[str, ...], offset: int, source: str,
     object_type: ObjectType,
@@ -165,6 +178,7 @@ def _csv_records(
     paths, hexes, sddls = (_columns(header, keys) for keys in (_PATH_KEYS, _HEX_KEYS,
                                                                  _SDDL_KEYS))
     width = len(header)
+    _allow_large_fields()
     reader = csv.reader(feed())
     start = offset + 1
     while True:
@@ -172,7 +186,7 @@ def _csv_records(
             fields = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:  # e.g. a field over csv's size limit: the file is broken
+        except csv.Error as exc:  # e.g. a field over the size limit: the file is broken
             raise AuditInputError(f"{source}:{start}: not CSV: {exc}") from None
         # A record of blank fields only (a blank line) is skipped.
         if fields and (fields[0].strip() or any(f.strip() for f in fields)):
