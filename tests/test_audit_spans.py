@@ -339,6 +339,23 @@ def test_bad_text_in_a_later_piece_names_its_line(
         assert not (tmp_path / "o" / "ingest").exists()
 
 
+def test_bad_text_in_an_ldif_names_its_line(tmp_path: Path) -> None:
+    """The LDIF reader reads the file's lines itself: bytes that are not UTF-8 name their line,
+    read whole and read from a range starting at a later entry."""
+    entries = [f"dn: CN=u{i},DC=x\nnTSecurityDescriptor:: {_b64_sd(SDDLS[2])}\n".encode()
+               for i in range(40)]
+    entries[30] = b"dn: CN=caf\xe9,DC=x\n" + entries[30].split(b"\n", 1)[1]  # Latin-1 e-acute
+    f = tmp_path / "d.ldif"
+    f.write_bytes(b"version: 1\n\n" + b"\n".join(entries))
+    line = 3 + 3 * 30  # version, empty line, then 3 lines per entry
+    with pytest.raises(AuditInputError, match=rf"d\.ldif:{line}: not utf-8 text"):
+        _items(f, "ldif")
+    spans = plan_spans(f, "ldif", 8, min_span=1, max_span=200)
+    assert spans is not None
+    with pytest.raises(AuditInputError, match=rf"d\.ldif:{line}: not utf-8 text"):
+        _items(f, "ldif", [s for s in spans if s.first_line <= line][-1:])
+
+
 def test_row_errors_are_reported_as_rows(tmp_path: Path) -> None:
     """A RowError is a value the caller counts (the readers' contract), not an exception."""
     src = tmp_path / "acl.csv"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ntsec.audit.rows import Row, RowError, Span, lines, open_text
+from ntsec.audit.rows import Row, RowError, Span, decode_error, open_text
 from ntsec.errors import Error
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
@@ -60,21 +60,29 @@ def _logical_lines(
     path: str | Path, source: str, span: Span | None = None
 ) -> Iterator[tuple[int, str]]:
     """Unfolded lines (RFC 2849: a line starting with one space continues the previous one);
-    comments dropped, blank lines kept (they end entries)."""
+    comments dropped, blank lines kept (they end entries). The file's lines are read here
+    rather than through ``rows.lines``: a generator less per line, a tenth of reading an AD
+    dump."""
+    n = 0 if span is None else span.first_line - 1
     with open_text(path, span) as stream:
         start = 0
         parts: list[str] = []
-        for n, text in lines(stream, source, 1 if span is None else span.first_line):
-            if text.startswith(" ") and parts:
-                parts.append(text[1:])
-                continue
-            if parts:
-                yield start, "".join(parts)
-            if not text.strip():
-                parts = []
-                yield n, ""
-            else:
-                start, parts = n, [text]
+        try:
+            for raw in stream:
+                n += 1
+                text = raw.rstrip("\r\n")
+                if text.startswith(" ") and parts:
+                    parts.append(text[1:])
+                    continue
+                if parts:
+                    yield start, "".join(parts)
+                if not text.strip():
+                    parts = []
+                    yield n, ""
+                else:
+                    start, parts = n, [text]
+        except UnicodeDecodeError as exc:
+            raise decode_error(exc, source, n) from None
         if parts:
             yield start, "".join(parts)
 
@@ -85,6 +93,7 @@ def read_ldif(path: str | Path, span: Span | None = None) -> Iterator[LdifEntry 
     source = str(path)
     entry: LdifEntry | None = None
     bad = False
+    keys: dict[str, str] = {}
     for n, text in _logical_lines(path, source, span):
         if not text:
             if entry is not None and not bad:
@@ -112,7 +121,9 @@ def read_ldif(path: str | Path, span: Span | None = None) -> Iterator[LdifEntry 
             continue
         else:
             value = rest[1:] if rest.startswith(" ") else rest
-        key = name.split(";", 1)[0].strip().lower()
+        key = keys.get(name)
+        if key is None:  # a few attribute names, met on every entry: normalised once
+            key = keys[name] = name.split(";", 1)[0].strip().lower()
         if key == "dn":
             if entry is not None and not bad:
                 yield entry

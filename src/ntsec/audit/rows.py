@@ -126,11 +126,16 @@ def lines(stream: IO[str], source: str = "", first: int = 1) -> Iterator[tuple[i
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
-            raise AuditInputError(
-                f"{source}:{n + 1 + _lines_before(exc)}: not {exc.encoding} text ({exc.reason})"
-            ) from None
+            raise decode_error(exc, source, n) from None
         n += 1
         yield n, line.rstrip("\r\n")
+
+
+def decode_error(exc: UnicodeDecodeError, source: str, n: int) -> AuditInputError:
+    """The error for bytes that are not text, met after line ``n`` was read whole."""
+    return AuditInputError(
+        f"{source}:{n + 1 + _lines_before(exc)}: not {exc.encoding} text ({exc.reason})"
+    )
 
 
 def _lines_before(exc: UnicodeDecodeError) -> int:
