@@ -59,6 +59,9 @@ def direct(rows: list[Row], who: list[Principal]) -> set[tuple[str, str, str]]:
 def audited(tmp_path: Path, rows: list[Row], who: list[Principal]) -> set[tuple[str, str, str]]:
     summary = run_audit([], who, AuditOptions(tmp_path / "o", fmt="jsonl", rules=True),
                         rows=rows)
+    # Each unique descriptor is evaluated for a representative of each shape, and each object
+    # for the principals holding its own SID: counted as the run's checks.
+    assert 0 < summary.checks <= summary.units * (summary.shapes + len(who))
     return {(str(f["path"]), str(f["principal"]), str(f["rights"]))
             for p in summary.part_files for f in read_part(Path(p))}
 

@@ -110,6 +110,9 @@ class _Partition:
             for i in members:
                 self.shape_of[i] = s
         self.rule_cache: dict[tuple[int, int], list[_RuleHit]] = {}
+        # Tokens the findings rules were evaluated for, one descriptor each (--rules: the
+        # run's access checks, as the decider counts its own).
+        self.rule_checks = 0
         self.base_decisions: dict[int, dict[int, Decision]] = {}
         self.base_matched: dict[
             int, tuple[list[tuple[Decision, Sequence[int]]], list[int]]
@@ -328,7 +331,7 @@ def _run_partition(spec: TaskSpec) -> PartResult:
         raise
     finally:
         store.close()
-    result.checks = p.decider.checks
+    result.checks = p.decider.checks + p.rule_checks
     result.findings = writer.count
     result.seconds = time.perf_counter() - start
     result.cpu_seconds = time.process_time() - cpu
@@ -442,6 +445,7 @@ def _hits(p: _Partition, u: _Unit, tokens: list[tuple[str, Token]], principal_se
     from ntsec.authz import findings  # noqa: PLC0415  (only when rules are asked for)
 
     cls = u.object_class if u.object_type is ObjectType.DS_OBJECT else None
+    p.rule_checks += len(tokens)
     try:
         report = findings.find(u.sd, u.object_type, object_class=cls, tokens=tokens,
                                principal_self=principal_self)
