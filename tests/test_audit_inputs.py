@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ntsec.audit.engine import Question, decide_row
-from ntsec.audit.ldif import read_ldif, read_ldif_rows
+from ntsec.audit.ldif import LdifEntry, read_ldif, read_ldif_rows
 from ntsec.audit.outputs import read_part
 from ntsec.audit.principals import Principal, ldif_principals
 from ntsec.audit.readers import (
@@ -151,6 +151,22 @@ DOM = "S-1-5-21-1-2-3"
 
 def _sid_b64(text: str) -> str:
     return base64.b64encode(Sid.parse(text).to_bytes()).decode()
+
+
+def test_ldif_read_for_some_attributes_only(tmp_path: Path) -> None:
+    """Building principals reads only the attributes it uses: the others are neither kept nor
+    decoded (a bad value there is the row reader's to report, not the principals')."""
+    f = tmp_path / "d.ldif"
+    f.write_text("dn: CN=a,DC=x\nobjectClass: user\nnTSecurityDescriptor:: !!notbase64\n"
+                 f"objectSid:: {_sid_b64(DOM + '-1001')}\n\n"
+                 "dn: CN=b,DC=x\nobjectSid:: !!notbase64\n")
+    picked = list(read_ldif(f, attrs=frozenset({"objectsid", "objectclass"})))
+    assert isinstance(picked[0], LdifEntry)
+    assert {"objectclass", "objectsid"} == set(picked[0].attrs)
+    assert [(7, "objectSid: value is not base64")] == [
+        (e.line, e.message) for e in picked if isinstance(e, RowError)]
+    every = list(read_ldif(f))
+    assert [3, 7] == [e.line for e in every if isinstance(e, RowError)]
 
 
 def test_ldif_token_groups_are_transitive(tmp_path: Path) -> None:

@@ -87,9 +87,13 @@ def _logical_lines(
             yield start, "".join(parts)
 
 
-def read_ldif(path: str | Path, span: Span | None = None) -> Iterator[LdifEntry | RowError]:
+def read_ldif(
+    path: str | Path, span: Span | None = None, attrs: frozenset[str] | None = None
+) -> Iterator[LdifEntry | RowError]:
     """The directory entries of an LDIF file (with ``span``, of that range, which starts at
-    an entry), and a RowError for each line that is not LDIF."""
+    an entry), and a RowError for each line that is not LDIF. With ``attrs`` (lower-case
+    names), only those attributes are kept, and the others' values are not decoded (building
+    principals needs no nTSecurityDescriptor: a fifth of reading an AD dump)."""
     source = str(path)
     entry: LdifEntry | None = None
     bad = False
@@ -107,6 +111,11 @@ def read_ldif(path: str | Path, span: Span | None = None) -> Iterator[LdifEntry 
             yield RowError(n, source, f"not an LDIF line (no ':'): {text[:60]!r}")
             bad = True
             continue
+        key = keys.get(name)
+        if key is None:  # a few attribute names, met on every entry: normalised once
+            key = keys[name] = name.split(";", 1)[0].strip().lower()
+        if attrs is not None and key != "dn" and key not in attrs:
+            continue
         value: str | bytes
         if rest.startswith(":"):
             try:
@@ -121,9 +130,6 @@ def read_ldif(path: str | Path, span: Span | None = None) -> Iterator[LdifEntry 
             continue
         else:
             value = rest[1:] if rest.startswith(" ") else rest
-        key = keys.get(name)
-        if key is None:  # a few attribute names, met on every entry: normalised once
-            key = keys[name] = name.split(";", 1)[0].strip().lower()
         if key == "dn":
             if entry is not None and not bad:
                 yield entry

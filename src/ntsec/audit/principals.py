@@ -121,10 +121,15 @@ def _node(entry: LdifEntry) -> _Node:
     )
 
 
+#: The attributes a principal is built from (``_node``, ``_load``).
+_NODE_ATTRS = frozenset({"objectclass", "primarygroupid", "useraccountcontrol", "samaccountname",
+                         "objectsid", "memberof", "member", "sidhistory"})
+
+
 def _load(path: str | Path, errors: list[RowError]) -> dict[str, _Node]:
     nodes: dict[str, _Node] = {}
     members: list[tuple[str, list[str]]] = []
-    for item in read_ldif(path):
+    for item in read_ldif(path, attrs=_NODE_ATTRS):
         if isinstance(item, RowError):
             errors.append(item)
             continue
