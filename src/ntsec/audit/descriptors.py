@@ -18,7 +18,7 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
-__all__ = ["UnitKey", "descriptor_key", "has_self_aces", "unit_key"]
+__all__ = ["UnitKey", "descriptor_key", "has_self_aces", "key_for", "unit_key"]
 
 
 def descriptor_key(sd: SecurityDescriptor, raw: bytes | None = None) -> bytes:
@@ -48,11 +48,18 @@ def unit_key(
     object_type: ObjectType,
     principal_self: Sid | None = None,
     object_class: str | None = None,
-    *,
-    raw: bytes | None = None,
 ) -> UnitKey:
-    """The unit of ``sd`` (``raw``: its self-relative bytes, if already encoded);
-    ``principal_self`` is kept only when the DACL uses it."""
-    keep = principal_self.to_bytes() if principal_self is not None and has_self_aces(sd) \
-        else None
-    return UnitKey(descriptor_key(sd, raw), object_type, keep, object_class)
+    """The unit of ``sd``; ``principal_self`` is kept only when the DACL uses it."""
+    return key_for(descriptor_key(sd), has_self_aces(sd), object_type, principal_self,
+                   object_class)
+
+
+def key_for(
+    digest: bytes, self_aces: bool, object_type: ObjectType, principal_self: Sid | None,
+    object_class: str | None,
+) -> UnitKey:
+    """:func:`unit_key` from the descriptor's digest and :func:`has_self_aces`, for a caller
+    that keeps them per descriptor (a reading job: AD objects of one class share a
+    descriptor and differ in their own SID only)."""
+    keep = principal_self.to_bytes() if self_aces and principal_self is not None else None
+    return UnitKey(digest, object_type, keep, object_class)

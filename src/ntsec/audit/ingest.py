@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ntsec.audit.descriptors import UnitKey, descriptor_key, has_self_aces
+from ntsec.audit.descriptors import UnitKey, descriptor_key, has_self_aces, key_for
 from ntsec.audit.gcpause import gc_paused
 from ntsec.audit.ldif import read_ldif_rows
 from ntsec.audit.readers import read_csv, read_icacls_save, read_json, read_jsonl, read_sc_list
@@ -162,9 +162,7 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
                 if len(keyed) > 65536:
                     keyed.clear()
                     encoded.clear()
-                key, encoded_sd = _key(encoded, item.sd, item.object_type, item.object_sid,
-                                       cls)
-                raw: bytes | None = encoded_sd
+                key, raw = _key(encoded, item.sd, item.object_type, item.object_sid, cls)
                 uid = local.get(key)
                 if uid is None:
                     uid = local[key] = len(result.units)
@@ -172,15 +170,15 @@ def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
                     base = bases.setdefault((key.digest, key.object_type, key.object_class),
                                             len(bases))
                     base_of.append(base)
-                    if base == len(seen):
+                    new_base = base == len(seen)
+                    if new_base:
                         seen.append(0)
                         # PRINCIPAL_SELF SIDs stay out of the corpus's SIDs: the engine
                         # decides them through the principal's self state
                         # (ntsec.audit.engine.Decider.decide).
                         result.corpus.add_compiled(compile_descriptor(item.sd))
-                    else:
-                        raw = None  # the merge keeps a base's bytes only (Store.add_units)
-                    result.units.append((key, raw))
+                    # The merge keeps a base's bytes only (Store.add_units).
+                    result.units.append((key, raw if new_base else None))
                 hit = keyed[memo] = (item.sd, uid)
             uid = hit[1]
             result.counts[uid] += 1
@@ -207,16 +205,14 @@ def _key(
     encoded: dict[int, tuple[SecurityDescriptor, bytes, bytes, bool]], sd: SecurityDescriptor,
     object_type: ObjectType, object_sid: Sid | None, cls: str | None,
 ) -> tuple[UnitKey, bytes]:
-    """``unit_key`` of a row, with the descriptor's bytes, digest and PRINCIPAL_SELF test
-    worked out once per descriptor value (``encoded``, by identity): AD objects of one class
-    share a descriptor and differ in their own SID only."""
+    """The unit key of a row and the descriptor's bytes, the bytes, digest and PRINCIPAL_SELF
+    test worked out once per descriptor value (``encoded``, by identity)."""
     hit = encoded.get(id(sd))
     if hit is None or hit[0] is not sd:
         raw = sd.to_bytes()
         hit = encoded[id(sd)] = (sd, raw, descriptor_key(sd, raw), has_self_aces(sd))
     _, raw, digest, self_aces = hit
-    keep = object_sid.to_bytes() if self_aces and object_sid is not None else None
-    return UnitKey(digest, object_type, keep, cls), raw
+    return key_for(digest, self_aces, object_type, object_sid, cls), raw
 
 
 def _skip_error(result: JobResult, item: RowError, stop: bool) -> bool:
