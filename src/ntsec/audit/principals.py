@@ -176,7 +176,7 @@ def ldif_principals(
     errs: list[RowError] = [] if errors is None else errors
     nodes = _load(path, errs)
     by_sid = {n.sid: dn for dn, n in nodes.items() if n.sid is not None}
-    entries: dict[Sid, SidAndAttributes] = {}
+    entries: dict[tuple[Sid, GroupAttributes], SidAndAttributes] = {}
     for node in nodes.values():
         if node.sid is None or "user" not in node.classes:
             continue
@@ -203,30 +203,21 @@ def ldif_principals(
 
 
 def _domain_token(user: Sid, groups: list[Sid], logon_type: str,
-                  entries: dict[Sid, SidAndAttributes]) -> Token:
-    """``entries``: the group entries made so far, by SID. Users share them (a group's entry
-    is the same value in every token that holds it): made and validated once per group
-    instead of once per membership, a quarter of building an AD dump's 20,000 tokens."""
+                  entries: dict[tuple[Sid, GroupAttributes], SidAndAttributes]) -> Token:
+    """``entries``: the group entries made so far. Users share them (a group's entry is the
+    same value in every token that holds it): made and validated once per group instead of
+    once per membership, a quarter of building an AD dump's 20,000 tokens."""
     sids: list[Sid] = [EVERYONE, *groups, *LOGON_TYPE_SIDS[logon_type], AUTHENTICATED_USERS,
                        THIS_ORGANIZATION]
     seen: dict[Sid, None] = dict.fromkeys(sids)
     admin = any(s.sub_authorities and s.rid in ELEVATED_GROUP_RIDS for s in seen)
     label = Sid.from_parts(16, 0x3000 if admin else 0x2000)
     network = logon_type == "network"
-    held = []
-    for s in seen:
-        entry = entries.get(s)
-        if entry is None:
-            entry = entries[s] = SidAndAttributes(s, _DEFAULT)
-        held.append(entry)
-    label_entry = entries.get(label)
-    if label_entry is None:
-        label_entry = entries[label] = SidAndAttributes(label, _LABEL)
-    elif label_entry.attributes != _LABEL:  # the label's SID held as a group too: not shared
-        label_entry = SidAndAttributes(label, _LABEL)
+    held = [_entry(entries, s, _DEFAULT) for s in seen]
+    held.append(_entry(entries, label, _LABEL))
     return Token(
         user=SidAndAttributes(user),
-        groups=(*held, label_entry),
+        groups=tuple(held),
         token_type=TokenType.TokenImpersonation if network else TokenType.TokenPrimary,
         impersonation_level=(
             ImpersonationLevel.SecurityImpersonation
@@ -234,6 +225,14 @@ def _domain_token(user: Sid, groups: list[Sid], logon_type: str,
             else ImpersonationLevel.SecurityAnonymous
         ),
     )
+
+
+def _entry(entries: dict[tuple[Sid, GroupAttributes], SidAndAttributes], sid: Sid,
+           attributes: GroupAttributes) -> SidAndAttributes:
+    entry = entries.get((sid, attributes))
+    if entry is None:
+        entry = entries[sid, attributes] = SidAndAttributes(sid, attributes)
+    return entry
 
 
 # ----------------------------------------------------------------------------- whoami

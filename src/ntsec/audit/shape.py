@@ -150,9 +150,8 @@ def shape_of(token: Token, sids: frozenset[Sid], *, projectable: bool = True) ->
 
 def shape_of_facts(tf: TokenFacts, token: Token, sids: frozenset[Sid], *,
                    projectable: bool = True) -> Shape:
-    """:func:`shape_of` from the token's facts already at hand (``token_facts`` is a bounded
-    cache: grouping 20,000 principals asked it three times each, and it had dropped most of
-    them in between)."""
+    """:func:`shape_of` from the token's facts already at hand (:func:`shape_and_holds`
+    computes them without storing them in ``token_facts``'s bounded cache)."""
     restricted = tf.restricted
     return Shape(
         allow=tf.allow & sids,
