@@ -50,6 +50,13 @@ def _csv_field(value: str, quote_all: bool) -> str:
     return value
 
 
+def _records(draw: Any, odd: list[str], ok: int) -> list[tuple[str, str, str]]:
+    """(path, SDDL, kind) of up to 40 records: kind "ok" ``ok`` times as likely as each of
+    the ``odd`` kinds."""
+    kinds = st.sampled_from(["ok"] * ok + odd)
+    return list(draw(st.lists(st.tuples(_path, st.sampled_from(SDDLS), kinds), max_size=40)))
+
+
 @st.composite
 def csv_files(draw: Any) -> bytes:
     """A CSV as Export-Csv (every field quoted, an optional #TYPE line) or another tool
@@ -60,10 +67,7 @@ def csv_files(draw: Any) -> bytes:
     if draw(st.booleans()):
         lines.append("#TYPE Selected.System.Security.AccessControl.DirectorySecurity")
     lines.append(",".join(_csv_field(h, quote_all) for h in ("Path", "Sddl")))
-    for path, sddl, kind in draw(st.lists(
-        st.tuples(_path, st.sampled_from(SDDLS), st.sampled_from(["ok"] * 8 + ["blank", "3"])),
-        max_size=40,
-    )):
+    for path, sddl, kind in _records(draw, ["blank", "3"], 8):
         if kind == "blank":
             lines.append("")
         elif kind == "3":
@@ -78,10 +82,7 @@ def csv_files(draw: Any) -> bytes:
 @st.composite
 def jsonl_files(draw: Any) -> bytes:
     out = []
-    for path, sddl, kind in draw(st.lists(
-        st.tuples(_path, st.sampled_from(SDDLS), st.sampled_from(["ok"] * 6 + ["bad", ""])),
-        max_size=40,
-    )):
+    for path, sddl, kind in _records(draw, ["bad", ""], 6):
         if kind == "bad":
             out.append("{not json")
         elif kind == "":
