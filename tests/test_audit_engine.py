@@ -330,3 +330,19 @@ def test_sids_pickled_in_another_process_still_match() -> None:
     data = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           check=True).stdout
     assert Sid.parse("S-1-5-32-544") in pickle.loads(data)
+
+
+def test_a_substitute_equal_to_the_representatives_placeholder_is_not_held() -> None:
+    """A principal that does not hold the PRINCIPAL_SELF substitute is decided with its
+    shape's own representative (``Decider._rep``), unless that token names the substitute: here
+    the substitute is the SID the representative takes for its user (deny-only), so reusing it
+    would let the deny ACE for PRINCIPAL_SELF match a token that does not hold the SID."""
+    placeholder = Sid.from_parts(5, 21, 0, 0, 0, 1, 0)  # shape._placeholder(sids, 1)
+    sd = SecurityDescriptor.from_sddl("O:BAG:SYD:(D;;FW;;;PS)(A;;FA;;;WD)")
+    tok = Token(
+        user=SidAndAttributes(Sid.parse(f"{DOM}-3001")),
+        groups=(SidAndAttributes(Sid.parse("S-1-1-0"), GROUP_ATTRS[0]),),
+    )
+    want, _ = decide_row(sd, tok, Question(), ObjectType.FILE, placeholder)
+    assert want.granted == 0x1F01FF  # FILE_ALL_ACCESS: the deny ACE is for a SID not held
+    assert 1 == _engine_vs_rows([sd], [tok], Question(), ObjectType.FILE, placeholder)
