@@ -11,7 +11,9 @@ schedules, and this module only adapts the two to one interface.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import pickle
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -143,7 +145,10 @@ class _Dask:
             # sample of the running task every 10 ms) or GIL monitor (every 1 ms): off.
             quiet = {} if dashboard else {"distributed.worker.profile.enabled": False,
                                           "distributed.admin.system-monitor.gil.enabled": False}
-            with dask.config.set(quiet):
+            start = {"distributed.worker.multiprocessing-method": _worker_start_method()}
+            # Frozen: forked workers inherit this heap (the principals above all) and never
+            # traverse it in their collections, as the pool's workers (gc.freeze's advice).
+            with dask.config.set({**quiet, **start}), gc_frozen():
                 self.cluster = LocalCluster(
                     n_workers=max(1, workers), threads_per_worker=1, processes=dask_processes,
                     dashboard_address=":0" if dashboard else None,
@@ -198,6 +203,20 @@ class _Dask:
         if self.cluster is not None:
             self.cluster.close()
         self.teardown_seconds = time.perf_counter() - stopping
+
+
+def _worker_start_method() -> str:
+    """How a LocalCluster's nannies start their worker processes.
+
+    Fork where this platform's process pool forks too (Linux before Python 3.12): a forked
+    worker has the coordinator's modules imported already, where a spawned one imports Dask,
+    pyarrow and ntsec again. Measured on this 2-core machine: the cluster up and ready in 0.11 s
+    instead of 0.6-0.74 s, and closed in 0.02 s instead of 0.10-0.19 s. Elsewhere Dask's own
+    default, spawn: Python 3.12 warns that forking a process with threads (the cluster's event
+    loop runs in one) may deadlock the child, and 3.14 no longer forks by default on Linux."""
+    if sys.version_info < (3, 12) and multiprocessing.get_start_method() == "fork":
+        return "fork"
+    return "spawn"
 
 
 def _warm() -> None:
