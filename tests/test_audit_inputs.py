@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 from ntsec.audit.engine import Question, decide_row
 from ntsec.audit.ldif import LdifEntry, read_ldif, read_ldif_rows
 from ntsec.audit.outputs import read_part
-from ntsec.audit.principals import Principal, ldif_principals
+from ntsec.audit.principals import (
+    NODE_ATTRS,
+    LdifPrincipals,
+    NodeRecord,
+    Principal,
+    ldif_principals,
+    node_record,
+)
 from ntsec.audit.readers import (
     _row,  # the per-record reference for the CSV reader's column choice
     read_csv,
@@ -29,7 +36,7 @@ from ntsec.audit.rows import AuditInputError, Row, RowError
 from ntsec.audit.run import AuditOptions, read_source, run_audit
 from ntsec.authz.access import MAXIMUM_ALLOWED, access_check
 from ntsec.model.ace import AceFlags, AceType
-from ntsec.model.descriptor import SecurityDescriptorControl
+from ntsec.model.descriptor import SecurityDescriptor, SecurityDescriptorControl
 from ntsec.model.rights import ObjectType, parse_rights
 from ntsec.model.sid import Sid
 from ntsec.model.status import NtStatus
@@ -226,6 +233,80 @@ objectSid:: {_sid_b64(DOM + "-1003")}
     assert {"u1", "off", "pc"} == {
         p.name for p in ldif_principals(f, include_computers=True, include_disabled=True)
     }
+
+
+def _edge_dump(path: Path) -> Path:
+    """Entries whose bad lines fall inside and outside the attributes principals are built
+    from, a DN met twice, and a group listing its members (``member``) rather than the
+    members listing it (``memberOf``)."""
+    sd = base64.b64encode(
+        SecurityDescriptor.from_sddl("O:DAG:DAD:(A;;RP;;;AU)", domain_sid=Sid.parse(DOM))
+        .to_bytes()
+    ).decode()
+    path.write_text(
+        f"dn: CN=ok,DC=x\nobjectClass: user\nobjectSid:: {_sid_b64(DOM + '-1001')}\n"
+        f"nTSecurityDescriptor:: {sd}\n\n"
+        # bad descriptor (no row), good for principals
+        f"dn: CN=badsd,DC=x\nobjectClass: user\nobjectSid:: {_sid_b64(DOM + '-1002')}\n"
+        "nTSecurityDescriptor:: !!notbase64\n\n"
+        f"dn: CN=urlsd,DC=x\nobjectClass: user\nobjectSid:: {_sid_b64(DOM + '-1003')}\n"
+        "nTSecurityDescriptor:< file:///sd.bin\n\n"
+        # bad for principals too
+        f"dn: CN=badsid,DC=x\nobjectClass: user\nobjectSid:: !!notbase64\n"
+        f"nTSecurityDescriptor:: {sd}\n\n"
+        f"dn: CN=urlmember,DC=x\nobjectClass: user\nobjectSid:: {_sid_b64(DOM + '-1004')}\n"
+        f"memberOf:< file:///g\nnTSecurityDescriptor:: {sd}\n\n"
+        f"dn: CN=nocolon,DC=x\nobjectClass: user\nobjectSid:: {_sid_b64(DOM + '-1005')}\n"
+        f"no colon here\nnTSecurityDescriptor:: {sd}\n\n"
+        # a group that lists its members, then a DN met again
+        f"dn: CN=G,DC=x\nobjectClass: group\nobjectSid:: {_sid_b64(DOM + '-2001')}\n"
+        f"member: CN=ok,DC=x\nmember: cn=BADSD,dc=x\nnTSecurityDescriptor:: {sd}\n\n"
+        f"dn: CN=ok,DC=x\nobjectClass: user\nobjectSid:: {_sid_b64(DOM + '-1001')}\n"
+        f"sAMAccountName: ok-again\nnTSecurityDescriptor:: {sd}\n"
+    )
+    return path
+
+
+def test_ldif_visit_sees_what_a_read_for_those_attributes_sees(tmp_path: Path) -> None:
+    """read_ldif's visit hands over every entry that a read for the visited attributes alone
+    would yield, and only those, while the rows are read from the same parse."""
+    f = _edge_dump(tmp_path / "d.ldif")
+    alone = [node_record(e) for e in read_ldif(f, attrs=NODE_ATTRS)
+             if isinstance(e, LdifEntry)]
+    visited: list[object] = []
+    rows = list(read_ldif_rows(f, visit=(NODE_ATTRS, lambda e: visited.append(node_record(e)))))
+    assert repr(alone) == repr(visited)
+    assert ["cn=ok,dc=x", "cn=badsd,dc=x", "cn=urlsd,dc=x", "cn=g,dc=x", "cn=ok,dc=x"] == [
+        r[0] for r in visited]  # type: ignore[index]
+    assert ["CN=ok,DC=x", "CN=G,DC=x", "CN=ok,DC=x"] == [
+        r.path for r in rows if isinstance(r, Row)]
+    # Without a visit, the same rows.
+    assert repr(rows) == repr(list(read_ldif_rows(f)))
+
+
+def test_ldif_principals_from_the_audits_own_parse(tmp_path: Path) -> None:
+    """LdifPrincipals built from the reading jobs' entries equal ldif_principals' (same
+    tokens, same order), however the dump is cut into pieces; and an audit given them equals
+    one given the built list, in one process and in a pool of 2."""
+    f = _edge_dump(tmp_path / "d.ldif")
+    want = list(ldif_principals(f, include_disabled=True))
+    spec = LdifPrincipals(str(f), include_disabled=True)
+    assert repr(want) == repr(spec.read())
+    records: list[NodeRecord] = []
+    list(read_ldif_rows(f, visit=(NODE_ATTRS, lambda e: records.append(node_record(e)))))
+    assert repr(want) == repr(spec.from_records(records))
+    assert {"ok-again", "badsd", "urlsd"} == {p.name for p in want}
+    outs = []
+    for workers, chosen in ((1, want), (1, spec), (2, spec)):
+        out = tmp_path / f"out-{workers}-{type(chosen).__name__}"
+        s = run_audit([(str(f), "ldif")], chosen,
+                      AuditOptions(out, question=Question(0x10), fmt="jsonl", partitions=3,
+                                   workers=workers))
+        assert s.principals == 3
+        outs.append(sorted(str(r) for part in sorted((out / "parts").glob("part-*"))
+                           for r in read_part(part)))
+    assert outs[0]
+    assert outs[0] == outs[1] == outs[2]
 
 
 # ----------------------------------------------------------------------------- sc sdshow

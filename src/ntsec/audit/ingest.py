@@ -19,6 +19,7 @@ from pathlib import Path
 from ntsec.audit.descriptors import UnitKey, descriptor_key, has_self_aces, key_for
 from ntsec.audit.gcpause import gc_paused
 from ntsec.audit.ldif import read_ldif_rows
+from ntsec.audit.principals import NODE_ATTRS, NodeRecord, node_record
 from ntsec.audit.readers import read_csv, read_icacls_save, read_json, read_jsonl, read_sc_list
 from ntsec.audit.rows import AuditInputError, Row, RowError, Span
 from ntsec.audit.shape import CorpusSids
@@ -99,6 +100,9 @@ class IngestJob:
     where: str | None = None
     rules: bool = False  # the unit key keeps the AD object class (the findings rules use it)
     stop_on_error: bool = False
+    # An LDIF input whose users are the audit's principals: the job also sends what building
+    # them needs of each entry it parses (``JobResult.nodes``).
+    principal_nodes: bool = False
 
 
 @dataclass(slots=True)
@@ -121,12 +125,22 @@ class JobResult:
     filtered_out: int = 0
     stopped: str | None = None
     cpu_seconds: float = 0.0
+    # IngestJob.principal_nodes: the entries of this job's range, as principals need them.
+    nodes: list[NodeRecord] = field(default_factory=list)
 
 
 def ingest_job(job: IngestJob) -> JobResult:
     """Read one job's input into its spool file (run in a worker process or in-process)."""
     with gc_paused():
-        return ingest_rows(job, read_source(job.source, job.fmt, job.object_type, job.span))
+        if not (job.principal_nodes and job.fmt == "ldif"):
+            return ingest_rows(job, read_source(job.source, job.fmt, job.object_type, job.span))
+        # Every entry that building principals would read (bad descriptors or not, --where
+        # or not), from the same parse as the rows.
+        nodes: list[NodeRecord] = []
+        visit = (NODE_ATTRS, lambda entry: nodes.append(node_record(entry)))
+        result = ingest_rows(job, read_ldif_rows(job.source, job.span, visit))
+        result.nodes = nodes
+        return result
 
 
 def ingest_rows(job: IngestJob, rows: Iterable[Row | RowError]) -> JobResult:
@@ -238,6 +252,7 @@ class IngestState:
     self_sids: set[bytes] = field(default_factory=set)
     counts: dict[int, int] = field(default_factory=dict)
     base_rows: dict[int, int] = field(default_factory=dict)
+    nodes: list[NodeRecord] = field(default_factory=list)  # the jobs' nodes, in job order
     rows: int = 0
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -258,6 +273,7 @@ def merge(results: Iterable[JobResult], store: Store, parts: int, *,
         state.filtered_out += r.filtered_out
         if r.stopped is not None:
             raise AuditInputError(r.stopped)
+        state.nodes += r.nodes
         state.corpus.update(r.corpus)
         new: list[tuple[int, UnitKey, bytes | None, int]] = []
         mapping = [_global_unit(state, new, key, raw) for key, raw in r.units]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType
 from ntsec.model.sid import Sid
 
-__all__ = ["LdifEntry", "read_ldif", "read_ldif_rows"]
+__all__ = ["LdifEntry", "Visit", "read_ldif", "read_ldif_rows"]
 
 
 @dataclass
@@ -87,29 +87,42 @@ def _logical_lines(
             yield start, "".join(parts)
 
 
+#: Called with each entry whose lines are good as far as some attributes go
+#: (:func:`read_ldif`'s ``visit``).
+Visit = tuple[frozenset[str], Callable[[LdifEntry], None]]
+
+
 def read_ldif(
-    path: str | Path, span: Span | None = None, attrs: frozenset[str] | None = None
+    path: str | Path, span: Span | None = None, attrs: frozenset[str] | None = None,
+    visit: Visit | None = None,
 ) -> Iterator[LdifEntry | RowError]:
     """The directory entries of an LDIF file (with ``span``, of that range, which starts at
     an entry), and a RowError for each line that is not LDIF. With ``attrs`` (lower-case
     names), only those attributes are kept, and the others' values are not decoded (building
-    principals needs no nTSecurityDescriptor: a fifth of reading an AD dump)."""
+    principals needs no nTSecurityDescriptor: a fifth of reading an AD dump).
+
+    ``visit`` = (names, fn): ``fn`` is also called with every entry that reading it for
+    ``names`` only would have yielded, bad values of other attributes notwithstanding: the
+    audit builds its principals from the entries it reads for their descriptors, as reading
+    the dump again with ``attrs=names`` would (``ntsec.audit.principals``)."""
     source = str(path)
     entry: LdifEntry | None = None
-    bad = False
+    bad = bad_visit = False
     keys: dict[str, str] = {}
+    names, fn = visit if visit is not None else (frozenset(), None)
+    done: LdifEntry | None
     for n, text in _logical_lines(path, source, span):
         if not text:
-            if entry is not None and not bad:
-                yield entry
-            entry, bad = None, False
+            if (done := _finish(entry, bad, bad_visit, fn)) is not None:
+                yield done
+            entry, bad, bad_visit = None, False, False
             continue
         if text.startswith("#"):
             continue
         name, sep, rest = text.partition(":")
         if not sep:
             yield RowError(n, source, f"not an LDIF line (no ':'): {text[:60]!r}")
-            bad = True
+            bad = bad_visit = True
             continue
         key = keys.get(name)
         if key is None:  # a few attribute names, met on every entry: normalised once
@@ -123,33 +136,47 @@ def read_ldif(
             except (binascii.Error, ValueError):
                 yield RowError(n, source, f"{name}: value is not base64")
                 bad = True
+                bad_visit = bad_visit or key == "dn" or key in names
                 continue
         elif rest.startswith("<"):
             yield RowError(n, source, f"{name}: URL values (':<') are not read")
             bad = True
+            bad_visit = bad_visit or key == "dn" or key in names
             continue
         else:
             value = rest[1:] if rest.startswith(" ") else rest
         if key == "dn":
-            if entry is not None and not bad:
-                yield entry
+            if (done := _finish(entry, bad, bad_visit, fn)) is not None:
+                yield done
             dn = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-            entry, bad = LdifEntry(n, dn.strip()), False
+            entry, bad, bad_visit = LdifEntry(n, dn.strip()), False, False
         elif entry is None:
             if key not in ("version", "search", "result", "ref", "control"):
                 yield RowError(n, source, f"{name}: attribute before any 'dn:' line")
         else:
             entry.attrs.setdefault(key, []).append(value)
-    if entry is not None and not bad:
-        yield entry
+    if (done := _finish(entry, bad, bad_visit, fn)) is not None:
+        yield done
 
 
-def read_ldif_rows(path: str | Path, span: Span | None = None) -> Iterator[Row | RowError]:
+def _finish(entry: LdifEntry | None, bad: bool, bad_visit: bool,
+            fn: Callable[[LdifEntry], None] | None) -> LdifEntry | None:
+    """An entry read to its end: visited if good for the visit, returned if good."""
+    if entry is None:
+        return None
+    if fn is not None and not bad_visit:
+        fn(entry)
+    return None if bad else entry
+
+
+def read_ldif_rows(
+    path: str | Path, span: Span | None = None, visit: Visit | None = None
+) -> Iterator[Row | RowError]:
     """One DS-object row per entry with an nTSecurityDescriptor; an entry without one is an
     error row (the account that ran ldapsearch could not read it, or the SD flags control,
-    MS-ADTS 3.1.1.3.4.1.11, was not sent)."""
+    MS-ADTS 3.1.1.3.4.1.11, was not sent). ``visit``: as :func:`read_ldif`'s."""
     source = str(path)
-    for item in read_ldif(path, span):
+    for item in read_ldif(path, span, visit=visit):
         if isinstance(item, RowError):
             yield item
             continue

@@ -25,10 +25,10 @@ from typing import Any
 from ntsec.audit import ingest
 from ntsec.audit.engine import MAXIMUM_ALLOWED, Question
 from ntsec.audit.engines import Engine, open_engine
-from ntsec.audit.gcpause import gc_frozen
+from ntsec.audit.gcpause import gc_frozen, gc_paused
 from ntsec.audit.ingest import FORMATS, IngestJob, IngestState, JobResult
 from ntsec.audit.outputs import suffix
-from ntsec.audit.principals import Principal
+from ntsec.audit.principals import LdifPrincipals, Principal
 from ntsec.audit.questions import is_admin_equivalent
 from ntsec.audit.rows import AuditInputError, Row, RowError, Span
 from ntsec.audit.shape import CorpusSids, Shape, shape_and_holds
@@ -154,11 +154,12 @@ def read_source(
 
 
 def _jobs(sources: Sequence[tuple[str, str]], opts: AuditOptions, pieces: int,
-          spools: Path) -> list[IngestJob]:
+          spools: Path, nodes_from: int | None = None) -> list[IngestJob]:
     """The inputs as jobs: large UTF-8 CSV, JSON-lines and LDIF files cut into about
-    ``pieces`` ranges each (``ntsec.audit.spans``), other inputs whole."""
+    ``pieces`` ranges each (``ntsec.audit.spans``), other inputs whole. The jobs of source
+    number ``nodes_from`` also send its entries for building the principals."""
     jobs: list[IngestJob] = []
-    for path, fmt in sources:
+    for i, (path, fmt) in enumerate(sources):
         fmt = detect_format(path) if fmt == "auto" else fmt  # noqa: PLW2901
         if fmt not in FORMATS:
             raise AuditInputError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
@@ -168,13 +169,24 @@ def _jobs(sources: Sequence[tuple[str, str]], opts: AuditOptions, pieces: int,
             jobs.append(IngestJob(
                 len(jobs), str(path), fmt, span, str(spools / f"job-{len(jobs):05d}.sqlite"),
                 opts.object_type, opts.where, opts.rules, opts.on_error == "stop",
+                principal_nodes=i == nodes_from,
             ))
     return jobs
 
 
+def _source_of(sources: Sequence[tuple[str, str]], principals: LdifPrincipals) -> int | None:
+    """The number of the (first) LDIF source that is ``principals``'s dump, if any."""
+    want = Path(principals.path).resolve()
+    for i, (path, fmt) in enumerate(sources):
+        if path != "-" and Path(path).resolve() == want and \
+                (detect_format(path) if fmt == "auto" else fmt) == "ldif":
+            return i
+    return None
+
+
 def _read_inputs(
     engine: Engine, sources: Sequence[tuple[str, str]], rows: Iterable[Row | RowError] | None,
-    store: Store, opts: AuditOptions, *, parts: int, pieces: int,
+    store: Store, opts: AuditOptions, *, parts: int, pieces: int, nodes_from: int | None,
 ) -> IngestState:
     """Read every input into ``store`` (see ``ntsec.audit.ingest``)."""
     spools = opts.out_dir / "ingest"
@@ -188,7 +200,7 @@ def _read_inputs(
                 ingest.ingest_rows(j, rows) for j in [job]
             )
         else:
-            jobs = _jobs(sources, opts, pieces, spools)
+            jobs = _jobs(sources, opts, pieces, spools, nodes_from)
             bar = _bar(len(jobs), opts.progress and len(jobs) > 1, "read", "piece")
             results = _counted(engine.ordered(ingest.ingest_job, jobs), bar)
         # Paths are looked up for explanations' origins, changed-only and the rules' origins.
@@ -268,13 +280,18 @@ def _fingerprint(sources: Sequence[tuple[str, str]], principals: Sequence[Princi
 
 def run_audit(
     sources: Sequence[tuple[str, str]],
-    principals: Sequence[Principal],
+    principals: Sequence[Principal] | LdifPrincipals,
     opts: AuditOptions,
     *,
     rows: Iterable[Row | RowError] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> AuditSummary:
     """Audit ``sources`` ((path, format) pairs; or ``rows`` given directly) for ``principals``.
+
+    ``principals`` may be the users of an LDIF dump among the sources (:class:`LdifPrincipals`):
+    they are then built from the entries the reading jobs parse for their descriptors, not from
+    a pass over the dump of their own (which is made when the dump is not a source, or on
+    ``resume``, whose fingerprint needs them first).
 
     Returns the summary; the findings are in ``opts.out_dir/parts``."""
     start = time.perf_counter()
@@ -283,10 +300,15 @@ def run_audit(
         question=describe(opts),
         started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    if opts.non_admins:
-        principals = [p for p in principals if not is_admin_equivalent(p.token)]
-    if not principals:
-        raise AuditInputError("no principals to audit")
+    deferred: LdifPrincipals | None = None
+    nodes_from = None
+    if not isinstance(principals, LdifPrincipals):
+        chosen = _chosen(principals, opts)
+    else:
+        if rows is None and not opts.resume:
+            nodes_from = _source_of(sources, principals)
+        deferred = principals if nodes_from is not None else None
+        chosen = [] if deferred is not None else _chosen(principals.read(), opts)
     out = opts.out_dir
     (out / "parts").mkdir(parents=True, exist_ok=True)
     workers = max(1, opts.workers)
@@ -294,13 +316,23 @@ def run_audit(
     # unique descriptor is decided in few of them. A remote cluster's size is not known here.
     remote = opts.scheduler not in (None, "local")
     parts = opts.partitions or (16 if remote else workers * 4)
-    fingerprint = _fingerprint(sources, principals, opts, parts)
     db = out / "spool.sqlite"
-    state = _resume(db, fingerprint, summary) if opts.resume and db.exists() else None
+    state = None
+    if opts.resume and db.exists():
+        state = _resume(db, _fingerprint(sources, chosen, opts, parts), summary)
     (out / "summary.json").unlink(missing_ok=True)  # a stale one would describe other parts
     if opts.fmt == "parquet":
         # Imported once here, so forked pool workers inherit it instead of each importing it.
         import pyarrow.parquet  # noqa: F401, PLC0415
+
+    def seal(read: IngestState) -> str:
+        """The run's fingerprint once its inputs are read (and the principals built)."""
+        if deferred is not None:
+            with gc_paused():  # some 400,000 new objects for 20,000 AD users, none cyclic
+                chosen[:] = _chosen(deferred.from_records(read.nodes), opts)
+            read.nodes = []  # 100,000 entries of an AD dump: not kept for the whole run
+        return _fingerprint(sources, chosen, opts, parts)
+
     engine = open_engine(workers, opts.scheduler, dask_processes=opts.dask_processes,
                          dashboard=opts.progress)
     summary.engine = engine.name
@@ -312,10 +344,9 @@ def run_audit(
             if state is None:
                 # A remote cluster may not see this machine's files: its inputs are read here.
                 reader = engine if opts.scheduler in (None, "local") else open_engine(1, None)
-                state = _ingest(reader, db, sources, rows, opts, parts=parts,
-                                fingerprint=fingerprint, summary=summary)
-            _decide(engine, state, principals, opts, summary, parts=parts,
-                    on_progress=on_progress)
+                state = _ingest(reader, db, sources, rows, opts, parts=parts, seal=seal,
+                                nodes_from=nodes_from, summary=summary)
+            _decide(engine, state, chosen, opts, summary, parts=parts, on_progress=on_progress)
     finally:
         engine.close()
         summary.startup_seconds = engine.startup_seconds
@@ -323,6 +354,15 @@ def run_audit(
     summary.seconds = time.perf_counter() - start
     (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=1))
     return summary
+
+
+def _chosen(principals: Sequence[Principal], opts: AuditOptions) -> list[Principal]:
+    """The principals the run audits (``non_admins`` leaves out administrators and SYSTEM)."""
+    if opts.non_admins:
+        principals = [p for p in principals if not is_admin_equivalent(p.token)]
+    if not principals:
+        raise AuditInputError("no principals to audit")
+    return list(principals)
 
 
 def _resume(db: Path, fingerprint: str, summary: AuditSummary) -> IngestState:
@@ -350,10 +390,11 @@ def _resume(db: Path, fingerprint: str, summary: AuditSummary) -> IngestState:
 
 def _ingest(
     engine: Engine, db: Path, sources: Sequence[tuple[str, str]],
-    rows: Iterable[Row | RowError] | None, opts: AuditOptions, *, parts: int, fingerprint: str,
-    summary: AuditSummary,
+    rows: Iterable[Row | RowError] | None, opts: AuditOptions, *, parts: int,
+    seal: Callable[[IngestState], str], nodes_from: int | None, summary: AuditSummary,
 ) -> IngestState:
-    """A new spool: the inputs read, the units numbered, the rows partitioned."""
+    """A new spool: the inputs read, the units numbered, the rows partitioned; ``seal`` gives
+    the fingerprint that marks it complete. ``nodes_from``: see ``_jobs``."""
     db.unlink(missing_ok=True)
     for stale in (opts.out_dir / "parts").glob("part-*"):
         stale.unlink()
@@ -363,7 +404,8 @@ def _ingest(
         store.set_meta("complete", "0")
         # In one process, pieces would only add spool files to merge.
         pieces = 1 if opts.workers <= 1 and opts.scheduler is None else max(2, opts.workers) * 4
-        state = _read_inputs(engine, sources, rows, store, opts, parts=parts, pieces=pieces)
+        state = _read_inputs(engine, sources, rows, store, opts, parts=parts, pieces=pieces,
+                             nodes_from=nodes_from)
         summary.rows = state.rows
         summary.errors = state.errors
         summary.error_samples = state.error_samples
@@ -371,7 +413,7 @@ def _ingest(
         store.set_meta("ingest", json.dumps({"errors": summary.errors,
                                              "error_samples": summary.error_samples,
                                              "filtered_out": summary.filtered_out}))
-        store.set_meta("fingerprint", fingerprint)
+        store.set_meta("fingerprint", seal(state))
         store.set_meta("complete", "1")
     finally:
         store.close()

@@ -9,7 +9,13 @@ from typing import Any
 import click
 
 from ntsec.audit.export import write_opengraph
-from ntsec.audit.principals import LOGON_TYPE_SIDS, Principal, ldif_principals, whoami_principals
+from ntsec.audit.principals import (
+    LOGON_TYPE_SIDS,
+    LdifPrincipals,
+    Principal,
+    ldif_principals,
+    whoami_principals,
+)
 from ntsec.audit.questions import DANGEROUS, question
 from ntsec.audit.rows import AuditInputError, Row, RowError
 from ntsec.audit.run import FORMATS, AuditInterruptedError, AuditOptions, AuditSummary, run_audit
@@ -135,8 +141,9 @@ def audit(ctx: click.Context, /, **o: Any) -> None:
 
 def _inputs(
     ctx: click.Context, o: dict[str, Any]
-) -> tuple[list[Row | RowError] | None, list[Principal]]:
-    """Rows given directly (the machine) and the principals."""
+) -> tuple[list[Row | RowError] | None, list[Principal] | LdifPrincipals]:
+    """Rows given directly (the machine) and the principals: the users of the one LDIF dump
+    among the inputs are left for the audit to build from its own reading of the dump."""
     rows: list[Row | RowError] | None = None
     people: list[Principal] = []
     ldif, whoami_files = list(o["ldif"]), list(o["whoami_files"])
@@ -152,6 +159,12 @@ def _inputs(
         raise click.UsageError("give input files, or --from-machine")
     if not ldif and not whoami_files:  # an LDIF input brings its own users
         ldif = [p for p in o["inputs"] if _is_ldif(p, o["fmt"])]
+        if len(ldif) == 1 and rows is None and not o["who"]:
+            # --who names principals that must exist before anything is read.
+            return None, LdifPrincipals(
+                ldif[0], logon_type=o["logon_type"], include_computers=o["include_computers"],
+                include_disabled=o["include_disabled"],
+            )
     for path in ldif:
         people += ldif_principals(
             path, logon_type=o["logon_type"], include_computers=o["include_computers"],
