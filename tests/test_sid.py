@@ -386,3 +386,15 @@ def test_arbitrary_bytes_raise_only_sid_error(data: bytes) -> None:
     except SidError:
         return
     assert data[:end] == sid.to_bytes()
+
+
+def test_a_pickled_sid_arrives_as_the_interned_one() -> None:
+    """Sid.__reduce__ sends the binary form, decoded on arrival: the receiving process's
+    interned SID, equal and hashing alike (its hash is computed there, not carried)."""
+    import pickle
+
+    sid = Sid.parse("S-1-5-21-1004336348-1177238915-682003330-512")
+    back = pickle.loads(pickle.dumps([sid, sid]))
+    assert back == [sid, sid]
+    assert back[0] is sid
+    assert hash(back[0]) == hash(sid)
