@@ -199,10 +199,13 @@ def _csv_records(
 
 
 def _columns(header: tuple[str, ...], keys: tuple[str, ...]) -> tuple[int, ...]:
-    """The header's columns for ``keys``, in the keys' order of preference (a name given
-    twice: its last column, as a record read into a dict keeps)."""
-    last = {h.lower(): i for i, h in enumerate(header)}
-    return tuple(last[k] for k in keys if k in last)
+    """The header's columns for ``keys``, in the keys' order of preference, as a record read
+    into a dict and then keyed in lower case (``_row``) would have them: a name given twice
+    keeps its last column, and of two spellings of one name (``Path``, ``path``) the one met
+    first gives way to the other, whatever their columns."""
+    exact = {h: i for i, h in enumerate(header)}
+    lowered = {h.lower(): i for h, i in exact.items()}
+    return tuple(lowered[k] for k in keys if k in lowered)
 
 
 def _first(fields: list[str], columns: tuple[int, ...]) -> str | None:
