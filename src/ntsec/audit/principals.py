@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from ntsec.audit.ldif import LdifEntry, read_ldif
 from ntsec.audit.rows import AuditInputError, RowError, open_text
@@ -107,6 +108,13 @@ NODE_ATTRS = frozenset({"objectclass", "primarygroupid", "useraccountcontrol", "
 #: coordinator, and as these tuples 0.07 s.
 NodeRecord = tuple[str, bytes | None, tuple[str, ...], tuple[str, ...], tuple[bytes, ...],
                    int | None, str, bool, tuple[str, ...]]
+# Fields of it (a NamedTuple pickles at half the speed: 100,000 entries took 0.19 s to write and
+# 0.14 s to read, against 0.08 s and 0.07 s as plain tuples).
+_DN: Final = 0
+_SID: Final = 1
+_MEMBER_OF: Final = 3
+_HISTORY: Final = 4
+_MEMBERS: Final = 8
 
 
 def node_record(entry: LdifEntry) -> NodeRecord:
@@ -169,10 +177,10 @@ def _join(records: Iterable[NodeRecord]) -> tuple[_Entries, dict[str, set[str]]]
     entries: _Entries = {}
     listing: list[tuple[str, tuple[str, ...]]] = []
     for record in records:
-        dn = record[0]
+        dn = record[_DN]
         entries[dn] = record
-        if record[8]:
-            listing.append((dn, record[8]))
+        if record[_MEMBERS]:
+            listing.append((dn, record[_MEMBERS]))
     listed_in: dict[str, set[str]] = {}
     for group_dn, members in listing:
         for m in members:
@@ -193,7 +201,7 @@ def _closure(start: Iterable[str], entries: _Entries, listed_in: dict[str, set[s
         seen.add(dn)
         record = entries.get(dn)
         if record is not None:
-            stack.extend(g for g in record[3] if g not in seen)
+            stack.extend(g for g in record[_MEMBER_OF] if g not in seen)
             stack.extend(listed_in.get(dn, ()))
     return seen
 
@@ -249,7 +257,7 @@ def _check_logon_type(logon_type: str) -> None:
 def _principals(entries: _Entries, listed_in: dict[str, set[str]], source: str, *,
                 logon_type: str, include_computers: bool,
                 include_disabled: bool) -> Iterator[Principal]:
-    by_sid = {r[1]: dn for dn, r in entries.items() if r[1] is not None}
+    by_sid = {r[_SID]: dn for dn, r in entries.items() if r[_SID] is not None}
     tokens = _Tokens(logon_type)
     for dn, (_, raw, classes, member_of, history, primary_group, name, disabled, _) in \
             entries.items():
@@ -271,9 +279,9 @@ def _principals(entries: _Entries, listed_in: dict[str, set[str]], source: str, 
             group_sids.append(primary)
         for g in sorted(_closure(start, entries, listed_in)):
             group = entries.get(g)
-            if group is not None and group[1] is not None:
-                group_sids.append(Sid.from_bytes(group[1]))
-                group_sids.extend(map(Sid.from_bytes, group[4]))
+            if group is not None and group[_SID] is not None:
+                group_sids.append(Sid.from_bytes(group[_SID]))
+                group_sids.extend(map(Sid.from_bytes, group[_HISTORY]))
         group_sids.extend(map(Sid.from_bytes, history))
         yield Principal(name, user, tokens.token(user, group_sids), source)
 
