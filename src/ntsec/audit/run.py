@@ -247,8 +247,10 @@ def _plan(principals: Sequence[Principal], corpus: CorpusSids,
     sids = corpus.frozen()
     ids: dict[Shape, int] = {}
     plan = _Plan()
+    seen: dict[int, Any] = {}  # the group entries that tokens share, worked out once each
     for i, p in enumerate(principals):
-        s, holds = shape_and_holds(p.token, sids, self_sids, projectable=corpus.projectable)
+        s, holds = shape_and_holds(p.token, sids, self_sids, projectable=corpus.projectable,
+                                   seen=seen)
         sid = ids.get(s)
         if sid is None:
             sid = ids[s] = len(ids)
