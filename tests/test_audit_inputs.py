@@ -307,6 +307,17 @@ def test_ldif_principals_from_the_audits_own_parse(tmp_path: Path) -> None:
                            for r in read_part(part)))
     assert outs[0]
     assert outs[0] == outs[1] == outs[2]
+    # A run whose principals came from its own reading resumes: the principals are then read
+    # first (the spool's fingerprint names them) and match.
+    out = tmp_path / "out-2-LdifPrincipals"
+    first = sorted(out.glob("parts/part-*"))
+    first[0].unlink()
+    again = run_audit([(str(f), "ldif")], spec,
+                      AuditOptions(out, question=Question(0x10), fmt="jsonl", partitions=3,
+                                   workers=2, resume=True))
+    assert (again.parts, again.parts_resumed) == (3, 2)
+    assert outs[0] == sorted(str(r) for part in sorted(out.glob("parts/part-*"))
+                             for r in read_part(part))
 
 
 # ----------------------------------------------------------------------------- sc sdshow

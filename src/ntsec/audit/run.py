@@ -302,15 +302,8 @@ def run_audit(
         question=describe(opts),
         started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    deferred: LdifPrincipals | None = None
-    nodes_from = None
-    if not isinstance(principals, LdifPrincipals):
-        chosen = _chosen(principals, opts)
-    else:
-        if rows is None and not opts.resume:
-            nodes_from = _source_of(sources, principals)
-        deferred = principals if nodes_from is not None else None
-        chosen = [] if deferred is not None else _chosen(principals.read(), opts)
+    chosen, nodes_from = _principals_now(sources, principals, opts, direct=rows is not None)
+    deferred = principals if nodes_from is not None else None
     out = opts.out_dir
     (out / "parts").mkdir(parents=True, exist_ok=True)
     workers = max(1, opts.workers)
@@ -329,7 +322,7 @@ def run_audit(
 
     def seal(read: IngestState) -> str:
         """The run's fingerprint once its inputs are read (and the principals built)."""
-        if deferred is not None:
+        if isinstance(deferred, LdifPrincipals):
             with gc_paused():  # some 400,000 new objects for 20,000 AD users, none cyclic
                 chosen[:] = _chosen(deferred.from_records(read.nodes), opts)
             read.nodes = []  # 100,000 entries of an AD dump: not kept for the whole run
@@ -356,6 +349,22 @@ def run_audit(
     summary.seconds = time.perf_counter() - start
     (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=1))
     return summary
+
+
+def _principals_now(
+    sources: Sequence[tuple[str, str]], principals: Sequence[Principal] | LdifPrincipals,
+    opts: AuditOptions, *, direct: bool,
+) -> tuple[list[Principal], int | None]:
+    """The principals known before anything is read, and the number of the source whose
+    reading jobs send the entries to build them from (None: they are all known now). LDIF
+    principals are built from the reading unless their dump is not a source, the rows are
+    given ``direct``ly, or the run resumes (its fingerprint names the principals)."""
+    if not isinstance(principals, LdifPrincipals):
+        return _chosen(principals, opts), None
+    nodes_from = None if direct or opts.resume else _source_of(sources, principals)
+    if nodes_from is not None:
+        return [], nodes_from
+    return _chosen(principals.read(), opts), None
 
 
 def _chosen(principals: Sequence[Principal], opts: AuditOptions) -> list[Principal]:
