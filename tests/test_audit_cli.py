@@ -149,3 +149,26 @@ def test_rules_with_opengraph_kinds(tmp_path: Path) -> None:
     for f, e in zip(found, edges, strict=True):
         kind = str(f["rights"]).split(":", 1)[0]
         assert e["kind"] == "NTSec" + "".join(c for c in kind if c.isalnum())
+
+
+def test_an_ldif_inputs_users_from_the_audits_own_reading(tmp_path: Path) -> None:
+    """``ntsec audit dump.ldif`` builds the dump's users from the audit's own reading of it;
+    ``--ldif dump.ldif`` reads them first, on their own: the same findings (a published
+    sample, tests/vectors/README.md). A dump without users says so, with its name."""
+    samba = VEC / "samba-dbcheck-links-deleted-user.ldif"
+    found = []
+    for extra in ([], ["--ldif", str(samba)]):
+        out = tmp_path / f"o{len(extra)}"
+        code, text, err = run("audit", str(samba), *extra, "--out", str(out), "--json",
+                              "--output-format", "jsonl", "--workers", "2")
+        assert 0 == code, err
+        summary = json.loads(text)
+        assert summary["principals"] == 1
+        found.append(sorted(str(f) for p in summary["part_files"] for f in read_part(Path(p))))
+    assert found[0]
+    assert found[0] == found[1]
+    vmdir = VEC / "vmdir-3gstudent-user.ldif"  # its user entry has no objectSid
+    code, _, err = run("audit", str(vmdir), "--out", str(tmp_path / "v"), "--workers", "1")
+    assert 2 == code
+    assert "no principals to audit" in err
+    assert "vmdir-3gstudent-user.ldif holds no user account with an objectSid" in err

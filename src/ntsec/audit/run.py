@@ -324,7 +324,9 @@ def run_audit(
         """The run's fingerprint once its inputs are read (and the principals built)."""
         if isinstance(deferred, LdifPrincipals):
             with gc_paused():  # some 400,000 new objects for 20,000 AD users, none cyclic
-                chosen[:] = _chosen(deferred.from_records(read.nodes), opts)
+                chosen[:] = _chosen(deferred.from_records(read.nodes), opts,
+                                    f"{deferred.path} holds no user account with an "
+                                    "objectSid (disabled ones and computers only when asked)")
             read.nodes = []  # 100,000 entries of an AD dump: not kept for the whole run
         return _fingerprint(sources, chosen, opts, parts)
 
@@ -367,12 +369,16 @@ def _principals_now(
     return _chosen(principals.read(), opts), None
 
 
-def _chosen(principals: Sequence[Principal], opts: AuditOptions) -> list[Principal]:
-    """The principals the run audits (``non_admins`` leaves out administrators and SYSTEM)."""
-    if opts.non_admins:
+def _chosen(principals: Sequence[Principal], opts: AuditOptions,
+            why_none: str = "") -> list[Principal]:
+    """The principals the run audits (``non_admins`` leaves out administrators and SYSTEM);
+    ``why_none``: what the error says when there are none, if not that they were all
+    administrators."""
+    if opts.non_admins and principals:
         principals = [p for p in principals if not is_admin_equivalent(p.token)]
+        why_none = "--non-admins left out every one"
     if not principals:
-        raise AuditInputError("no principals to audit")
+        raise AuditInputError("no principals to audit" + (f": {why_none}" if why_none else ""))
     return list(principals)
 
 

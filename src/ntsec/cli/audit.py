@@ -203,7 +203,11 @@ def _render(s: AuditSummary) -> None:
         f"Outside --where      {s.filtered_out}",
         f"Unique descriptors   {s.units}",
         f"Principals / shapes  {s.principals} / {s.shapes}",
-        f"Access checks run    {s.checks}  (x{dedup:,.0f} fewer than rows x principals)",
+        f"Access checks run    {s.checks}  " + (
+            f"(x{dedup:,.0f} fewer than rows x principals)" if dedup >= 1.5
+            # a PRINCIPAL_SELF unit decides its holders apart: more checks than rows x
+            # principals when both are few
+            else f"(rows x principals: {s.decisions})"),
         f"Decisions            {s.decisions}  ({rate:,.0f}/s)",
         f"Findings             {s.findings}",
         f"Parts                {s.parts_done}/{s.parts} ({s.parts_resumed} resumed), {s.engine}",
