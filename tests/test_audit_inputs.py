@@ -307,6 +307,11 @@ def test_ldif_principals_from_the_audits_own_parse(tmp_path: Path) -> None:
                            for r in read_part(part)))
     assert outs[0]
     assert outs[0] == outs[1] == outs[2]
+    # --where keeps rows, not principals: every entry still goes to building them.
+    narrowed = run_audit([(str(f), "ldif")], spec,
+                         AuditOptions(tmp_path / "where", question=Question(0x10), fmt="jsonl",
+                                      partitions=3, workers=2, where="CN=G,DC=x"))
+    assert (narrowed.principals, narrowed.rows) == (3, 1)
     # A run whose principals came from its own reading resumes: the principals are then read
     # first (the spool's fingerprint names them) and match.
     out = tmp_path / "out-2-LdifPrincipals"
