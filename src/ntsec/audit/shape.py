@@ -39,7 +39,12 @@ from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import (
+    GROUP_DENY_ONLY_BIT,
+    GROUP_ENABLED_BIT,
+    GROUP_INTEGRITY_BIT,
     INTEGRITY_GROUP_ATTRIBUTES,
+    NO_WRITE_UP_BIT,
+    PRIVILEGE_ENABLED_BIT,
     GroupAttributes,
     ImpersonationLevel,
     SidAndAttributes,
@@ -47,6 +52,7 @@ from ntsec.model.token import (
     TokenMandatoryPolicy,
     TokenType,
 )
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY, PROCESS_TRUST_AUTHORITY
 
 __all__ = [
     "PRIVILEGES_THAT_MATTER",
@@ -77,14 +83,6 @@ _G = GroupAttributes
 _ENABLED = _G.SE_GROUP_ENABLED | _G.SE_GROUP_ENABLED_BY_DEFAULT | _G.SE_GROUP_MANDATORY
 _DENY_ONLY = _G.SE_GROUP_USE_FOR_DENY_ONLY
 _PRIV_ON = PrivilegeAttributes.SE_PRIVILEGE_ENABLED
-# The same bits as plain ints, for shape_and_holds's loop over every group of every principal.
-_DENY_ONLY_BIT = int(_DENY_ONLY)
-_ENABLED_BIT = int(_G.SE_GROUP_ENABLED)
-_INTEGRITY_BIT = int(_G.SE_GROUP_INTEGRITY)
-_PRIV_ON_BIT = int(_PRIV_ON)
-_NO_WRITE_UP_BIT = int(TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP)
-_MANDATORY = 16  # S-1-16: mandatory labels (MS-DTYP 2.4.2.4)
-_TRUST = 19  # S-1-19: process trust labels (MS-DTYP 2.4.2.4)
 
 
 class CorpusSids:
@@ -296,7 +294,7 @@ def shape_and_holds(
     deny: set[Sid] = set()
     holds = {}
     user = token.user.sid
-    user_deny_only = int(token.user.attributes) & _DENY_ONLY_BIT
+    user_deny_only = int(token.user.attributes) & GROUP_DENY_ONLY_BIT
     if user in sids:
         deny.add(user)
         if not user_deny_only:
@@ -320,9 +318,9 @@ def shape_and_holds(
             holds[sid] = holds.get(sid, 0) | how
         if labelled is None and integrity:
             labelled = sid
-        if authority == _MANDATORY and first_mandatory is None:
+        if authority == MANDATORY_LABEL_AUTHORITY and first_mandatory is None:
             first_mandatory = sid
-        elif authority == _TRUST and len(sid.sub_authorities) >= 2:
+        elif authority == PROCESS_TRUST_AUTHORITY and len(sid.sub_authorities) >= 2:
             trust = (sid.sub_authorities[0], sid.sub_authorities[1])
     il_sid = labelled if labelled is not None else first_mandatory
     shape = Shape(
@@ -334,10 +332,10 @@ def shape_and_holds(
         write_restricted=False,
         privileges=frozenset(
             p.privilege for p in token.privileges
-            if int(p.attributes) & _PRIV_ON_BIT and p.privilege in PRIVILEGES_THAT_MATTER
+            if int(p.attributes) & PRIVILEGE_ENABLED_BIT and p.privilege in PRIVILEGES_THAT_MATTER
         ),
         integrity=il_sid.rid if il_sid is not None and il_sid.sub_authorities else None,
-        no_write_up=bool(int(token.mandatory_policy) & _NO_WRITE_UP_BIT),
+        no_write_up=bool(int(token.mandatory_policy) & NO_WRITE_UP_BIT),
         trust=trust,
         can_open=token.token_type == TokenType.TokenPrimary
         or token.impersonation_level >= ImpersonationLevel.SecurityImpersonation,
@@ -349,9 +347,9 @@ def _group_facts(g: SidAndAttributes, sids: frozenset[Sid],
                  self_sids: frozenset[bytes]) -> _GroupFacts:
     sid = g.sid
     attrs = int(g.attributes)
-    how = 2 if attrs & _DENY_ONLY_BIT else 3 if attrs & _ENABLED_BIT else 0
+    how = 2 if attrs & GROUP_DENY_ONLY_BIT else 3 if attrs & GROUP_ENABLED_BIT else 0
     return (g, sid, how, bool(how) and sid in sids,
-            bool(how) and sid.to_bytes() in self_sids, bool(attrs & _INTEGRITY_BIT),
+            bool(how) and sid.to_bytes() in self_sids, bool(attrs & GROUP_INTEGRITY_BIT),
             sid.authority)
 
 

@@ -25,6 +25,7 @@ from ntsec.model.token import (
     TokenMandatoryPolicy,
     TokenType,
 )
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY
 
 __all__ = [
     "can_assign_primary_token",
@@ -35,7 +36,6 @@ __all__ = [
     "new_process_integrity",
 ]
 
-_MANDATORY_AUTHORITY = 16
 
 
 def is_child_token(caller_primary: Token, token: Token) -> bool:
@@ -138,7 +138,7 @@ def can_create_process_with_token(caller_primary: Token, token: Token) -> NtStat
 
 def _rid(value: int | Sid) -> int:
     if isinstance(value, Sid):
-        if value.authority != _MANDATORY_AUTHORITY or len(value.sub_authorities) != 1:
+        if value.authority != MANDATORY_LABEL_AUTHORITY or len(value.sub_authorities) != 1:
             raise InvalidValueError(f"{value} is not an integrity level SID (S-1-16-x)")
         return value.rid
     if not 0 <= value <= 0xFFFFFFFF:

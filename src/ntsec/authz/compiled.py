@@ -16,7 +16,13 @@ from ntsec.model.ace import Ace, AceFlags, AceType
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.privileges import Privilege
 from ntsec.model.sid import Sid
-from ntsec.model.token import ImpersonationLevel, Token, TokenMandatoryPolicy, TokenType
+from ntsec.model.token import (
+    NO_WRITE_UP_BIT,
+    ImpersonationLevel,
+    Token,
+    TokenType,
+)
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY, PROCESS_TRUST_AUTHORITY
 
 __all__ = [
     "CompiledAce",
@@ -29,8 +35,6 @@ __all__ = [
 
 OWNER_RIGHTS = Sid.from_parts(3, 4)  # S-1-3-4 (MS-DTYP 2.4.2.4)
 PRINCIPAL_SELF = Sid.from_parts(5, 10)  # S-1-5-10
-_TRUST_AUTHORITY = 19  # S-1-19-<type>-<level> process trust label SIDs
-_MANDATORY_AUTHORITY = 16
 
 # Compiled ACE kinds.
 K_ALLOW = 0
@@ -140,8 +144,9 @@ def _compile(sd: SecurityDescriptor) -> CompiledDescriptor:
                 # Only the first label ACE counts; an inherit-only one leaves the object at the
                 # default Medium/NO_WRITE_UP (docs/rules.md I.3; MS-DTYP 2.5.3.3).
                 label_seen = True
-                if not io and ace.sid.authority == _MANDATORY_AUTHORITY and ace.sid.sub_authorities:
-                    label = (ace.sid.rid, ace.mask)
+                sid = ace.sid
+                if not io and sid.authority == MANDATORY_LABEL_AUTHORITY and sid.sub_authorities:
+                    label = (sid.rid, ace.mask)
             elif t == _T.SYSTEM_PROCESS_TRUST_LABEL_ACE_TYPE and not io and trust is None:
                 if ace.sid is not None:
                     trust = (ace.sid, ace.mask)
@@ -271,7 +276,6 @@ _TOKEN_CACHE: BoundedCache[int, tuple[Token, TokenFacts]] = BoundedCache(
     _SD_CACHE_LIMIT, CACHED_ACES_TOTAL
 )
 _token_cache_get = _TOKEN_CACHE.get  # bound once: as quick as a plain dict's get
-_NO_WRITE_UP = int(TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP)
 
 
 def token_facts(token: Token) -> TokenFacts:
@@ -294,7 +298,7 @@ def compute_token_facts(token: Token) -> TokenFacts:
     trust = (0, 0)
     for g in token.groups:
         s = g.sid
-        if s.authority == _TRUST_AUTHORITY and len(s.sub_authorities) >= 2:
+        if s.authority == PROCESS_TRUST_AUTHORITY and len(s.sub_authorities) >= 2:
             trust = (s.sub_authorities[0], s.sub_authorities[1])
     return TokenFacts(
         allow=c.allow_sids,
@@ -303,7 +307,7 @@ def compute_token_facts(token: Token) -> TokenFacts:
         r_deny=c.restricted_deny,
         privileges=c.privileges,
         integrity=integrity,
-        no_write_up=bool(int(token.mandatory_policy) & _NO_WRITE_UP),
+        no_write_up=bool(int(token.mandatory_policy) & NO_WRITE_UP_BIT),
         restricted=bool(token.restricted_sids),
         write_restricted=token.write_restricted,
         trust=trust,

@@ -39,6 +39,7 @@ from ntsec.model.token import (
     TokenInformationClass,
     TokenType,
 )
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY
 
 __all__ = [
     "UAC_LIMITED_PRIVILEGES",
@@ -86,7 +87,6 @@ UAC_LIMITED_PRIVILEGES = frozenset(
     }
 )
 
-_MANDATORY_AUTHORITY = 16
 _HIGH = 0x3000
 _MEDIUM = 0x2000
 #: SE_GROUP_INTEGRITY | SE_GROUP_INTEGRITY_ENABLED: the label group's attributes (Wine
@@ -476,12 +476,12 @@ def create_restricted(
 
 
 def _with_integrity(groups: tuple[SidAndAttributes, ...], rid: int) -> tuple[SidAndAttributes, ...]:
-    label = Sid.from_parts(_MANDATORY_AUTHORITY, rid)
+    label = Sid.from_parts(MANDATORY_LABEL_AUTHORITY, rid)
     out = []
     replaced = False
     for g in groups:
         if not replaced and (
-            g.attributes & _G.SE_GROUP_INTEGRITY or g.sid.authority == _MANDATORY_AUTHORITY
+            g.attributes & _G.SE_GROUP_INTEGRITY or g.sid.authority == MANDATORY_LABEL_AUTHORITY
         ):
             out.append(SidAndAttributes(label, g.attributes | _LABEL_ATTRIBUTES))
             replaced = True
@@ -646,7 +646,7 @@ def _integrity_value(value: object) -> int:
         rid = value
     else:
         sid = _sid_value(value)
-        if sid.authority != _MANDATORY_AUTHORITY or len(sid.sub_authorities) != 1:
+        if sid.authority != MANDATORY_LABEL_AUTHORITY or len(sid.sub_authorities) != 1:
             raise NtStatusError(STATUS_INVALID_PARAMETER, f"{sid} is not an integrity label")
         rid = sid.rid
     if not 0 <= rid <= 0xFFFFFFFF:

@@ -25,6 +25,7 @@ from ntsec.codec.paste_text import Line, Repair
 from ntsec.errors import PasteError
 from ntsec.model.ace import AceFlags
 from ntsec.model.sid import Sid
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY
 
 __all__ = [
     "INHERITANCE",
@@ -88,7 +89,6 @@ INHERITANCE: dict[str, AceFlags] = {
 #: NO_READ_UP 0x2, NO_EXECUTE_UP 0x4), printed NW, NR, NX by icacls.
 LABEL_POLICY: dict[str, int] = {"NW": 0x1, "NR": 0x2, "NX": 0x4}
 
-_LABEL_AUTHORITY = 16
 _GROUP = re.compile(r"\(([A-Za-z, ]{1,80})\)")
 _SUMMARY = re.compile(r"Successfully processed [\d,.]+ files?; Failed processing [\d,.]+ files?")
 
@@ -156,7 +156,7 @@ def ace_sddl(groups: list[str], sid: Sid, line: Line) -> tuple[str, bool]:
     deny = False
     mask = 0
     rights_seen = False
-    label = sid.authority == _LABEL_AUTHORITY
+    label = sid.authority == MANDATORY_LABEL_AUTHORITY
     for group in groups:
         word = group.upper()
         if word in INHERITANCE:

@@ -33,7 +33,7 @@ from ntsec.model.names import ResolvedName, SidNameUse
 from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
 from ntsec.model.token import INTEGRITY_GROUP_ATTRIBUTES, GroupAttributes, SidAndAttributes, Token
-from ntsec.model.wellknown import IntegrityLevel
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY, IntegrityLevel
 
 __all__ = ["parse", "parse_lines"]
 
@@ -251,7 +251,8 @@ class _Parser:
         # winnt.h (SECURITY_MANDATORY_*_RID).
         subs = sid.sub_authorities
         try:
-            ok = sid.authority == 16 and len(subs) == 1 and IntegrityLevel(subs[0]) is not None
+            ok = (sid.authority == MANDATORY_LABEL_AUTHORITY and len(subs) == 1
+                  and IntegrityLevel(subs[0]) is not None)
         except (ValueError, InvalidValueError):
             ok = False
         if not ok:

@@ -22,11 +22,17 @@ from ntsec.model.privileges import (
     PrivilegeEntry,
 )
 from ntsec.model.sid import Sid
+from ntsec.model.wellknown import MANDATORY_LABEL_AUTHORITY
 
 __all__ = [
     "DEFAULT_GROUP_ATTRIBUTES",
     "ELEVATED_GROUP_RIDS",
+    "GROUP_DENY_ONLY_BIT",
+    "GROUP_ENABLED_BIT",
+    "GROUP_INTEGRITY_BIT",
     "INTEGRITY_GROUP_ATTRIBUTES",
+    "NO_WRITE_UP_BIT",
+    "PRIVILEGE_ENABLED_BIT",
     "GroupAttributes",
     "ImpersonationLevel",
     "SidAndAttributes",
@@ -204,13 +210,16 @@ class TokenSource:
 
 #: S-1-16-8192, what an object without a label is treated as (docs/rules.md I.3).
 MEDIUM_INTEGRITY = Sid.from_parts(16, 8192)
-_MANDATORY_AUTHORITY = 16
 _LOCAL_SYSTEM = Sid.from_parts(5, 18)
-# Attribute bits as plain ints, for the loops that test every group (CompiledToken.build).
-_DENY_ONLY = int(GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY)
-_ENABLED = int(GroupAttributes.SE_GROUP_ENABLED)
-_INTEGRITY = int(GroupAttributes.SE_GROUP_INTEGRITY)
-_PRIVILEGE_ENABLED = int(PrivilegeAttributes.SE_PRIVILEGE_ENABLED)
+
+#: Attribute bits as plain ints, for the loops that test every group of many tokens
+#: (``IntFlag & IntFlag`` builds a new flag member each time): ``CompiledToken.build``,
+#: ``ntsec.authz.compiled.compute_token_facts``, ``ntsec.audit.shape.shape_and_holds``.
+GROUP_DENY_ONLY_BIT = int(GroupAttributes.SE_GROUP_USE_FOR_DENY_ONLY)
+GROUP_ENABLED_BIT = int(GroupAttributes.SE_GROUP_ENABLED)
+GROUP_INTEGRITY_BIT = int(GroupAttributes.SE_GROUP_INTEGRITY)
+PRIVILEGE_ENABLED_BIT = int(PrivilegeAttributes.SE_PRIVILEGE_ENABLED)
+NO_WRITE_UP_BIT = int(TokenMandatoryPolicy.TOKEN_MANDATORY_POLICY_NO_WRITE_UP)
 
 
 #: Token fields that hold sequences, with their items' type (any iterable is accepted and
@@ -305,10 +314,10 @@ class Token:
     def integrity_sid(self) -> Sid | None:
         """The S-1-16-x group with SE_GROUP_INTEGRITY, if the token has one."""
         for g in self.groups:
-            if int(g.attributes) & _INTEGRITY:  # a plain int test (see CompiledToken.build)
+            if int(g.attributes) & GROUP_INTEGRITY_BIT:  # plain ints: see GROUP_INTEGRITY_BIT
                 return g.sid
         for g in self.groups:
-            if g.sid.authority == _MANDATORY_AUTHORITY:
+            if g.sid.authority == MANDATORY_LABEL_AUTHORITY:
                 return g.sid
         return None
 
@@ -460,27 +469,27 @@ class CompiledToken:
         deny: set[Sid] = set()
         user = token.user
         deny.add(user.sid)
-        if not int(user.attributes) & _DENY_ONLY:
+        if not int(user.attributes) & GROUP_DENY_ONLY_BIT:
             allow.add(user.sid)
         for g in token.groups:
             a = int(g.attributes)
-            if a & _DENY_ONLY:
+            if a & GROUP_DENY_ONLY_BIT:
                 deny.add(g.sid)
-            elif a & _ENABLED:
+            elif a & GROUP_ENABLED_BIT:
                 allow.add(g.sid)
                 deny.add(g.sid)
         r_allow: set[Sid] = set()
         r_deny: set[Sid] = set()
         for g in token.restricted_sids:
             a = int(g.attributes)
-            if a & _DENY_ONLY:
+            if a & GROUP_DENY_ONLY_BIT:
                 r_deny.add(g.sid)
-            elif a & _ENABLED or not a:
+            elif a & GROUP_ENABLED_BIT or not a:
                 r_allow.add(g.sid)
                 r_deny.add(g.sid)
         privs = frozenset(
             p.privilege
             for p in token.privileges
-            if int(p.attributes) & _PRIVILEGE_ENABLED
+            if int(p.attributes) & PRIVILEGE_ENABLED_BIT
         )
         return cls(frozenset(allow), frozenset(deny), frozenset(r_allow), frozenset(r_deny), privs)

@@ -25,6 +25,8 @@ from ntsec.errors import InvalidValueError, require_type, require_types
 from ntsec.model.sid import Sid
 
 __all__ = [
+    "MANDATORY_LABEL_AUTHORITY",
+    "PROCESS_TRUST_AUTHORITY",
     "WELL_KNOWN_SIDS",
     "IntegrityLevel",
     "SidNameUse",
@@ -225,7 +227,7 @@ class IntegrityLevel(IntEnum):
     @property
     def sid(self) -> Sid:
         """The label SID S-1-16-<rid>."""
-        return Sid.from_parts(_MANDATORY_LABEL_AUTHORITY, int(self))
+        return Sid.from_parts(MANDATORY_LABEL_AUTHORITY, int(self))
 
     @property
     def display_name(self) -> str:
@@ -235,7 +237,10 @@ class IntegrityLevel(IntEnum):
 
 _NULL, _WORLD, _LOCAL, _CREATOR, _NT = 0, 1, 2, 3, 5
 _APP_PACKAGE_AUTHORITY = 15
-_MANDATORY_LABEL_AUTHORITY = 16
+#: Identifier authorities of label SIDs (MS-DTYP 2.4.2.4): S-1-16-x mandatory integrity labels,
+#: S-1-19-<type>-<level> process trust labels.
+MANDATORY_LABEL_AUTHORITY = 16
+PROCESS_TRUST_AUTHORITY = 19
 _AUTHENTICATION_AUTHORITY = 18
 _BUILTIN = 32
 
@@ -335,7 +340,7 @@ def _rel(t: WellKnownSidType, rid: int) -> WellKnownSidEntry:
 def _label(t: WellKnownSidType, level: IntegrityLevel) -> WellKnownSidEntry:
     return _abs(
         t,
-        _MANDATORY_LABEL_AUTHORITY,
+        MANDATORY_LABEL_AUTHORITY,
         (int(level),),
         "Mandatory Label",
         level.display_name,
@@ -695,7 +700,7 @@ def lookup(sid: Sid, domain_sid: Sid | None = None, domain_name: str = "") -> We
 
 def integrity_level(sid: Sid) -> IntegrityLevel:
     """The IntegrityLevel of a label SID S-1-16-<rid>; other SIDs raise InvalidValueError."""
-    if sid.authority != _MANDATORY_LABEL_AUTHORITY or len(sid.sub_authorities) != 1:
+    if sid.authority != MANDATORY_LABEL_AUTHORITY or len(sid.sub_authorities) != 1:
         raise InvalidValueError(f"{sid} is not a mandatory label SID")
     try:
         return IntegrityLevel(sid.rid)
