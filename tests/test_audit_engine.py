@@ -344,5 +344,9 @@ def test_a_substitute_equal_to_the_representatives_placeholder_is_not_held() -> 
         groups=(SidAndAttributes(Sid.parse("S-1-1-0"), GROUP_ATTRS[0]),),
     )
     want, _ = decide_row(sd, tok, Question(), ObjectType.FILE, placeholder)
-    assert want.granted == 0x1F01FF  # FILE_ALL_ACCESS: the deny ACE is for a SID not held
+    # By the rules, not by this code: the PRINCIPAL_SELF ACE stands for the substitute SID
+    # (MS-DTYP 2.5.3.2, PrincipalSelfSid), which the token does not hold, so the deny ACE is
+    # skipped; Everyone's allow ACE grants FA, FILE_ALL_ACCESS = 0x1F01FF (Learn "File Security
+    # and Access Rights"), to MAXIMUM_ALLOWED.
+    assert want.granted == 0x1F01FF
     assert 1 == _engine_vs_rows([sd], [tok], Question(), ObjectType.FILE, placeholder)
