@@ -303,7 +303,6 @@ def run_audit(
         started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     chosen, nodes_from = _principals_now(sources, principals, opts, direct=rows is not None)
-    deferred = principals if nodes_from is not None else None
     out = opts.out_dir
     (out / "parts").mkdir(parents=True, exist_ok=True)
     workers = max(1, opts.workers)
@@ -322,10 +321,10 @@ def run_audit(
 
     def seal(read: IngestState) -> str:
         """The run's fingerprint once its inputs are read (and the principals built)."""
-        if isinstance(deferred, LdifPrincipals):
+        if nodes_from is not None and isinstance(principals, LdifPrincipals):
             with gc_paused():  # some 400,000 new objects for 20,000 AD users, none cyclic
-                chosen[:] = _chosen(deferred.from_records(read.nodes), opts,
-                                    f"{deferred.path} holds no user account with an "
+                chosen[:] = _chosen(principals.from_records(read.nodes), opts,
+                                    f"{principals.path} holds no user account with an "
                                     "objectSid (disabled ones and computers only when asked)")
             read.nodes = []  # 100,000 entries of an AD dump: not kept for the whole run
         return _fingerprint(sources, chosen, opts, parts)
