@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ntsec.audit.shape import self_state, shape_and_holds, shape_of
+from ntsec.audit.shape import Grouper, self_state, shape_and_holds, shape_of
+from ntsec.model.privileges import Privilege, PrivilegeAttributes, PrivilegeEntry
 from ntsec.model.sid import Sid
-from ntsec.model.token import GroupAttributes, SidAndAttributes, Token
+from ntsec.model.token import (
+    GroupAttributes,
+    ImpersonationLevel,
+    SidAndAttributes,
+    Token,
+    TokenMandatoryPolicy,
+    TokenType,
+)
 from strategies import AC_GROUPS, AC_USER, ac_tokens
 
 #: SIDs a corpus or the PRINCIPAL_SELF substitutes may hold: the tokens' own and some others.
@@ -63,10 +70,45 @@ def test_shape_and_holds_equal_the_token_facts(
     # principals share them), in another order: grouping works an entry out once for all.
     shared = rnd.sample(token.groups, rnd.randint(0, len(token.groups)))
     other = dataclasses.replace(other, groups=(*shared, *other.groups))
-    seen: dict[int, Any] = {}
+    binary = frozenset(s.to_bytes() for s in substitutes)
+    grouper = Grouper(corpus, binary, projectable=projectable)
     for tok in (token, other):
-        shape, holds = shape_and_holds(tok, corpus, frozenset(s.to_bytes() for s in substitutes),
-                                       projectable=projectable, seen=seen)
-        assert shape == shape_of(tok, corpus, projectable=projectable)
+        want_shape = shape_of(tok, corpus, projectable=projectable)
         want = {s: how for s in substitutes if (how := self_state(tok, s))}
-        assert want == holds
+        assert shape_and_holds(tok, corpus, binary, projectable=projectable) == (want_shape, want)
+        assert grouper.of(tok) == (want_shape, want)
+
+
+_ATTRS = (0, 0x7, 0x10, 0x20, 0x60, 0x1, 0x4)
+_PRIVILEGES = (PrivilegeEntry(Privilege.SeBackupPrivilege, PrivilegeAttributes(2)),
+               PrivilegeEntry(Privilege.SeBackupPrivilege, PrivilegeAttributes(0)),
+               PrivilegeEntry(Privilege.SeChangeNotifyPrivilege, PrivilegeAttributes(3)),
+               PrivilegeEntry(Privilege.SeSecurityPrivilege, PrivilegeAttributes(3)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_POOL + _TRUST_SIDS), st.sampled_from(_ATTRS)),
+                min_size=1, max_size=8),
+       st.frozensets(st.sampled_from(_POOL)), st.frozensets(st.sampled_from(_POOL)),
+       st.lists(st.tuples(st.sampled_from(_POOL), st.sampled_from((0, 0x10))), min_size=2,
+                max_size=10),
+       st.randoms())
+def test_tokens_sharing_entries_are_grouped_as_each_alone(
+    entries: list[tuple[Sid, int]], corpus: frozenset[Sid], substitutes: frozenset[Sid],
+    users: list[tuple[Sid, int]], rnd: random.Random,
+) -> None:
+    """Many tokens made of one pool of entry objects (as LDIF principals are), in any order,
+    with any users, privileges, types and policies: the grouper's shared work (the entries
+    that speak to the corpus, a shape per set of them) gives each token what it alone gives."""
+    pool = [SidAndAttributes(sid, GroupAttributes(a)) for sid, a in entries]
+    binary = frozenset(s.to_bytes() for s in substitutes)
+    grouper = Grouper(corpus, binary)
+    for user, attrs in users:
+        groups = tuple(rnd.sample(pool, rnd.randint(0, len(pool))))
+        privileges = tuple(rnd.sample(_PRIVILEGES, rnd.randint(0, 2)))
+        tok = Token(user=SidAndAttributes(user, GroupAttributes(attrs)), groups=groups,
+                    privileges=privileges, token_type=rnd.choice(list(TokenType)),
+                    impersonation_level=rnd.choice(list(ImpersonationLevel)),
+                    mandatory_policy=rnd.choice(list(TokenMandatoryPolicy)))
+        want = {s: how for s in substitutes if (how := self_state(tok, s))}
+        assert grouper.of(tok) == (shape_of(tok, corpus), want)

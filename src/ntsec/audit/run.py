@@ -31,7 +31,7 @@ from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import LdifPrincipals, Principal
 from ntsec.audit.questions import is_admin_equivalent
 from ntsec.audit.rows import AuditInputError, Row, RowError, Span
-from ntsec.audit.shape import CorpusSids, Shape, shape_and_holds
+from ntsec.audit.shape import CorpusSids, Grouper, Shape
 from ntsec.audit.spans import plan_spans
 from ntsec.audit.store import SPOOL_FORMAT, Store
 from ntsec.audit.task import PartResult, TaskSpec
@@ -247,10 +247,9 @@ def _plan(principals: Sequence[Principal], corpus: CorpusSids,
     sids = corpus.frozen()
     ids: dict[Shape, int] = {}
     plan = _Plan()
-    seen: dict[int, Any] = {}  # the group entries that tokens share, worked out once each
+    grouper = Grouper(sids, self_sids, projectable=corpus.projectable)
     for i, p in enumerate(principals):
-        s, holds = shape_and_holds(p.token, sids, self_sids, projectable=corpus.projectable,
-                                   seen=seen)
+        s, holds = grouper.of(p.token)
         sid = ids.get(s)
         if sid is None:
             sid = ids[s] = len(ids)
