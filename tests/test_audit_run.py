@@ -153,6 +153,36 @@ def test_resume_runs_only_missing_parts(tmp_path: Path) -> None:
                   AuditOptions(tmp_path / "out", partitions=4, fmt="jsonl", resume=True))
 
 
+def test_a_spool_indexed_beside_the_grouping_is_complete_only_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, the spool's indexes are built in a thread while the principals are
+    grouped: the spool is marked complete (resumable) once they are, and a run stopped during
+    the grouping leaves no thread behind and a spool that does not claim to be complete."""
+    import threading
+
+    from ntsec.audit import run as run_module
+
+    src = tmp_path / "acl.csv"
+    write_csv(src, estate(30))
+    opts = AuditOptions(tmp_path / "out", partitions=4, workers=2, fmt="csv")
+    run_audit([(str(src), "csv")], principals(), opts)
+    (tmp_path / "out" / "parts" / "part-00002.csv").unlink()
+    again = run_audit([(str(src), "csv")], principals(), replace(opts, resume=True))
+    assert 3 == again.parts_resumed
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "_plan", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_audit([(str(src), "csv")], principals(), replace(opts, out_dir=tmp_path / "cut"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("ntsec-spool")]
+    db = sqlite3.connect(tmp_path / "cut" / "spool.sqlite")
+    assert [("0",)] == db.execute("SELECT value FROM meta WHERE key = 'complete'").fetchall()
+    db.close()
+
+
 def test_deciding_aces_and_their_origin(tmp_path: Path) -> None:
     src = tmp_path / "acl.csv"
     write_csv(src, estate(10))

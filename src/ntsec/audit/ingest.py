@@ -262,11 +262,10 @@ class IngestState:
     filtered_out: int = 0
 
 
-def merge(results: Iterable[JobResult], store: Store, parts: int, *,
-          paths: bool = True) -> IngestState:
+def merge(results: Iterable[JobResult], store: Store, parts: int) -> IngestState:
     """Number the jobs' units in job order and copy their rows into ``store`` (see the
-    module docstring); ``paths``: index the rows by path (``Store.finish``). Raises
-    AuditInputError for the first job that stopped on a bad row."""
+    module docstring), which the caller then finishes (``Store.finish``: its row counts and
+    indexes). Raises AuditInputError for the first job that stopped on a bad row."""
     state = IngestState()
     for expected, r in enumerate(results):  # engines yield results in job order, as they come
         assert r.index == expected, "reading jobs merged out of order"
@@ -291,7 +290,6 @@ def merge(results: Iterable[JobResult], store: Store, parts: int, *,
         state.rows += r.rows
         store.merge_rows(Path(r.spool), units, parts=parts, chunk=CHUNK_ROWS)
         Path(r.spool).unlink(missing_ok=True)
-    store.finish(state.counts, paths=paths)
     return state
 
 

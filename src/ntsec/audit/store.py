@@ -112,7 +112,11 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self.set_metas({key: value})
+
+    def set_metas(self, values: dict[str, str]) -> None:
+        """Several meta values in one transaction."""
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
         self.db.commit()
 
     # ---------------------------------------------------------------- writing
@@ -156,11 +160,15 @@ class Store:
         finally:
             db.execute("DETACH DATABASE chunk")
 
-    def finish(self, counts: dict[int, int], *, paths: bool = True) -> None:
-        """Rows per unit, and the indexes: by partition, and by path if ``paths``
-        (:meth:`unit_of`)."""
+    def set_row_counts(self, counts: dict[int, int]) -> None:
+        """Rows per unit (:meth:`row_counts`)."""
         self.db.executemany("UPDATE units SET rows = ? WHERE id = ?",
                             [(n, u) for u, n in counts.items()])
+
+    def finish(self, *, paths: bool = True) -> None:
+        """The indexes: by partition, and by path if ``paths`` (:meth:`unit_of`). A few SQL
+        statements, which SQLite runs with Python's lock released (``ntsec.audit.run`` builds
+        them in a thread beside Python work)."""
         self.db.execute(_PART_INDEX)
         if paths:
             self.db.execute(_PATH_INDEX)
