@@ -39,7 +39,6 @@ from ntsec.audit.task import PartResult, TaskSpec
 from ntsec.authz.compiled import compile_descriptor
 from ntsec.model.descriptor import SecurityDescriptor
 from ntsec.model.rights import ObjectType, right_names
-from ntsec.model.sid import Sid
 
 __all__ = [
     "FORMATS",
@@ -235,9 +234,9 @@ class _Plan:
     shapes: list[Shape] = field(default_factory=list)
     first: list[int] = field(default_factory=list)  # a member of each shape
     members: list[list[int]] = field(default_factory=list)
-    # For each PRINCIPAL_SELF substitute of the units (an AD object's own SID), the principals
-    # whose tokens hold it and how (``TaskSpec.self_holders``).
-    self_holders: dict[Sid, dict[int, int]] = field(default_factory=dict)
+    # For each PRINCIPAL_SELF substitute of the units (an AD object's own SID, binary), the
+    # principals whose tokens hold it and how (``TaskSpec.self_holders``).
+    self_holders: dict[bytes, dict[int, int]] = field(default_factory=dict)
 
 
 def _plan(principals: Sequence[Principal], corpus: CorpusSids,
@@ -256,7 +255,7 @@ def _plan(principals: Sequence[Principal], corpus: CorpusSids,
             plan.members.append([])
         plan.members[sid].append(i)
         for held, how in holds.items():
-            plan.self_holders.setdefault(held, {})[i] = how
+            plan.self_holders.setdefault(held.to_bytes(), {})[i] = how
     plan.shapes = list(ids)
     return plan
 
@@ -575,7 +574,8 @@ def _specs(
     base = TaskSpec(
         db=str(db), part=0, out="", fmt=opts.fmt, question=opts.question,
         any_of=opts.any_of, any_by_type=opts.dangerous, sids=sids, shapes=tuple(plan.shapes),
-        examples=tuple(principals[i].token for i in plan.first),
+        # Real tokens, for explanations only (132 AD tokens: a third of the spec's pickle).
+        examples=tuple(principals[i].token for i in plan.first) if opts.explain else (),
         members=tuple(tuple(m) for m in plan.members),
         names=tuple((p.name, str(p.sid)) for p in principals),
         self_holders=plan.self_holders,
