@@ -199,9 +199,12 @@ def require_types(what: str, *checks: tuple[str, object, type | tuple[type, ...]
 def require_items(what: str, values: object, kinds: type | tuple[type, ...]) -> tuple[Any, ...]:
     """``values`` (any iterable but text or bytes) as a tuple of items each one of ``kinds``,
     else :class:`ArgumentTypeError` naming ``what``."""
-    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
+    if type(values) is tuple:  # the usual case, without the Iterable check's ABC machinery
+        items: tuple[Any, ...] = values
+    elif isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
         raise ArgumentTypeError(f"{what} must be a sequence, not {type(values).__name__}")
-    items = values if isinstance(values, tuple) else tuple(values)
+    else:
+        items = tuple(values)
     for item in items:
         if not isinstance(item, kinds):
             require_type(item, kinds, f"each of {what}")
