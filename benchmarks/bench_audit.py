@@ -44,6 +44,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
@@ -552,6 +553,7 @@ def bench(estate: str, scale: float, work: Path, engines: list[str], *, verify: 
           f"{time.perf_counter() - t:.1f}s ({src.stat().st_size / 1e6:.0f} MB)", flush=True)
     outs: list[Path] = []
     bests: dict[str, dict[str, float]] = {}
+    walls: dict[str, list[float]] = {label: [] for label in engines}  # per round
     # Rounds: each engine once per round, so that a slow spell of this shared machine (its
     # speed drifts by a fifth over minutes) falls on every engine alike; the best of each kept.
     for _ in range(repeat):
@@ -570,6 +572,7 @@ def bench(estate: str, scale: float, work: Path, engines: list[str], *, verify: 
             r["principals_built_s"] = round(built, 2)
             r["capacity_2_after"] = parallel_capacity()
             print(json.dumps(r), flush=True)
+            walls[label].append(float(r["wall_s"]))  # type: ignore[arg-type]
             best = bests.get(label)
             if best is None or float(r["wall_s"]) < float(best["wall_s"]):  # type: ignore[arg-type]
                 bests[label] = r  # type: ignore[assignment]
@@ -586,8 +589,13 @@ def bench(estate: str, scale: float, work: Path, engines: list[str], *, verify: 
             # what the decide phase would reach on two idle cores.
             span = _makespan(b["part_cpu_s"], 2)  # type: ignore[arg-type]
             cpu1 = sum(one["part_cpu_s"])  # type: ignore[call-overload]
+            # Round by round (each engine's run against the in-process run of the same round)
+            # as well as best against best: the machine's speed drifts between rounds.
+            rounds = [round(a / x, 2) for a, x in zip(walls["inproc-1"], walls[label],
+                                                      strict=True)]
             print(json.dumps({
                 "speedup": label, "wall": round(one["wall_s"] / b["wall_s"], 2),
+                "wall_by_round": rounds, "wall_median_of_rounds": statistics.median(rounds),
                 "ingest": round(one["ingest_s"] / max(1e-9, b["ingest_s"]), 2),
                 "decide": round(_engine_s(one) / _engine_s(b), 2),
                 "from_cpu_decide": round(cpu1 / span, 2),
