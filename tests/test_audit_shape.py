@@ -1,6 +1,7 @@
-"""Grouping principals: ``shape_and_holds`` (one pass over a token's groups) must give what the
-token's facts give (``CompiledToken.build``, ``compute_token_facts``: the rules of docs/rules.md
-I.1, I.3) through ``shape_of`` and ``self_state``, for any token and corpus."""
+"""Grouping principals: ``shape_and_holds``, and a ``Grouper`` sharing the work of many tokens,
+must give what the token's facts give (``CompiledToken.build``, ``compute_token_facts``: the
+rules of docs/rules.md I.1, I.3) through ``shape_of`` and ``self_state``, for any token and
+corpus."""
 
 from __future__ import annotations
 
