@@ -4,6 +4,7 @@ provenance in tests/vectors/README.md), and bad rows reported with their line nu
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import json
 import struct
@@ -898,3 +899,104 @@ def test_jsonl_of_windows_made_descriptors(tmp_path: Path) -> None:
         assert row.line == i + 1
         assert row.path == f"C:\\v\\{i}"
         assert row.sd.to_bytes() == bytes.fromhex(item["sd_hex"])
+
+
+# ----------------------------------------------------------------------------- detection
+# A user hands `ntsec audit` a file under whatever name it was saved as. The published samples,
+# copied under a name that says nothing ("input"), must be read in their own format: icacls
+# writes /save files in UTF-16LE without a byte order mark (the three samples, byte for byte),
+# a capture of `sc sdshow` holds the command line, LDIF starts with "dn:" or a comment,
+# ConvertTo-Json with "{" or "[", a CSV with a header naming a path and a descriptor column.
+
+_DETECTED = [
+    (VEC / "icacls-save-inetpub-reset-inetpub.txt", "icacls-save"),
+    (VEC / "icacls-save-bkit-me.txt", "icacls-save"),
+    (VEC / "icacls-save-portifolio-api.txt", "icacls-save"),
+    (VEC / "sc-sdshow-htb-nest-before-patch.txt", "sc"),
+    (VEC / "sc-sdshow-htb-nest-after-patch.txt", "sc"),
+    *[(PASTE / str(item["file"]), "sc") for item in _paste_items("sc_sdshow/")],
+    (VEC / "samba-dbcheck-links-deleted-user.ldif", "ldif"),
+    (VEC / "vmdir-3gstudent-user.ldif", "ldif"),  # its first line is a comment
+    (WINEVENT_JSON, "json"),
+]
+
+
+@pytest.mark.parametrize(("sample", "fmt"), _DETECTED, ids=lambda v: getattr(v, "name", v))
+def test_published_samples_detected_under_any_name(tmp_path: Path, sample: Path,
+                                                   fmt: str) -> None:
+    from ntsec.audit.run import detect_format
+
+    copy = tmp_path / "input"
+    copy.write_bytes(sample.read_bytes())
+    assert fmt == detect_format(copy)
+
+
+def test_vanilla_listing_detected_by_its_header(tmp_path: Path) -> None:
+    """Its header has no "path" column: FullName names the file, Sddl the descriptor."""
+    from ntsec.audit.run import detect_format
+
+    copy = tmp_path / "listing.txt"
+    copy.write_bytes(_vanilla_csv(tmp_path).read_bytes())
+    assert "csv" == detect_format(copy)
+
+
+def test_export_csv_type_line_is_csv_not_ldif(tmp_path: Path) -> None:
+    """Windows PowerShell 5.1's Export-Csv starts with ``#TYPE <type name>`` unless
+    -NoTypeInformation (Learn "Export-Csv"); a '#' line is otherwise an LDIF comment."""
+    from ntsec.audit.run import detect_format
+
+    f = tmp_path / "acl-export.txt"
+    f.write_text('#TYPE Selected.System.Security.AccessControl.DirectorySecurity\r\n'
+                 '"Path","Sddl"\r\n"Microsoft.PowerShell.Core\\FileSystem::C:\\x","O:BAG:SYD:"\r\n',
+                 encoding="utf-8")
+    assert "csv" == detect_format(f)
+
+
+def test_commented_sc_list_is_sc(tmp_path: Path) -> None:
+    from ntsec.audit.run import detect_format
+
+    f = tmp_path / "services.txt"
+    f.write_text("# services of host A\nwuauserv: D:(A;;CCLCSWRPLORC;;;AU)\n", encoding="utf-8")
+    assert "sc" == detect_format(f)
+    (row,) = rows_only(list(read_source(f)))
+    assert ("wuauserv", 2) == (row.path, row.line)
+
+
+def test_name_and_sddl_pairs_in_utf8_are_ambiguous(tmp_path: Path) -> None:
+    """The bkit.me /save file re-encoded as UTF-8 is a list of name and SDDL lines, which an
+    sc list can be too: the error names both formats instead of guessing."""
+    from ntsec.audit.run import detect_format
+
+    text = (VEC / "icacls-save-bkit-me.txt").read_bytes().decode("utf-16-le")
+    f = tmp_path / "pairs.txt"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(AuditInputError, match=r"--format icacls-save .* or --format sc"):
+        detect_format(f)
+
+
+def test_a_drive_path_is_not_sddl(tmp_path: Path) -> None:
+    """``D:\\data`` names a folder; ``D:(A;...`` and ``D:`` start SDDL."""
+    from ntsec.audit.readers import is_sddl_line, sniff_format
+    from ntsec.audit.run import detect_format
+
+    assert [True, True, True, False, False] == [
+        is_sddl_line(t) for t in ("D:(A;;FA;;;SY)", "D:", "O:BAG:SY", "D:\\data", "D:/data")]
+    assert sniff_format(["D:\\data", "D:\\logs"], utf16=True) is None
+    f = tmp_path / "saved"
+    f.write_bytes("D:\\data\r\nD:PAI(A;OICI;FA;;;SY)\r\n".encode("utf-16-le"))
+    assert "icacls-save" == detect_format(f)
+    (row,) = rows_only(list(read_source(f)))
+    assert "D:\\data" == row.path
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=200))
+def test_detect_format_on_any_bytes(tmp_path: Path, data: bytes) -> None:
+    """Arbitrary bytes: a known format or AuditInputError, never another exception."""
+    from ntsec.audit.ingest import FORMATS
+    from ntsec.audit.run import detect_format
+
+    f = tmp_path / "blob"
+    f.write_bytes(data)
+    with contextlib.suppress(AuditInputError):
+        assert detect_format(f) in FORMATS

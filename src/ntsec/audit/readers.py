@@ -44,12 +44,14 @@ from ntsec.model.rights import ObjectType
 __all__ = [
     "csv_header",
     "csv_preamble",
+    "is_sddl_line",
     "provider_path",
     "read_csv",
     "read_icacls_save",
     "read_json",
     "read_jsonl",
     "read_sc_list",
+    "sniff_format",
 ]
 
 # FullName before Name: Get-ChildItem's objects exported with a Sddl column (e.g. ``Select
@@ -336,6 +338,62 @@ def read_sc_list(path: str | Path) -> Iterator[Row | RowError]:
 
 
 _SDSHOW = re.compile(r"(?:^|[>$\s])sc(?:\.exe)?\s+(?:\\\\\S+\s+)?sdshow\s+(\S+)\s*$", re.I)
+
+
+_SDDL_LINE = re.compile(r"[OGDS]:(?![\\/])")  # "D:(A;..." or "D:" alone; not a path "D:\x"
+
+
+def is_sddl_line(text: str) -> bool:
+    """Whether a stripped line starts like SDDL (``O:``, ``G:``, ``D:``, ``S:``), not a path."""
+    return _SDDL_LINE.match(text) is not None
+
+
+def sniff_format(head: list[str], utf16: bool) -> str | None:
+    """The format a text input's first non-blank lines (stripped) show, or None when they do
+    not tell. ``#`` comment lines are passed over (LDIF and ``sc`` lists allow them), but for
+    Export-Csv's ``#TYPE`` line (Learn "Export-Csv", -NoTypeInformation). For the formats
+    without a header of their own:
+
+    * ``sc``: a ``sc sdshow NAME`` command among the lines (a capture), or a first line
+      ``NAME<TAB>SDDL`` / ``NAME: SDDL``;
+    * ``icacls-save``: a UTF-16 file of a name line, then an SDDL line (icacls writes its
+      /save file in UTF-16LE; the same pairs in UTF-8 could be an ``sc`` list of names and
+      SDDL lines, so they do not tell).
+    """
+    if head and head[0].startswith("#TYPE "):
+        return "csv"
+    body = [text for text in head if not text.startswith("#")]
+    if not body:
+        return "ldif" if head else None  # only comments: LDIF's, as before
+    first = body[0]
+    if first.startswith(("dn:", "version:")):
+        return "ldif"
+    # ConvertTo-Json writes one object over many lines, its first line a lone "{" (Learn
+    # "ConvertTo-Json", examples); a JSON line holds a whole object, so "{" alone is JSON.
+    if first.startswith("[") or first == "{":
+        return "json"
+    if first.startswith("{"):
+        return "jsonl"
+    if "," in first and ("path" in first.lower() or _names_columns(first)):
+        return "csv"
+    if any(_SDSHOW.search(text) for text in body):
+        return "sc"
+    name, sddl = _split_service(first)
+    if name and sddl is not None and is_sddl_line(sddl):
+        return "sc"
+    if utf16 and len(body) >= 2 and not is_sddl_line(first) and is_sddl_line(body[1]):
+        return "icacls-save"
+    return None
+
+
+def _names_columns(line: str) -> bool:
+    """Whether a line is a CSV header with a name column and a descriptor column (e.g. the
+    VanillaWindowsReference listings: ``DirectoryName,Name,FullName,...,Sddl``)."""
+    try:
+        names = {c.strip().lower() for c in next(csv.reader([line]))}
+    except csv.Error:
+        return False
+    return bool(names.intersection(_PATH_KEYS)) and bool(names.intersection(_SDDL_KEYS + _HEX_KEYS))
 
 
 def _split_service(text: str) -> tuple[str, str | None]:

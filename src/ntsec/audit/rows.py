@@ -69,7 +69,7 @@ class Span:
     header: tuple[str, ...] | None = None
 
 
-def open_text(path: str | Path, span: Span | None = None) -> IO[str]:
+def open_text(path: str | Path, span: Span | None = None) -> io.TextIOWrapper:
     """Open a text input in the encoding its first bytes show: a UTF-8 or UTF-16 byte order
     mark (PowerShell 5's Out-File and icacls /save write UTF-16LE), UTF-16LE without a mark
     when the second byte is NUL, else UTF-8. ``-`` is standard input.

@@ -12,6 +12,7 @@ the missing ones.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -120,8 +121,14 @@ class AuditSummary:
 # ----------------------------------------------------------------------------- inputs
 
 
+# How much of an input detect_format reads: its first non-blank lines, within the first lines.
+_SNIFF_NONBLANK = 4
+_SNIFF_LINES = 16
+
+
 def detect_format(path: str | Path) -> str:
-    """The input format from the file name, else from its first line."""
+    """The input format from the file name, else from its first lines
+    (``ntsec.audit.readers.sniff_format``)."""
     name = str(path).lower()
     for ext, fmt in ((".ldif", "ldif"), (".ldf", "ldif"), (".jsonl", "jsonl"),
                      (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv")):
@@ -131,18 +138,28 @@ def detect_format(path: str | Path) -> str:
 
     if str(path) == "-":
         raise AuditInputError(f"standard input: give --format ({', '.join(FORMATS)})")
-    with open_text(path) as f:
-        head = f.readline().strip()
-    if head.startswith(("dn:", "version:", "#")):
-        return "ldif"
-    # ConvertTo-Json writes one object over many lines, its first line a lone "{" (Learn
-    # "ConvertTo-Json", examples); a JSON line holds a whole object, so "{" alone is JSON.
-    if head.startswith("[") or head == "{":
-        return "json"
-    if head.startswith("{"):
-        return "jsonl"
-    if "," in head and "path" in head.lower():
-        return "csv"
+    from ntsec.audit.readers import is_sddl_line, sniff_format  # noqa: PLC0415
+
+    head: list[str] = []
+    utf16 = False
+    try:
+        with open_text(path) as f:
+            utf16 = f.encoding.lower().startswith("utf-16")
+            for raw in itertools.islice(f, _SNIFF_LINES):
+                if raw.strip():
+                    head.append(raw.strip())
+                if len(head) == _SNIFF_NONBLANK:
+                    break
+    except UnicodeDecodeError:
+        pass  # binary past the lines read: they alone decide
+    found = sniff_format(head, utf16=utf16) if head else None
+    if found is not None:
+        return found
+    body = [text for text in head if not text.startswith("#")]
+    if len(body) >= 2 and is_sddl_line(body[1]) and not is_sddl_line(body[0]):
+        raise AuditInputError(
+            f"{path}: a name line, then an SDDL line: give --format icacls-save (an icacls /save "
+            "file) or --format sc (service names and their sc sdshow output)")
     raise AuditInputError(f"{path}: cannot tell the format; give --format ({', '.join(FORMATS)})")
 
 
