@@ -31,10 +31,10 @@ _TYPES = {t.value: t for t in ObjectType}
     epilog="""\b
 Inputs (streamed): a Get-Acl CSV (Get-ChildItem -Recurse | Get-Acl | Select Path,Sddl |
 Export-Csv acl.csv) or its ConvertTo-Json; path,sddl / path,sd_hex CSV or JSON lines; an
-ldapsearch LDIF with nTSecurityDescriptor (its users are the principals); sc sdshow lists
-(--format sc); icacls /save files (--format icacls-save). Principals: --whoami FILE, --ldif
-FILE. Engines: --workers N (process pool), --scheduler local|tcp://HOST:8786 (Dask).
-See docs/audit.md.
+ldapsearch LDIF with nTSecurityDescriptor (its users are the principals); sc sdshow
+captures and lists; icacls /save files. The format is told from the name or the first
+lines (--format to force it). Principals: --whoami FILE, --ldif FILE. Engines: --workers N
+(process pool), --scheduler local|tcp://HOST:8786 (Dask). See docs/audit.md.
 \b
 Examples:
   ntsec --machine lab.db audit --from-machine --can write --where 'C:\\Users' --output-format csv
@@ -46,7 +46,7 @@ Examples:
 )
 @click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
-              show_default=True, help="Input format (auto: from the name or first line).")
+              show_default=True, help="Input format (auto: from the name or first lines).")
 @click.option("--type", "otype", type=click.Choice(sorted(_TYPES)), default=None,
               help="Object type of the rows (generic mapping); default from the input.")
 @click.option("--from-machine", is_flag=True,
