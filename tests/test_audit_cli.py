@@ -172,3 +172,28 @@ def test_an_ldif_inputs_users_from_the_audits_own_reading(tmp_path: Path) -> Non
     assert 2 == code
     assert "no principals to audit" in err
     assert "vmdir-3gstudent-user.ldif holds no user account with an objectSid" in err
+
+
+def test_text_output_shows_first_findings_with_deciding_aces(tmp_path: Path) -> None:
+    """The published bkit.me ``icacls /save`` file (format told by its UTF-16 name/SDDL lines):
+    every object inherits Users (0x1200a9) and Authenticated Users (0x1301bf) from the drive
+    root, so a standard user may write each one, READ_CONTROL and SYNCHRONIZE granted by the
+    Users ACE first in DACL order, the write bits by the Authenticated Users ACE (MS-DTYP
+    2.5.3.2: each ACE grants the asked bits not yet granted)."""
+    (capture,) = [f for f in WHOAMI if "standard-user" in f.name]  # holds BU and AU
+    src = VEC / "icacls-save-bkit-me.txt"
+    code, out, err = run("audit", str(src), "--whoami", str(capture), "--can", "write",
+                         "--out", str(tmp_path / "o"), "--no-progress", "--workers", "1",
+                         "--show", "2")
+    assert 0 == code, err
+    assert "First 2 of 8 findings" in out
+    listing = out[out.index("First 2 of 8 findings"):].splitlines()[1:]
+    assert [".\\acls.txt [icacls-save-bkit-me.txt:3]"] == [
+        line.strip() for line in listing if "acls.txt" in line]
+    assert "FILE_GENERIC_WRITE" in listing[1]
+    assert "by (A;OICIID;0x1200a9;;;BU), (A;ID;0x1301bf;;;AU)" == listing[2].strip()
+    code, out, _ = run("audit", str(src), "--whoami", str(capture), "--can", "write",
+                       "--out", str(tmp_path / "o2"), "--no-progress", "--workers", "1",
+                       "--show", "0")
+    assert 0 == code
+    assert "First" not in out

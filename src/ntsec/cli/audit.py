@@ -93,6 +93,8 @@ Examples:
 @click.option("--on-error", type=click.Choice(["skip", "stop"]), default="skip",
               show_default=True, help="Bad rows: report and skip, or stop at the first.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--show", type=click.IntRange(0, 500), default=10, show_default=True,
+              help="Findings to print after the summary, with their deciding ACEs (0: none).")
 @json_option
 @click.pass_context
 def audit(ctx: click.Context, /, **o: Any) -> None:
@@ -137,6 +139,8 @@ def audit(ctx: click.Context, /, **o: Any) -> None:
         emit_json(summary.to_json())
     else:
         _render(summary)
+        if o["show"] and summary.findings:
+            _render_findings(summary, o["show"])
 
 
 def _inputs(
@@ -220,4 +224,24 @@ def _render(s: AuditSummary) -> None:
     if top:
         lines.append("Findings per principal:")
         lines += [f"  {n:8d}  {name}" for name, n in top]
+    click.echo("\n".join(lines))
+
+
+def _render_findings(s: AuditSummary, n: int) -> None:
+    """The run's first ``n`` findings as the output parts hold them: object (and the input
+    line it came from), principal, rights, then the ACEs that decided them."""
+    from ntsec.audit.report import findings_page, open_run  # noqa: PLC0415
+
+    page = findings_page(open_run(Path(s.out_dir)), size=n)
+    shown = len(page.rows)
+    lines = [f"First {shown} of {page.total:,} findings (all of them: ntsec serve --audit "
+             f"{s.out_dir}):"]
+    for f in page.rows:
+        where = f" [{Path(str(f['source'])).name}:{f['line']}]" if f.get("line") else ""
+        lines.append(f"  {f['path']}{where}")
+        lines.append(f"    {f['principal']}: {f['rights']}")
+        aces = [str(d.get("ace")) + (f" from {d['origin']}" if d.get("origin") else "")
+                for d in f["deciding"] if isinstance(d, dict)]
+        if aces:
+            lines.append(f"      by {', '.join(aces)}")
     click.echo("\n".join(lines))
