@@ -960,6 +960,23 @@ def test_commented_sc_list_is_sc(tmp_path: Path) -> None:
     assert "sc" == detect_format(f)
     (row,) = rows_only(list(read_source(f)))
     assert ("wuauserv", 2) == (row.path, row.line)
+    f.write_text("#\n" * 9 + "wuauserv: D:(A;;CCLCSWRPLORC;;;AU)\n", encoding="utf-8")
+    assert "sc" == detect_format(f)
+
+
+def test_ldapsearch_comment_header_is_ldif(tmp_path: Path) -> None:
+    """OpenLDAP's ldapsearch starts its LDIF with comment lines ("# extended LDIF", "# LDAPv3",
+    "# base <...> with scope subtree", "# filter: ...", "# requesting: ...", the entry's name);
+    the published Samba entry after such a header is still LDIF."""
+    from ntsec.audit.run import detect_format
+
+    header = ("# extended LDIF\n#\n# LDAPv3\n# base <DC=samba,DC=corp> with scope subtree\n"
+              "# filter: (objectClass=user)\n# requesting: nTSecurityDescriptor objectSid\n#\n\n"
+              "# fred, removed, samba.corp\n")
+    f = tmp_path / "dump.txt"
+    f.write_bytes(header.encode() + (VEC / "samba-dbcheck-links-deleted-user.ldif").read_bytes())
+    assert "ldif" == detect_format(f)
+    assert 1 == len(rows_only(list(read_source(f))))
 
 
 def test_name_and_sddl_pairs_in_utf8_are_ambiguous(tmp_path: Path) -> None:

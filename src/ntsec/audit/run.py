@@ -121,9 +121,10 @@ class AuditSummary:
 # ----------------------------------------------------------------------------- inputs
 
 
-# How much of an input detect_format reads: its first non-blank lines, within the first lines.
+# How much of an input detect_format reads: its first lines that are neither blank nor a '#'
+# comment, within its first lines (ldapsearch starts its LDIF with eight or so comment lines).
 _SNIFF_NONBLANK = 4
-_SNIFF_LINES = 16
+_SNIFF_LINES = 32
 
 
 def detect_format(path: str | Path) -> str:
@@ -145,10 +146,13 @@ def detect_format(path: str | Path) -> str:
     try:
         with open_text(path) as f:
             utf16 = f.encoding.lower().startswith("utf-16")
+            told = 0  # lines that are neither blank nor a '#' comment
             for raw in itertools.islice(f, _SNIFF_LINES):
-                if raw.strip():
-                    head.append(raw.strip())
-                if len(head) == _SNIFF_NONBLANK:
+                text = raw.strip()
+                if text:
+                    head.append(text)
+                    told += not text.startswith("#")
+                if told == _SNIFF_NONBLANK:
                     break
     except UnicodeDecodeError:
         pass  # binary past the lines read: they alone decide
