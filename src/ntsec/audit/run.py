@@ -118,6 +118,11 @@ class AuditSummary:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 row``, ``2,048 rows``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 # ----------------------------------------------------------------------------- inputs
 
 
@@ -543,9 +548,11 @@ def _run_parts(
     summary.parts_resumed = len(specs) - len(todo)
     summary.parts_done = summary.parts_resumed
     if on_progress is not None:
-        on_progress(f"{summary.rows} rows, {summary.units} unique descriptors, "
-                    f"{summary.principals} principals in {summary.shapes} shapes, "
-                    f"{len(todo)} of {len(specs)} parts to run")
+        on_progress(f"{_count(summary.rows, 'row')}, "
+                    f"{_count(summary.units, 'unique descriptor')}, "
+                    f"{_count(summary.principals, 'principal')} in "
+                    f"{_count(summary.shapes, 'shape')}, "
+                    f"{len(todo)} of {_count(len(specs), 'part')} to run")
     t0 = time.perf_counter()
     try:
         results = _execute(engine, todo, opts, summary)
