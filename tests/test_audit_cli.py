@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from machine_fixtures import machine_path, workstation_template
@@ -174,7 +175,8 @@ def test_an_ldif_inputs_users_from_the_audits_own_reading(tmp_path: Path) -> Non
     assert "vmdir-3gstudent-user.ldif holds no user account with an objectSid" in err
 
 
-def test_text_output_shows_first_findings_with_deciding_aces(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_text_output_shows_first_findings_with_deciding_aces(tmp_path: Path, fmt: str) -> None:
     """The published bkit.me ``icacls /save`` file (format told by its UTF-16 name/SDDL lines):
     every object inherits Users (0x1200a9) and Authenticated Users (0x1301bf) from the drive
     root, so a standard user may write each one, READ_CONTROL and SYNCHRONIZE granted by the
@@ -184,7 +186,7 @@ def test_text_output_shows_first_findings_with_deciding_aces(tmp_path: Path) -> 
     src = VEC / "icacls-save-bkit-me.txt"
     code, out, err = run("audit", str(src), "--whoami", str(capture), "--can", "write",
                          "--out", str(tmp_path / "o"), "--no-progress", "--workers", "1",
-                         "--show", "2")
+                         "--show", "2", "--output-format", fmt)
     assert 0 == code, err
     assert "First 2 of 8 findings" in out
     listing = out[out.index("First 2 of 8 findings"):].splitlines()[1:]

@@ -36,6 +36,7 @@ __all__ = [
     "RunReport",
     "find_runs",
     "findings_page",
+    "first_findings",
     "open_run",
     "summarise",
 ]
@@ -392,6 +393,22 @@ def findings_page(run: RunInfo, *, page: int = 1, size: int = 50, principal: str
             if len(rows) >= size:
                 break
     return FindingsPage(rows, total, page, pages, size)
+
+
+def first_findings(run: RunInfo, n: int) -> list[dict[str, Any]]:
+    """The run's first ``n`` findings in part order, reading only as far as they go (the
+    total is the summary's ``findings``; counting the rows of CSV or JSON-lines parts would
+    read them all)."""
+    rows: list[dict[str, Any]] = []
+    if n <= 0 or not run.parts:
+        return rows
+    scan = {**_SCAN, "batch_size": min(n, _SCAN["batch_size"])}
+    for fragment in _dataset(run).get_fragments():
+        for batch in fragment.to_batches(**scan):
+            rows.extend(_finding(r) for r in batch.slice(0, n - len(rows)).to_pylist())
+            if len(rows) >= n:
+                return rows
+    return rows
 
 
 def _finding(record: dict[str, Any]) -> dict[str, Any]:

@@ -230,13 +230,12 @@ def _render(s: AuditSummary) -> None:
 def _render_findings(s: AuditSummary, n: int) -> None:
     """The run's first ``n`` findings as the output parts hold them: object (and the input
     line it came from), principal, rights, then the ACEs that decided them."""
-    from ntsec.audit.report import findings_page, open_run  # noqa: PLC0415
+    from ntsec.audit.report import first_findings, open_run  # noqa: PLC0415
 
-    page = findings_page(open_run(Path(s.out_dir)), size=n)
-    shown = len(page.rows)
-    lines = [f"First {shown} of {page.total:,} findings (all of them: ntsec serve --audit "
+    rows = first_findings(open_run(Path(s.out_dir)), n)
+    lines = [f"First {len(rows)} of {s.findings:,} findings (all of them: ntsec serve --audit "
              f"{s.out_dir}):"]
-    for f in page.rows:
+    for f in rows:
         where = f" [{Path(str(f['source'])).name}:{f['line']}]" if f.get("line") else ""
         lines.append(f"  {f['path']}{where}")
         lines.append(f"    {f['principal']}: {f['rights']}")
