@@ -708,3 +708,13 @@ def test_acl_of_few_characters_and_many_bytes_is_refused() -> None:
         sddl.parse(text)
     fits = 'S:(RA;;;;;WD;("a",TD,0x0,' + ",".join(["UD"] * 1600) + "))"
     assert len(sddl.parse(fits).to_bytes()) < 0x10000
+
+
+def test_starts_sddl_tells_sddl_from_drive_paths() -> None:
+    """SDDL is a run of O:, G:, D: and S: components (MS-DTYP 2.5.1); a drive path starts with
+    the same two characters but goes on with a separator."""
+    from ntsec.codec.sddl import starts_sddl
+
+    assert [True, True, True, True, True, False, False, False, False] == [
+        starts_sddl(t) for t in ("D:(A;;FA;;;SY)", "D:", "O:BAG:SY", "  S:AINO_ACCESS_CONTROL",
+                                 "G:SYD:P", "D:\\data", "D:/data", "data", "(A;;FA;;;SY)")]

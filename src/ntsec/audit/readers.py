@@ -38,13 +38,13 @@ from ntsec.audit.rows import (
     open_text,
     parse_descriptor,
 )
+from ntsec.codec.sddl import starts_sddl
 from ntsec.errors import Error
 from ntsec.model.rights import ObjectType
 
 __all__ = [
     "csv_header",
     "csv_preamble",
-    "is_sddl_line",
     "provider_path",
     "read_csv",
     "read_icacls_save",
@@ -340,50 +340,42 @@ def read_sc_list(path: str | Path) -> Iterator[Row | RowError]:
 _SDSHOW = re.compile(r"(?:^|[>$\s])sc(?:\.exe)?\s+(?:\\\\\S+\s+)?sdshow\s+(\S+)\s*$", re.I)
 
 
-_SDDL_LINE = re.compile(r"[OGDS]:(?![\\/])")  # "D:(A;..." or "D:" alone; not a path "D:\x"
-
-
-def is_sddl_line(text: str) -> bool:
-    """Whether a stripped line starts like SDDL (``O:``, ``G:``, ``D:``, ``S:``), not a path."""
-    return _SDDL_LINE.match(text) is not None
-
-
-def sniff_format(head: list[str], utf16: bool) -> str | None:
-    """The format a text input's first non-blank lines (stripped) show, or None when they do
-    not tell. ``#`` comment lines are passed over (LDIF and ``sc`` lists allow them), but for
-    Export-Csv's ``#TYPE`` line (Learn "Export-Csv", -NoTypeInformation). For the formats
-    without a header of their own:
+def sniff_format(head: list[str], utf16: bool) -> tuple[str, ...]:
+    """The formats a text input's first non-blank lines (stripped) fit: one when they tell,
+    several when they fit more than one, none when they do not tell. ``#`` comment lines are
+    passed over (LDIF and ``sc`` lists allow them), but for Export-Csv's ``#TYPE`` line (Learn
+    "Export-Csv", -NoTypeInformation). For the formats without a header of their own:
 
     * ``sc``: a ``sc sdshow NAME`` command among the lines (a capture), or a first line
       ``NAME<TAB>SDDL`` / ``NAME: SDDL``;
-    * ``icacls-save``: a UTF-16 file of a name line, then an SDDL line (icacls writes its
-      /save file in UTF-16LE; the same pairs in UTF-8 could be an ``sc`` list of names and
-      SDDL lines, so they do not tell).
+    * a name line, then an SDDL line: ``icacls-save`` in a UTF-16 file (icacls writes its
+      /save file in UTF-16LE); in UTF-8 it could as well be an ``sc`` list of names each
+      followed by its SDDL line, so both are returned.
     """
     if head and head[0].startswith("#TYPE "):
-        return "csv"
+        return ("csv",)
     body = [text for text in head if not text.startswith("#")]
     if not body:
-        return "ldif" if head else None  # only comments: LDIF's, as before
+        return ("ldif",) if head else ()  # only comments: LDIF's, as before
     first = body[0]
     if first.startswith(("dn:", "version:")):
-        return "ldif"
+        return ("ldif",)
     # ConvertTo-Json writes one object over many lines, its first line a lone "{" (Learn
     # "ConvertTo-Json", examples); a JSON line holds a whole object, so "{" alone is JSON.
     if first.startswith("[") or first == "{":
-        return "json"
+        return ("json",)
     if first.startswith("{"):
-        return "jsonl"
+        return ("jsonl",)
     if "," in first and ("path" in first.lower() or _names_columns(first)):
-        return "csv"
+        return ("csv",)
     if any(_SDSHOW.search(text) for text in body):
-        return "sc"
+        return ("sc",)
     name, sddl = _split_service(first)
-    if name and sddl is not None and is_sddl_line(sddl):
-        return "sc"
-    if utf16 and len(body) >= 2 and not is_sddl_line(first) and is_sddl_line(body[1]):
-        return "icacls-save"
-    return None
+    if name and sddl is not None and starts_sddl(sddl):
+        return ("sc",)
+    if len(body) >= 2 and not starts_sddl(first) and starts_sddl(body[1]):
+        return ("icacls-save",) if utf16 else ("icacls-save", "sc")
+    return ()
 
 
 def _names_columns(line: str) -> bool:
@@ -400,7 +392,7 @@ def _split_service(text: str) -> tuple[str, str | None]:
     """(name, SDDL or None). A line that starts like SDDL (``O:``, ``G:``, ``D:``, ``S:``) is
     a bare SDDL line (the name came on the line before); a prompt and ``sc sdshow NAME``
     (optionally ``sc \\\\SERVER sdshow NAME``) names the service."""
-    if len(text) > 1 and text[0] in "OGDS" and text[1] == ":":
+    if starts_sddl(text):
         return "", text
     command = _SDSHOW.search(text)
     if command is not None:

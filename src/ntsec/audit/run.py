@@ -32,7 +32,8 @@ from ntsec.audit.ingest import FORMATS, IngestJob, IngestState, JobResult
 from ntsec.audit.outputs import suffix
 from ntsec.audit.principals import LdifPrincipals, Principal
 from ntsec.audit.questions import is_admin_equivalent
-from ntsec.audit.rows import AuditInputError, Row, RowError, Span
+from ntsec.audit.readers import sniff_format
+from ntsec.audit.rows import AuditInputError, Row, RowError, Span, open_text
 from ntsec.audit.shape import CorpusSids, Grouper, Shape
 from ntsec.audit.spans import plan_spans
 from ntsec.audit.store import SPOOL_FORMAT, Store
@@ -128,8 +129,11 @@ def _count(n: int, noun: str) -> str:
 
 # How much of an input detect_format reads: its first lines that are neither blank nor a '#'
 # comment, within its first lines (ldapsearch starts its LDIF with eight or so comment lines).
-_SNIFF_NONBLANK = 4
+_SNIFF_TELLING = 4
 _SNIFF_LINES = 32
+# The formats that ask for --format when the first lines fit more than one (sniff_format).
+_FORMAT_WORDS = {"icacls-save": "an icacls /save file",
+                 "sc": "service names and their sc sdshow output"}
 
 
 def detect_format(path: str | Path) -> str:
@@ -140,35 +144,29 @@ def detect_format(path: str | Path) -> str:
                      (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv")):
         if name.endswith(ext):
             return fmt
-    from ntsec.audit.rows import open_text  # noqa: PLC0415
-
     if str(path) == "-":
         raise AuditInputError(f"standard input: give --format ({', '.join(FORMATS)})")
-    from ntsec.audit.readers import is_sddl_line, sniff_format  # noqa: PLC0415
-
     head: list[str] = []
     utf16 = False
     try:
         with open_text(path) as f:
             utf16 = f.encoding.lower().startswith("utf-16")
-            told = 0  # lines that are neither blank nor a '#' comment
+            told = 0
             for raw in itertools.islice(f, _SNIFF_LINES):
                 text = raw.strip()
                 if text:
                     head.append(text)
                     told += not text.startswith("#")
-                if told == _SNIFF_NONBLANK:
+                if told == _SNIFF_TELLING:
                     break
     except UnicodeDecodeError:
         pass  # binary past the lines read: they alone decide
-    found = sniff_format(head, utf16=utf16) if head else None
-    if found is not None:
-        return found
-    body = [text for text in head if not text.startswith("#")]
-    if len(body) >= 2 and is_sddl_line(body[1]) and not is_sddl_line(body[0]):
-        raise AuditInputError(
-            f"{path}: a name line, then an SDDL line: give --format icacls-save (an icacls /save "
-            "file) or --format sc (service names and their sc sdshow output)")
+    found = sniff_format(head, utf16=utf16)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        choices = " or ".join(f"--format {f} ({_FORMAT_WORDS[f]})" for f in found)
+        raise AuditInputError(f"{path}: its first lines fit more than one format; give {choices}")
     raise AuditInputError(f"{path}: cannot tell the format; give --format ({', '.join(FORMATS)})")
 
 

@@ -77,7 +77,7 @@ class DescriptorReader:
                                    and _service_rights_only(body[0].text)):
             sd = self.sddl_lines(body)
             return PasteKind.SC_SDSHOW, [PastedDescriptor(sc_name, sd, ObjectType.SERVICE)]
-        if len(body) > 1 and all(_starts_sddl(ln.text) for ln in body):
+        if len(body) > 1 and all(sddl_codec.starts_sddl(ln.text) for ln in body):
             # One string wrapped before its D: or S: part, or one descriptor per line.
             saved = list(self.repairs)
             try:
@@ -216,7 +216,7 @@ class DescriptorReader:
     def is_save_file(self, body: list[Line]) -> bool:
         if len(body) < 2 or len(body) % 2:
             return False
-        return all(_starts_sddl(b.text) and not _starts_sddl(a.text)
+        return all(sddl_codec.starts_sddl(b.text) and not sddl_codec.starts_sddl(a.text)
                    and a.text.strip()[:1] not in "\"'`(" and self.parses(b.text)
                    for a, b in zip(body[::2], body[1::2], strict=True))
 
@@ -277,11 +277,6 @@ def _service_rights_only(text: str) -> bool:
     return bool(fields) and all(
         len(f) % 2 == 0 and {f[i:i + 2] for i in range(0, len(f), 2)} <= _SERVICE_LETTERS
         for f in fields)
-
-
-def _starts_sddl(text: str) -> bool:
-    s = text.strip()
-    return bool(s) and s[0] in "OGDS" and s[1:2] == ":"
 
 
 def _top_level(text: str) -> list[str]:

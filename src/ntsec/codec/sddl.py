@@ -76,6 +76,7 @@ __all__ = [
     "format_sid",
     "parse",
     "parse_sid",
+    "starts_sddl",
 ]
 
 _C = SecurityDescriptorControl
@@ -849,3 +850,14 @@ def parse_sid(text: str, domain_sid: Sid | str | None = None) -> Sid:
     if end != len(text):
         raise SidError("unexpected characters after the SID", text, end)
     return sid
+
+
+# An SDDL string is a run of O:, G:, D: and S: components (MS-DTYP 2.5.1); a drive path
+# ("D:\data", "D:/data") starts with the same two characters.
+_SDDL_START = re.compile(r"\s*[OGDS]:(?![\\/])")
+
+
+def starts_sddl(text: str) -> bool:
+    """Whether a line begins like an SDDL string (``D:(A;...``, ``O:BA``, a bare ``D:``), and
+    not like a drive path; for readers that must tell SDDL lines from name or path lines."""
+    return _SDDL_START.match(text) is not None
