@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -375,23 +375,13 @@ def findings_page(run: RunInfo, *, page: int = 1, size: int = 50, principal: str
     pages = max(1, -(-total // size))
     page = max(1, min(page, pages))
     skip = (page - 1) * size
-    rows: list[dict[str, Any]] = []
-    expr = _filter(*filters)
+    fragments: list[Any] = []
     for fragment, n in zip(_dataset(run).get_fragments(), counts, strict=True):
-        if len(rows) >= size:
-            break
-        if skip >= n:
+        if skip >= n and not fragments:  # a whole part before the page: skipped by its count
             skip -= n
             continue
-        for batch in fragment.to_batches(filter=expr, **_SCAN):
-            if skip >= batch.num_rows:
-                skip -= batch.num_rows
-                continue
-            take = batch.slice(skip, size - len(rows))
-            skip = 0
-            rows.extend(_finding(r) for r in take.to_pylist())
-            if len(rows) >= size:
-                break
+        fragments.append(fragment)
+    rows = _take(fragments, _filter(*filters), skip, size)
     return FindingsPage(rows, total, page, pages, size)
 
 
@@ -399,14 +389,23 @@ def first_findings(run: RunInfo, n: int) -> list[dict[str, Any]]:
     """The run's first ``n`` findings in part order, reading only as far as they go (the
     total is the summary's ``findings``; counting the rows of CSV or JSON-lines parts would
     read them all)."""
-    rows: list[dict[str, Any]] = []
     if n <= 0 or not run.parts:
-        return rows
-    scan = {**_SCAN, "batch_size": min(n, _SCAN["batch_size"])}
-    for fragment in _dataset(run).get_fragments():
-        for batch in fragment.to_batches(**scan):
-            rows.extend(_finding(r) for r in batch.slice(0, n - len(rows)).to_pylist())
-            if len(rows) >= n:
+        return []
+    return _take(_dataset(run).get_fragments(), None, 0, n)
+
+
+def _take(fragments: Iterable[Any], expr: Any, skip: int, size: int) -> list[dict[str, Any]]:
+    """Findings ``skip ... skip+size`` of ``fragments`` (in order) that match ``expr``, read
+    batch by batch and no further than they go."""
+    rows: list[dict[str, Any]] = []
+    for fragment in fragments:
+        for batch in fragment.to_batches(filter=expr, **_SCAN):
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            rows.extend(_finding(r) for r in batch.slice(skip, size - len(rows)).to_pylist())
+            skip = 0
+            if len(rows) >= size:
                 return rows
     return rows
 
